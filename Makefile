@@ -1,0 +1,36 @@
+# Mulin: `make run` starts everything for a demo; `make test` runs the whole test suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup db bench migration clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+db: setup
+	$(BIN)/flask --app bot init-db
+	$(BIN)/flask --app bot demo-data
+
+run: setup
+	$(BIN)/python -m bot.launcher
+
+test: db
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/webhook_bench.py
+	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/intent_eval.py
+
+migration: setup
+	$(BIN)/python -m bot.migrate "$(MESSAGE)"
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,28 @@
+"""Mulin (睦邻): the street office's WeChat Official Account bot."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask
+
+from bot.config import load_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web app: settings, database, Redis, WeChat gateway, classifier, routes, CLI."""
+    from bot import cli, db, gateway, redis_store, webhook
+    from handlers import classifier, dispatch
+
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(load_config(config))
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db.init_app(app)
+    redis_store.init_app(app)
+    gateway.init_app(app)
+    classifier.init_app(app)
+    app.extensions["mulin.handler"] = dispatch.handle
+    app.register_blueprint(webhook.bp)
+    cli.init_app(app)
+    return app

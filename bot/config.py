@@ -1,0 +1,106 @@
+"""Settings: defaults, then environment (and an optional .env), then an explicit mapping."""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+DEFAULTS: dict[str, Any] = {
+    "MULIN_ENV": "demo",
+    "WECHAT_API_BASE_URL": "https://api.weixin.qq.com/cgi-bin/",
+    "WECHAT_AES_KEY": "",
+    "REDIS_URL": "",
+    "DATABASE_URL": "",
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "WECHAT_HTTP_TIMEOUT": 5.0,
+    "OUTBOX_BATCH": 200,
+    "OUTBOX_MAX_ATTEMPTS": 8,
+    "SEND_RATE_PER_SECOND": 20.0,
+    "STREET_NAME": "示例街道",
+    "STREET_CONTACT": "街道服务热线 010-12345678",
+    # Template ids per purpose, for messages outside the 48-hour customer-service window.
+    "TEMPLATE_IDS": {},
+}
+
+REQUIRED_IN_PRODUCTION = ("WECHAT_TOKEN", "SECRET_KEY", "WECHAT_APPID", "WECHAT_SECRET")
+SECRET_NAMES = ("WECHAT_TOKEN", "SECRET_KEY", "WECHAT_SECRET", "WECHAT_AES_KEY", "API_TOKEN")
+ENV_NAMES = (
+    "MULIN_ENV", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY",
+    "WECHAT_API_BASE_URL", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "API_TOKEN",
+    "SEND_RATE_PER_SECOND", "STREET_NAME", "STREET_CONTACT", "TEMPLATE_IDS",
+)
+
+
+class ConfigError(RuntimeError):
+    """Raised when Mulin cannot start with the given settings."""
+
+
+def _from_environment() -> dict[str, Any]:
+    env_file = ROOT / ".env"
+    values: dict[str, Any] = {}
+    if env_file.exists():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update({k: v for k, v in os.environ.items() if k in ENV_NAMES})
+    if "SEND_RATE_PER_SECOND" in values:
+        values["SEND_RATE_PER_SECOND"] = float(values["SEND_RATE_PER_SECOND"])
+    if isinstance(values.get("TEMPLATE_IDS"), str):
+        pairs = (p.split("=", 1) for p in values["TEMPLATE_IDS"].split(",") if "=" in p)
+        values["TEMPLATE_IDS"] = {k.strip(): v.strip() for k, v in pairs}
+    return values
+
+
+def _demo_secret(name: str, length: int) -> str:
+    """A stable locally generated value kept in instance/, so restarts keep working."""
+    path = INSTANCE / f"demo-{name.lower()}"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE.mkdir(exist_ok=True)
+    value = secrets.token_urlsafe(length)[:length]
+    if name == "WECHAT_AES_KEY":
+        value = secrets.token_urlsafe(64).replace("-", "a").replace("_", "b")[:43]
+    path.write_text(value)
+    print(f"Mulin demo mode: generated {name} (kept in {path})", file=sys.stderr)
+    return value
+
+
+def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Build the settings; fail loudly in production when a secret is missing."""
+    config = dict(DEFAULTS)
+    config.update(_from_environment())
+    if overrides:
+        config.update(overrides)
+    production = config["MULIN_ENV"] == "production"
+    if production:
+        missing = [name for name in REQUIRED_IN_PRODUCTION if not config.get(name)]
+        if missing:
+            raise ConfigError(
+                "Mulin cannot start in production: missing " + ", ".join(missing)
+                + ". Set them as environment variables or in .env (see README, 'Configuration')."
+            )
+    else:
+        for name, length in (("WECHAT_TOKEN", 32), ("SECRET_KEY", 48), ("WECHAT_AES_KEY", 43)):
+            if not config.get(name):
+                config[name] = _demo_secret(name, length)
+        config.setdefault("WECHAT_APPID", "wxdemo0000000000")
+        config.setdefault("WECHAT_SECRET", "demo-secret")
+        config.setdefault("API_TOKEN", "demo-api-token")
+    if not config.get("DATABASE_URL"):
+        INSTANCE.mkdir(exist_ok=True)
+        config["DATABASE_URL"] = f"sqlite:///{INSTANCE / 'mulin.db'}"
+    config["PRODUCTION"] = production
+    config["SESSION_COOKIE_SECURE"] = production
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    return config
+
+
+def redacted(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy safe to print or log: secrets show as asterisks."""
+    return {k: ("**********" if k in SECRET_NAMES and v else v) for k, v in config.items()}

@@ -1,0 +1,51 @@
+"""Database engine and per-request sessions (SQLite by default, PostgreSQL in production)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL and a busy timeout so several processes can write."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def init_app(app: Flask) -> None:
+    """Attach an engine and a session factory to the app."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["mulin.db"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["mulin.engine"] = engine
+    app.teardown_appcontext(_close_session)
+
+
+def get_engine() -> Engine:
+    """The app's engine."""
+    return current_app.extensions["mulin.engine"]
+
+
+def get_db() -> Session:
+    """The session of the current app context, opened on first use."""
+    if "db" not in g:
+        g.db = current_app.extensions["mulin.db"]()
+    return g.db
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,127 @@
+"""Outbound WeChat API: one client, every endpoint under WECHAT_API_BASE_URL, shared token.
+
+The access_token lives in Redis (wechatpy's RedisStorage); one process refreshes it
+under a Redis lock and every worker reads the shared copy.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+import requests
+from flask import Flask, current_app
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+from wechatpy.session.redisstorage import RedisStorage
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = {-1, 45009, 45011}
+TOKEN_ERRORS = {40001, 40014, 42001}
+PERMANENT = {43004, 43101, 45015, 45047, 47003, 40003, 40037}
+TOKEN_MARGIN = 300  # refresh five minutes before WeChat's expiry
+
+
+class SendError(Exception):
+    """A failed send: errcode is WeChat's (None for network/HTTP errors)."""
+
+    def __init__(self, errcode: int | None, message: str, transient: bool) -> None:
+        super().__init__(f"{errcode}: {message}")
+        self.errcode = errcode
+        self.message = message[:200]
+        self.transient = transient
+
+
+class MulinWeChatClient(WeChatClient):
+    """wechatpy's client with a configurable base URL and a locked, shared token refresh."""
+
+    def __init__(self, appid: str, secret: str, base_url: str, store: redis.Redis, timeout: float) -> None:
+        super().__init__(appid, secret, session=RedisStorage(store, prefix="mulin:wechat"), timeout=timeout,
+                         auto_retry=False)
+        self.API_BASE_URL = base_url if base_url.endswith("/") else base_url + "/"
+        self._redis = store
+
+    def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
+        if url_or_endpoint.startswith(("http://", "https://")) and not url_or_endpoint.startswith(self.API_BASE_URL):
+            raise SendError(None, "refusing a URL outside WECHAT_API_BASE_URL", transient=False)
+        return super()._request(method, url_or_endpoint, **kwargs)
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        """Fetch a token unless another worker already replaced the one we saw."""
+        seen = self.session.get(self.access_token_key)
+        with self._redis.lock("mulin:lock:access_token", timeout=30, blocking_timeout=15):
+            current = self.session.get(self.access_token_key)
+            if current and current != seen:
+                return {"access_token": current}
+            res = self._http.get(
+                self.API_BASE_URL + "token", timeout=self.timeout,
+                params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+            )
+            res.raise_for_status()
+            result = res.json()
+            if result.get("errcode"):
+                raise WeChatClientException(result["errcode"], result.get("errmsg", ""), client=self)
+            expires_in = int(result.get("expires_in", 7200))
+            self.session.set(self.access_token_key, result["access_token"], max(expires_in - TOKEN_MARGIN, 60))
+            self.expires_at = None  # trust the Redis TTL, like every other worker
+            log.info("fetched a new access_token")
+            return result
+
+
+class Gateway:
+    """The sends Mulin makes, with WeChat's errors mapped to transient or permanent."""
+
+    def __init__(self, client: MulinWeChatClient) -> None:
+        self.client = client
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            try:
+                return fn(*args, **kwargs)
+            except WeChatClientException as exc:
+                if exc.errcode is None or int(exc.errcode) not in TOKEN_ERRORS:
+                    raise
+                log.info("access_token rejected (%s): refreshing once", exc.errcode)
+                self.client.fetch_access_token()
+                return fn(*args, **kwargs)
+        except WeChatClientException as exc:
+            code = exc.errcode
+            if code is None:
+                raise SendError(None, "HTTP error", transient=True) from exc
+            code = int(code)
+            transient = code in TRANSIENT or code in TOKEN_ERRORS
+            raise SendError(code, str(exc.errmsg or ""), transient=transient) from exc
+        except (requests.RequestException, redis.RedisError, ValueError) as exc:
+            raise SendError(None, type(exc).__name__, transient=True) from exc
+
+    def send_text(self, openid: str, text: str) -> dict[str, Any]:
+        """A customer-service text message (only inside the 48-hour window)."""
+        return self._call(self.client.message.send_text, openid, text)
+
+    def send_template(self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None) -> dict[str, Any]:
+        """A template message (outside the window)."""
+        return self._call(self.client.message.send_template, openid, template_id, data, url)
+
+    def user_info(self, openid: str) -> dict[str, Any]:
+        """A follower's public profile."""
+        return self._call(self.client.user.get, openid)
+
+
+def make_gateway(config: dict[str, Any], store: redis.Redis) -> Gateway:
+    """Build the gateway from settings (no network I/O here)."""
+    client = MulinWeChatClient(
+        config["WECHAT_APPID"], config["WECHAT_SECRET"], config["WECHAT_API_BASE_URL"],
+        store, timeout=float(config["WECHAT_HTTP_TIMEOUT"]),
+    )
+    return Gateway(client)
+
+
+def init_app(app: Flask) -> None:
+    """Attach the gateway; it shares the app's Redis client."""
+    app.extensions["mulin.gateway"] = make_gateway(app.config, app.extensions["mulin.redis"])
+
+
+def get_gateway() -> Gateway:
+    """The app's gateway."""
+    return current_app.extensions["mulin.gateway"]

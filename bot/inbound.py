@@ -1,0 +1,156 @@
+"""Inbound messages: normalise, store before handling, claim once, remember the reply.
+
+The database row keyed by dedup_key is the idempotency record: WeChat's retries
+(also concurrent ones, on other workers) find it and get the first reply.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from redis.exceptions import RedisError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.models import InboundMessage
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=4)  # a handler that takes longer has missed WeChat's deadline anyway
+WAIT_FOR_FIRST = 3.0  # how long a concurrent retry waits for the first delivery's reply
+WAIT_STEP = 0.05
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message or event as Mulin sees it, independent of wechatpy's classes."""
+
+    dedup_key: str
+    openid: str
+    msg_type: str
+    sent_at: datetime
+    raw: dict[str, Any] = field(default_factory=dict)
+    event: str | None = None
+    content: str | None = None  # text, or a voice message's recognition
+    media_id: str | None = None
+    event_key: str | None = None
+
+    @property
+    def text(self) -> str | None:
+        """What the resident wrote (or said, when WeChat recognised the voice)."""
+        return self.content.strip() if self.content and self.content.strip() else None
+
+
+def from_wechat(message: Any) -> Inbound:
+    """Normalise a wechatpy message or event."""
+    raw = {k: v for k, v in message._data.items() if isinstance(v, (str, int, float, type(None)))}
+    openid = str(message.source or "")
+    msg_type = str(raw.get("MsgType", message.type or "unknown")).lower()
+    created = int(raw.get("CreateTime") or 0)
+    sent_at = datetime.fromtimestamp(created, timezone.utc).replace(tzinfo=None)
+    event = str(raw.get("Event", "")).lower() or None if msg_type == "event" else None
+    msg_id = raw.get("MsgId") or raw.get("MsgID")
+    if msg_type != "event" and msg_id:
+        key = f"{openid}:{msg_id}"
+    else:
+        key = f"{openid}:ev:{created}:{event or msg_type}"
+    content = raw.get("Content") if msg_type == "text" else raw.get("Recognition") if msg_type == "voice" else None
+    event_key = raw.get("EventKey")
+    if isinstance(event_key, str) and event_key.startswith("qrscene_"):
+        event_key = event_key[len("qrscene_"):]
+    return Inbound(
+        dedup_key=key[:160], openid=openid, msg_type=msg_type, sent_at=sent_at, raw=raw,
+        event=event, content=content, media_id=raw.get("MediaId"), event_key=event_key,
+    )
+
+
+Handler = Callable[[Session, Inbound, datetime], "str | None"]
+
+
+class Busy(Exception):
+    """A dependency (Redis) is unavailable: keep the message for later, answer politely."""
+
+
+def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage, bool]:
+    """Insert the message (committed before handling); return (row, is_first_delivery)."""
+    row = InboundMessage(
+        dedup_key=msg.dedup_key, openid=msg.openid, msg_type=msg.msg_type, event=msg.event,
+        content=msg.content, media_id=msg.media_id, raw=msg.raw, sent_at=msg.sent_at,
+        received_at=now, status="received", claimed_until=now + LEASE,
+    )
+    session.add(row)
+    try:
+        session.commit()
+        return row, True
+    except IntegrityError:
+        session.rollback()
+        existing = session.scalars(
+            select(InboundMessage).where(InboundMessage.dedup_key == msg.dedup_key)
+        ).one()
+        return existing, False
+
+
+def claim(session: Session, row: InboundMessage, now: datetime) -> bool:
+    """Take over an unhandled message whose first handler died (lease expired)."""
+    result = session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == row.id, InboundMessage.status == "received")
+        .where((InboundMessage.claimed_until.is_(None)) | (InboundMessage.claimed_until < now))
+        .values(claimed_until=now + LEASE)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def wait_for_reply(session: Session, row_id: int, deadline: float) -> InboundMessage | None:
+    """Poll until the concurrent first delivery has been handled, or the deadline passes."""
+    while time.monotonic() < deadline:
+        session.expire_all()
+        row = session.get(InboundMessage, row_id)
+        if row is not None and row.status != "received":
+            return row
+        time.sleep(WAIT_STEP)
+    return None
+
+
+def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler,
+           now: datetime, busy_reply: str, error_reply: str) -> str | None:
+    """Run the handler; its effects and the stored reply commit together."""
+    try:
+        reply = handler(session, msg, now)
+    except (Busy, RedisError):
+        session.rollback()
+        session.execute(update(InboundMessage).where(InboundMessage.id == row.id).values(claimed_until=None))
+        session.commit()
+        log.warning("inbound %s kept for later: a dependency is unavailable", row.id)
+        return busy_reply
+    except Exception as exc:  # a bug in one handler must not lose the message or kill the worker
+        session.rollback()
+        log.exception("inbound %s failed in handler", row.id)
+        session.execute(update(InboundMessage).where(InboundMessage.id == row.id).values(
+            status="failed", reply=error_reply, error=type(exc).__name__, handled_at=now))
+        session.commit()
+        return error_reply
+    session.execute(update(InboundMessage).where(InboundMessage.id == row.id).values(
+        status="handled", reply=reply, handled_at=now))
+    session.commit()
+    return reply
+
+
+def receive(session: Session, msg: Inbound, handler: Handler, now: datetime,
+            busy_reply: str, error_reply: str) -> str | None:
+    """Store, de-duplicate and handle one inbound message; the reply text or None."""
+    started = time.monotonic()
+    row, first = store(session, msg, now)
+    if first or claim(session, row, now):
+        return handle(session, row, msg, handler, now, busy_reply, error_reply)
+    if row.status == "received":
+        done = wait_for_reply(session, row.id, started + WAIT_FOR_FIRST)
+        if done is None:
+            return None
+        row = done
+    return row.reply

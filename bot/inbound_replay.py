@@ -1,0 +1,43 @@
+"""Messages stored but never answered (Redis down, worker killed): handle them later."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import select
+
+from bot import inbound, outbox
+from bot.models import InboundMessage
+from bot.texts import render_text
+
+STALE = timedelta(minutes=1)  # WeChat has given up retrying by then
+
+
+def _as_inbound(row: InboundMessage) -> inbound.Inbound:
+    return inbound.Inbound(
+        dedup_key=row.dedup_key, openid=row.openid, msg_type=row.msg_type, sent_at=row.sent_at,
+        raw=row.raw or {}, event=row.event, content=row.content, media_id=row.media_id,
+        event_key=(row.raw or {}).get("EventKey"),
+    )
+
+
+def replay(app: Flask, now: datetime, limit: int = 200) -> int:
+    """Handle stranded messages; their replies go out as customer-service messages."""
+    handler = app.extensions["mulin.handler"]
+    count = 0
+    with app.app_context(), app.extensions["mulin.db"]() as session:
+        rows = session.scalars(
+            select(InboundMessage).where(InboundMessage.status == "received", InboundMessage.received_at < now - STALE)
+            .order_by(InboundMessage.id).limit(limit)
+        ).all()
+        for row in rows:
+            if not inbound.claim(session, row, now):
+                continue
+            reply = inbound.handle(session, row, _as_inbound(row), handler, now,
+                                   busy_reply="", error_reply=render_text("error"))
+            if reply:
+                outbox.enqueue(session, key=f"late-reply:{row.id}", openid=row.openid, purpose="reply",
+                               text=reply, now=now)
+                session.commit()
+            count += 1
+    return count

@@ -1,0 +1,221 @@
+"""Database tables: the source of truth for messages, residents, cases, notices and sends.
+
+Times are stored as naive UTC; bot.clock converts for display (Asia/Shanghai).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base for all Mulin tables."""
+
+
+class InboundMessage(Base):
+    """Every message or event WeChat pushed, stored before it is handled."""
+
+    __tablename__ = "inbound_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    msg_type: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str | None] = mapped_column(String(64))
+    content: Mapped[str | None] = mapped_column(Text)
+    media_id: Mapped[str | None] = mapped_column(String(256))
+    raw: Mapped[dict] = mapped_column(JSON)
+    sent_at: Mapped[datetime] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="received")  # received|handled|failed
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    reply: Mapped[str | None] = mapped_column(Text)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(String(200))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+
+class Community(Base):
+    """A 社区 of the street."""
+
+    __tablename__ = "communities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    compounds: Mapped[list[Compound]] = relationship(back_populates="community")
+
+
+class Compound(Base):
+    """A 小区: a compound of buildings within one community."""
+
+    __tablename__ = "compounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    aliases: Mapped[str | None] = mapped_column(String(256))  # comma-separated
+    qr_scene: Mapped[str | None] = mapped_column(String(64), unique=True)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    community: Mapped[Community] = relationship(back_populates="compounds")
+    buildings: Mapped[list[Building]] = relationship(back_populates="compound")
+
+
+class Building(Base):
+    """A building; property_manager is None for an unmanaged building (失管)."""
+
+    __tablename__ = "buildings"
+    __table_args__ = (UniqueConstraint("compound_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
+    name: Mapped[str] = mapped_column(String(32))  # "5" for 5号楼
+    property_manager: Mapped[str | None] = mapped_column(String(128))
+    compound: Mapped[Compound] = relationship(back_populates="buildings")
+
+
+class Staff(Base):
+    """A staff member notified about cases of a department (and community)."""
+
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("openid", "department", "community_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    openid: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(32))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+
+
+class Resident(Base):
+    """A follower of the official account, with the address it is bound to."""
+
+    __tablename__ = "residents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), index=True)
+    unit: Mapped[str | None] = mapped_column(String(16))
+    room: Mapped[str | None] = mapped_column(String(16))
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    compound: Mapped[Compound | None] = relationship()
+    building: Mapped[Building | None] = relationship()
+
+
+class Case(Base):
+    """A 工单: one resident's problem, routed to a department."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    intent: Mapped[str] = mapped_column(String(32))
+    also: Mapped[str | None] = mapped_column(String(128))
+    priority: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    text: Mapped[str] = mapped_column(Text)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    room: Mapped[str | None] = mapped_column(String(16))
+    group_id: Mapped[int | None] = mapped_column(Integer, index=True)  # linked reports
+    handoff: Mapped[bool] = mapped_column(Boolean, default=False)  # 人工
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    satisfaction: Mapped[str | None] = mapped_column(String(16))  # 满意|基本满意|不满意|未评价
+    solved: Mapped[bool | None] = mapped_column(Boolean)
+    followup_state: Mapped[str | None] = mapped_column(String(16))  # asked|reminded|answered|expired
+    followup_asked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    followup_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    warned_at: Mapped[datetime | None] = mapped_column(DateTime)  # 80% reminder sent
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)  # overdue to supervisors
+    compound: Mapped[Compound | None] = relationship()
+    building: Mapped[Building | None] = relationship()
+    community: Mapped[Community | None] = relationship()
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
+
+
+class CaseEvent(Base):
+    """The audit trail: every change and message on a case, with who and when."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Outbox(Base):
+    """A message to send through WeChat's API; drained by the scheduler with retries."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)  # idempotency key
+    openid: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(32))  # reply|case_status|staff|notice|followup|summary
+    payload: Mapped[dict] = mapped_column(JSON)  # {"text": ..., "template": {...}}
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    errcode: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(16))  # custom|template
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), index=True)
+    notice_offset: Mapped[int | None] = mapped_column(Integer)  # minutes before the cleanup
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+
+class Notice(Base):
+    """A hallway-cleanup notice for some buildings, sent at configured offsets before."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    cleanup_at: Mapped[datetime] = mapped_column(DateTime)
+    target: Mapped[dict] = mapped_column(JSON)  # {"community": .., "compound": .., "buildings": [..]}
+    offsets: Mapped[list] = mapped_column(JSON)  # minutes before cleanup_at, e.g. [10080, 1440]
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|cancelled
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    # offsets whose delivery rows have been created ("fanned out")
+    fanned_out: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class User(Base):
+    """A console user: admin or staff of a department and community."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # admin|staff
+    department: Mapped[str | None] = mapped_column(String(32))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Counter(Base):
+    """Named counters for case numbers, incremented atomically in the database."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

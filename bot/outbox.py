@@ -1,0 +1,149 @@
+"""The durable outbox: sends are rows first, then drained with retries and backoff.
+
+A row is marked `sending` (committed) before the API call and `sent` after it, so a
+crash leaves a record; rows stuck in `sending` are retried (at-least-once).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.gateway import Gateway, SendError
+from bot.models import Outbox, Resident
+from bot.residents import in_service_window
+
+log = logging.getLogger(__name__)
+
+SENDING_LEASE = timedelta(minutes=2)
+BACKOFF = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)  # seconds, per attempt
+
+
+def enqueue(session: Session, *, key: str, openid: str, purpose: str, text: str, now: datetime,
+            template_data: dict[str, Any] | None = None, case_id: int | None = None,
+            notice_id: int | None = None, notice_offset: int | None = None,
+            not_before: datetime | None = None) -> Outbox:
+    """Add a send unless one with the same idempotency key exists; part of the caller's transaction."""
+    existing = session.scalars(select(Outbox).where(Outbox.key == key)).one_or_none()
+    if existing is not None:
+        return existing
+    row = Outbox(
+        key=key, openid=openid, purpose=purpose, status="pending", attempts=0,
+        payload={"text": text, "template_data": template_data},
+        next_attempt_at=not_before or now, created_at=now, case_id=case_id,
+        notice_id=notice_id, notice_offset=notice_offset,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return session.scalars(select(Outbox).where(Outbox.key == key)).one()
+    return row
+
+
+@dataclass
+class DrainResult:
+    """Counts of one drain run."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    recovered: int = 0
+
+
+def recover_stuck(session: Session, now: datetime) -> int:
+    """Rows left in `sending` by a crashed drain go back to pending.
+
+    Only the holder of the scheduler lock drains, one run at a time, so any row
+    still `sending` when a run starts belongs to a process that died.
+    """
+    result = session.execute(
+        update(Outbox).where(Outbox.status == "sending").values(status="pending", next_attempt_at=now)
+    )
+    session.commit()
+    if result.rowcount:
+        log.warning("outbox: %d rows were in flight during a crash; sending them again", result.rowcount)
+    return result.rowcount
+
+
+def _claim(session: Session, row_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(Outbox).where(Outbox.id == row_id, Outbox.status == "pending")
+        .values(status="sending", claimed_until=now + SENDING_LEASE, attempts=Outbox.attempts + 1)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def _send(gateway: Gateway, row: Outbox, resident: Resident | None, templates: dict[str, str],
+          now: datetime) -> str:
+    """Send through the right channel; returns the channel used."""
+    text = row.payload.get("text") or ""
+    if in_service_window(resident, now):
+        gateway.send_text(row.openid, text)
+        return "custom"
+    template_id = templates.get(row.purpose) or templates.get("default")
+    if not template_id:
+        raise SendError(None, f"outside the 48-hour window and no template for '{row.purpose}'", transient=False)
+    data = row.payload.get("template_data") or {"content": {"value": text}}
+    gateway.send_template(row.openid, template_id, data)
+    return "template"
+
+
+def drain(factory: sessionmaker, gateway: Gateway, now: datetime, *, templates: dict[str, str],
+          rate: float = 20.0, batch: int = 200, max_attempts: int = 8,
+          sleep: Callable[[float], None] = time.sleep, purposes: tuple[str, ...] | None = None) -> DrainResult:
+    """Send due rows, at most `rate` per second; transient errors back off, permanent ones are recorded."""
+    result = DrainResult()
+    interval = 1.0 / rate if rate > 0 else 0.0
+    t0 = time.monotonic()
+    with factory() as session:
+        result.recovered = recover_stuck(session, now)
+        while True:
+            query = select(Outbox.id).where(Outbox.status == "pending")
+            if purposes:
+                query = query.where(Outbox.purpose.in_(purposes))
+            due = now + timedelta(seconds=time.monotonic() - t0)
+            ids = session.scalars(query.where(Outbox.next_attempt_at <= due).order_by(Outbox.id).limit(batch)).all()
+            if not ids:
+                return result
+            for row_id in ids:
+                started = time.monotonic()
+                current = now + timedelta(seconds=started - t0)
+                if not _claim(session, row_id, current):
+                    continue
+                _deliver(session, gateway, row_id, current, templates, max_attempts, result)
+                wait = interval - (time.monotonic() - started)
+                if wait > 0:
+                    sleep(wait)
+
+
+def _deliver(session: Session, gateway: Gateway, row_id: int, now: datetime,
+             templates: dict[str, str], max_attempts: int, result: DrainResult) -> None:
+    row = session.get(Outbox, row_id)
+    resident = session.scalars(select(Resident).where(Resident.openid == row.openid)).one_or_none()
+    try:
+        channel = _send(gateway, row, resident, templates, now)
+    except SendError as exc:
+        row.errcode, row.error = exc.errcode, exc.message
+        if exc.transient and row.attempts < max_attempts:
+            row.status = "pending"
+            row.next_attempt_at = now + timedelta(seconds=BACKOFF[min(row.attempts, len(BACKOFF)) - 1])
+            result.retried += 1
+        else:
+            row.status = "failed"
+            result.failed += 1
+            log.info("outbox %s failed permanently: errcode %s", row.id, exc.errcode)
+        if exc.errcode == 43004 and resident is not None:
+            resident.subscribed = False
+        session.commit()
+        return
+    row.status, row.channel, row.sent_at, row.errcode, row.error = "sent", channel, now, None, None
+    session.commit()
+    result.sent += 1

@@ -1,0 +1,37 @@
+"""Residents: who follows the account, and when they last wrote (the 48-hour window)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import Resident
+
+SERVICE_WINDOW = timedelta(hours=48)
+
+
+def get_or_create(session: Session, openid: str, now: datetime) -> Resident:
+    """The resident with this openid, created on first contact."""
+    resident = session.scalars(select(Resident).where(Resident.openid == openid)).one_or_none()
+    if resident is None:
+        resident = Resident(openid=openid, created_at=now, subscribed=True)
+        session.add(resident)
+        session.flush()
+    return resident
+
+
+def touch(session: Session, openid: str, now: datetime, *, interactive: bool,
+          subscribed: bool | None = None) -> Resident:
+    """Record contact; interactive messages open the 48-hour customer-service window."""
+    resident = get_or_create(session, openid, now)
+    if interactive:
+        resident.last_inbound_at = now
+    if subscribed is not None:
+        resident.subscribed = subscribed
+    return resident
+
+
+def in_service_window(resident: Resident | None, now: datetime) -> bool:
+    """Whether a customer-service message may be sent now."""
+    return bool(resident and resident.last_inbound_at and now - resident.last_inbound_at < SERVICE_WINDOW)

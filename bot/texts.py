@@ -1,0 +1,36 @@
+"""User-facing Chinese text, rendered from templates/text/ (never literals in code)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEXT_DIR = Path(__file__).resolve().parent.parent / "templates" / "text"
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEXT_DIR)), undefined=StrictUndefined,
+        keep_trailing_newline=False, autoescape=False,
+    )
+
+
+def render_text(name: str, **context: Any) -> str:
+    """Render templates/text/<name>.txt with context, trimmed."""
+    return _env().get_template(f"{name}.txt").render(**context).strip()
+
+
+@lru_cache(maxsize=1)
+def _labels() -> dict[str, dict[str, str]]:
+    return yaml.safe_load((TEXT_DIR / "labels.yaml").read_text(encoding="utf-8"))
+
+
+def label(group: str, key: str | None) -> str:
+    """The Chinese label of a code, e.g. label('department', 'property') -> '物业公司'."""
+    if key is None:
+        return ""
+    return _labels().get(group, {}).get(key, key)

@@ -1,0 +1,97 @@
+"""The /wechat endpoint: verify, decrypt, parse, store and de-duplicate, dispatch, render."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, request
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from bot import inbound
+from bot.clock import utcnow
+from bot.db import get_db
+from bot.texts import render_text
+
+log = logging.getLogger(__name__)
+bp = Blueprint("wechat", __name__)
+
+SUCCESS = "success"
+
+
+def _query(*names: str) -> dict[str, str]:
+    values = {name: request.args.get(name, "") for name in names}
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        log.info("webhook: missing parameters %s", ",".join(missing))
+        abort(400)
+    return values
+
+
+def _check(q: dict[str, str]) -> None:
+    try:
+        check_signature(current_app.config["WECHAT_TOKEN"], q["signature"], q["timestamp"], q["nonce"])
+    except InvalidSignatureException:
+        log.info("webhook: bad signature")
+        abort(403)
+
+
+@bp.get("/wechat")
+def verify() -> str:
+    """WeChat's server verification: echo echostr when the signature is right."""
+    q = _query("signature", "timestamp", "nonce", "echostr")
+    _check(q)
+    return q["echostr"]
+
+
+def _crypto() -> WeChatCrypto:
+    cfg = current_app.config
+    return WeChatCrypto(cfg["WECHAT_TOKEN"], cfg["WECHAT_AES_KEY"], cfg["WECHAT_APPID"])
+
+
+def _decode(body: bytes, encrypted: bool) -> Any:
+    """Decrypt if needed and parse; 400 on anything that isn't a WeChat XML message."""
+    try:
+        if encrypted:
+            q = _query("msg_signature", "timestamp", "nonce")
+            body = _crypto().decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
+        message = parse_message(body)
+        if message is None or not message.source:
+            raise ValueError("no FromUserName")
+        return message
+    except (InvalidSignatureException, InvalidAppIdException):
+        log.info("webhook: bad msg_signature or appid")
+        abort(403)
+    except Exception as exc:  # malformed XML, entities, bad base64/padding, missing fields
+        log.info("webhook: rejected body (%s, %d bytes)", type(exc).__name__, len(body))
+        abort(400)
+
+
+def _render(reply_text: str | None, message: Any, encrypted: bool) -> Response:
+    if not reply_text:
+        return Response(SUCCESS, mimetype="text/plain")
+    xml = TextReply(content=reply_text, message=message).render()
+    if encrypted:
+        xml = _crypto().encrypt_message(xml, request.args.get("nonce", ""), str(int(time.time())))
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.post("/wechat")
+def receive() -> Response:
+    """A pushed message or event; always answered within WeChat's deadline."""
+    q = _query("signature", "timestamp", "nonce")
+    _check(q)
+    body = request.get_data(cache=False)
+    encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+    message = _decode(body, encrypted)
+    msg = inbound.from_wechat(message)
+    handler = current_app.extensions["mulin.handler"]
+    reply = inbound.receive(
+        get_db(), msg, handler, utcnow(),
+        busy_reply=render_text("busy"), error_reply=render_text("error"),
+    )
+    return _render(reply, message, encrypted)

@@ -1,0 +1,94 @@
+"""Run the jobs: forever under a Redis lock (one working instance), or once as of a given time."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import datetime
+from typing import Any
+
+import redis
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+from redis.lock import Lock
+
+from bot.clock import utcnow
+from scheduler.jobs import JOBS, Job
+
+log = logging.getLogger("scheduler")
+
+LOCK_NAME = "mulin:lock:scheduler"
+LOCK_TTL = 30  # seconds; renewed every RENEW seconds while this instance works
+RENEW = 10
+
+
+def scheduler_lock(store: redis.Redis) -> Lock:
+    """The lock that makes exactly one scheduler work at a time."""
+    return store.lock(LOCK_NAME, timeout=LOCK_TTL, thread_local=False)
+
+
+def run_job(app: Flask, job: Job, now: datetime | None = None) -> dict[str, Any]:
+    """Run one job inside an app context, as of `now` (default: the moment it starts); log its counts."""
+    now = now or utcnow()
+    with app.app_context():
+        try:
+            counts = job.run(app, now)
+        except Exception:  # one failing job must not stop the others
+            log.exception("job %s failed", job.id)
+            return {"error": True}
+    log.info("job %s: %s", job.id, " ".join(f"{k}={v}" for k, v in counts.items()))
+    return counts
+
+
+def run_once(app: Flask, now: datetime | None = None, wait: float = 60) -> dict[str, dict[str, Any]]:
+    """Run every job once as of `now` (naive UTC), holding the lock; for operators and tests."""
+    lock = scheduler_lock(app.extensions["mulin.redis"])
+    if not lock.acquire(blocking=True, blocking_timeout=wait):
+        raise RuntimeError("another scheduler holds the lock; try again when it is stopped")
+    try:
+        return {job.id: run_job(app, job, now or utcnow()) for job in JOBS}
+    finally:
+        _release(lock)
+
+
+def _release(lock: Lock) -> None:
+    try:
+        lock.release()
+    except Exception:  # already expired or lost: nothing to release
+        log.warning("scheduler lock was already gone at release")
+
+
+def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
+    """Wait for the lock, then run the jobs on their intervals until SIGTERM/SIGINT."""
+    stop = stop or threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    lock = scheduler_lock(app.extensions["mulin.redis"])
+    while not stop.is_set():
+        if not lock.acquire(blocking=True, blocking_timeout=RENEW):
+            log.info("another scheduler is working; standing by")
+            continue
+        log.info("scheduler lock acquired; running %d jobs", len(JOBS))
+        _work(app, lock, stop)
+    log.info("scheduler stopped")
+
+
+def _work(app: Flask, lock: Lock, stop: threading.Event) -> None:
+    sched = BackgroundScheduler(
+        timezone="Asia/Shanghai",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+    for job in JOBS:
+        sched.add_job(run_job, "interval", seconds=job.seconds, id=job.id, replace_existing=True,
+                      args=(app, job), next_run_time=datetime.now().astimezone(), name=job.id)
+    sched.start()
+    try:
+        while not stop.wait(RENEW):
+            try:
+                lock.extend(LOCK_TTL, replace_ttl=True)
+            except Exception:
+                log.error("scheduler lock lost; pausing work")
+                break
+    finally:
+        sched.shutdown(wait=True)
+        _release(lock)

