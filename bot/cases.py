@@ -1,0 +1,156 @@
+"""The case (工单) lifecycle: create, transition, reassign, audit events and notifications.
+
+Functions flush, never commit: the webhook commits a handler's effects with its stored
+reply, CLI commands and the console commit themselves.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.case_numbers import next_number
+from bot.clock import fmt_local
+from bot.errors import InvalidTransition, NotFound
+from bot.models import Case, CaseEvent, Resident, Staff
+from bot.texts import label, render_text
+from handlers.routing import route
+
+LINK_WINDOW = timedelta(hours=24)
+OPEN_STATUSES = ("open", "in_progress")
+# action -> (statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "accept": (("open",), "in_progress"),
+    "resolve": (("open", "in_progress"), "resolved"),
+    "reopen": (("resolved", "closed"), "open"),
+    "close": (("resolved",), "closed"),
+    "cancel": (("open",), "cancelled"),
+}
+TELL_RESIDENT = ("accept", "resolve", "reopen")
+
+
+def add_event(session: Session, case: Case, kind: str, *, actor: str, now: datetime,
+              note: str | None = None, data: dict | None = None) -> CaseEvent:
+    """Append an audit event to the case."""
+    event = CaseEvent(case_id=case.id, kind=kind, actor=actor, note=note, data=data, created_at=now)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def create_case(session: Session, *, openid: str, text: str, intent: str, priority: str,
+                also: tuple[str, ...], resident: Resident, now: datetime, actor: str = "resident") -> Case:
+    """Open a routed case at the resident's address, link it to its building's reports, tell staff."""
+    decision = route(intent, priority, resident.building, text)
+    compound = resident.compound
+    case = Case(
+        number=next_number(session, now), openid=openid, intent=intent, also=",".join(also) or None,
+        priority=priority, department=decision.department, status="open", text=text,
+        community_id=compound.community_id if compound else None, compound_id=resident.compound_id,
+        building_id=resident.building_id, unit=resident.unit, room=resident.room,
+        created_at=now, due_at=now + decision.time_limit, reopen_count=0, handoff=False,
+    )
+    session.add(case)
+    session.flush()
+    _link(session, case, now)
+    add_event(session, case, "created", actor=actor, now=now,
+              data={"department": case.department, "inform": list(decision.inform), "group_id": case.group_id})
+    notify_department(session, case, now)
+    for department in decision.inform:
+        _notify(session, case, department, now, "inform")
+    return case
+
+
+def _link(session: Session, case: Case, now: datetime) -> None:
+    """Give reports of the same intent from the same building in the last 24 h one group_id."""
+    if case.building_id is None:
+        return
+    earlier = session.scalars(
+        select(Case).where(Case.building_id == case.building_id, Case.intent == case.intent,
+                           Case.id != case.id, Case.created_at >= now - LINK_WINDOW,
+                           Case.status != "cancelled").order_by(Case.id)
+    ).first()
+    if earlier is not None:
+        earlier.group_id = earlier.group_id or earlier.id
+        case.group_id = earlier.group_id
+
+
+def transition(session: Session, case: Case, action: str, *, actor: str, now: datetime,
+               note: str | None = None) -> Case:
+    """Change the case's status; InvalidTransition when the lifecycle forbids it."""
+    if action not in TRANSITIONS:
+        raise InvalidTransition(f"unknown action {action!r}")
+    sources, target = TRANSITIONS[action]
+    if case.status not in sources or (action == "cancel" and case.first_response_at is not None):
+        raise InvalidTransition(f"case {case.number}: cannot {action} a case that is {case.status}")
+    case.status = target
+    if action in ("accept", "resolve") and case.first_response_at is None:
+        case.first_response_at = now
+    if action == "resolve":
+        case.resolved_at = now
+    elif action == "close":
+        case.closed_at = now
+    elif action == "reopen":
+        case.reopen_count = (case.reopen_count or 0) + 1
+        case.resolved_at = case.closed_at = None
+        case.followup_state = case.followup_asked_at = case.followup_reminded_at = None
+        case.warned_at = case.escalated_at = None
+        case.due_at = now + (case.due_at - case.created_at)  # a fresh time limit of the same length
+    event = add_event(session, case, action, actor=actor, now=now, note=note)
+    if action in TELL_RESIDENT:
+        outbox.enqueue(session, key=f"case:{case.id}:{action}:{event.id}", openid=case.openid,
+                       purpose="case_status", now=now, case_id=case.id,
+                       text=render_text(f"intake/status_{action}", case=case, note=note,
+                                        department=label("department", case.department),
+                                        due=fmt_local(case.due_at)))
+    if action == "reopen":
+        notify_department(session, case, now, kind=f"reopen-{case.reopen_count}")
+    return case
+
+
+def reassign(session: Session, case: Case, department: str, *, actor: str, now: datetime,
+             note: str | None = None) -> Case:
+    """Move the case to another department and tell that department's staff."""
+    previous, case.department = case.department, department
+    event = add_event(session, case, "reassign", actor=actor, now=now, note=note,
+                      data={"from": previous, "to": department})
+    notify_department(session, case, now, kind=f"reassign-{event.id}")
+    return case
+
+
+def get_by_number(session: Session, number: str) -> Case:
+    """The case with this number; NotFound otherwise."""
+    case = session.scalars(select(Case).where(Case.number == number.strip())).one_or_none()
+    if case is None:
+        raise NotFound(f"no case {number}")
+    return case
+
+
+def notify_department(session: Session, case: Case, now: datetime, kind: str = "new") -> int:
+    """Tell the staff of the case's department (its community's and street-wide) through the outbox."""
+    return _notify(session, case, case.department, now, kind)
+
+
+def _notify(session: Session, case: Case, department: str, now: datetime, kind: str) -> int:
+    staff = session.scalars(
+        select(Staff).where(Staff.department == department,
+                            or_(Staff.community_id.is_(None), Staff.community_id == case.community_id))
+        .order_by(Staff.id)
+    ).all()
+    text = render_text("intake/staff_case", case=case, kind=kind.split("-")[0],
+                       intent=label("intent", case.intent), priority=label("priority", case.priority),
+                       department=label("department", case.department), place=place(case),
+                       due=fmt_local(case.due_at))
+    for member in staff:
+        outbox.enqueue(session, key=f"staff:{case.id}:{department}:{kind}:{member.openid}",
+                       openid=member.openid, purpose="staff", text=text, now=now, case_id=case.id)
+    return len(staff)
+
+
+def place(case: Case) -> str:
+    """The case's address for staff (never for logs)."""
+    return render_text("intake/place", compound=case.compound.name if case.compound else "",
+                       building=case.building.name if case.building else "",
+                       unit=case.unit or "", room=case.room or "")
