@@ -26,6 +26,7 @@ from handlers.lexicon import Lexicon, LexiconError, Term, load_lexicon
 __all__ = ["Classification", "Classifier", "LexiconError", "classify", "get_classifier", "init_app",
            "load_classifier"]
 EXTENSION = "mulin.classifier"
+ASPECT_ENDINGS = ("了", "着", "过", "起来")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class _Hit:
     start: int
     end: int
     term: Term
+    negated: bool = False  # a negation inside the token itself: 不漏水
 
 
 def _normalize(text: str) -> str:
@@ -58,6 +60,8 @@ def _normalize(text: str) -> str:
 
 def _is_boundary(token: str) -> bool:
     return not token[0].isalnum()
+
+
 
 
 class Classifier:
@@ -73,13 +77,14 @@ class Classifier:
             for surface in term.surfaces:
                 table.setdefault(surface, []).append(term)
         self._table = {k: tuple(v) for k, v in table.items()}
-        self._ngram = max((len(tokenizer.lcut(s, HMM=False)) for s in self._table), default=1)
+        self._prefixes = {s[:k] for s in self._table for k in range(1, len(s))}
         self._cue = lexicon.cue_lists
         self._pair_words: dict[str, list[tuple[int, int]]] = {}
         for index, pair in enumerate(lexicon.pairs):
             for side, words in enumerate((pair.first, pair.second)):
-                for word in words:
-                    self._pair_words.setdefault(word, []).append((index, side))
+                for word in words:  # 砌 also matches 砌了, 堆 also 堆着
+                    for form in (word, *(word + ending for ending in ASPECT_ENDINGS)):
+                        self._pair_words.setdefault(form, []).append((index, side))
 
     def spec(self, name: str) -> IntentSpec:
         """The effective spec (module facts with YAML overrides) of an intent."""
@@ -98,17 +103,31 @@ class Classifier:
         """Longest n-gram of tokens found in the table, left to right, non-overlapping."""
         hits, i, n = [], 0, len(tokens)
         while i < n:
-            found, text = None, ""
-            for j in range(i, min(i + self._ngram, n)):
+            found, text, j = None, "", i
+            while j < n:
                 text += tokens[j]
+                j += 1
                 if text in self._table:
-                    found = (j + 1, self._table[text])
+                    found = (j, self._table[text])
+                if text not in self._prefixes:
+                    break
             if found:
                 hits.extend(_Hit(i, found[0], term) for term in found[1])
                 i = found[0]
             else:
+                hits.extend(self._inside(tokens[i], i))
                 i += 1
         return hits
+
+    def _inside(self, token: str, pos: int) -> list[_Hit]:
+        """The longest table entry inside a long token jieba kept whole (盖房子 → 盖房)."""
+        for size in range(len(token) - 1, 1, -1):
+            for start in range(len(token) - size + 1):
+                terms = self._table.get(token[start:start + size])
+                if terms:
+                    negated = token[:start] in self._cue["negation"]
+                    return [_Hit(pos, pos + 1, term, negated) for term in terms]
+        return []
 
     def _negated(self, tokens: list[str], start: int) -> bool:
         """A negation word within the window before `start`, in the same clause."""
@@ -152,7 +171,7 @@ class Classifier:
                 if close and not self._negated(tokens, min(a, close[0])):
                     word = f"{tokens[a]}+{tokens[close[0]]}"
                     hits.append(_Hit(min(a, close[0]), max(a, close[0]) + 1,
-                                     Term(word, pair.intent, pair.weight, (word,))))
+                                     Term(word, pair.intent, pair.weight, (word,), pair.priority, pair.safety)))
                     break
         return hits
 
@@ -165,10 +184,10 @@ class Classifier:
         for hit in self._match(tokens):
             kind = hit.term.intent
             if kind == "resolved":
-                resolved += self._resolved(tokens, hit)
+                resolved += -hit.term.weight if hit.negated else self._resolved(tokens, hit)
             elif kind == "recurrence":
                 resolved -= hit.term.weight
-            elif (kind, hit.term.word) not in terms and not self._negated(tokens, hit.start):
+            elif (kind, hit.term.word) not in terms and not hit.negated and not self._negated(tokens, hit.start):
                 terms[kind, hit.term.word] = hit
         for hit in self._pair_hits(tokens):
             terms.setdefault((hit.term.intent, hit.term.word), hit)
@@ -183,11 +202,12 @@ class Classifier:
         """Pick the main intent, the secondary ones, the confidence and the priority."""
         cfg = self._set
         other = scores[FALLBACK] * cfg.other_weight
+        critical = {h.term.intent for h in hits if h.term.priority == "critical"}
         routed = sorted((n for n in scores if n != FALLBACK and scores[n] > 0),
-                        key=lambda n: (-scores[n], first[n]))
+                        key=lambda n: (n not in critical, -scores[n], first[n]))  # safety first
         main = routed[0] if routed else FALLBACK
         top = scores[main] if routed else 0.0
-        confidence = (1 - math.exp(-top / cfg.score_scale)) * top / (top + other) if top else 0.0
+        confidence = (1 - math.exp(-top / cfg.score_scale)) * math.sqrt(top / (top + other)) if top else 0.0
         floor = cfg.also_ratio * top
         if resolved >= cfg.resolved_min:  # a case update, not a new complaint
             scores[FALLBACK] += resolved

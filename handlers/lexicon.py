@@ -58,6 +58,8 @@ class Pair:
     second: frozenset[str]
     weight: float
     window: int
+    priority: str | None = None
+    safety: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ def _terms(items: Any, where: str, intent: str, weight: float, **extra: Any) -> 
     return tuple(out)
 
 
-def _pairs(items: Any, where: str, intent: str) -> tuple[Pair, ...]:
+def _pairs(items: Any, where: str, intent: str, **extra: Any) -> tuple[Pair, ...]:
     if not isinstance(items, list):
         raise _fail(where, "must be a list")
     out = []
@@ -160,7 +162,7 @@ def _pairs(items: Any, where: str, intent: str) -> tuple[Pair, ...]:
             raise _fail(f"{at}.window", "must be a positive integer")
         out.append(Pair(intent, frozenset(_words(item["first"], f"{at}.first")),
                         frozenset(_words(item["second"], f"{at}.second")),
-                        _number(item["weight"], at), window))
+                        _number(item["weight"], at), window, **extra))
     return tuple(out)
 
 
@@ -221,13 +223,14 @@ def _parse(data: Any, file: str) -> Lexicon:
         pairs += _pairs(entry.get("pairs", []), f"{where}.pairs", name)
         for i, esc in enumerate(entry.get("escalate") or []):
             at = f"{where}.escalate[{i}]"
-            esc = _mapping(esc, at, {"priority", "safety", "weight", "terms"})
+            esc = _mapping(esc, at, {"priority", "safety", "weight", "terms", "pairs"})
             if esc.get("priority") not in intents.PRIORITIES:
                 raise _fail(f"{at}.priority", f"must be one of {', '.join(intents.PRIORITIES)}")
             if esc.get("safety") and not (TEXT_DIR / f"{esc['safety']}.txt").is_file():
                 raise _fail(f"{at}.safety", f"no template templates/text/{esc['safety']}.txt")
-            terms += _terms(esc.get("terms"), f"{at}.terms", name, _number(esc.get("weight", 4), at),
-                            priority=esc["priority"], safety=esc.get("safety"))
+            extra = {"priority": esc["priority"], "safety": esc.get("safety")}
+            terms += _terms(esc.get("terms", []), f"{at}.terms", name, _number(esc.get("weight", 4), at), **extra)
+            pairs += _pairs(esc.get("pairs", []), f"{at}.pairs", name, **extra)
     builtin = [s.name for s in intents.INTENTS if s.name != intents.FALLBACK]
     order = [n for n in builtin if n in specs] + [n for n in specs if n not in builtin and n != intents.FALLBACK]
     fallback = specs.get(intents.FALLBACK, intents.get_spec(intents.FALLBACK))
