@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from bot.config import load_config
+from bot.config import ConfigError, load_config
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -14,8 +14,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from bot import cli, db, gateway, redis_store, webhook
     from handlers import classifier, dispatch
 
+    try:
+        settings = load_config(config)
+    except ConfigError as exc:
+        raise SystemExit(f"Mulin: {exc}") from None
     app = Flask(__name__, instance_relative_config=False)
-    app.config.from_mapping(load_config(config))
+    app.config.from_mapping(settings)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db.init_app(app)

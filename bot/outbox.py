@@ -57,15 +57,24 @@ class DrainResult:
     recovered: int = 0
 
 
-def recover_stuck(session: Session, now: datetime) -> int:
+def _scope(query: Any, purposes: tuple[str, ...] | None, exclude: tuple[str, ...]) -> Any:
+    if purposes:
+        query = query.where(Outbox.purpose.in_(purposes))
+    if exclude:
+        query = query.where(Outbox.purpose.not_in(exclude))
+    return query
+
+
+def recover_stuck(session: Session, now: datetime, purposes: tuple[str, ...] | None = None,
+                  exclude: tuple[str, ...] = ()) -> int:
     """Rows left in `sending` by a crashed drain go back to pending.
 
-    Only the holder of the scheduler lock drains, one run at a time, so any row
-    still `sending` when a run starts belongs to a process that died.
+    Only the holder of the scheduler lock drains, one run per scope at a time, so any
+    row of this scope still `sending` when a run starts belongs to a process that died.
     """
-    result = session.execute(
-        update(Outbox).where(Outbox.status == "sending").values(status="pending", next_attempt_at=now)
-    )
+    result = session.execute(_scope(
+        update(Outbox).where(Outbox.status == "sending"), purposes, exclude
+    ).values(status="pending", next_attempt_at=now))
     session.commit()
     if result.rowcount:
         log.warning("outbox: %d rows were in flight during a crash; sending them again", result.rowcount)
@@ -98,17 +107,16 @@ def _send(gateway: Gateway, row: Outbox, resident: Resident | None, templates: d
 
 def drain(factory: sessionmaker, gateway: Gateway, now: datetime, *, templates: dict[str, str],
           rate: float = 20.0, batch: int = 200, max_attempts: int = 8,
-          sleep: Callable[[float], None] = time.sleep, purposes: tuple[str, ...] | None = None) -> DrainResult:
+          sleep: Callable[[float], None] = time.sleep, purposes: tuple[str, ...] | None = None,
+          exclude: tuple[str, ...] = ()) -> DrainResult:
     """Send due rows, at most `rate` per second; transient errors back off, permanent ones are recorded."""
     result = DrainResult()
     interval = 1.0 / rate if rate > 0 else 0.0
     t0 = time.monotonic()
     with factory() as session:
-        result.recovered = recover_stuck(session, now)
+        result.recovered = recover_stuck(session, now, purposes, exclude)
         while True:
-            query = select(Outbox.id).where(Outbox.status == "pending")
-            if purposes:
-                query = query.where(Outbox.purpose.in_(purposes))
+            query = _scope(select(Outbox.id).where(Outbox.status == "pending"), purposes, exclude)
             due = now + timedelta(seconds=time.monotonic() - t0)
             ids = session.scalars(query.where(Outbox.next_attempt_at <= due).order_by(Outbox.id).limit(batch)).all()
             if not ids:

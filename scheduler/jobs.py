@@ -23,14 +23,27 @@ class Job:
     run: Callable[[Flask, datetime], dict[str, Any]]
 
 
-def drain_outbox(app: Flask, now: datetime) -> dict[str, Any]:
-    """Send what is due in the outbox."""
+# Bulk sends drain in their own job so a 10,000-resident notice never delays a reply.
+BULK = ("notice",)
+
+
+def _drain(app: Flask, now: datetime, **scope: Any) -> dict[str, Any]:
     result = outbox.drain(
         app.extensions["mulin.db"], app.extensions["mulin.gateway"], now,
         templates=app.config["TEMPLATE_IDS"], rate=float(app.config["SEND_RATE_PER_SECOND"]),
-        batch=int(app.config["OUTBOX_BATCH"]), max_attempts=int(app.config["OUTBOX_MAX_ATTEMPTS"]),
+        batch=int(app.config["OUTBOX_BATCH"]), max_attempts=int(app.config["OUTBOX_MAX_ATTEMPTS"]), **scope,
     )
     return vars(result)
+
+
+def drain_outbox(app: Flask, now: datetime) -> dict[str, Any]:
+    """Send what is due in the outbox: replies, status updates, staff notices."""
+    return _drain(app, now, exclude=BULK)
+
+
+def drain_bulk(app: Flask, now: datetime) -> dict[str, Any]:
+    """Send due bulk messages (cleanup notices), paced at SEND_RATE_PER_SECOND."""
+    return _drain(app, now, purposes=BULK)
 
 
 def replay_inbound(app: Flask, now: datetime) -> dict[str, Any]:
@@ -38,7 +51,17 @@ def replay_inbound(app: Flask, now: datetime) -> dict[str, Any]:
     return {"replayed": inbound_replay.replay(app, now)}
 
 
+def fan_out_notices(app: Flask, now: datetime) -> dict[str, Any]:
+    """Create the delivery rows of notices whose next offset is due."""
+    from scheduler import notice_jobs
+
+    return notice_jobs.fan_out(app, now)
+
+
+# Jobs that create outbox rows come before the drains, so one --once run also sends them.
 JOBS: tuple[Job, ...] = (
+    Job("notice_fanout", 30, fan_out_notices),
     Job("outbox", 5, drain_outbox),
+    Job("outbox_bulk", 15, drain_bulk),
     Job("inbound_replay", 60, replay_inbound),
 )

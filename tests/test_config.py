@@ -1,0 +1,53 @@
+"""Start-up settings: production refuses missing secrets; demo generates them; secrets never print."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, redacted
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("missing", ["WECHAT_TOKEN", "SECRET_KEY", "WECHAT_APPID", "WECHAT_SECRET"])
+def test_production_refuses_to_start_without_a_secret(missing: str) -> None:
+    full = {"MULIN_ENV": "production", "WECHAT_TOKEN": "t", "SECRET_KEY": "s", "WECHAT_APPID": "wx1",
+            "WECHAT_SECRET": "x", "DATABASE_URL": "sqlite://"}
+    full[missing] = ""
+    with pytest.raises(ConfigError, match=missing):
+        load_config(full)
+
+
+def test_production_start_up_fails_with_a_clear_message(tmp_path: Path) -> None:
+    env = {"MULIN_ENV": "production", "PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    proc = subprocess.run([sys.executable, "-m", "flask", "--app", "bot", "init-db"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "missing WECHAT_TOKEN" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_demo_mode_generates_local_values() -> None:
+    config = load_config({"MULIN_ENV": "demo", "WECHAT_TOKEN": "", "SECRET_KEY": "", "WECHAT_AES_KEY": ""})
+    assert len(config["WECHAT_TOKEN"]) >= 16 and len(config["WECHAT_AES_KEY"]) == 43
+    assert config["WECHAT_AES_KEY"].isalnum()
+
+
+def test_secrets_are_redacted() -> None:
+    shown = redacted({"WECHAT_TOKEN": "abc", "WECHAT_SECRET": "def", "WECHAT_APPID": "wx1"})
+    assert shown == {"WECHAT_TOKEN": "**********", "WECHAT_SECRET": "**********", "WECHAT_APPID": "wx1"}
+
+
+def test_init_db_is_idempotent_and_creates_the_schema(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, inspect
+    from bot import create_app
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    app = create_app({**settings, "DATABASE_URL": url})
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+    tables = set(inspect(create_engine(url)).get_table_names())
+    assert {"inbound_messages", "cases", "outbox", "notices", "residents", "alembic_version"} <= tables
