@@ -27,6 +27,15 @@ DEFAULTS: dict[str, Any] = {
     "STREET_CONTACT": "街道服务热线 010-12345678",
     # Template ids per purpose, for messages outside the 48-hour customer-service window.
     "TEMPLATE_IDS": {},
+    # Outreach (issue 5): notice offsets in minutes before the cleanup (7 days, 1 day),
+    # follow-up delays in hours, the overdue warning point, the weekly summary time (local).
+    "NOTICE_OFFSETS_MINUTES": [7 * 24 * 60, 24 * 60],
+    "FOLLOWUP_AFTER_HOURS": 24,
+    "FOLLOWUP_REMIND_AFTER_HOURS": 48,
+    "FOLLOWUP_EXPIRE_AFTER_HOURS": 48,
+    "OVERDUE_WARN_FRACTION": 0.8,
+    "SUMMARY_WEEKDAY": 0,  # Monday, Asia/Shanghai
+    "SUMMARY_HOUR": 9,
 }
 
 REQUIRED_IN_PRODUCTION = ("WECHAT_TOKEN", "SECRET_KEY", "WECHAT_APPID", "WECHAT_SECRET")

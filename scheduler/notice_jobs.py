@@ -1,0 +1,102 @@
+"""Fan notices out into delivery rows: one outbox row per notice, offset and resident.
+
+An offset is due when `cleanup_at - offset` has passed. Only the latest due offset is
+sent (a notice created five days ahead sends its 7-day message at once, one created
+twelve hours ahead sends only the 1-day message); earlier ones are marked as skipped.
+Rows are bulk-inserted with the offset marked in the same transaction, and their keys
+are unique, so a crash or a second run never makes a second row.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from bot.clock import fmt_local
+from bot.models import Notice, Outbox, Resident
+from bot.notices import recipients_query
+from bot.texts import render_text
+
+CHUNK = 1000  # rows per INSERT statement (well under SQLite's bound-parameter limit)
+
+
+def plan(notice: Notice, now: datetime) -> tuple[int | None, list[int]]:
+    """(offset to send now or None, offsets whose time passed without a send)."""
+    waiting = [m for m in notice.offsets if m not in notice.fanned_out]
+    passed = [m for m in waiting if notice.cleanup_at - timedelta(minutes=m) <= now]
+    if not passed:
+        return None, []
+    if now >= notice.cleanup_at:
+        return None, passed
+    send = min(passed)
+    return send, [m for m in passed if m != send]
+
+
+def notice_text(notice: Notice, now: datetime, contact: str) -> str:
+    """The message as residents read it, as of `now` (days or hours left)."""
+    left = notice.cleanup_at - now
+    days = round(left / timedelta(days=1))
+    hours = max(1, round(left / timedelta(hours=1)))
+    target = notice.target
+    return render_text("notice/cleanup", place=target.get("compound") or target.get("community"),
+                       buildings=target.get("buildings") or [], date=fmt_local(notice.cleanup_at),
+                       days=days, hours=hours, text=notice.text, contact=contact)
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - Mulin runs on SQLite or PostgreSQL
+        raise RuntimeError(f"unsupported database {dialect}")
+    stmt = dialect_insert(Outbox).on_conflict_do_nothing(index_elements=["key"])
+    for start in range(0, len(rows), CHUNK):
+        session.execute(stmt, rows[start:start + CHUNK])
+
+
+def fan_out_notice(session: Session, notice: Notice, now: datetime, contact: str) -> int:
+    """Create the due offset's delivery rows for one notice; commits; returns rows created."""
+    send, skipped = plan(notice, now)
+    if send is None and not skipped:
+        return 0
+    created = 0
+    if send is not None:
+        payload = {"text": notice_text(notice, now, contact), "template_data": None}
+        openids = session.scalars(recipients_query(notice).order_by(Resident.id)).all()
+        rows = [{"key": f"notice:{notice.id}:{send}:{openid}", "openid": openid, "purpose": "notice",
+                 "payload": payload, "status": "pending", "attempts": 0, "next_attempt_at": now,
+                 "created_at": now, "notice_id": notice.id, "notice_offset": send} for openid in openids]
+        _insert(session, rows)
+        created = len(rows)
+    marked = sorted(set(notice.fanned_out) | set(skipped) | ({send} if send is not None else set()),
+                    reverse=True)
+    # Only an active notice is marked; a cancel that won the race rolls this fan-out back.
+    result = session.execute(update(Notice).where(Notice.id == notice.id, Notice.status == "active")
+                             .values(fanned_out=marked))
+    if result.rowcount != 1:
+        session.rollback()
+        return 0
+    session.commit()
+    return created
+
+
+def fan_out(app: Flask, now: datetime) -> dict[str, Any]:
+    """Scheduler job: fan out every active notice whose next offset is due."""
+    counts = {"notices": 0, "deliveries": 0}
+    contact = app.config["STREET_CONTACT"]
+    with app.extensions["mulin.db"]() as session:
+        ids = session.scalars(select(Notice.id).where(Notice.status == "active").order_by(Notice.id)).all()
+        for notice_id in ids:
+            notice = session.get(Notice, notice_id)
+            if notice is None or len(notice.fanned_out) >= len(notice.offsets):
+                continue
+            created = fan_out_notice(session, notice, now, contact)
+            if created:
+                counts["notices"] += 1
+                counts["deliveries"] += created
+    return counts

@@ -1,0 +1,82 @@
+"""Shared steps for the outreach tests: a street with residents, cases, and counting sends."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from bot.clock import utcnow
+from bot.models import Building, Case, Community, Compound, Resident, Staff
+from bot.standin import StandIn
+
+
+
+def _next_monday(days_ahead: int = 30) -> datetime:
+    """Monday 10:00 Beijing (02:00 UTC) at least `days_ahead` from today, so CLI commands using
+    the real clock see it as the future."""
+    day = (utcnow() + timedelta(days=days_ahead)).replace(hour=2, minute=0, second=0, microsecond=0)
+    return day + timedelta(days=(7 - day.weekday()) % 7)
+
+
+NOW = _next_monday()  # naive UTC
+
+
+def street(session: Session, residents_per_building: int = 2, buildings: tuple[str, ...] = ("1", "2", "6"),
+           compound: str = "和平里", community: str = "和平社区", last_inbound: datetime | None = None) -> Compound:
+    """A community with one compound of buildings, each with residents o-<compound>-<b>-<i>."""
+    com = session.scalars(select(Community).where(Community.name == community)).one_or_none()
+    if com is None:
+        com = Community(name=community)
+        session.add(com)
+        session.flush()
+    comp = Compound(name=compound, community_id=com.id)
+    session.add(comp)
+    session.flush()
+    rows = []
+    for name in buildings:
+        b = Building(compound_id=comp.id, name=name, property_manager="物业")
+        session.add(b)
+        session.flush()
+        rows += [{"openid": f"o-{compound}-{name}-{i}", "compound_id": comp.id, "building_id": b.id,
+                  "subscribed": True, "last_inbound_at": last_inbound, "created_at": NOW - timedelta(days=30)}
+                 for i in range(residents_per_building)]
+    if rows:
+        session.execute(insert(Resident), rows)
+    session.commit()
+    return comp
+
+
+def staff(session: Session, openid: str, department: str, community_id: int | None = None) -> Staff:
+    """A staff member of a department."""
+    member = Staff(name=openid, openid=openid, department=department, community_id=community_id)
+    session.add(member)
+    session.commit()
+    return member
+
+
+def case(session: Session, number: str, openid: str, *, status: str = "open", created_at: datetime = NOW,
+         limit: timedelta = timedelta(days=7), department: str = "property", **fields: object) -> Case:
+    """A case row built directly (the intake path is tested elsewhere)."""
+    row = Case(number=number, openid=openid, intent="leak", priority="normal", department=department,
+               status=status, text="楼上漏水", created_at=created_at, due_at=created_at + limit,
+               reopen_count=0, handoff=False, **fields)
+    session.add(row)
+    session.commit()
+    return row
+
+
+def received(standin: StandIn) -> Counter:
+    """How many messages each openid received (custom or template)."""
+    return Counter(r["openid"] for r in standin.sent())
+
+
+def texts(standin: StandIn, openid: str) -> list[str]:
+    """The texts one openid received, in order."""
+    out = []
+    for r in standin.sent():
+        if r["openid"] == openid:
+            body = r["body"]
+            out.append(body["text"]["content"] if r["kind"] == "custom" else body["data"]["content"]["value"])
+    return out
