@@ -1,19 +1,24 @@
-"""The ordered table that routes each inbound message or event to one action."""
+"""The ordered table that routes each inbound message or event to one action.
+
+Each route is a pure check of the message and an action. An action may return CONTINUE
+to let the next route try (e.g. a follow-up answer route that finds no question pending).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from bot import residents
 from bot.inbound import Inbound
 from bot.texts import render_text
+from handlers import commands, dialogue, media
 
 # Events after which WeChat lets us send customer-service messages for 48 hours.
 INTERACTIVE_EVENTS = {"subscribe", "subscribe_scan", "scan", "click"}
+CONTINUE = "\x00continue"  # an action's "not mine after all": the next route is tried
 
 Action = Callable[[Session, Inbound, datetime], "str | None"]
 
@@ -27,23 +32,13 @@ class Route:
     action: Action
 
 
-def _welcome(session: Session, msg: Inbound, now: datetime) -> str | None:
-    return render_text("welcome", street=current_app.config["STREET_NAME"])
-
-
 def _unsubscribe(session: Session, msg: Inbound, now: datetime) -> str | None:
     residents.touch(session, msg.openid, now, interactive=False, subscribed=False)
     return None
 
 
-def _text(session: Session, msg: Inbound, now: datetime) -> str | None:
-    return render_text("ack", text=msg.text)
-
-
-def _media(session: Session, msg: Inbound, now: datetime) -> str | None:
-    kind = {"image": "图片", "voice": "语音", "video": "视频", "shortvideo": "小视频",
-            "location": "位置", "link": "链接"}.get(msg.msg_type, "消息")
-    return render_text("media_ack", kind=kind)
+def _other_media(session: Session, msg: Inbound, now: datetime) -> str | None:
+    return render_text("media_ack", kind=render_text("intake/media_kind", kind=msg.msg_type))
 
 
 def _silent(session: Session, msg: Inbound, now: datetime) -> str | None:
@@ -51,21 +46,28 @@ def _silent(session: Session, msg: Inbound, now: datetime) -> str | None:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("subscribe", lambda m: m.event in ("subscribe", "subscribe_scan"), _welcome),
+    Route("subscribe", lambda m: m.event in ("subscribe", "subscribe_scan", "scan"), commands.welcome),
     Route("unsubscribe", lambda m: m.event == "unsubscribe", _unsubscribe),
-    Route("text", lambda m: m.text is not None, _text),
-    Route("media", lambda m: m.msg_type in ("image", "voice", "video", "shortvideo", "location", "link"), _media),
+    Route("command", commands.is_command, commands.run),
+    # issue 5: the satisfaction follow-up answer route goes here, before intake.
+    Route("location", lambda m: m.msg_type == "location", media.location),
+    Route("media", lambda m: m.msg_type in ("image", "video", "shortvideo")
+          or (m.msg_type == "voice" and m.text is None), media.media),
+    Route("intake", lambda m: m.text is not None, dialogue.step),
+    Route("other media", lambda m: m.msg_type == "link", _other_media),
     Route("fallback", lambda m: True, _silent),
 )
 
 
 def handle(session: Session, msg: Inbound, now: datetime) -> str | None:
-    """Record the contact, then run the first matching route."""
+    """Record the contact, then run the first matching route that takes the message."""
     interactive = msg.msg_type != "event" or msg.event in INTERACTIVE_EVENTS
     if msg.event != "unsubscribe":
         residents.touch(session, msg.openid, now, interactive=interactive,
                         subscribed=True if msg.event in ("subscribe", "subscribe_scan") else None)
     for route in ROUTES:
         if route.check(msg):
-            return route.action(session, msg, now)
+            reply = route.action(session, msg, now)
+            if reply != CONTINUE:
+                return reply
     return None

@@ -1,0 +1,42 @@
+"""The words residents use for commands and yes/no answers (handlers/commands.yaml)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+WORDS_PATH = Path(__file__).with_name("commands.yaml")
+_PUNCT = re.compile(r"[\s,.!?;:，。！？；：、~…\"'“”‘’()（）【】]+")
+
+
+@lru_cache(maxsize=1)
+def _words() -> dict:
+    return yaml.safe_load(WORDS_PATH.read_text(encoding="utf-8"))
+
+
+def _clean(text: str | None) -> str:
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text or "").lower())
+
+
+def command_of(text: str | None) -> str | None:
+    """The command a whole message is (cancel, handoff, address, my_cases, help), or None."""
+    cleaned = _clean(text)
+    if not cleaned and (text or "").strip() in ("?", "？"):
+        return "help"
+    for name, words in _words()["commands"].items():
+        if cleaned in (_clean(w) for w in words):
+            return name
+    return None
+
+
+def is_yes(text: str | None) -> bool:
+    """Whether the message says yes."""
+    return _clean(text) in (_clean(w) for w in _words()["answer_yes"])
+
+
+def is_no(text: str | None) -> bool:
+    """Whether the message says no."""
+    return _clean(text) in (_clean(w) for w in _words()["answer_no"])
