@@ -11,7 +11,7 @@ from bot.config import ConfigError, load_config
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app: settings, database, Redis, WeChat gateway, classifier, routes, CLI."""
-    from bot import cli, db, gateway, redis_store, webhook
+    from bot import cli, console, db, gateway, redis_store, webhook
     from handlers import classifier, dispatch
 
     try:
@@ -28,5 +28,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     classifier.init_app(app)
     app.extensions["mulin.handler"] = dispatch.handle
     app.register_blueprint(webhook.bp)
+    console.init_app(app)
     cli.init_app(app)
     return app

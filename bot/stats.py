@@ -119,13 +119,13 @@ def compute(session: Session, start: datetime, end: datetime, *, community_id: i
 
 
 def breakdown(session: Session, start: datetime, end: datetime, by: str,
-              now: datetime | None = None) -> list[tuple[str, Rates]]:
+              now: datetime | None = None, *, community_id: int | None = None) -> list[tuple[str, Rates]]:
     """The figures per community name, intent code or month ('YYYY-MM', Asia/Shanghai); sorted by key."""
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPINGS)}")
     names = {row.id: row.name for row in session.execute(select(Community.id, Community.name))}
     groups: dict[str, list[Case]] = defaultdict(list)
-    for case in _cases(session, start, end):
+    for case in _cases(session, start, end, community_id):
         if by == "community":
             key = names.get(case.community_id, "") if case.community_id else ""
         elif by == "intent":

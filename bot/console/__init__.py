@@ -1,0 +1,32 @@
+"""The staff console (/console) and the token API (/api): login, CSRF, blueprints."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from bot.clock import fmt_local
+from bot.texts import label
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Login and CSRF protection, and register the console and API blueprints."""
+    from bot import webhook
+    from bot.console import access, api, auth, case_actions, cases, notices, simulator, statistics
+
+    login = LoginManager(app)
+    login.login_view = "console_auth.login"
+    login.login_message = None
+    login.session_protection = "strong"
+    login.user_loader(access.load_user)
+    csrf = CSRFProtect(app)
+    csrf.exempt(webhook.bp)  # signed by WeChat, not a browser form
+    csrf.exempt(api.bp)  # bearer-token authenticated, no cookies
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    assert case_actions.bp is cases.bp  # the actions add routes to the case blueprint
+    for module in (auth, cases, notices, statistics, simulator, api):
+        app.register_blueprint(module.bp)
+    app.jinja_env.filters.setdefault("local", fmt_local)
+    app.jinja_env.globals.setdefault("label", label)
+    app.jinja_env.filters.setdefault("masked", access.mask_phone)
