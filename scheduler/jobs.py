@@ -12,6 +12,7 @@ from typing import Any, Callable
 from flask import Flask
 
 from bot import inbound_replay, outbox
+from scheduler import followup_jobs, notice_jobs, overdue_jobs
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,11 @@ def replay_inbound(app: Flask, now: datetime) -> dict[str, Any]:
     return {"replayed": inbound_replay.replay(app, now)}
 
 
-def fan_out_notices(app: Flask, now: datetime) -> dict[str, Any]:
-    """Create the delivery rows of notices whose next offset is due."""
-    from scheduler import notice_jobs
-
-    return notice_jobs.fan_out(app, now)
-
-
 # Jobs that create outbox rows come before the drains, so one --once run also sends them.
 JOBS: tuple[Job, ...] = (
-    Job("notice_fanout", 30, fan_out_notices),
+    Job("notice_fanout", 30, notice_jobs.fan_out),
+    Job("followup", 60, followup_jobs.run),
+    Job("overdue", 60, overdue_jobs.run),
     Job("outbox", 5, drain_outbox),
     Job("outbox_bulk", 15, drain_bulk),
     Job("inbound_replay", 60, replay_inbound),
