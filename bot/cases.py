@@ -5,6 +5,7 @@ reply, CLI commands and the console commit themselves.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -18,7 +19,9 @@ from bot.models import Case, CaseEvent, Resident, Staff
 from bot.texts import label, render_text
 from handlers.routing import route
 
+log = logging.getLogger(__name__)
 LINK_WINDOW = timedelta(hours=24)
+FALLBACK_DEPARTMENT = "community"
 OPEN_STATUSES = ("open", "in_progress")
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -133,12 +136,21 @@ def notify_department(session: Session, case: Case, now: datetime, kind: str = "
     return _notify(session, case, case.department, now, kind)
 
 
-def _notify(session: Session, case: Case, department: str, now: datetime, kind: str) -> int:
-    staff = session.scalars(
+def _staff(session: Session, department: str, community_id: int | None) -> list[Staff]:
+    return list(session.scalars(
         select(Staff).where(Staff.department == department,
-                            or_(Staff.community_id.is_(None), Staff.community_id == case.community_id))
+                            or_(Staff.community_id.is_(None), Staff.community_id == community_id))
         .order_by(Staff.id)
-    ).all()
+    ).all())
+
+
+def _notify(session: Session, case: Case, department: str, now: datetime, kind: str) -> int:
+    staff = _staff(session, department, case.community_id)
+    if not staff and department != FALLBACK_DEPARTMENT:
+        # nobody of that department for this place (e.g. no address yet): the street's duty staff
+        log.warning("case %s: no %s staff to notify; telling the %s staff", case.id, department,
+                    FALLBACK_DEPARTMENT)
+        staff = _staff(session, FALLBACK_DEPARTMENT, case.community_id)
     text = render_text("intake/staff_case", case=case, kind=kind.split("-")[0],
                        intent=label("intent", case.intent), priority=label("priority", case.priority),
                        department=label("department", case.department), place=place(case),
