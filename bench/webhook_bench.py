@@ -23,7 +23,7 @@ DURATION = os.environ.get("BENCH_DURATION", "20s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
 
 LUA = r"""
-local counter = 0
+local counter = RUN_OFFSET
 local tid = 0
 setup = function(thread) thread:set("tid", tid); tid = tid + 1 end
 request = function()
@@ -68,9 +68,13 @@ def signed_path() -> str:
     return f"/wechat?signature={sig}&timestamp={ts}&nonce={nonce}"
 
 
+RUNS = iter(range(1, 1000))
+
+
 def run_wrk(port: int, duration: str, workdir: Path) -> dict[str, float]:
     script = workdir / "post.lua"
-    script.write_text(LUA.replace("PATH", signed_path()))
+    # each wrk run starts its counters elsewhere, so no request repeats an earlier MsgId
+    script.write_text(LUA.replace("PATH", signed_path()).replace("RUN_OFFSET", str(next(RUNS) * 1000000)))
     out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "--latency", "-s", str(script),
                           f"http://127.0.0.1:{port}/"], capture_output=True, text=True).stdout
     def ms(label: str) -> float:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,15 +77,15 @@ class Busy(Exception):
 
 def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage, bool]:
     """Insert the message (committed before handling); return (row, is_first_delivery)."""
-    row = InboundMessage(
+    values = dict(
         dedup_key=msg.dedup_key, openid=msg.openid, msg_type=msg.msg_type, event=msg.event,
         content=msg.content, media_id=msg.media_id, raw=msg.raw, sent_at=msg.sent_at,
         received_at=now, status="received", claimed_until=now + LEASE,
     )
-    session.add(row)
     try:
+        new_id = session.execute(insert(InboundMessage).values(**values).returning(InboundMessage.id)).scalar_one()
         session.commit()
-        return row, True
+        return InboundMessage(id=new_id, **values), True
     except IntegrityError:
         session.rollback()
         existing = session.scalars(
