@@ -1,0 +1,80 @@
+"""Console access: login, CSRF on every form, lockout, logout, no open redirects."""
+from __future__ import annotations
+
+import pytest
+
+from bot import users
+from tests.helpers_console import Console, add_user
+
+
+@pytest.fixture
+def console(client, db) -> Console:  # type: ignore[no-untyped-def]
+    add_user(db, "admin", role="admin", password="mulin-demo")
+    return Console(client)
+
+
+@pytest.mark.parametrize("path", ["/console/", "/console/cases", "/console/notices", "/console/stats",
+                                  "/console/stats.csv", "/console/cases/20260101-0001"])
+def test_pages_need_login(client, path: str) -> None:
+    res = client.get(path)
+    assert res.status_code == 302
+    assert "/console/login" in res.headers["Location"]
+
+
+def test_login_and_logout(console: Console) -> None:
+    res = console.login()
+    assert res.status_code == 302 and res.headers["Location"].endswith("/console/cases")
+    assert "工单" in console.page("/console/cases")
+    res = console.post("/console/logout")
+    assert res.status_code == 302
+    assert console.client.get("/console/cases").status_code == 302
+
+
+def test_wrong_password_is_refused(console: Console) -> None:
+    res = console.login(password="not-the-password")
+    assert res.status_code == 401
+    assert "用户名或密码错误" in res.get_data(as_text=True)
+    assert console.client.get("/console/cases").status_code == 302
+
+
+def test_post_without_csrf_token_is_refused(console: Console) -> None:
+    res = console.client.post("/console/login", data={"username": "admin", "password": "mulin-demo"})
+    assert res.status_code == 400
+    console.login()
+    res = console.client.post("/console/notices", data={"community": "x", "text": "y", "cleanup_at": "2030-01-01T10:00"})
+    assert res.status_code == 400
+    res = console.client.post("/console/logout")
+    assert res.status_code == 400
+
+
+def test_lockout_after_repeated_wrong_passwords(console: Console) -> None:
+    for _ in range(users.MAX_FAILED_LOGINS):
+        assert console.login(password="guess").status_code == 401
+    res = console.login()  # the right password, but locked
+    assert res.status_code == 401
+    assert "锁定" in res.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/console/stats", "/console/stats"),
+    ("//evil.example/console", "/console/cases"),
+    ("https://evil.example/console", "/console/cases"),
+])
+def test_login_redirects_only_inside_the_console(console: Console, target: str, expected: str) -> None:
+    res = console.client.post(f"/console/login?next={target}", data={
+        "username": "admin", "password": "mulin-demo", "csrf_token": console.token()})
+    assert res.headers["Location"] == expected
+
+
+def test_session_cookie_is_http_only(console: Console) -> None:
+    res = console.login()
+    cookie = res.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_cookies_are_secure(settings) -> None:  # type: ignore[no-untyped-def]
+    from bot import create_app
+
+    app = create_app({**settings, "MULIN_ENV": "production"})
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    app.extensions["mulin.engine"].dispose()

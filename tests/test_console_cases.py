@@ -1,0 +1,130 @@
+"""Cases in the console: the list and its filters, the case page, actions in the audit trail, access."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import Case, CaseEvent, Outbox
+from tests.helpers_console import Console, add_user, report
+from tests.helpers_intake import BOUND, street  # noqa: F401 - fixture
+
+OTHER = "demo-resident-2"  # 天宁寺北里 (another community)
+
+
+@pytest.fixture
+def console(client, street) -> Console:  # type: ignore[no-untyped-def]
+    c = Console(client)
+    assert c.login().status_code == 302
+    return c
+
+
+def _events(db, case: Case) -> list[CaseEvent]:
+    db.expire_all()
+    return list(db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
+
+
+def test_case_from_the_webhook_is_listed_with_a_masked_phone(console: Console, wechat, db) -> None:
+    case = report(wechat, db)
+    html = console.page("/console/cases")
+    assert case.number in html
+    assert "138****0001" in html and "13800000001" not in html
+    page = console.page(f"/console/cases/{case.number}")
+    assert "天花板一直在滴水" in page  # the resident's message in the conversation
+    assert case.number in page and "办理记录" in page
+
+
+def test_search_by_number_opens_the_case(console: Console, wechat, db) -> None:
+    case = report(wechat, db)
+    res = console.client.get(f"/console/cases?q={case.number}")
+    assert res.status_code == 302 and res.headers["Location"].endswith(f"/console/cases/{case.number}")
+
+
+def test_photos_appear_on_the_case_page(console: Console, wechat, db) -> None:
+    case = report(wechat, db)
+    wechat.send_image(openid=BOUND, media_id="leak-photo")
+    page = console.page(f"/console/cases/{case.number}")
+    assert "照片 1" in page and "leak-photo.jpg" in page
+
+
+@pytest.mark.parametrize("query, listed", [
+    ("status=open", True), ("status=resolved", False), ("intent=leak", True), ("intent=pest", False),
+    ("overdue=1", True), ("reopened=1", False),
+])
+def test_filters(console: Console, wechat, db, query: str, listed: bool) -> None:
+    case = report(wechat, db)
+    case.due_at = case.created_at - timedelta(minutes=1)  # overdue
+    db.commit()
+    assert (case.number in console.page(f"/console/cases?{query}")) is listed
+
+
+def test_overdue_and_critical_cases_stand_out(console: Console, wechat, db) -> None:
+    case = report(wechat, db)
+    case.due_at, case.priority = case.created_at - timedelta(hours=1), "critical"
+    db.commit()
+    html = console.page("/console/cases")
+    row = html[html.index(f'data-number="{case.number}"') - 60:html.index(f'data-number="{case.number}"')]
+    assert "overdue" in row and "critical" in row
+    assert "超时" in html
+
+
+def test_accept_resolve_reopen_are_audited_with_the_users_name(console: Console, wechat, db) -> None:
+    case = report(wechat, db)
+    base = f"/console/cases/{case.number}"
+    assert console.post(f"{base}/accept").status_code == 302
+    assert console.post(f"{base}/resolve", note="已更换楼上水管").status_code == 302
+    assert console.post(f"{base}/reopen", note="又漏了").status_code == 302
+    trail = [(e.kind, e.actor, e.note) for e in _events(db, case)][1:]
+    assert trail == [("accept", "admin", None), ("resolve", "admin", "已更换楼上水管"), ("reopen", "admin", "又漏了")]
+    db.refresh(case)
+    assert case.status == "open" and case.reopen_count == 1 and case.first_response_at is not None
+    assert "已更换楼上水管" in console.page(base)
+
+
+def test_invalid_transition_is_refused_politely(console: Console, wechat, db) -> None:
+    case = report(wechat, db)
+    res = console.post(f"/console/cases/{case.number}/reopen")
+    assert res.status_code == 302
+    assert "不能执行该操作" in console.page(f"/console/cases/{case.number}")
+    db.refresh(case)
+    assert case.status == "open"
+
+
+def test_reply_goes_through_the_outbox(console: Console, wechat, db) -> None:
+    case = report(wechat, db)
+    assert console.post(f"/console/cases/{case.number}/reply", text="师傅下午三点上门").status_code == 302
+    db.expire_all()
+    rows = db.scalars(select(Outbox).where(Outbox.purpose == "reply", Outbox.case_id == case.id)).all()
+    assert [r.payload["text"] for r in rows] == ["师傅下午三点上门"]
+    assert [(e.kind, e.actor) for e in _events(db, case)][-1] == ("reply", "admin")
+    assert console.post(f"/console/cases/{case.number}/reply", text="  ").status_code == 302
+    assert len(db.scalars(select(Outbox).where(Outbox.purpose == "reply")).all()) == 1
+
+
+def test_reassign(console: Console, wechat, db) -> None:
+    case = report(wechat, db)
+    assert console.post(f"/console/cases/{case.number}/reassign", department="grid", note="邻里纠纷").status_code == 302
+    db.refresh(case)
+    assert case.department == "grid"
+    event = _events(db, case)[-1]
+    assert (event.kind, event.actor, event.data) == ("reassign", "admin", {"from": "property", "to": "grid"})
+
+
+@pytest.mark.parametrize("department, community, sees", [
+    ("property", "茶马南街社区", True),
+    ("property", "天宁寺北里社区", False),  # another community
+    ("grid", "茶马南街社区", False),  # another department
+])
+def test_staff_see_only_their_department_and_community(client, street, wechat, db, department: str,
+                                                       community: str, sees: bool) -> None:
+    case = report(wechat, db)
+    add_user(db, "staff1", department=department, community=community)
+    console = Console(client)
+    assert console.login("staff1", "secret-pass-1").status_code == 302
+    assert (case.number in console.page("/console/cases")) is sees
+    assert client.get(f"/console/cases/{case.number}").status_code == (200 if sees else 404)
+    res = console.post(f"/console/cases/{case.number}/accept")
+    assert res.status_code == (302 if sees else 404)
+    db.refresh(case)
+    assert (case.status == "in_progress") is sees
