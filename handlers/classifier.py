@@ -51,6 +51,12 @@ class _Hit:
     end: int
     term: Term
     negated: bool = False  # a negation inside the token itself: 不漏水
+    parts: tuple[int, ...] = ()  # the two token positions of a pair
+
+    @property
+    def positions(self) -> set[int]:
+        """The tokens this hit rests on."""
+        return set(self.parts or range(self.start, self.end))
 
 
 def _normalize(text: str) -> str:
@@ -157,10 +163,12 @@ class Classifier:
             return 0.0
         return hit.term.weight
 
-    def _pair_hits(self, tokens: list[str]) -> list[_Hit]:
-        """Pairs whose two words occur within their window (either order), not negated."""
+    def _pair_hits(self, tokens: list[str], covered: set[int]) -> list[_Hit]:
+        """Pairs whose two words occur within their window (either order), not negated, not inside a phrase."""
         seen: dict[int, list[list[int]]] = {}
         for pos, token in enumerate(tokens):
+            if pos in covered:
+                continue
             for index, side in self._pair_words.get(token, ()):
                 seen.setdefault(index, [[], []])[side].append(pos)
         hits = []
@@ -170,8 +178,8 @@ class Classifier:
                 close = [b for b in seconds if b != a and abs(a - b) <= pair.window]
                 if close and not self._negated(tokens, min(a, close[0])):
                     word = f"{tokens[a]}+{tokens[close[0]]}"
-                    hits.append(_Hit(min(a, close[0]), max(a, close[0]) + 1,
-                                     Term(word, pair.intent, pair.weight, (word,), pair.priority, pair.safety)))
+                    term = Term(word, pair.intent, pair.weight, (word,), pair.priority, pair.safety)
+                    hits.append(_Hit(min(a, close[0]), max(a, close[0]) + 1, term, parts=(a, close[0])))
                     break
         return hits
 
@@ -179,7 +187,7 @@ class Classifier:
         """The intent, confidence, matched terms, secondary intents and priority of one message."""
         tokens = self.tokens(text) if text else []
         scores = dict.fromkeys(self._specs, 0.0)
-        terms: dict[tuple[str, str], _Hit] = {}
+        found: list[_Hit] = []
         resolved = 0.0
         for hit in self._match(tokens):
             kind = hit.term.intent
@@ -187,15 +195,19 @@ class Classifier:
                 resolved += -hit.term.weight if hit.negated else self._resolved(tokens, hit)
             elif kind == "recurrence":
                 resolved -= hit.term.weight
-            elif (kind, hit.term.word) not in terms and not hit.negated and not self._negated(tokens, hit.start):
-                terms[kind, hit.term.word] = hit
-        for hit in self._pair_hits(tokens):
-            terms.setdefault((hit.term.intent, hit.term.word), hit)
-        first: dict[str, int] = {}
-        for (kind, _), hit in terms.items():
+            elif not hit.negated and not self._negated(tokens, hit.start):
+                found.append(hit)
+        found += self._pair_hits(tokens, {p for h in found if h.end - h.start > 1 for p in h.positions})
+        hits, used, first = [], {}, {}
+        for hit in sorted(found, key=lambda h: -h.term.weight):  # each token counts once per intent
+            kind, positions = hit.term.intent, hit.positions
+            if positions & used.setdefault(kind, set()) or any(h.term.word == hit.term.word for h in hits):
+                continue
+            used[kind] |= positions
+            hits.append(hit)
             scores[kind] += hit.term.weight
             first[kind] = min(first.get(kind, hit.start), hit.start)
-        return self._decide(scores, first, list(terms.values()), resolved)
+        return self._decide(scores, first, hits, resolved)
 
     def _decide(self, scores: dict[str, float], first: dict[str, int], hits: list[_Hit],
                 resolved: float) -> Classification:
@@ -205,14 +217,15 @@ class Classifier:
         critical = {h.term.intent for h in hits if h.term.priority == "critical"}
         routed = sorted((n for n in scores if n != FALLBACK and scores[n] > 0),
                         key=lambda n: (n not in critical, -scores[n], first[n]))  # safety first
-        main = routed[0] if routed else FALLBACK
+        close = [n for n in routed if scores[n] >= cfg.main_margin * scores[routed[0]]]
+        main = min(close, key=lambda n: (n not in critical, first[n])) if routed else FALLBACK
         top = scores[main] if routed else 0.0
         confidence = (1 - math.exp(-top / cfg.score_scale)) * math.sqrt(top / (top + other)) if top else 0.0
         floor = cfg.also_ratio * top
         if resolved >= cfg.resolved_min:  # a case update, not a new complaint
             scores[FALLBACK] += resolved
             main, confidence, floor = FALLBACK, 1 - math.exp(-resolved / cfg.score_scale), math.inf
-        elif confidence < cfg.min_confidence:
+        elif confidence < cfg.min_confidence or other > top:
             main, confidence = FALLBACK, 1 - confidence
         also = tuple(n for n in sorted(scores, key=lambda n: -scores[n])
                      if n != main and scores[n] >= max(cfg.also_min_score, floor))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from flask.cli import with_appcontext
@@ -28,11 +28,12 @@ def describe(classifier: Classifier, text: str, explain: bool = False) -> dict[s
 
 
 @click.command("classify")
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
 @click.option("--explain", is_flag=True, help="Add per-intent scores, priority, department and tokens.")
 @with_appcontext
-def classify_command(explain: bool) -> None:
-    """Classify residents' messages read from stdin, one per line; print JSON lines to stdout."""
+def classify_command(source: TextIO, explain: bool) -> None:
+    """Classify messages, one per line of SOURCE (default stdin); print JSON lines to stdout."""
     classifier = get_classifier()
-    for line in click.get_text_stream("stdin"):
+    for line in source:
         text = line.rstrip("\r\n")
         click.echo(json.dumps(describe(classifier, text, explain), ensure_ascii=False))

@@ -31,6 +31,7 @@ class Settings:
     score_scale: float = 3.0
     also_min_score: float = 2.5
     also_ratio: float = 0.34
+    main_margin: float = 1.0
     negation_window: int = 3
     resolved_min: float = 3.0
     other_weight: float = 1.0

@@ -1,0 +1,300 @@
+"""The intent classifier: boundary cases, cues, priorities, the YAML table and its validation."""
+from __future__ import annotations
+
+import threading
+from dataclasses import FrozenInstanceError
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from handlers import classifier as classifier_module
+from handlers.classifier import Classifier, LexiconError, load_classifier
+from handlers.intents import DEPARTMENTS, INTENTS, get_spec
+from handlers.lexicon import DEFAULT_PATH, TEXT_DIR
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    """One classifier for the module (loading takes a fraction of a second)."""
+    return load_classifier()
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    # leak
+    ("我家厕所顶上一直在往下渗水", "leak"),
+    ("上面那家的水管子裂了，水哗哗地流到我家", "leak"),
+    ("外墙一下雨就往屋里渗，墙皮都泡了", "leak"),
+    ("暖气片接口那儿一直在漏", "leak"),
+    ("跑水了！楼上没人在家", "leak"),
+    ("厨房下水返水，脏水冒了一地", "leak"),
+    # pest
+    ("厨房里小强越来越多，晚上开灯一地", "pest"),
+    ("地下室里耗子乱窜，把电线都咬了", "pest"),
+    ("我们楼前的绿化带里蚊子特别多，能不能来喷点药", "pest"),
+    ("什么时候来小区消杀", "pest"),
+    # clutter
+    ("三单元楼道里被邻居堆满了纸箱子和旧家具", "clutter"),
+    ("消防通道被几辆破自行车堵住了", "clutter"),
+    ("楼梯拐角放了好几个大花盆，老人上下楼不方便", "clutter"),
+    ("有人天天把电动车推进楼道里充电", "clutter"),
+    # construction
+    ("一楼那家把门前的绿地圈起来当自家院子", "construction"),
+    ("顶楼的在楼顶上搭了个彩钢房", "construction"),
+    ("隔壁装修要把承重墙砸了，这能行吗", "construction"),
+    ("小区里有人私搭乱建，盖了个小棚子", "construction"),
+    # utility
+    ("我们楼从早上就停电了，到现在也没来", "utility"),
+    ("家里水龙头拧开一滴水都没有", "utility"),
+    ("暖气一点都不热，屋里冷得待不住", "utility"),
+    ("什么时候能来水啊", "utility"),
+    ("今天停水了吗？", "utility"),
+    ("自来水发黄，还有一股铁锈味", "utility"),
+    # other: no team owns it
+    ("电梯坏了三天了没人修", "other"),
+    ("小区门口的路灯不亮", "other"),
+    ("对面工地半夜还在施工，吵得睡不着", "other"),
+    ("楼上装修电钻声太吵了", "other"),
+    ("这个月的水费怎么交", "other"),
+    ("燃气费在哪里交？", "other"),
+    ("物业费为什么又涨了", "other"),
+    ("外面的车老停在我们车位上", "other"),
+    ("请问社区几点上班", "other"),
+    ("你好", "other"),
+    ("👍", "other"),
+    ("Hello, anybody there?", "other"),
+])
+def test_boundary_cases(clf: Classifier, text: str, intent: str) -> None:
+    assert clf.classify(text).intent == intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("不是漏水，是楼道里的杂物太多了", "clutter"),
+    ("我说的不是蟑螂，是楼上私自加盖了一层", "construction"),
+    ("没有漏水，就是想问问物业费的事", "other"),
+    ("不是停电，是电梯又坏了", "other"),
+])
+def test_negation_moves_the_intent(clf: Classifier, text: str, intent: str) -> None:
+    assert clf.classify(text).intent == intent
+
+
+@pytest.mark.parametrize("text", [
+    "上周反映的漏水已经修好了，谢谢",
+    "楼道的东西都清走了，辛苦了",
+    "停电的事解决了，谢谢你们",
+    "来水了，谢谢",
+    "违建已经拆除了，感谢街道",
+    "蟑螂的事不用处理了，我们自己买了药",
+])
+def test_resolved_problems_are_case_updates(clf: Classifier, text: str) -> None:
+    result = clf.classify(text)
+    assert result.intent == "other"
+    assert result.also == ()
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("漏水修好了吗？现在还在滴", "leak"),
+    ("说是修好了，结果又漏了", "leak"),
+    ("暖气的问题一直没解决", "utility"),
+    ("楼上漏水，麻烦尽快处理，谢谢", "leak"),
+    ("希望尽快修好，家里已经停水两天了", "utility"),
+])
+def test_open_problems_stay_complaints(clf: Classifier, text: str, intent: str) -> None:
+    assert clf.classify(text).intent == intent
+
+
+@pytest.mark.parametrize(("text", "intent", "also"), [
+    ("楼上漏水，楼道里还堆了一堆装修垃圾", "leak", "clutter"),
+    ("楼道杂物堆成山，里面全是蟑螂", "clutter", "pest"),
+    ("家里停水了，楼下还有人在绿地上搭棚子", "utility", "construction"),
+])
+def test_two_complaints(clf: Classifier, text: str, intent: str, also: str) -> None:
+    result = clf.classify(text)
+    assert (result.intent, result.also[:1]) == (intent, (also,))
+    assert intent not in result.also
+
+
+@pytest.mark.parametrize("text", ["厨房一股煤气味", "楼道里天然气味道特别大", "燃气管子那儿呲呲响，好像漏气了"])
+def test_gas_smell_is_critical(clf: Classifier, text: str) -> None:
+    result = clf.classify(text)
+    assert (result.intent, result.priority, result.safety) == ("utility", "critical", "safety/gas")
+    assert result.time_limit == timedelta(hours=2)
+
+
+def test_gas_smell_comes_first_in_a_mixed_message(clf: Classifier) -> None:
+    result = clf.classify("楼道里堆满了杂物，还闻到一股煤气味")
+    assert (result.intent, result.priority) == ("utility", "critical")
+    assert "clutter" in result.also
+
+
+def test_burst_pipe_is_critical_and_a_plain_leak_is_not(clf: Classifier) -> None:
+    burst = clf.classify("水管爆了，屋里都淹了")
+    assert (burst.intent, burst.priority, burst.time_limit) == ("leak", "critical", timedelta(hours=2))
+    drip = clf.classify("卫生间顶上有点渗水")
+    assert (drip.intent, drip.priority, drip.time_limit) == ("leak", "urgent", timedelta(hours=24))
+
+
+def test_gas_bill_is_not_a_gas_emergency(clf: Classifier) -> None:
+    result = clf.classify("燃气费交了以后燃气表还是显示欠费")
+    assert (result.intent, result.priority) == ("other", "normal")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "，。！"])
+def test_empty_text_is_other(clf: Classifier, text: str) -> None:
+    result = clf.classify(text)
+    assert (result.intent, result.terms, result.also) == ("other", (), ())
+
+
+@pytest.mark.parametrize(("text", "term"), [
+    ("家里有小强", "蟑螂"), ("厨房有耗子", "老鼠"), ("楼上跑水了", "跑水"), ("暖器不热", "暖气不热"),
+    ("楼道堆物堆料严重", "堆物堆料"), ("院里有私搭乱建", "私搭乱建"), ("邻居拆了承重墙", "承重墙"),
+])
+def test_colloquial_words_and_typos_map_to_terms(clf: Classifier, text: str, term: str) -> None:
+    assert term in clf.classify(text).terms
+
+
+def test_result_shape(clf: Classifier) -> None:
+    result = clf.classify("楼道里堆满了杂物")
+    assert result.intent == "clutter" and 0 < result.confidence <= 1
+    assert set(result.scores) == {spec.name for spec in INTENTS}
+    assert result.scores["clutter"] == max(result.scores.values())
+    with pytest.raises(FrozenInstanceError):
+        result.intent = "other"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        result.scores["other"] = 1.0  # type: ignore[index]
+
+
+def test_low_confidence_falls_back_to_other(clf: Classifier) -> None:
+    result = clf.classify("墙上有点潮")  # one weak hint
+    assert result.intent == "other"
+    assert result.scores["leak"] > 0
+
+
+def test_concurrent_reads_agree(clf: Classifier) -> None:
+    texts = ["楼上漏水了", "楼道堆满杂物", "停电了", "电梯坏了"] * 50
+    expected = [clf.classify(t).intent for t in texts]
+    results: list[list[str]] = []
+
+    def work() -> None:
+        results.append([clf.classify(t).intent for t in texts])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [expected] * 4
+
+
+def test_module_level_classify_is_lazy() -> None:
+    assert classifier_module.classify("楼上漏水了").intent == "leak"
+
+
+def test_the_global_jieba_tokenizer_is_left_alone(clf: Classifier) -> None:
+    import jieba
+
+    assert "堆物堆料" not in jieba.dt.FREQ
+
+
+# --- the intent table ---------------------------------------------------------------------------
+
+def test_intent_table_order_and_departments() -> None:
+    assert [s.name for s in INTENTS] == ["leak", "pest", "clutter", "construction", "utility", "other"]
+    assert {s.name: s.department for s in INTENTS} == {
+        "leak": "property", "pest": "health", "clutter": "community", "construction": "enforcement",
+        "utility": "property", "other": "community"}
+    assert all(s.department in DEPARTMENTS for s in INTENTS)
+    assert get_spec("utility").time_limit == timedelta(hours=24)
+    assert get_spec("other").safety is None
+    with pytest.raises(KeyError):
+        get_spec("noise")
+
+
+@pytest.mark.parametrize("name", ["leak", "pest", "clutter", "construction", "utility", "gas"])
+def test_safety_texts_exist(name: str) -> None:
+    assert (TEXT_DIR / "safety" / f"{name}.txt").read_text(encoding="utf-8").strip()
+
+
+def test_safety_texts_carry_the_hotlines() -> None:
+    text = {n: (TEXT_DIR / "safety" / f"{n}.txt").read_text(encoding="utf-8") for n in ("gas", "utility")}
+    assert "96777" in text["gas"]
+    assert "95598" in text["utility"] and "96116" in text["utility"]
+
+
+# --- the YAML table -----------------------------------------------------------------------------
+
+def _table() -> dict:
+    return yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+
+
+def _write(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "keywords.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_new_intent_from_yaml_alone(tmp_path: Path) -> None:
+    data = _table()
+    data["intents"]["noise"] = {
+        "spec": {"department": "grid", "priority": "high", "time_limit_hours": 72},
+        "terms": [{"广场舞": 4}, {"噪音扰民": {"weight": 4, "aliases": ["吵死人"]}}],
+    }
+    del data["intents"]["other"]["terms"]
+    custom = load_classifier(_write(tmp_path, data))
+    result = custom.classify("楼下广场舞每天晚上放到十点")
+    assert (result.intent, result.priority) == ("noise", "high")
+    assert result.time_limit == timedelta(hours=72)
+    assert custom.spec("noise").department == "grid"
+    assert custom.intents[-2:] == ("noise", "other")
+    assert custom.classify("楼上漏水了").intent == "leak"
+
+
+def test_yaml_spec_overrides_module_facts(tmp_path: Path) -> None:
+    data = _table()
+    data["intents"]["pest"]["spec"] = {"time_limit_hours": 48, "priority": "high"}
+    custom = load_classifier(_write(tmp_path, data))
+    assert custom.spec("pest").time_limit == timedelta(hours=48)
+    assert custom.spec("pest").department == "health"
+    assert custom.classify("家里好多蟑螂").priority == "high"
+
+
+def _broken(path: list, value: object) -> dict:
+    data = _table()
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize(("path", "value", "message"), [
+    (["intents", "leak", "terms", 3], {"渗漏": "heavy"}, "keywords.yaml: intents.leak.terms[3]: weight must be a number"),
+    (["intents", "leak", "terms", 0], {"漏水": -1}, "intents.leak.terms[0]: weight must be positive"),
+    (["intents", "pest", "colour"], "red", "intents.pest: unknown key 'colour'"),
+    (["intents", "noise"], {"terms": ["广场舞"]}, "intents.noise.spec: intent 'noise' has no handlers/noise.py"),
+    (["intents", "noise"], {"spec": {"priority": "high"}}, "intents.noise.spec: a new intent needs a department"),
+    (["intents", "noise"], {"spec": {"department": "police"}}, "intents.noise.spec.department: must be one of"),
+    (["intents", "leak", "spec"], {"safety": "safety/nothing"}, "no template templates/text/safety/nothing.txt"),
+    (["intents", "Bad-Name"], {}, "intent names are lowercase"),
+    (["settings", "min_confidence"], "high", "settings: min_confidence must be a number"),
+    (["settings", "speed"], 3, "settings: unknown key 'speed'"),
+    (["cues", "negation"], "不是", "cues.negation: must be a non-empty list"),
+    (["intents", "leak", "pairs", 0, "window"], 0, "intents.leak.pairs[0].window: must be a positive integer"),
+    (["intents", "utility", "escalate", 0, "priority"], "asap", "escalate[0].priority: must be one of"),
+    (["colour"], "red", "keywords.yaml: unknown key 'colour'"),
+    (["intents"], {}, "intents: must be a non-empty mapping"),
+])
+def test_bad_yaml_names_the_entry(tmp_path: Path, path: list, value: object, message: str) -> None:
+    with pytest.raises(LexiconError) as caught:
+        load_classifier(_write(tmp_path, _broken(path, value)))
+    assert message in str(caught.value)
+
+
+def test_unreadable_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "keywords.yaml"
+    path.write_text("intents: [unclosed", encoding="utf-8")
+    with pytest.raises(LexiconError, match="keywords.yaml: cannot read"):
+        load_classifier(path)
+    with pytest.raises(LexiconError, match="cannot read"):
+        load_classifier(tmp_path / "missing.yaml")
