@@ -54,7 +54,7 @@ def main() -> None:
         port = free_port()
         start = time.monotonic()
         proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
-                                 "warning", "bot:create_app()"], cwd=ROOT, env=env)
+                                 "warning", "--preload", "bot:create_app()"], cwd=ROOT, env=env)
         try:
             results.append(first_reply(port, 1000 + run, start + 30) - start)
         finally:

@@ -23,9 +23,10 @@ DURATION = os.environ.get("BENCH_DURATION", "20s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
 
 LUA = r"""
-local counter = RUN_OFFSET
-local tid = 0
-setup = function(thread) thread:set("tid", tid); tid = tid + 1 end
+counter = RUN_OFFSET
+tid = 0
+threads_started = 0
+setup = function(thread) thread:set("tid", threads_started); threads_started = threads_started + 1 end
 request = function()
   counter = counter + 1
   local id = tid * 100000000 + counter
@@ -89,7 +90,7 @@ def run_wrk(port: int, duration: str, workdir: Path) -> dict[str, float]:
 
 def start_gunicorn(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                             app_spec], cwd=ROOT, env=env)
+                             "--preload", app_spec], cwd=ROOT, env=env)
     wait_port(port)
     time.sleep(1.5)  # let both workers finish booting
     return proc
