@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
-from bot.demo import load_demo
+from bot.demo import DEMO_DIR
+from bot.directory import import_directory, import_residents, import_staff
 from bot.models import Case, CaseEvent, Outbox, Resident
 
 BOUND = "demo-resident-1"  # 马连道南口三区 5号楼2单元1501 (managed, 茶马南街社区)
@@ -17,8 +18,10 @@ UNMANAGED = "demo-resident-4"  # 茶马南街1号院 2号楼 (失管)
 
 @pytest.fixture
 def street(app, db: Session) -> Session:  # type: ignore[no-untyped-def]
-    """The demo street's directory, staff and residents, committed."""
-    load_demo(db, utcnow())
+    """The demo street's directory, staff and residents, committed (demo-data itself: test_directory)."""
+    import_directory(db, DEMO_DIR / "directory.csv")
+    import_staff(db, DEMO_DIR / "staff.csv")
+    import_residents(db, DEMO_DIR / "residents.csv", utcnow())
     db.commit()
     return db
 
