@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,7 @@ def _import(func: Callable[..., dict[str, int]], path: str, *extra: Any) -> None
 
 
 @click.command("import-directory")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_directory_command(path: str) -> None:
     """Import communities, compounds and buildings (CSV: community,compound,building,property_manager)."""
@@ -54,6 +56,7 @@ def import_directory_command(path: str) -> None:
 
 
 @click.command("import-staff")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_staff_command(path: str) -> None:
     """Import staff (CSV: name,openid,department,community)."""
@@ -61,6 +64,7 @@ def import_staff_command(path: str) -> None:
 
 
 @click.command("import-residents")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_residents_command(path: str) -> None:
     """Import residents' addresses (CSV: openid,name,phone,compound,building,unit,room)."""
@@ -68,6 +72,7 @@ def import_residents_command(path: str) -> None:
 
 
 @click.command("demo-data")
+@with_appcontext
 def demo_data_command() -> None:
     """Load the demo street (idempotent: updates in place)."""
     with _session() as session:
@@ -77,6 +82,7 @@ def demo_data_command() -> None:
 
 
 @click.command("case")
+@with_appcontext
 @click.argument("action", type=click.Choice(ACTIONS))
 @click.argument("number")
 @click.option("--note", default=None, help="What was done (shown to the resident).")
@@ -94,6 +100,7 @@ def case_command(action: str, number: str, note: str | None, actor: str) -> None
 
 
 @click.command("cases")
+@with_appcontext
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def cases_command(as_json: bool) -> None:
     """List all cases."""

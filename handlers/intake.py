@@ -27,10 +27,11 @@ COURTESY_MAX_CHARS = 8  # "谢谢", "好的收到": no new case for these
 
 def _pending(msg: Inbound, c: Classification) -> dict[str, Any]:
     return {"text": msg.text, "intent": c.intent, "priority": c.priority, "also": list(c.also),
-            "safety": c.safety, "media": _media(msg)}
+            "safety": c.safety, "media": media_of(msg)}
 
 
-def _media(msg: Inbound) -> list[dict[str, Any]]:
+def media_of(msg: Inbound) -> list[dict[str, Any]]:
+    """The photo, voice or video a message carries, as stored on a case."""
     if msg.msg_type in ("image", "voice", "video", "shortvideo"):
         return [{"kind": msg.msg_type, "MediaId": msg.media_id, "PicUrl": msg.raw.get("PicUrl")}]
     return []
@@ -99,7 +100,7 @@ def detail(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) 
     if case is None or case.status not in case_queries.OPEN_STATUSES or not same:
         return report(session, msg, now, {})
     add_event(session, case, "detail", actor="resident", now=now, note=msg.text)
-    attach_media(session, case, _media(msg), now)
+    attach_media(session, case, media_of(msg), now)
     return Step(render_text("intake/detail_added", case=case), "details", data)
 
 
@@ -109,5 +110,5 @@ def to_person(session: Session, msg: Inbound, now: datetime, data: dict[str, Any
     if case is None or case.status not in case_queries.OPEN_STATUSES:
         return report(session, msg, now, {})
     add_event(session, case, "message", actor="resident", now=now, note=msg.text)
-    attach_media(session, case, _media(msg), now)
+    attach_media(session, case, media_of(msg), now)
     return Step(render_text("intake/handoff_note", case=case), "handoff", data)

@@ -13,7 +13,7 @@ from bot.inbound import Inbound
 from bot.models import Compound
 from bot.texts import render_text
 from handlers import dialogue
-from handlers.intake import _media, attach_media
+from handlers.intake import attach_media, media_of
 
 NEAR_METRES = 1500.0
 ADDRESS_STATES = ("await_address", "confirm_address")
@@ -25,13 +25,13 @@ def media(session: Session, msg: Inbound, now: datetime) -> str | None:
     state = dialogue.load(msg.openid)
     pending = state.data.get("pending")
     if state.name in ADDRESS_STATES and pending is not None:
-        pending["media"] = [*pending.get("media", []), *_media(msg)]
+        pending["media"] = [*pending.get("media", []), *media_of(msg)]
         dialogue.save(msg.openid, state)
         return render_text("intake/media_kept", kind=KINDS.get(msg.msg_type, "photo"))
     case = case_queries.latest_open(session, msg.openid)
     if case is None:
         return render_text("media_ack", kind=render_text("intake/media_kind", kind=KINDS.get(msg.msg_type)))
-    attach_media(session, case, _media(msg), now)
+    attach_media(session, case, media_of(msg), now)
     return render_text("intake/media_added", case=case, kind=KINDS.get(msg.msg_type, "photo"))
 
 
