@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
@@ -56,3 +57,13 @@ def report(wechat, db: Session, text: str = "我家楼上漏水了，天花板�
     reply = wechat.send_text(text, openid=openid)
     assert reply.status == 200
     return cases_of(db, openid)[-1]
+
+
+@pytest.fixture
+def console(client, street, db) -> Console:  # type: ignore[no-untyped-def]
+    """The demo street with the demo admin, logged in."""
+    users.ensure_demo_admin(db, utcnow())
+    db.commit()
+    c = Console(client)
+    assert c.login().status_code == 302
+    return c

@@ -7,17 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Case, CaseEvent, Outbox
-from tests.helpers_console import Console, add_user, report
+from tests.helpers_console import Console, add_user, report, console  # noqa: F401 - fixture
 from tests.helpers_intake import BOUND, street  # noqa: F401 - fixture
 
 OTHER = "demo-resident-2"  # 天宁寺北里 (another community)
 
 
-@pytest.fixture
-def console(client, street) -> Console:  # type: ignore[no-untyped-def]
-    c = Console(client)
-    assert c.login().status_code == 302
-    return c
 
 
 def _events(db, case: Case) -> list[CaseEvent]:

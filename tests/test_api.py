@@ -1,0 +1,48 @@
+"""The JSON API: bearer token, cases, one case with its audit trail, the three rates."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers_console import report
+from tests.helpers_intake import street  # noqa: F401 - fixture
+
+AUTH = {"Authorization": "Bearer test-api-token"}
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "test-api-token"},
+                                     {"Authorization": "Bearer "}])
+@pytest.mark.parametrize("path", ["/api/cases", "/api/stats", "/api/cases/20260101-0001"])
+def test_token_is_required(client, headers: dict[str, str], path: str) -> None:
+    res = client.get(path, headers=headers)
+    assert res.status_code == 401
+    assert res.get_json() == {"error": "unauthorized"}
+
+
+def test_cases_and_one_case(client, street, wechat, db) -> None:
+    case = report(wechat, db)
+    data = client.get("/api/cases", headers=AUTH).get_json()
+    assert [c["number"] for c in data["cases"]] == [case.number]
+    row = data["cases"][0]
+    assert (row["intent"], row["status"], row["community"], row["overdue"]) == ("leak", "open", "茶马南街社区", False)
+    assert "phone" not in row and "room" not in row
+    assert client.get("/api/cases?status=resolved", headers=AUTH).get_json()["cases"] == []
+    assert len(client.get("/api/cases?community=茶马南街社区", headers=AUTH).get_json()["cases"]) == 1
+    one = client.get(f"/api/cases/{case.number}", headers=AUTH).get_json()
+    assert one["events"][0]["kind"] == "created"
+    assert client.get("/api/cases/nope", headers=AUTH).status_code == 404
+
+
+def test_stats(client, street, wechat, db) -> None:
+    case = report(wechat, db)
+    case.satisfaction, case.solved = "满意", True
+    db.commit()
+    data = client.get("/api/stats?by=intent", headers=AUTH).get_json()
+    assert data["totals"]["received"] == 1 and data["totals"]["satisfaction_rate"] == 1.0
+    assert [g["key"] for g in data["groups"]] == ["leak"]
+    assert client.get("/api/stats?community=nowhere", headers=AUTH).status_code == 404
+    assert client.get("/api/stats?start=2000-01-01&end=2000-01-31", headers=AUTH).get_json()["totals"]["received"] == 0
+
+
+def test_api_needs_no_csrf_token_and_console_posts_do(client) -> None:
+    # the token API only reads; the CSRF exemption must not open the console
+    assert client.post("/console/login", data={"username": "a", "password": "b"}).status_code == 400

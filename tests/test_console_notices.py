@@ -1,0 +1,79 @@
+"""Notices in the console: create, edit before sending, cancel, per-notice progress."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import fmt_local, utcnow
+from bot.models import Notice
+from scheduler.runner import run_once
+from tests.helpers_console import Console, add_user, console  # noqa: F401 - fixture
+from tests.helpers_intake import street  # noqa: F401 - fixture
+
+COMPOUND = "马连道南口三区"  # the demo resident demo-resident-1 lives in building 5
+
+
+
+
+def _create(console: Console, cleanup, **extra: str):  # type: ignore[no-untyped-def]
+    return console.post("/console/notices", compound=COMPOUND, buildings="5", community="",
+                        cleanup_at=fmt_local(cleanup, "%Y-%m-%dT%H:%M"), text="请搬走楼道杂物", **extra)
+
+
+def test_create_then_watch_progress(console: Console, app, db, standin) -> None:
+    cleanup = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+    res = _create(console, cleanup)
+    assert res.status_code == 302
+    notice = db.query(Notice).one()
+    assert notice.created_by == "admin" and notice.target["buildings"] == ["5"]
+    page = console.page(f"/console/notices/{notice.id}")
+    assert "请搬走楼道杂物" in page and 'class="n-targeted">1<' in page and "保存修改" in page
+    run_once(app, cleanup - timedelta(days=1))  # the one-day offset is due: fan out and send
+    page = console.page(f"/console/notices/{notice.id}")
+    assert 'class="n-sent">1<' in page
+    assert "保存修改" not in page  # sending has started: no more edits
+    res = console.post(f"/console/notices/{notice.id}/edit", text="改了")
+    assert res.status_code == 302
+    assert "不能再修改" in console.page(f"/console/notices/{notice.id}")
+    assert [s["openid"] for s in standin.sent()] == ["demo-resident-1"]
+
+
+def test_edit_before_sending_and_cancel(console: Console, db) -> None:
+    cleanup = (utcnow() + timedelta(days=10)).replace(second=0, microsecond=0)
+    _create(console, cleanup)
+    notice = db.query(Notice).one()
+    later = cleanup + timedelta(days=1)
+    res = console.post(f"/console/notices/{notice.id}/edit", text="新的内容", buildings="4,5",
+                       cleanup_at=fmt_local(later, "%Y-%m-%dT%H:%M"))
+    assert res.status_code == 302
+    db.refresh(notice)
+    assert (notice.text, notice.target["buildings"], notice.cleanup_at) == ("新的内容", ["4", "5"], later)
+    assert console.post(f"/console/notices/{notice.id}/cancel").status_code == 302
+    db.refresh(notice)
+    assert notice.status == "cancelled"
+    assert "已撤销" in console.page("/console/notices")
+
+
+@pytest.mark.parametrize("fields", [
+    {"compound": "不存在的小区"},
+    {"cleanup_at": "2001-01-01T10:00"},
+    {"cleanup_at": "not a time"},
+    {"text": "  "},
+])
+def test_invalid_notices_are_refused(console: Console, db, fields: dict[str, str]) -> None:
+    cleanup = fmt_local(utcnow() + timedelta(days=3), "%Y-%m-%dT%H:%M")
+    data = {"compound": COMPOUND, "buildings": "", "community": "", "cleanup_at": cleanup, "text": "请清理", **fields}
+    res = console.post("/console/notices", **data)
+    assert res.status_code == 302
+    assert db.query(Notice).count() == 0
+    assert "通知信息有误" in console.page("/console/notices")
+
+
+def test_staff_of_another_community_cannot_send_there(client, street, db) -> None:
+    add_user(db, "tn", department="property", community="天宁寺北里社区")
+    console = Console(client)
+    console.login("tn", "secret-pass-1")
+    res = _create(console, utcnow() + timedelta(days=3))
+    assert res.status_code == 403
+    assert db.query(Notice).count() == 0

@@ -1,0 +1,65 @@
+"""The resident simulator: chats through the real signed webhook, shows pushes, off in production."""
+from __future__ import annotations
+
+import pytest
+
+from bot import create_app
+from bot.clock import utcnow
+from scheduler.runner import run_once
+from tests.helpers_console import Console, console  # noqa: F401 - fixture
+from tests.helpers_intake import BOUND, cases_of, street  # noqa: F401 - fixture
+
+
+
+
+def _send(console: Console, **payload: str):  # type: ignore[no-untyped-def]
+    token = console.token("/console/simulator")
+    return console.client.post("/console/simulator/send", json=payload, headers={"X-CSRFToken": token})
+
+
+def test_chat_goes_through_the_webhook(console: Console, db) -> None:
+    res = _send(console, openid=BOUND, text="楼上漏水，顺着墙往下流")
+    assert res.status_code == 200
+    [case] = cases_of(db, BOUND)
+    assert case.number in res.get_json()["reply"]
+    history = console.client.get(f"/console/simulator/history?openid={BOUND}").get_json()
+    assert [line["who"] for line in history["lines"]] == ["resident", "bot"]
+
+
+def test_new_resident_follows_the_account(console: Console) -> None:
+    data = _send(console, kind="new").get_json()
+    assert data["openid"].startswith("sim-") and data["status"] == 200 and data["reply"]
+    assert data["openid"] in console.page("/console/simulator")
+
+
+def test_later_pushes_appear_in_the_feed(console: Console, app, db) -> None:
+    _send(console, openid=BOUND, text="楼上漏水，顺着墙往下流")
+    [case] = cases_of(db, BOUND)
+    console.post(f"/console/cases/{case.number}/reply", text="师傅马上到")
+    start = console.client.get(f"/console/simulator/feed?openid={BOUND}&since=0").get_json()
+    run_once(app, utcnow())
+    feed = console.client.get(f"/console/simulator/feed?openid={BOUND}&since={start['total']}").get_json()
+    assert "师傅马上到" in [p["text"] for p in feed["pushes"]]
+    assert all(p["who"] == "bot" for p in feed["pushes"])
+
+
+def test_send_needs_the_csrf_token(console: Console) -> None:
+    res = console.client.post("/console/simulator/send", json={"openid": BOUND, "text": "hi"})
+    assert res.status_code == 400
+
+
+@pytest.mark.parametrize("payload", [{"openid": "", "text": "x"}, {"openid": BOUND, "text": " "},
+                                     {"openid": "x" * 65, "text": "x"}])
+def test_bad_sends_are_refused(console: Console, payload: dict[str, str]) -> None:
+    assert _send(console, **payload).status_code == 400
+
+
+def test_simulator_is_off_in_production(settings) -> None:  # type: ignore[no-untyped-def]
+    app = create_app({**settings, "MULIN_ENV": "production"})
+    try:
+        client = app.test_client()
+        for path in ("/console/simulator", "/console/simulator/history?openid=x", "/console/simulator/feed"):
+            assert client.get(path).status_code == 404
+        assert client.post("/console/simulator/send", json={}).status_code in (400, 404)
+    finally:
+        app.extensions["mulin.engine"].dispose()
