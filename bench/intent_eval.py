@@ -58,15 +58,15 @@ def evaluate(name: str, rows: list[dict], clf: Classifier) -> None:
         print(f"{label:<13}" + "".join(f"{confusion[label, p]:>8}" for p in intents))
 
 
-def throughput(clf: Classifier, texts: list[str], seconds: float = 3.0) -> float:
-    """Messages per second, one thread, over 20-40 character messages."""
+def throughput(clf: Classifier, texts: list[str], seconds: float = 3.0) -> tuple[float, float]:
+    """Messages per second of CPU time and of wall time, one thread, 20-40 character messages."""
     sample = [t for t in texts if 20 <= len(t) <= 40] or ["楼上邻居家的水管坏了，水一直往我家天花板上渗"]
-    done, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
+    done, wall, cpu = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - wall < seconds:
         for text in sample:
             clf.classify(text)
         done += len(sample)
-    return done / (time.perf_counter() - start)
+    return done / (time.process_time() - cpu), done / (time.perf_counter() - wall)
 
 
 def load_times() -> None:
@@ -91,7 +91,9 @@ def main() -> int:
         texts += [r["text"] for r in rows]
         evaluate(name, rows, clf)
     sample = [t for t in texts if 20 <= len(t) <= 40]
-    print(f"\nthroughput: {throughput(clf, texts):,.0f} messages/s (one thread, {len(sample)} messages of 20-40 chars)")
+    cpu, wall = throughput(clf, texts)
+    print(f"\nthroughput: {cpu:,.0f} messages per CPU-second, {wall:,.0f} per wall-second "
+          f"(one thread, {len(sample)} messages of 20-40 chars; os.getloadavg() = {os.getloadavg()[0]:.2f})")
     load_times()
     return 0
 

@@ -9,6 +9,7 @@ import unicodedata
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -84,6 +85,7 @@ class Classifier:
                 table.setdefault(surface, []).append(term)
         self._table = {k: tuple(v) for k, v in table.items()}
         self._prefixes = {s[:k] for s in self._table for k in range(1, len(s))}
+        self._inside = lru_cache(maxsize=1 << 15)(self._inside_uncached)  # lru_cache is thread-safe
         self._cue = lexicon.cue_lists
         self._pair_words: dict[str, list[tuple[int, int]]] = {}
         for index, pair in enumerate(lexicon.pairs):
@@ -107,33 +109,38 @@ class Classifier:
 
     def _match(self, tokens: list[str]) -> list[_Hit]:
         """Longest n-gram of tokens found in the table, left to right, non-overlapping."""
+        table, prefixes = self._table, self._prefixes
         hits, i, n = [], 0, len(tokens)
         while i < n:
-            found, text, j = None, "", i
-            while j < n:
-                text += tokens[j]
-                j += 1
-                if text in self._table:
-                    found = (j, self._table[text])
-                if text not in self._prefixes:
-                    break
+            token, found = tokens[i], None
+            if token in table or token in prefixes:
+                text, j = "", i
+                while j < n:
+                    text += tokens[j]
+                    j += 1
+                    if text in table:
+                        found = (j, table[text])
+                    if text not in prefixes:
+                        break
             if found:
                 hits.extend(_Hit(i, found[0], term) for term in found[1])
                 i = found[0]
-            else:
-                hits.extend(self._inside(tokens[i], i))
-                i += 1
+                continue
+            if len(token) > 2:
+                hits.extend(_Hit(i, i + 1, term, negated) for term, negated in self._inside(token))
+            i += 1
         return hits
 
-    def _inside(self, token: str, pos: int) -> list[_Hit]:
-        """The longest table entry inside a long token jieba kept whole (盖房子 → 盖房)."""
+    def _inside_uncached(self, token: str) -> tuple[tuple[Term, bool], ...]:
+        """The longest table entry inside a long token jieba kept whole (盖房子 → 盖房), and whether
+        the token begins with a negation (不漏水)."""
         for size in range(len(token) - 1, 1, -1):
             for start in range(len(token) - size + 1):
                 terms = self._table.get(token[start:start + size])
                 if terms:
                     negated = token[:start] in self._cue["negation"]
-                    return [_Hit(pos, pos + 1, term, negated) for term in terms]
-        return []
+                    return tuple((term, negated) for term in terms)
+        return ()
 
     def _negated(self, tokens: list[str], start: int) -> bool:
         """A negation word within the window before `start`, in the same clause."""
@@ -198,12 +205,16 @@ class Classifier:
             elif not hit.negated and not self._negated(tokens, hit.start):
                 found.append(hit)
         found += self._pair_hits(tokens, {p for h in found if h.end - h.start > 1 for p in h.positions})
-        hits, used, first = [], {}, {}
+        hits: list[_Hit] = []
+        used: dict[str, set[int]] = {}
+        words: set[str] = set()
+        first: dict[str, int] = {}
         for hit in sorted(found, key=lambda h: -h.term.weight):  # each token counts once per intent
             kind, positions = hit.term.intent, hit.positions
-            if positions & used.setdefault(kind, set()) or any(h.term.word == hit.term.word for h in hits):
+            if hit.term.word in words or positions & used.setdefault(kind, set()):
                 continue
             used[kind] |= positions
+            words.add(hit.term.word)
             hits.append(hit)
             scores[kind] += hit.term.weight
             first[kind] = min(first.get(kind, hit.start), hit.start)
@@ -231,9 +242,8 @@ class Classifier:
                      if n != main and scores[n] >= max(cfg.also_min_score, floor))
         spec = self._specs[main]
         priority, safety = spec.priority, spec.safety
-        for hit in sorted(hits, key=lambda h: h.term.weight, reverse=True):
-            cue = hit.term
-            if cue.priority and cue.intent in (main, *also) and raise_priority(priority, cue.priority) != priority:
+        for cue in (h.term for h in hits if h.term.priority):  # escalation cues: a smell of gas
+            if cue.intent in (main, *also) and raise_priority(priority, cue.priority) != priority:
                 priority, safety = cue.priority, cue.safety or safety
         hits.sort(key=lambda h: h.start)
         return Classification(
