@@ -80,3 +80,27 @@ def texts(standin: StandIn, openid: str) -> list[str]:
             body = r["body"]
             out.append(body["text"]["content"] if r["kind"] == "custom" else body["data"]["content"]["value"])
     return out
+
+
+def scheduler_env(settings: dict[str, object], rate: float = 0) -> dict[str, str]:
+    """Environment for a `python -m scheduler` subprocess sharing the test's database, Redis and stand-in."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "DATABASE_", "REDIS_"))}
+    names = ("DATABASE_URL", "REDIS_URL", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY",
+             "SECRET_KEY", "WECHAT_API_BASE_URL", "API_TOKEN")
+    env.update({name: str(settings[name]) for name in names})
+    env.update({"MULIN_ENV": "test", "TEMPLATE_IDS": "default=tpl-default", "SEND_RATE_PER_SECOND": str(rate),
+                "PYTHONUNBUFFERED": "1"})
+    return env
+
+
+def spawn_scheduler(settings: dict[str, object], *args: str, rate: float = 0):  # type: ignore[no-untyped-def]
+    """Start `python -m scheduler ARGS` as a real process (stdout and stderr piped)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.Popen([sys.executable, "-m", "scheduler", *args], cwd=Path(__file__).resolve().parent.parent,
+                            env=scheduler_env(settings, rate), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
