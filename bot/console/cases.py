@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from bot.cases import TRANSITIONS
 from bot.clock import utcnow
 from bot.console.access import may_see, scope_cases
-from bot.console.conversation import conversation
+from bot.console.conversation import Line, conversation
 from bot.db import get_db
 from bot.models import Case, Community, Compound, Resident
 from handlers.intents import DEPARTMENTS, NAMES as INTENTS  # type: ignore[attr-defined]
@@ -78,6 +78,18 @@ def visible_case(number: str) -> Case:
     return case
 
 
+def _photos(case: Case, talk: list[Line]) -> list[tuple[datetime, str | None]]:
+    """Photos attached to the case (audit events) and sent in its conversation, once each, by time."""
+    seen: dict[str, tuple[datetime, str | None]] = {}
+    for e in case.events:
+        if e.kind == "photo" and e.data:
+            seen.setdefault(e.data.get("MediaId") or f"e{e.id}", (e.created_at, e.data.get("PicUrl")))
+    for line in talk:
+        if line.kind == "image":
+            seen.setdefault(line.text, (line.at, line.url))
+    return sorted(seen.values(), key=lambda p: p[0])
+
+
 @bp.get("/cases/<number>")
 @login_required
 def show(number: str) -> str:
@@ -90,7 +102,7 @@ def show(number: str) -> str:
         query = select(Case).where(Case.group_id == case.group_id, Case.id != case.id).order_by(Case.id)
         linked = list(session.scalars(scope_cases(query, current_user)))
     talk = conversation(session, case)
-    photos = [m for m in talk if m.kind == "image"]
+    photos = _photos(case, talk)
     actions = [a for a in ("accept", "resolve", "reopen") if case.status in TRANSITIONS[a][0]]
     return render_template("console/case.html", case=case, resident=resident, linked=linked, talk=talk,
                            photos=photos, actions=actions, departments=DEPARTMENTS, now=now)

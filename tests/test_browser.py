@@ -1,0 +1,142 @@
+"""End to end in real headless Chromium (Debian's, driven by Playwright): the console as staff use it.
+
+The app is served on a local port in a thread; WeChat's API is the local stand-in and the
+resident talks through the signed webhook. Screenshots go to tests/screenshots/ (git-ignored).
+"""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from bot import users
+from bot.clock import fmt_local, utcnow
+from bot.models import Case, Notice
+from scheduler.runner import run_once
+from tests.helpers_console import report
+from tests.helpers_intake import BOUND, street  # noqa: F401 - fixture
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+@pytest.fixture
+def server(app, street, db) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app on a local port (threaded), with the demo street and the demo admin."""
+    users.ensure_demo_admin(db, utcnow())
+    db.commit()
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def page(server: str) -> Iterator[Page]:
+    """A Chromium page that may reach only the local server."""
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(locale="zh-CN", base_url=server, viewport={"width": 1280, "height": 900})
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server)
+                      else route.abort())
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+def _login(page: Page) -> None:
+    page.goto("/console/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "mulin-demo")
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("工单")
+
+
+def test_case_from_report_to_satisfaction(page: Page, app, wechat, db, standin) -> None:
+    case = report(wechat, db)
+    page.goto("/console/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "wrong-password")
+    page.click("button[type=submit]")
+    expect(page.locator(".flash.error")).to_contain_text("用户名或密码错误")
+    _login(page)
+    expect(page.locator(f'tr[data-number="{case.number}"]')).to_contain_text("漏水渗水")
+    page.screenshot(path=str(SHOTS / "cases.png"), full_page=True)
+
+    page.click(f"text={case.number}")
+    expect(page.locator("#case-status")).to_have_text("待受理")
+    page.click("#do-accept")
+    expect(page.locator("#case-status")).to_have_text("处理中")
+    page.fill("form:has(#do-resolve) textarea[name=note]", "已关闭楼上阀门并更换水管")
+    page.click("#do-resolve")
+    expect(page.locator("#case-status")).to_have_text("已办结")
+    expect(page.locator("#audit")).to_contain_text("admin")
+    page.screenshot(path=str(SHOTS / "case.png"), full_page=True)
+
+    page.goto("/console/stats")
+    expect(page.locator("#kpi-satisfaction")).to_have_text("—")
+    db.expire_all()
+    resolved_at = db.get(Case, case.id).resolved_at
+    run_once(app, resolved_at + timedelta(hours=25))  # the follow-up is due a day after resolution
+    assert BOUND in [s["openid"] for s in standin.sent() if "满意" in str(s["body"])]
+    assert wechat.send_text("1", openid=BOUND).status == 200  # the resident answers 满意
+
+    page.reload()
+    expect(page.locator("#kpi-satisfaction")).to_have_text("100.0%")
+    expect(page.locator("#kpi-received")).to_have_text("1")
+    page.screenshot(path=str(SHOTS / "stats.png"), full_page=True)
+    page.goto(f"/console/cases/{case.number}")
+    expect(page.locator("#case-satisfaction")).to_contain_text("满意")
+
+
+def test_notice_progress_and_simulator(page: Page, app, db, standin) -> None:
+    _login(page)
+    cleanup = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+    page.goto("/console/notices")
+    page.select_option("select[name=compound]", "马连道南口三区")
+    page.fill("input[name=buildings]", "5")
+    page.fill("input[name=cleanup_at]", fmt_local(cleanup, "%Y-%m-%dT%H:%M"))
+    page.fill("textarea[name=text]", "周六上午清理楼道，请把自行车和杂物搬回家")
+    page.click("#new-notice button[type=submit]")
+    expect(page.locator("#notice-status")).to_have_text("待发送")
+    expect(page.locator("#progress .n-targeted")).to_have_text("1")
+    expect(page.locator("#progress .n-sent")).to_have_text("0")
+    page.screenshot(path=str(SHOTS / "notice-before.png"), full_page=True)
+
+    notice = db.query(Notice).one()
+    run_once(app, notice.cleanup_at - timedelta(days=1))  # the day-before send is due
+    page.reload()
+    expect(page.locator("#progress .n-sent")).to_have_text("1")
+    expect(page.locator("#notice-status")).to_have_text("发送中")
+    page.screenshot(path=str(SHOTS / "notice-sent.png"), full_page=True)
+
+    page.goto(f"/console/simulator?openid={BOUND}")
+    chat = page.locator("#sim-chat")
+    expect(chat).to_contain_text("周六上午清理楼道")  # the notice pushed to this resident
+    replies = chat.locator("li.bot").count()
+    page.fill("#sim-text", "楼道里堆满了纸箱，过不去人")
+    page.click("#sim-send")
+    expect(chat.locator("li.resident").last).to_contain_text("纸箱")
+    expect(chat.locator("li.bot")).to_have_count(replies + 1)  # the webhook's reply
+    db.expire_all()
+    number = db.query(Case).filter(Case.openid == BOUND).one().number
+    expect(chat.locator("li.bot").last).to_contain_text(number)
+    page.screenshot(path=str(SHOTS / "simulator.png"), full_page=True)
+
+    page.goto(f"/console/cases/{number}")
+    page.fill("form:has(#do-reply) textarea[name=text]", "收到，明天上午物业来清理")
+    page.click("#do-reply")
+    run_once(app, utcnow())
+    page.goto(f"/console/simulator?openid={BOUND}")
+    expect(page.locator("#sim-chat li.push").last).to_contain_text("明天上午物业来清理")
