@@ -5,23 +5,21 @@ reply, CLI commands and the console commit themselves.
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox
+from bot.case_notify import notify, notify_department, place
 from bot.case_numbers import next_number
 from bot.clock import fmt_local
 from bot.errors import InvalidTransition, NotFound
-from bot.models import Case, CaseEvent, Resident, Staff
+from bot.models import Case, CaseEvent, Resident
 from bot.texts import label, render_text
 from handlers.routing import route
 
-log = logging.getLogger(__name__)
 LINK_WINDOW = timedelta(hours=24)
-FALLBACK_DEPARTMENT = "community"
 OPEN_STATUSES = ("open", "in_progress")
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -62,7 +60,7 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
               data={"department": case.department, "inform": list(decision.inform), "group_id": case.group_id})
     notify_department(session, case, now)
     for department in decision.inform:
-        _notify(session, case, department, now, "inform")
+        notify(session, case, department, now, "inform")
     return case
 
 
@@ -131,38 +129,4 @@ def get_by_number(session: Session, number: str) -> Case:
     return case
 
 
-def notify_department(session: Session, case: Case, now: datetime, kind: str = "new") -> int:
-    """Tell the staff of the case's department (its community's and street-wide) through the outbox."""
-    return _notify(session, case, case.department, now, kind)
-
-
-def _staff(session: Session, department: str, community_id: int | None) -> list[Staff]:
-    return list(session.scalars(
-        select(Staff).where(Staff.department == department,
-                            or_(Staff.community_id.is_(None), Staff.community_id == community_id))
-        .order_by(Staff.id)
-    ).all())
-
-
-def _notify(session: Session, case: Case, department: str, now: datetime, kind: str) -> int:
-    staff = _staff(session, department, case.community_id)
-    if not staff and department != FALLBACK_DEPARTMENT:
-        # nobody of that department for this place (e.g. no address yet): the street's duty staff
-        log.warning("case %s: no %s staff to notify; telling the %s staff", case.id, department,
-                    FALLBACK_DEPARTMENT)
-        staff = _staff(session, FALLBACK_DEPARTMENT, case.community_id)
-    text = render_text("intake/staff_case", case=case, kind=kind.split("-")[0],
-                       intent=label("intent", case.intent), priority=label("priority", case.priority),
-                       department=label("department", case.department), place=place(case),
-                       due=fmt_local(case.due_at))
-    for member in staff:
-        outbox.enqueue(session, key=f"staff:{case.id}:{department}:{kind}:{member.openid}",
-                       openid=member.openid, purpose="staff", text=text, now=now, case_id=case.id)
-    return len(staff)
-
-
-def place(case: Case) -> str:
-    """The case's address for staff (never for logs)."""
-    return render_text("intake/place", compound=case.compound.name if case.compound else "",
-                       building=case.building.name if case.building else "",
-                       unit=case.unit or "", room=case.room or "")
+__all__ = ["add_event", "create_case", "get_by_number", "notify_department", "place", "reassign", "transition"]

@@ -185,3 +185,31 @@ def test_location_suggests_compound(wechat, street):
     wechat.send_text("是", openid=NEW)
     [case] = cases_of(street, NEW)
     assert (case.compound.name, case.intent) == ("天宁寺北里", "clutter")
+
+
+def test_idle_dialogue_expires_without_losing_the_case(app, wechat, street):
+    wechat.send_text("楼上漏水了", openid=BOUND)
+    store, key = app.extensions["mulin.redis"], f"mulin:dialogue:{BOUND}"
+    assert 0 < store.ttl(key) <= 30 * 60
+    store.delete(key)  # what the TTL does after 30 idle minutes
+    [case] = cases_of(street, BOUND)
+    assert case.number in wechat.send_text("我的工单", openid=BOUND).text
+
+
+@pytest.mark.parametrize("fields,detail", [
+    ({"MediaId": "v-1", "Format": "amr"}, None),
+    ({"MediaId": "v-1", "Format": "amr", "Recognition": "从昨天晚上开始的"}, "从昨天晚上开始的"),
+])
+def test_voice_after_report_attaches(wechat, street, fields, detail):
+    wechat.send_text("楼上漏水了", openid=BOUND)
+    wechat.send("voice", fields, openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    [voice] = events(street, case, "voice")
+    assert voice.data["MediaId"] == "v-1"
+    assert [e.note for e in events(street, case, "detail")] == ([detail] if detail else [])
+
+
+def test_photo_without_any_case_is_only_acknowledged(wechat, street):
+    reply = wechat.send_image(openid=BOUND)
+    assert reply.text == render_text("media_ack", kind=render_text("intake/media_kind", kind="photo"))
+    assert cases_of(street, BOUND) == []
