@@ -42,6 +42,7 @@ class Classification:
     scores: Mapping[str, float]
     safety: str | None = None  # safety-advice template, e.g. "safety/gas"
     time_limit: timedelta | None = None
+    resolved: bool = False  # the message says a problem is over: a case update, not a complaint
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class Classifier:
                         self._pair_words.setdefault(form, []).append((index, side))
 
     def spec(self, name: str) -> IntentSpec:
-        """The effective spec (module facts with YAML overrides) of an intent."""
+        """The effective spec (module facts with YAML overrides) of an intent; KeyError if unknown."""
         return self._specs[name]
 
     @property
@@ -233,10 +234,11 @@ class Classifier:
         top = scores[main] if routed else 0.0
         confidence = (1 - math.exp(-top / cfg.score_scale)) * math.sqrt(top / (top + other)) if top else 0.0
         floor = cfg.also_ratio * top
-        if resolved >= cfg.resolved_min:  # a case update, not a new complaint
+        update = resolved >= cfg.resolved_min and not critical  # a case update, not a new complaint
+        if update:
             scores[FALLBACK] += resolved
             main, confidence, floor = FALLBACK, 1 - math.exp(-resolved / cfg.score_scale), math.inf
-        elif confidence < cfg.min_confidence or other > top:
+        elif not critical and (confidence < cfg.min_confidence or other > top):
             main, confidence = FALLBACK, 1 - confidence
         also = tuple(n for n in sorted(scores, key=lambda n: -scores[n])
                      if n != main and scores[n] >= max(cfg.also_min_score, floor))
@@ -250,7 +252,7 @@ class Classifier:
             intent=main, confidence=round(confidence, 3),
             terms=tuple(h.term.word for h in hits if h.term.intent in (main, *also)),
             also=also, priority=priority, scores=MappingProxyType({k: round(v, 2) for k, v in scores.items()}),
-            safety=safety, time_limit=time_limit_for(spec, priority),
+            safety=safety, time_limit=time_limit_for(spec, priority), resolved=update,
         )
 
 

@@ -59,7 +59,12 @@ def __getattr__(name: str) -> object:
 
 
 def get_spec(name: str) -> IntentSpec:
-    """The built-in spec of an intent; KeyError for a name with no module."""
+    """The spec of an intent: the app's effective one (with keywords.yaml overrides and intents that
+    exist only in the YAML) inside an app context, else the module's; KeyError for an unknown name."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and "mulin.classifier" in current_app.extensions:
+        return current_app.extensions["mulin.classifier"].spec(name)
     for spec in _table():
         if spec.name == name:
             return spec

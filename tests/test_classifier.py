@@ -298,3 +298,32 @@ def test_unreadable_yaml(tmp_path: Path) -> None:
         load_classifier(path)
     with pytest.raises(LexiconError, match="cannot read"):
         load_classifier(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize("text", ["燃气费刚交完，厨房里怎么一股燃气味", "上次说修好了，谢谢，可现在又闻到煤气味了"])
+def test_gas_smell_beats_fees_and_thanks(clf: Classifier, text: str) -> None:
+    result = clf.classify(text)
+    assert (result.intent, result.priority, result.resolved) == ("utility", "critical", False)
+
+
+def test_resolved_flag(clf: Classifier) -> None:
+    assert clf.classify("漏水已经修好了，谢谢").resolved
+    assert not clf.classify("漏水还没修好").resolved
+    assert not clf.classify("水费怎么交").resolved
+
+
+def test_get_spec_sees_yaml_only_intents_in_the_app(tmp_path: Path) -> None:
+    from flask import Flask
+
+    from handlers import intents
+
+    data = _table()
+    data["intents"]["noise"] = {"spec": {"department": "grid"}, "terms": [{"广场舞": 4}]}
+    app = Flask(__name__)
+    app.config["KEYWORDS_PATH"] = _write(tmp_path, data)
+    classifier_module.init_app(app)
+    with app.app_context():
+        assert intents.get_spec("noise").department == "grid"
+        assert classifier_module.get_classifier().classify("广场舞太响了").intent == "noise"
+    with pytest.raises(KeyError):
+        intents.get_spec("noise")
