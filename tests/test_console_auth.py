@@ -78,3 +78,29 @@ def test_production_cookies_are_secure(settings) -> None:  # type: ignore[no-unt
     app = create_app({**settings, "MULIN_ENV": "production"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     app.extensions["mulin.engine"].dispose()
+
+
+def test_admin_manages_users_and_staff_may_not(console: Console, client, db) -> None:
+    console.login()
+    assert console.post("/console/users", username="li", password="a-long-secret", role="staff",
+                        department="grid", community="").status_code == 302
+    html = console.page("/console/users")
+    assert "li" in html and "社区网格员" in html and "pbkdf2" not in html and "scrypt" not in html
+    assert console.post("/console/users", username="li", password="a-long-secret", role="staff").status_code == 302
+    assert "无法创建用户" in console.page("/console/users")
+    console.post("/console/logout")
+    assert console.login("li", "a-long-secret").status_code == 302
+    assert client.get("/console/users").status_code == 403
+    assert console.post("/console/users", username="x", password="a-long-secret", role="admin").status_code == 403
+
+
+def test_admin_unlocks_a_locked_user(console: Console, db) -> None:
+    add_user(db, "li", password="a-long-secret")
+    for _ in range(users.MAX_FAILED_LOGINS):
+        console.login("li", "guess")
+    console.login()
+    user = users.find(db, "li")
+    assert "已锁定" in console.page("/console/users")
+    console.post(f"/console/users/{user.id}/unlock")
+    console.post("/console/logout")
+    assert console.login("li", "a-long-secret").status_code == 302

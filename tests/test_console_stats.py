@@ -4,8 +4,6 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
-
 from tests.helpers_console import Console, add_user, report, console  # noqa: F401 - fixture
 from tests.helpers_intake import street  # noqa: F401 - fixture
 

@@ -12,7 +12,7 @@ from bot.texts import label
 def init_app(app: Flask) -> None:
     """Set up Flask-Login and CSRF protection, and register the console and API blueprints."""
     from bot import webhook
-    from bot.console import access, api, auth, case_actions, cases, notices, simulator, statistics
+    from bot.console import access, admin, api, auth, case_actions, cases, notices, simulator, statistics
 
     login = LoginManager(app)
     login.login_view = "console_auth.login"
@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     assert case_actions.bp is cases.bp  # the actions add routes to the case blueprint
-    for module in (auth, cases, notices, statistics, simulator, api):
+    for module in (auth, cases, notices, statistics, simulator, admin, api):
         app.register_blueprint(module.bp)
     app.jinja_env.filters.setdefault("local", fmt_local)
     app.jinja_env.globals.setdefault("label", label)
