@@ -2,8 +2,8 @@
 
 Judgement on `other` (documented in the issue's spirit): a message the classifier reads as
 an update ("已经修好了", a resolved cue) or a short courtesy ("谢谢", "好的") joins the
-resident's open case instead of opening a new one; with no open case a short courtesy gets
-a polite answer and no case; anything else that is `other` becomes a case for the community.
+resident's open case instead of opening a new one; with no open case, thanks alone get a
+polite answer and no case; anything else that is `other` becomes a case for the community.
 """
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from bot.texts import label, render_text
 from handlers.classifier import Classification, get_classifier
 from handlers.dialogue import Step
 from handlers.intents import FALLBACK
+from handlers.words import is_courtesy
 
-COURTESY_MAX_CHARS = 8  # "谢谢", "好的收到": no new case for these
+COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
 
 
 def _pending(msg: Inbound, c: Classification) -> dict[str, Any]:
@@ -40,7 +41,8 @@ def media_of(msg: Inbound) -> list[dict[str, Any]]:
 def _is_update(c: Classification, text: str) -> bool:
     """`other` that reads as news about a case: a resolved cue, or a short courtesy."""
     resolved = not c.terms and c.scores.get(FALLBACK, 0) > 0
-    return c.intent == FALLBACK and (resolved or (not c.terms and len(text) <= COURTESY_MAX_CHARS))
+    short = not c.terms and len(text) <= COURTESY_MAX_CHARS
+    return c.intent == FALLBACK and (resolved or short or is_courtesy(text))
 
 
 def report(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) -> Step:
@@ -51,7 +53,7 @@ def report(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) 
         if case is not None:
             add_event(session, case, "message", actor="resident", now=now, note=msg.text)
             return Step(render_text("intake/update_added", case=case), "details", {"case_id": case.id})
-        if len(msg.text or "") <= COURTESY_MAX_CHARS:
+        if is_courtesy(msg.text):
             return Step(render_text("intake/courtesy"), data=data)
     resident = residents.get_or_create(session, msg.openid, now)
     pending = _pending(msg, c)

@@ -40,3 +40,11 @@ def is_yes(text: str | None) -> bool:
 def is_no(text: str | None) -> bool:
     """Whether the message says no."""
     return _clean(text) in (_clean(w) for w in _words()["answer_no"])
+
+
+def is_courtesy(text: str | None) -> bool:
+    """Whether the message is only thanks or an acknowledgement ("谢谢", "好的收到")."""
+    rest = _clean(text)
+    for word in sorted((_clean(w) for w in _words()["courtesy"]), key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return bool(_clean(text)) and not rest
