@@ -35,22 +35,22 @@ def evaluate(name: str, rows: list[dict], clf: Classifier) -> None:
     """Accuracy (strict and label-or-also), per-intent precision/recall, confusion matrix."""
     intents = clf.intents
     preds = [clf.classify(r["text"]).intent for r in rows]
-    strict = [p == r["intent"] for p, r in zip(preds, rows)]
-    lenient = [p == r["intent"] or p in r.get("also", ()) for p, r in zip(preds, rows)]
+    strict = [p == r["intent"] for p, r in zip(preds, rows, strict=True)]
+    lenient = [p == r["intent"] or p in r.get("also", ()) for p, r in zip(preds, rows, strict=True)]
     right = lenient if "also" in name else strict
     print(f"\n== {name}: {len(rows)} messages")
     print(f"accuracy strict {sum(strict) / len(rows):.1%}   label-or-also {sum(lenient) / len(rows):.1%}")
-    hard = [ok for ok, r in zip(right, rows) if r.get("hard")]
+    hard = [ok for ok, r in zip(right, rows, strict=True) if r.get("hard")]
     if hard:
         print(f"hard rows {sum(hard) / len(hard):.1%} of {len(hard)}")
     print(f"{'intent':<13}{'precision':>10}{'recall':>8}{'pred':>6}{'true':>6}")
     for intent in intents:
-        predicted = [ok for ok, p in zip(right, preds) if p == intent]
-        labelled = [ok for ok, r in zip(right, rows) if r["intent"] == intent]
+        predicted = [ok for ok, p in zip(right, preds, strict=True) if p == intent]
+        labelled = [ok for ok, r in zip(right, rows, strict=True) if r["intent"] == intent]
         precision = f"{sum(predicted) / len(predicted):.1%}" if predicted else "-"
         recall = f"{sum(labelled) / len(labelled):.1%}" if labelled else "-"
         print(f"{intent:<13}{precision:>10}{recall:>8}{len(predicted):>6}{len(labelled):>6}")
-    confusion = Counter((r["intent"], p) for r, p in zip(rows, preds))
+    confusion = Counter((r["intent"], p) for r, p in zip(rows, preds, strict=True))
     short = [i[:6] for i in intents]
     print("confusion (rows = label, columns = prediction)")
     print(" " * 13 + "".join(f"{s:>8}" for s in short))

@@ -9,8 +9,8 @@ import unicodedata
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
@@ -111,7 +111,8 @@ class Classifier:
     def _match(self, tokens: list[str]) -> list[_Hit]:
         """Longest n-gram of tokens found in the table, left to right, non-overlapping."""
         table, prefixes = self._table, self._prefixes
-        hits, i, n = [], 0, len(tokens)
+        hits: list[_Hit] = []
+        i, n = 0, len(tokens)
         while i < n:
             token, found = tokens[i], None
             if token in table or token in prefixes:
@@ -244,8 +245,8 @@ class Classifier:
                      if n != main and scores[n] >= max(cfg.also_min_score, floor))
         spec = self._specs[main]
         priority, safety = spec.priority, spec.safety
-        for cue in (h.term for h in hits if h.term.priority):  # escalation cues: a smell of gas
-            if cue.intent in (main, *also) and raise_priority(priority, cue.priority) != priority:
+        for cue in (h.term for h in hits):  # escalation cues: a smell of gas
+            if cue.priority and cue.intent in (main, *also) and raise_priority(priority, cue.priority) != priority:
                 priority, safety = cue.priority, cue.safety or safety
         hits.sort(key=lambda h: h.start)
         return Classification(

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
 DEPARTMENTS = ("property", "grid", "enforcement", "health", "repair", "community")
 PRIORITIES = ("normal", "high", "urgent", "critical")  # lowest first
@@ -49,7 +50,7 @@ def _table() -> tuple[IntentSpec, ...]:
     return (leak.SPEC, pest.SPEC, clutter.SPEC, construction.SPEC, utility.SPEC, other.SPEC)
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     # INTENTS is built on first use because each intent module imports IntentSpec from here.
     if name == "INTENTS":
         return _table()

@@ -129,7 +129,8 @@ def _terms(items: Any, where: str, intent: str, weight: float, **extra: Any) -> 
         raise _fail(where, "must be a list")
     out: list[Term] = []
     for i, item in enumerate(items):
-        at, aliases = f"{where}[{i}]", ()
+        at = f"{where}[{i}]"
+        aliases: tuple[str, ...] = ()
         if isinstance(item, str):
             word, w = item, weight
         elif isinstance(item, dict) and len(item) == 1:
@@ -202,8 +203,9 @@ def _parse(data: Any, file: str) -> Lexicon:
     top = _mapping(data, file, {"version", "settings", "cues", "intents"})
     names = {f.name: f.type for f in fields(Settings)}
     raw_settings = _mapping(top.get("settings") or {}, f"{file}: settings", set(names))
-    settings = Settings(**{k: (int if names[k] == "int" else float)(_number(v, f"{file}: settings", k))
-                           for k, v in raw_settings.items()})
+    values: dict[str, Any] = {k: (int if names[k] == "int" else float)(_number(v, f"{file}: settings", k))
+                              for k, v in raw_settings.items()}
+    settings = Settings(**values)
     cues = _mapping(top.get("cues") or {}, f"{file}: cues", set(CUE_LISTS + CUE_WEIGHTED))
     cue_lists = {k: frozenset(_words(cues[k], f"{file}: cues.{k}")) if k in cues else frozenset()
                  for k in CUE_LISTS}
@@ -236,4 +238,4 @@ def _parse(data: Any, file: str) -> Lexicon:
     order = [n for n in builtin if n in specs] + [n for n in specs if n not in builtin and n != intents.FALLBACK]
     fallback = specs.get(intents.FALLBACK, intents.get_spec(intents.FALLBACK))
     return Lexicon(settings, cue_lists, cue_weights, tuple(terms), tuple(pairs),
-                   tuple(specs[n] for n in order) + (fallback,))
+                   (*(specs[n] for n in order), fallback))

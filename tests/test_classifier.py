@@ -269,7 +269,8 @@ def _broken(path: list, value: object) -> dict:
 
 
 @pytest.mark.parametrize(("path", "value", "message"), [
-    (["intents", "leak", "terms", 3], {"渗漏": "heavy"}, "keywords.yaml: intents.leak.terms[3]: weight must be a number"),
+    (["intents", "leak", "terms", 3], {"渗漏": "heavy"},
+     "keywords.yaml: intents.leak.terms[3]: weight must be a number"),
     (["intents", "leak", "terms", 0], {"漏水": -1}, "intents.leak.terms[0]: weight must be positive"),
     (["intents", "pest", "colour"], "red", "intents.pest: unknown key 'colour'"),
     (["intents", "noise"], {"terms": ["广场舞"]}, "intents.noise.spec: intent 'noise' has no handlers/noise.py"),
@@ -294,7 +295,7 @@ def test_bad_yaml_names_the_entry(tmp_path: Path, path: list, value: object, mes
 def test_unreadable_yaml(tmp_path: Path) -> None:
     path = tmp_path / "keywords.yaml"
     path.write_text("intents: [unclosed", encoding="utf-8")
-    with pytest.raises(LexiconError, match="keywords.yaml: cannot read"):
+    with pytest.raises(LexiconError, match=r"keywords\.yaml: cannot read"):
         load_classifier(path)
     with pytest.raises(LexiconError, match="cannot read"):
         load_classifier(tmp_path / "missing.yaml")
