@@ -67,9 +67,8 @@ def _normalize(text: str) -> str:
 
 
 def _is_boundary(token: str) -> bool:
+    """Punctuation, spaces and emoji end a clause (and a negation's reach)."""
     return not token[0].isalnum()
-
-
 
 
 class Classifier:

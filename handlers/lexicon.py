@@ -31,7 +31,7 @@ class Settings:
     score_scale: float = 3.0
     also_min_score: float = 2.5
     also_ratio: float = 0.34
-    main_margin: float = 1.0
+    main_margin: float = 0.8
     negation_window: int = 3
     resolved_min: float = 3.0
     other_weight: float = 1.0
@@ -206,6 +206,9 @@ def _parse(data: Any, file: str) -> Lexicon:
     values: dict[str, Any] = {k: (int if names[k] == "int" else float)(_number(v, f"{file}: settings", k))
                               for k, v in raw_settings.items()}
     settings = Settings(**values)
+    for key in ("min_confidence", "also_ratio", "main_margin"):
+        if getattr(settings, key) > 1:
+            raise _fail(f"{file}: settings", f"{key} must be between 0 and 1")
     cues = _mapping(top.get("cues") or {}, f"{file}: cues", set(CUE_LISTS + CUE_WEIGHTED))
     cue_lists = {k: frozenset(_words(cues[k], f"{file}: cues.{k}")) if k in cues else frozenset()
                  for k in CUE_LISTS}
@@ -220,6 +223,8 @@ def _parse(data: Any, file: str) -> Lexicon:
         where = f"{file}: intents.{name}"
         if not isinstance(name, str) or not NAME_RE.match(name):
             raise _fail(where, "intent names are lowercase ascii letters, digits and _")
+        if name in CUE_WEIGHTED:
+            raise _fail(where, f"{name!r} is the name of a cue list, not usable for an intent")
         entry = _mapping(entry or {}, where, {"spec", "terms", "pairs", "escalate"})
         specs[name] = _spec(name, entry.get("spec"), f"{where}.spec")
         terms += _terms(entry.get("terms", []), f"{where}.terms", name, 1.0)

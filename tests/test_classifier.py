@@ -280,6 +280,8 @@ def _broken(path: list, value: object) -> dict:
     (["intents", "Bad-Name"], {}, "intent names are lowercase"),
     (["settings", "min_confidence"], "high", "settings: min_confidence must be a number"),
     (["settings", "speed"], 3, "settings: unknown key 'speed'"),
+    (["settings", "min_confidence"], 1.5, "settings: min_confidence must be between 0 and 1"),
+    (["intents", "resolved"], {"spec": {"department": "grid"}}, "'resolved' is the name of a cue list"),
     (["cues", "negation"], "不是", "cues.negation: must be a non-empty list"),
     (["intents", "leak", "pairs", 0, "window"], 0, "intents.leak.pairs[0].window: must be a positive integer"),
     (["intents", "utility", "escalate", 0, "priority"], "asap", "escalate[0].priority: must be one of"),
