@@ -123,3 +123,23 @@ def test_staff_see_only_their_department_and_community(client, street, wechat, d
     assert res.status_code == (302 if sees else 404)
     db.refresh(case)
     assert (case.status == "in_progress") is sees
+
+
+@pytest.mark.parametrize("hours_since_last_message, channel, hint", [
+    (1, "custom", "客服消息"),
+    (72, "template", "模板消息"),
+])
+def test_reply_respects_the_48_hour_window(console: Console, app, wechat, db, standin,
+                                           hours_since_last_message: int, channel: str, hint: str) -> None:
+    from bot.clock import utcnow
+    from bot.models import Resident
+    from scheduler.runner import run_once
+
+    case = report(wechat, db)
+    resident = db.scalars(select(Resident).where(Resident.openid == BOUND)).one()
+    resident.last_inbound_at = utcnow() - timedelta(hours=hours_since_last_message)
+    db.commit()
+    assert hint in console.page(f"/console/cases/{case.number}")
+    console.post(f"/console/cases/{case.number}/reply", text="师傅下午三点上门")
+    run_once(app, utcnow())
+    assert "师傅下午三点上门" in str([s["body"] for s in standin.sent(channel) if s["openid"] == BOUND])

@@ -14,6 +14,7 @@ from bot.clock import utcnow
 from bot.console.access import may_see, scope_cases
 from bot.console.conversation import Line, conversation
 from bot.db import get_db
+from bot.residents import in_service_window
 from bot.models import Case, Community, Compound, Resident
 from handlers.intents import DEPARTMENTS, NAMES as INTENTS  # type: ignore[attr-defined]
 
@@ -105,4 +106,5 @@ def show(number: str) -> str:
     photos = _photos(case, talk)
     actions = [a for a in ("accept", "resolve", "reopen") if case.status in TRANSITIONS[a][0]]
     return render_template("console/case.html", case=case, resident=resident, linked=linked, talk=talk,
-                           photos=photos, actions=actions, departments=DEPARTMENTS, now=now)
+                           photos=photos, actions=actions, departments=DEPARTMENTS, now=now,
+                           in_window=in_service_window(resident, now))

@@ -1,0 +1,14 @@
+// Console helpers: refresh a notice's delivery progress in place while it is sending.
+(function () {
+  "use strict";
+  const box = document.getElementById("progress");
+  const seconds = box ? Number(box.dataset.refresh || 0) : 0;
+  if (!seconds) return;
+  setInterval(async () => {
+    const res = await fetch(location.href, {headers: {"Accept": "text/html"}});
+    if (!res.ok) return;
+    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    const fresh = doc.getElementById("progress");
+    if (fresh) box.innerHTML = fresh.innerHTML;
+  }, seconds * 1000);
+})();
