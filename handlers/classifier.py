@@ -234,7 +234,8 @@ class Classifier:
         top = scores[main] if routed else 0.0
         confidence = (1 - math.exp(-top / cfg.score_scale)) * math.sqrt(top / (top + other)) if top else 0.0
         floor = cfg.also_ratio * top
-        update = resolved >= cfg.resolved_min and not critical  # a case update, not a new complaint
+        # A case update, not a new complaint; a smell of gas needs twice the evidence ("虚惊一场，不用来了").
+        update = resolved >= cfg.resolved_min * (2 if critical else 1)
         if update:
             scores[FALLBACK] += resolved
             main, confidence, floor = FALLBACK, 1 - math.exp(-resolved / cfg.score_scale), math.inf
