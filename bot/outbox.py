@@ -81,18 +81,37 @@ def recover_stuck(session: Session, now: datetime, purposes: tuple[str, ...] | N
     return result.rowcount
 
 
-def _claim(session: Session, row_id: int, now: datetime) -> bool:
-    result = session.execute(
-        update(Outbox).where(Outbox.id == row_id, Outbox.status == "pending")
-        .values(status="sending", claimed_until=now + SENDING_LEASE, attempts=Outbox.attempts + 1)
-    )
+def _claim(session: Session, query: Any, due: datetime, limit: int) -> list[Any]:
+    """Mark up to `limit` due rows `sending` (committed before any of them is sent); returns them by id.
+
+    Rows claimed but not yet sent when a process dies are recovered like the one in flight;
+    only that one may have reached WeChat, so a crash still repeats at most one message.
+    """
+    ids = session.scalars(query.where(Outbox.next_attempt_at <= due).order_by(Outbox.id).limit(limit)).all()
+    if not ids:
+        return []
+    table = Outbox.__table__
+    rows = session.execute(
+        update(table).where(table.c.id.in_(ids), table.c.status == "pending")
+        .values(status="sending", claimed_until=due + SENDING_LEASE, attempts=table.c.attempts + 1)
+        .returning(table.c.id, table.c.openid, table.c.purpose, table.c.payload, table.c.attempts)
+    ).all()
     session.commit()
-    return result.rowcount == 1
+    return sorted(rows, key=lambda r: r.id)
 
 
-def _send(gateway: Gateway, row: Outbox, resident: Resident | None, templates: dict[str, str],
+def _release(session: Session, rows: list[Any]) -> None:
+    """Give claimed rows that were not sent back (a stop was requested)."""
+    if rows:
+        table = Outbox.__table__
+        session.execute(update(table).where(table.c.id.in_([r.id for r in rows]), table.c.status == "sending")
+                        .values(status="pending", claimed_until=None, attempts=table.c.attempts - 1))
+        session.commit()
+
+
+def _send(gateway: Gateway, row: Any, resident: Resident | None, templates: dict[str, str],
           now: datetime) -> str:
-    """Send through the right channel; returns the channel used."""
+    """Send an outbox row (openid, purpose, payload) through the right channel; returns the channel used."""
     text = row.payload.get("text") or ""
     if in_service_window(resident, now):
         gateway.send_text(row.openid, text)
@@ -108,50 +127,63 @@ def _send(gateway: Gateway, row: Outbox, resident: Resident | None, templates: d
 def drain(factory: sessionmaker, gateway: Gateway, now: datetime, *, templates: dict[str, str],
           rate: float = 20.0, batch: int = 200, max_attempts: int = 8,
           sleep: Callable[[float], None] = time.sleep, purposes: tuple[str, ...] | None = None,
-          exclude: tuple[str, ...] = ()) -> DrainResult:
-    """Send due rows, at most `rate` per second; transient errors back off, permanent ones are recorded."""
+          exclude: tuple[str, ...] = (), stop: Callable[[], bool] | None = None) -> DrainResult:
+    """Send due rows, at most `rate` per second; transient errors back off, permanent ones are recorded.
+
+    Rows are claimed a chunk at a time (about one second's worth when paced) and each send's
+    outcome is committed before the next send. `stop()` returning True ends the run early.
+    """
     result = DrainResult()
     interval = 1.0 / rate if rate > 0 else 0.0
+    chunk = max(1, min(batch, int(rate))) if rate > 0 else batch
     t0 = time.monotonic()
     with factory() as session:
         result.recovered = recover_stuck(session, now, purposes, exclude)
+        query = _scope(select(Outbox.id).where(Outbox.status == "pending"), purposes, exclude)
         while True:
-            query = _scope(select(Outbox.id).where(Outbox.status == "pending"), purposes, exclude)
-            due = now + timedelta(seconds=time.monotonic() - t0)
-            ids = session.scalars(query.where(Outbox.next_attempt_at <= due).order_by(Outbox.id).limit(batch)).all()
-            if not ids:
+            rows = _claim(session, query, now + timedelta(seconds=time.monotonic() - t0), chunk)
+            if not rows:
                 return result
-            for row_id in ids:
+            for i, row in enumerate(rows):
+                if stop is not None and stop():
+                    _release(session, rows[i:])
+                    return result
                 started = time.monotonic()
-                current = now + timedelta(seconds=started - t0)
-                if not _claim(session, row_id, current):
-                    continue
-                _deliver(session, gateway, row_id, current, templates, max_attempts, result)
+                _deliver(session, gateway, row, now + timedelta(seconds=started - t0), templates, max_attempts, result)
                 wait = interval - (time.monotonic() - started)
                 if wait > 0:
                     sleep(wait)
 
 
-def _deliver(session: Session, gateway: Gateway, row_id: int, now: datetime,
+def _resident(session: Session, openid: str) -> Resident | None:
+    """The resident's current last_inbound_at, read fresh for this send (a detached, read-only Resident)."""
+    found = session.execute(select(Resident.last_inbound_at).where(Resident.openid == openid)).one_or_none()
+    return None if found is None else Resident(openid=openid, last_inbound_at=found.last_inbound_at)
+
+
+def _deliver(session: Session, gateway: Gateway, row: Any, now: datetime,
              templates: dict[str, str], max_attempts: int, result: DrainResult) -> None:
-    row = session.get(Outbox, row_id)
-    resident = session.scalars(select(Resident).where(Resident.openid == row.openid)).one_or_none()
+    """Send one claimed row and commit its outcome (the window is decided now, at send time)."""
+    table = Outbox.__table__
+    resident = _resident(session, row.openid)
     try:
         channel = _send(gateway, row, resident, templates, now)
     except SendError as exc:
-        row.errcode, row.error = exc.errcode, exc.message
+        values: dict[str, Any] = {"errcode": exc.errcode, "error": exc.message}
         if exc.transient and row.attempts < max_attempts:
-            row.status = "pending"
-            row.next_attempt_at = now + timedelta(seconds=BACKOFF[min(row.attempts, len(BACKOFF)) - 1])
+            values.update(status="pending", next_attempt_at=now + timedelta(
+                seconds=BACKOFF[min(row.attempts, len(BACKOFF)) - 1]))
             result.retried += 1
         else:
-            row.status = "failed"
+            values["status"] = "failed"
             result.failed += 1
             log.info("outbox %s failed permanently: errcode %s", row.id, exc.errcode)
-        if exc.errcode == 43004 and resident is not None:
-            resident.subscribed = False
+        session.execute(update(table).where(table.c.id == row.id).values(**values))
+        if exc.errcode == 43004:
+            session.execute(update(Resident).where(Resident.openid == row.openid).values(subscribed=False))
         session.commit()
         return
-    row.status, row.channel, row.sent_at, row.errcode, row.error = "sent", channel, now, None, None
+    session.execute(update(table).where(table.c.id == row.id).values(
+        status="sent", channel=channel, sent_at=now, errcode=None, error=None))
     session.commit()
     result.sent += 1

@@ -29,10 +29,12 @@ BULK = ("notice",)
 
 
 def _drain(app: Flask, now: datetime, **scope: Any) -> dict[str, Any]:
+    stopping = app.extensions.get("mulin.stop")  # set by the running scheduler on SIGTERM
     result = outbox.drain(
         app.extensions["mulin.db"], app.extensions["mulin.gateway"], now,
         templates=app.config["TEMPLATE_IDS"], rate=float(app.config["SEND_RATE_PER_SECOND"]),
-        batch=int(app.config["OUTBOX_BATCH"]), max_attempts=int(app.config["OUTBOX_MAX_ATTEMPTS"]), **scope,
+        batch=int(app.config["OUTBOX_BATCH"]), max_attempts=int(app.config["OUTBOX_MAX_ATTEMPTS"]),
+        stop=stopping.is_set if stopping is not None else None, **scope,
     )
     return vars(result)
 
@@ -58,6 +60,6 @@ JOBS: tuple[Job, ...] = (
     Job("followup", 60, followup_jobs.run),
     Job("overdue", 60, overdue_jobs.run),
     Job("outbox", 5, drain_outbox),
-    Job("outbox_bulk", 15, drain_bulk),
+    Job("outbox_bulk", 5, drain_bulk),
     Job("inbound_replay", 60, replay_inbound),
 )

@@ -10,6 +10,7 @@ from typing import Any
 import redis
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
+from redis.exceptions import LockError
 from redis.lock import Lock
 
 from bot.clock import utcnow
@@ -20,6 +21,7 @@ log = logging.getLogger("scheduler")
 LOCK_NAME = "mulin:lock:scheduler"
 LOCK_TTL = 30  # seconds; renewed every RENEW seconds while this instance works
 RENEW = 10
+STANDBY_POLL = 1  # seconds a standing-by scheduler waits for the lock before checking for SIGTERM
 
 
 def scheduler_lock(store: redis.Redis) -> Lock:
@@ -45,10 +47,25 @@ def run_once(app: Flask, now: datetime | None = None, wait: float = 60) -> dict[
     lock = scheduler_lock(app.extensions["mulin.redis"])
     if not lock.acquire(blocking=True, blocking_timeout=wait):
         raise RuntimeError("another scheduler holds the lock; try again when it is stopped")
+    done = threading.Event()
+    renewer = threading.Thread(target=_keep, args=(lock, done), daemon=True)
+    renewer.start()
     try:
         return {job.id: run_job(app, job, now or utcnow()) for job in JOBS}
     finally:
+        done.set()
+        renewer.join()
         _release(lock)
+
+
+def _keep(lock: Lock, done: threading.Event) -> None:
+    """Extend the lock while a --once run works (a broadcast can outlast LOCK_TTL)."""
+    while not done.wait(RENEW):
+        try:
+            lock.extend(LOCK_TTL, replace_ttl=True)
+        except (LockError, redis.RedisError):  # lost to expiry: the next extend cannot help either
+            log.error("scheduler lock lost during a --once run")
+            return
 
 
 def _release(lock: Lock) -> None:
@@ -61,19 +78,26 @@ def _release(lock: Lock) -> None:
 def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
     """Wait for the lock, then run the jobs on their intervals until SIGTERM/SIGINT."""
     stop = stop or threading.Event()
+    # Long jobs (a 10,000-message broadcast) check this and end early: on SIGTERM, or when the lock is lost.
+    halt = app.extensions["mulin.stop"] = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda *_: (stop.set(), halt.set()))
     lock = scheduler_lock(app.extensions["mulin.redis"])
+    standing_by = False
     while not stop.is_set():
-        if not lock.acquire(blocking=True, blocking_timeout=RENEW):
-            log.info("another scheduler is working; standing by")
+        if not lock.acquire(blocking=True, blocking_timeout=STANDBY_POLL):
+            if not standing_by:
+                log.info("another scheduler is working; standing by")
+            standing_by = True
             continue
         log.info("scheduler lock acquired; running %d jobs", len(JOBS))
-        _work(app, lock, stop)
+        if not stop.is_set():
+            halt.clear()
+        _work(app, lock, stop, halt)
     log.info("scheduler stopped")
 
 
-def _work(app: Flask, lock: Lock, stop: threading.Event) -> None:
+def _work(app: Flask, lock: Lock, stop: threading.Event, halt: threading.Event) -> None:
     sched = BackgroundScheduler(
         timezone="Asia/Shanghai",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
@@ -86,9 +110,10 @@ def _work(app: Flask, lock: Lock, stop: threading.Event) -> None:
         while not stop.wait(RENEW):
             try:
                 lock.extend(LOCK_TTL, replace_ttl=True)
-            except Exception:
+            except (LockError, redis.RedisError):
                 log.error("scheduler lock lost; pausing work")
                 break
     finally:
+        halt.set()  # running jobs end early: another scheduler may take over now
         sched.shutdown(wait=True)
         _release(lock)
