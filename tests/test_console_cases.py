@@ -143,3 +143,22 @@ def test_reply_respects_the_48_hour_window(console: Console, app, wechat, db, st
     console.post(f"/console/cases/{case.number}/reply", text="师傅下午三点上门")
     run_once(app, utcnow())
     assert "师傅下午三点上门" in str([s["body"] for s in standin.sent(channel) if s["openid"] == BOUND])
+
+
+def test_linked_reports_from_the_same_building_are_shown(console: Console, wechat, db) -> None:
+    from bot import cases
+    from bot.clock import utcnow
+    from bot.models import Resident
+
+    first = report(wechat, db)
+    mine = db.scalars(select(Resident).where(Resident.openid == BOUND)).one()
+    neighbour = Resident(openid="o-neighbour", compound_id=mine.compound_id, building_id=mine.building_id,
+                         unit="2", room="1401", subscribed=True, created_at=utcnow())
+    db.add(neighbour)
+    db.flush()
+    second = cases.create_case(db, openid="o-neighbour", text="楼上往下渗水", intent="leak", priority="normal",
+                               also=(), resident=neighbour, now=utcnow())
+    db.commit()
+    assert second.group_id is not None
+    page = console.page(f"/console/cases/{first.number}")
+    assert "关联工单" in page and second.number in page
