@@ -12,7 +12,7 @@ from typing import Any, Callable
 from flask import Flask
 
 from bot import inbound_replay, outbox
-from scheduler import followup_jobs, notice_jobs, overdue_jobs
+from scheduler import followup_jobs, notice_jobs, overdue_jobs, summary_jobs
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ JOBS: tuple[Job, ...] = (
     Job("notice_fanout", 30, notice_jobs.fan_out),
     Job("followup", 60, followup_jobs.run),
     Job("overdue", 60, overdue_jobs.run),
+    Job("summary", 300, summary_jobs.run),
     Job("outbox", 5, drain_outbox),
     Job("outbox_bulk", 5, drain_bulk),
     Job("inbound_replay", 60, replay_inbound),
