@@ -171,14 +171,15 @@ class Classifier:
             return 0.0
         return hit.term.weight
 
-    def _pair_hits(self, tokens: list[str], covered: set[int]) -> list[_Hit]:
-        """Pairs whose two words occur within their window (either order), not negated, not inside a phrase."""
+    def _pair_hits(self, tokens: list[str], covered: dict[int, str]) -> list[_Hit]:
+        """Pairs whose two words occur within their window (either order), not negated, and not inside
+        another intent's phrase (堵 in 一堵墙 is no blocking)."""
         seen: dict[int, list[list[int]]] = {}
+        pairs = self.lexicon.pairs
         for pos, token in enumerate(tokens):
-            if pos in covered:
-                continue
             for index, side in self._pair_words.get(token, ()):
-                seen.setdefault(index, [[], []])[side].append(pos)
+                if covered.get(pos, pairs[index].intent) == pairs[index].intent:
+                    seen.setdefault(index, [[], []])[side].append(pos)
         hits = []
         for index, (firsts, seconds) in seen.items():
             pair = self.lexicon.pairs[index]
@@ -205,7 +206,7 @@ class Classifier:
                 resolved -= hit.term.weight
             elif not hit.negated and not self._negated(tokens, hit.start):
                 found.append(hit)
-        found += self._pair_hits(tokens, {p for h in found if h.end - h.start > 1 for p in h.positions})
+        found += self._pair_hits(tokens, {p: h.term.intent for h in found if h.end - h.start > 1 for p in h.positions})
         hits: list[_Hit] = []
         used: dict[str, set[int]] = {}
         words: set[str] = set()
@@ -299,8 +300,12 @@ def build_tokenizer(lexicon: Lexicon) -> jieba.Tokenizer:
     return tokenizer
 
 
+@lru_cache(maxsize=8)
 def load_classifier(path: Path | None = None) -> Classifier:
-    """Read the keyword table, build the tokenizer; LexiconError for a bad file."""
+    """Read the keyword table, build the tokenizer; LexiconError for a bad file.
+
+    Cached per path: a Classifier is immutable, so apps built in one process share it.
+    """
     lexicon = load_lexicon(Path(path) if path else None)
     return Classifier(lexicon, build_tokenizer(lexicon))
 
