@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot import residents
 from bot.inbound import Inbound
 from bot.texts import render_text
-from handlers import commands, dialogue, media
+from handlers import commands, dialogue, followup, media
 
 # Events after which WeChat lets us send customer-service messages for 48 hours.
 INTERACTIVE_EVENTS = {"subscribe", "subscribe_scan", "scan", "click"}
@@ -49,7 +49,7 @@ ROUTES: tuple[Route, ...] = (
     Route("subscribe", lambda m: m.event in ("subscribe", "subscribe_scan", "scan"), commands.welcome),
     Route("unsubscribe", lambda m: m.event == "unsubscribe", _unsubscribe),
     Route("command", commands.is_command, commands.run),
-    # issue 5: the satisfaction follow-up answer route goes here, before intake.
+    Route("followup answer", followup.check, followup.answer),
     Route("location", lambda m: m.msg_type == "location", media.location),
     Route("media", lambda m: m.msg_type in ("image", "video", "shortvideo")
           or (m.msg_type == "voice" and m.text is None), media.media),
