@@ -39,7 +39,8 @@ def test_wrong_password_is_refused(console: Console) -> None:
 
 def test_post_without_csrf_token_is_refused(console: Console) -> None:
     res = console.client.post("/console/login", data={"username": "admin", "password": "mulin-demo"})
-    assert res.status_code == 400
+    assert res.status_code == 400 and "页面已过期" in res.get_data(as_text=True)
+    assert console.client.get("/console/cases").status_code == 302  # not logged in
     console.login()
     res = console.client.post("/console/notices", data={"community": "x", "text": "y", "cleanup_at": "2030-01-01T10:00"})
     assert res.status_code == 400

@@ -1,9 +1,9 @@
 """The staff console (/console) and the token API (/api): login, CSRF, blueprints."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, render_template
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from bot.clock import fmt_local
 from bot.texts import label
@@ -12,7 +12,8 @@ from bot.texts import label
 def init_app(app: Flask) -> None:
     """Set up Flask-Login and CSRF protection, and register the console and API blueprints."""
     from bot import webhook
-    from bot.console import access, admin, api, auth, case_actions, cases, notices, simulator, statistics
+    from bot.console import access, admin, api, auth, cases, notices, simulator, statistics
+    from bot.console import case_actions  # noqa: F401 - adds the action routes to cases.bp
 
     login = LoginManager(app)
     login.login_view = "console_auth.login"
@@ -22,11 +23,16 @@ def init_app(app: Flask) -> None:
     csrf = CSRFProtect(app)
     csrf.exempt(webhook.bp)  # signed by WeChat, not a browser form
     csrf.exempt(api.bp)  # bearer-token authenticated, no cookies
+    app.register_error_handler(CSRFError, _csrf_refused)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    assert case_actions.bp is cases.bp  # the actions add routes to the case blueprint
     for module in (auth, cases, notices, statistics, simulator, admin, api):
         app.register_blueprint(module.bp)
     app.jinja_env.filters.setdefault("local", fmt_local)
     app.jinja_env.globals.setdefault("label", label)
     app.jinja_env.filters.setdefault("masked", access.mask_phone)
+
+
+def _csrf_refused(_exc: CSRFError) -> tuple[str, int]:
+    """A form posted without a valid token (forged, or the page was open too long): 400 with a way back."""
+    return render_template("console/csrf.html"), 400
