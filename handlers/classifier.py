@@ -263,14 +263,19 @@ def _base_dictionary(min_freq: int, cache_dir: Path) -> str | None:
     if min_freq <= 1:
         return None
     target = cache_dir / f"dict-{jieba.__version__}-min{min_freq}.txt"
-    if not target.exists():
-        source = Path(jieba.__file__).with_name("dict.txt")
-        lines = [ln for ln in source.read_text(encoding="utf-8").splitlines(keepends=True)
-                 if int(ln.split(" ", 2)[1]) >= min_freq]
+    if target.exists():
+        return str(target)
+    source = Path(jieba.__file__).with_name("dict.txt")
+    lines = [ln for ln in source.read_text(encoding="utf-8").splitlines(keepends=True)
+             if int(ln.split(" ", 2)[1]) >= min_freq]
+    try:
+        cache_dir.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(lines)
         os.replace(tmp, target)  # atomic: several workers may start at once
+    except OSError:
+        return None  # no writable temp dir: the full dictionary still works, only slower to load
     return str(target)
 
 
@@ -287,7 +292,6 @@ def _user_words(path: Path) -> list[tuple[str, int | None]]:
 def build_tokenizer(lexicon: Lexicon) -> jieba.Tokenizer:
     """A private jieba tokenizer (the global one is left alone) with the domain words added."""
     cache_dir = Path(tempfile.gettempdir()) / "mulin-jieba"
-    cache_dir.mkdir(exist_ok=True)
     tokenizer = jieba.Tokenizer(_base_dictionary(lexicon.settings.dictionary_min_freq, cache_dir)
                                 or jieba.DEFAULT_DICT)
     tokenizer.tmp_dir = str(cache_dir)
