@@ -234,16 +234,16 @@ class Classifier:
         main = min(close, key=lambda n: (n not in critical, first[n])) if routed else FALLBACK
         top = scores[main] if routed else 0.0
         confidence = (1 - math.exp(-top / cfg.score_scale)) * math.sqrt(top / (top + other)) if top else 0.0
-        floor = cfg.also_ratio * top
         # A case update, not a new complaint; a smell of gas needs twice the evidence ("虚惊一场，不用来了").
         update = resolved >= cfg.resolved_min * (2 if critical else 1)
         if update:
             scores[FALLBACK] += resolved
-            main, confidence, floor = FALLBACK, 1 - math.exp(-resolved / cfg.score_scale), math.inf
+            main, confidence = FALLBACK, 1 - math.exp(-resolved / cfg.score_scale)
         elif not critical and (confidence < cfg.min_confidence or other > top):
             main, confidence = FALLBACK, 1 - confidence
-        also = tuple(n for n in sorted(scores, key=lambda n: -scores[n])
-                     if n != main and scores[n] >= max(cfg.also_min_score, floor))
+        floor = max(cfg.also_min_score, cfg.also_ratio * top)
+        also = () if main == FALLBACK else tuple(  # nothing is routed from a message no team owns
+            n for n in sorted(scores, key=lambda n: -scores[n]) if n != main and scores[n] >= floor)
         spec = self._specs[main]
         priority, safety = spec.priority, spec.safety
         for cue in (h.term for h in hits):  # escalation cues: a smell of gas

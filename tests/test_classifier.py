@@ -350,3 +350,9 @@ def test_get_spec_sees_yaml_only_intents_in_the_app(tmp_path: Path) -> None:
         assert classifier_module.get_classifier().classify("广场舞太响了").intent == "noise"
     with pytest.raises(KeyError):
         intents.get_spec("noise")
+
+
+@pytest.mark.parametrize("text", ["上个月停电把我家冰箱弄坏了，这个损失谁赔", "暖气费能不能按不热的天数退一部分"])
+def test_other_routes_nothing_through_also(clf: Classifier, text: str) -> None:
+    result = clf.classify(text)
+    assert (result.intent, result.also) == ("other", ())
