@@ -59,13 +59,17 @@ def from_wechat(message: Any) -> Inbound:
     else:
         key = f"{openid}:ev:{created}:{event or msg_type}"
     content = raw.get("Content") if msg_type == "text" else raw.get("Recognition") if msg_type == "voice" else None
-    event_key = raw.get("EventKey")
-    if isinstance(event_key, str) and event_key.startswith("qrscene_"):
-        event_key = event_key[len("qrscene_"):]
     return Inbound(
         dedup_key=key[:160], openid=openid, msg_type=msg_type, sent_at=sent_at, raw=raw,
-        event=event, content=content, media_id=raw.get("MediaId"), event_key=event_key,
+        event=event, content=content, media_id=raw.get("MediaId"), event_key=scene_key(raw.get("EventKey")),
     )
+
+
+def scene_key(event_key: object) -> str | None:
+    """An EventKey without the "qrscene_" prefix WeChat adds when a QR code makes someone subscribe."""
+    if not isinstance(event_key, str):
+        return None
+    return event_key[len("qrscene_"):] if event_key.startswith("qrscene_") else event_key
 
 
 Handler = Callable[[Session, Inbound, datetime], "str | None"]

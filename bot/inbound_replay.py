@@ -17,7 +17,7 @@ def _as_inbound(row: InboundMessage) -> inbound.Inbound:
     return inbound.Inbound(
         dedup_key=row.dedup_key, openid=row.openid, msg_type=row.msg_type, sent_at=row.sent_at,
         raw=row.raw or {}, event=row.event, content=row.content, media_id=row.media_id,
-        event_key=(row.raw or {}).get("EventKey"),
+        event_key=inbound.scene_key((row.raw or {}).get("EventKey")),
     )
 
 

@@ -272,3 +272,25 @@ def test_redis_down_still_answers_and_stores(settings, db) -> None:  # type: ign
     assert row.content == "redis 挂了" and row.status == "received"
     with pytest.raises(redis.ConnectionError):
         down.extensions["mulin.redis"].ping()
+
+
+def test_message_stored_while_redis_was_down_is_handled_later(settings, app, db, standin) -> None:  # type: ignore[no-untyped-def]
+    """The scheduler replays stranded messages once Redis is back; the answer goes out through the outbox."""
+    from datetime import timedelta
+    from bot import create_app
+    from bot.clock import utcnow
+    from bot.models import Outbox
+    from scheduler.jobs import drain_outbox, replay_inbound
+    from tests.conftest import AES_KEY, APPID
+    down = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    WeChat(down.test_client(), TOKEN, APPID, AES_KEY).send_text("请问社区几点上班", openid="o-later")
+    assert replay_inbound(app, utcnow())["replayed"] == 0  # too fresh: WeChat may still retry
+    later = utcnow() + timedelta(minutes=2)
+    assert replay_inbound(app, later)["replayed"] == 1
+    row = db.scalars(select(InboundMessage)).one()
+    db.refresh(row)
+    assert row.status == "handled" and row.reply
+    assert db.scalars(select(Outbox).where(Outbox.openid == "o-later")).one().payload["text"] == row.reply
+    drain_outbox(app, later)
+    assert [r["openid"] for r in standin.sent()] == ["o-later"]
+    assert replay_inbound(app, later)["replayed"] == 0
