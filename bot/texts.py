@@ -24,6 +24,13 @@ def render_text(name: str, **context: Any) -> str:
     return _env().get_template(f"{name}.txt").render(**context).strip()
 
 
+def lines(name: str) -> tuple[str, ...]:
+    """The non-empty lines of templates/text/<name>.txt, or () when there is no such template."""
+    if not (TEXT_DIR / f"{name}.txt").exists():
+        return ()
+    return tuple(line.strip() for line in render_text(name).splitlines() if line.strip())
+
+
 @lru_cache(maxsize=1)
 def _labels() -> dict[str, dict[str, str]]:
     return yaml.safe_load((TEXT_DIR / "labels.yaml").read_text(encoding="utf-8"))

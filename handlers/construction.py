@@ -9,8 +9,4 @@ SPEC = IntentSpec(
     priority="normal",
     time_limit=timedelta(days=7),
     safety="safety/construction",
-    questions=(
-        "请问违建的具体位置是哪里（楼号、楼顶、院内还是公共绿地）？",
-        "是正在施工还是已经建好了？方便的话请发一张照片。",
-    ),
 )

@@ -17,7 +17,7 @@ from bot.cases import add_event, create_case
 from bot.clock import fmt_local
 from bot.inbound import Inbound
 from bot.models import Case, Resident
-from bot.texts import label, render_text
+from bot.texts import label, lines, render_text
 from handlers.classifier import Classification, get_classifier
 from handlers.dialogue import Step
 from handlers.intents import FALLBACK
@@ -82,7 +82,7 @@ def open_report(session: Session, resident: Resident, pending: dict[str, Any], n
     hours = round((case.due_at - case.created_at).total_seconds() / 3600)
     reply = render_text("intake/created", case=case, department=label("department", case.department),
                         hours=hours, due=fmt_local(case.due_at), safety=render_text(safety) if safety else "",
-                        questions=spec.questions, other=case.intent == FALLBACK)
+                        questions=spec.questions or lines(f"questions/{case.intent}"), other=case.intent == FALLBACK)
     return Step(reply, "details", {"case_id": case.id})
 
 

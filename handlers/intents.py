@@ -23,7 +23,7 @@ class IntentSpec:
     priority: str = "normal"
     time_limit: timedelta = timedelta(days=7)
     safety: str | None = None  # template name under templates/text/, e.g. "safety/leak"
-    questions: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()  # from keywords.yaml; else templates/text/questions/<name>.txt
 
     def __post_init__(self) -> None:
         if self.department not in DEPARTMENTS:

@@ -9,8 +9,4 @@ SPEC = IntentSpec(
     priority="urgent",
     time_limit=timedelta(hours=24),
     safety="safety/leak",
-    questions=(
-        "请问漏水的具体位置是哪里（楼号、单元、门牌，屋顶、墙面还是管道）？",
-        "水是从哪里来的，楼上、外墙还是自家管道？现在还在漏吗？",
-    ),
 )

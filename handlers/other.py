@@ -9,5 +9,4 @@ SPEC = IntentSpec(
     priority="normal",
     time_limit=timedelta(days=7),
     safety=None,
-    questions=(),
 )

@@ -9,8 +9,4 @@ SPEC = IntentSpec(
     priority="normal",
     time_limit=timedelta(days=7),
     safety="safety/pest",
-    questions=(
-        "请问是哪种虫害或鼠害，出现在哪里（家中、楼道、地下室还是院内）？",
-        "大概从什么时候开始的，数量多吗？",
-    ),
 )
