@@ -17,6 +17,7 @@ TEXT_DIR = Path(__file__).resolve().parent.parent / "templates" / "text"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 CUE_LISTS = ("negation", "scope_end", "question", "pending")
 CUE_WEIGHTED = ("resolved", "recurrence")
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built in: faster start-up
 
 
 class LexiconError(ValueError):
@@ -87,7 +88,7 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
     """Read and validate the keyword table; LexiconError on any problem."""
     path = Path(path) if path else DEFAULT_PATH
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 10x faster start-up
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise LexiconError(f"{path.name}: cannot read: {exc}") from exc
     return _parse(data, path.name)
