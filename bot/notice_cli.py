@@ -1,9 +1,12 @@
 """`flask --app bot notice create|list|show|cancel`: thin wrappers over bot.notices."""
 from __future__ import annotations
 
+from typing import NoReturn
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from bot import notices
 from bot.clock import fmt_local, parse_local, utcnow
@@ -13,11 +16,11 @@ from bot.texts import render_text
 notice_group = AppGroup("notice", help="Hallway-cleanup notices.")
 
 
-def _session():  # type: ignore[no-untyped-def]
+def _session() -> Session:
     return current_app.extensions["mulin.db"]()
 
 
-def _fail(exc: MulinError) -> None:
+def _fail(exc: MulinError) -> NoReturn:
     raise click.ClickException(render_text("notice/error", reason=str(exc)))
 
 

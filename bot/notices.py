@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import DEFAULTS
@@ -66,7 +66,7 @@ def _target(session: Session, compound: str | None, community: str | None,
     return {"community": found.community.name, "compound": compound, "buildings": names or None}
 
 
-def recipients_query(notice: Notice):  # type: ignore[no-untyped-def]
+def recipients_query(notice: Notice) -> Select:
     """A select of the openids of subscribed residents bound to the notice's buildings."""
     target = notice.target
     query = select(Resident.openid).where(Resident.subscribed.is_(True))
@@ -130,7 +130,10 @@ def update_notice(session: Session, notice_id: int, *, text: str | None = None,
 
 
 def cancel_notice(session: Session, notice_id: int, *, actor: str, now: datetime) -> Notice:
-    """Stop a notice: nothing more is fanned out and unsent deliveries are cancelled."""
+    """Stop a notice: nothing more is fanned out and pending deliveries are cancelled.
+
+    Rows a running drain has already claimed (at most about one second of sends) still go out.
+    """
     notice = get_notice(session, notice_id)
     notice.status = "cancelled"
     session.execute(update(Outbox).where(Outbox.notice_id == notice.id, Outbox.status == "pending")

@@ -9,9 +9,10 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -155,9 +156,19 @@ def drain(factory: sessionmaker, gateway: Gateway, now: datetime, *, templates: 
                     sleep(wait)
 
 
+@lru_cache(maxsize=1)
+def _statements() -> tuple[Any, Any]:
+    """The two per-message statements, built once (compiled-statement cache hits, no ORM overhead)."""
+    table = Outbox.__table__
+    window = select(Resident.__table__.c.last_inbound_at).where(Resident.__table__.c.openid == bindparam("openid"))
+    sent = update(table).where(table.c.id == bindparam("row_id")).values(
+        status="sent", channel=bindparam("channel"), sent_at=bindparam("sent_at"), errcode=None, error=None)
+    return window, sent
+
+
 def _resident(session: Session, openid: str) -> Resident | None:
     """The resident's current last_inbound_at, read fresh for this send (a detached, read-only Resident)."""
-    found = session.execute(select(Resident.last_inbound_at).where(Resident.openid == openid)).one_or_none()
+    found = session.execute(_statements()[0], {"openid": openid}).one_or_none()
     return None if found is None else Resident(openid=openid, last_inbound_at=found.last_inbound_at)
 
 
@@ -183,7 +194,6 @@ def _deliver(session: Session, gateway: Gateway, row: Any, now: datetime,
             session.execute(update(Resident).where(Resident.openid == row.openid).values(subscribed=False))
         session.commit()
         return
-    session.execute(update(table).where(table.c.id == row.id).values(
-        status="sent", channel=channel, sent_at=now, errcode=None, error=None))
+    session.execute(_statements()[1], {"row_id": row.id, "channel": channel, "sent_at": now})
     session.commit()
     result.sent += 1

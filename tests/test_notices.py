@@ -194,3 +194,14 @@ def test_window_decides_custom_or_template(app, db, standin) -> None:  # type: i
     run_once(app, CLEANUP - 7 * DAY)
     assert [r["openid"] for r in standin.sent("custom")] == ["o-和平里-1-0"]
     assert [r["openid"] for r in standin.sent("template")] == ["o-和平里-1-1"]
+
+
+def test_a_residents_reply_to_a_notice_goes_through_intake(app, db, standin, wechat) -> None:  # type: ignore[no-untyped-def]
+    from bot.models import Case
+
+    street(db, buildings=("1",), residents_per_building=1)
+    make(db, buildings=None)
+    run_once(app, CLEANUP - 7 * DAY)
+    reply = wechat.send_text("自行车放哪？", openid="o-和平里-1-0")
+    assert reply.status == 200 and reply.text
+    assert db.scalars(select(Case).where(Case.openid == "o-和平里-1-0")).one().text == "自行车放哪？"
