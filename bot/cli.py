@@ -1,4 +1,4 @@
-"""Flask CLI commands: thin wrappers over plain functions."""
+"""Flask CLI commands: thin wrappers over plain functions, registered in one explicit list."""
 from __future__ import annotations
 
 import click
@@ -18,17 +18,10 @@ def init_db_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Register every command."""
+    from bot.case_cli import COMMANDS as case_commands
+    from bot.notice_cli import notice_group
+    from bot.user_cli import user_group
     from handlers.classify_cli import classify_command
 
-    app.cli.add_command(init_db_command)
-    app.cli.add_command(classify_command)
-    from bot.notice_cli import notice_group
-
-    app.cli.add_command(notice_group)
-    from bot.user_cli import user_group
-
-    app.cli.add_command(user_group)
-    from bot.case_cli import COMMANDS as case_commands
-
-    for command in case_commands:
+    for command in (init_db_command, classify_command, notice_group, user_group, *case_commands):
         app.cli.add_command(command)
