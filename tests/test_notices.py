@@ -205,3 +205,12 @@ def test_a_residents_reply_to_a_notice_goes_through_intake(app, db, standin, wec
     reply = wechat.send_text("自行车放哪？", openid="o-和平里-1-0")
     assert reply.status == 200 and reply.text
     assert db.scalars(select(Case).where(Case.openid == "o-和平里-1-0")).one().text == "自行车放哪？"
+
+
+def test_outside_the_window_the_notice_template_is_used(app, db, standin) -> None:  # type: ignore[no-untyped-def]
+    app.config["TEMPLATE_IDS"] = {"notice": "tpl-notice", "default": "tpl-default"}
+    street(db, buildings=("1",), residents_per_building=1)
+    make(db, buildings=None)
+    run_once(app, CLEANUP - 7 * DAY)
+    (sent,) = standin.sent("template")
+    assert sent["body"]["template_id"] == "tpl-notice" and "请清理楼道" in sent["body"]["data"]["content"]["value"]
