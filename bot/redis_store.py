@@ -5,6 +5,8 @@ from pathlib import Path
 
 import redis
 from flask import Flask, current_app
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from bot.config import INSTANCE
 
@@ -18,7 +20,7 @@ def connect(url: str) -> redis.Redis:
         return embedded_server(INSTANCE / "redis.db")
     return redis.Redis.from_url(
         url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
-        health_check_interval=30,
+        health_check_interval=30, retry=Retry(NoBackoff(), 1),  # at most ~1 s lost to a dead Redis
     )
 
 
