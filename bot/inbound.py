@@ -132,21 +132,25 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
         reply = handler(session, msg, now)
     except (Busy, RedisError):
         session.rollback()
-        session.execute(update(InboundMessage).where(InboundMessage.id == row.id).values(claimed_until=None))
+        _set(session, row.id, claimed_until=None)
         session.commit()
         log.warning("inbound %s kept for later: a dependency is unavailable", row.id)
         return busy_reply
     except Exception as exc:  # a bug in one handler must not lose the message or kill the worker
         session.rollback()
         log.exception("inbound %s failed in handler", row.id)
-        session.execute(update(InboundMessage).where(InboundMessage.id == row.id).values(
-            status="failed", reply=error_reply, error=type(exc).__name__, handled_at=now))
+        _set(session, row.id, status="failed", reply=error_reply, error=type(exc).__name__, handled_at=now)
         session.commit()
         return error_reply
-    session.execute(update(InboundMessage).where(InboundMessage.id == row.id).values(
-        status="handled", reply=reply, handled_at=now))
+    _set(session, row.id, status="handled", reply=reply, handled_at=now)
     session.commit()
     return reply
+
+
+def _set(session: Session, row_id: int, **values: object) -> None:
+    """A Core UPDATE of one stored message, in the session's transaction (no ORM bookkeeping)."""
+    table = InboundMessage.__table__
+    session.connection().execute(update(table).where(table.c.id == row_id), values)
 
 
 def receive(session: Session, msg: Inbound, handler: Handler, now: datetime,

@@ -12,12 +12,17 @@ SERVICE_WINDOW = timedelta(hours=48)
 
 
 def get_or_create(session: Session, openid: str, now: datetime) -> Resident:
-    """The resident with this openid, created on first contact."""
+    """The resident with this openid, created on first contact (looked up once per session)."""
+    known: dict[str, Resident] = session.info.setdefault("mulin.residents", {})
+    resident = known.get(openid)
+    if resident is not None and resident in session:
+        return resident
     resident = session.scalars(select(Resident).where(Resident.openid == openid)).one_or_none()
     if resident is None:
         resident = Resident(openid=openid, created_at=now, subscribed=True)
         session.add(resident)
         session.flush()
+    known[openid] = resident
     return resident
 
 
