@@ -28,9 +28,20 @@ def make_engine(url: str) -> Engine:
 def init_app(app: Flask) -> None:
     """Attach an engine and a session factory to the app."""
     engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions["mulin.db"] = sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "after_transaction_end", _forget_cached)
+    app.extensions["mulin.db"] = factory
     app.extensions["mulin.engine"] = engine
     app.teardown_appcontext(_close_session)
+
+
+def cache(session: Session, name: str) -> dict[Any, Any]:
+    """A dict that lives as long as the session's current transaction (lookups done once per message)."""
+    return session.info.setdefault("mulin.cache", {}).setdefault(name, {})
+
+
+def _forget_cached(session: Session, _transaction: Any) -> None:
+    session.info.pop("mulin.cache", None)
 
 
 def get_engine() -> Engine:

@@ -6,14 +6,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.db import cache
 from bot.models import Resident
 
 SERVICE_WINDOW = timedelta(hours=48)
 
 
 def get_or_create(session: Session, openid: str, now: datetime) -> Resident:
-    """The resident with this openid, created on first contact (looked up once per session)."""
-    known: dict[str, Resident] = session.info.setdefault("mulin.residents", {})
+    """The resident with this openid, created on first contact (looked up once per transaction)."""
+    known: dict[str, Resident] = cache(session, "residents")
     resident = known.get(openid)
     if resident is not None and resident in session:
         return resident
