@@ -22,6 +22,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("jieba", "apscheduler"):  # their per-run lines repeat ours
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     db.init_app(app)
     redis_store.init_app(app)
     gateway.init_app(app)
