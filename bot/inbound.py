@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from redis.exceptions import RedisError
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.models import InboundMessage
@@ -130,7 +130,7 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
     """Run the handler; its effects and the stored reply commit together."""
     try:
         reply = handler(session, msg, now)
-    except (Busy, RedisError):
+    except (Busy, RedisError, OperationalError):  # Redis down, database locked or unreachable
         session.rollback()
         _set(session, row.id, claimed_until=None)
         session.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db import cache
@@ -18,11 +19,15 @@ def get_or_create(session: Session, openid: str, now: datetime) -> Resident:
     resident = known.get(openid)
     if resident is not None and resident in session:
         return resident
-    resident = session.scalars(select(Resident).where(Resident.openid == openid)).one_or_none()
+    query = select(Resident).where(Resident.openid == openid)
+    resident = session.scalars(query).one_or_none()
     if resident is None:
-        resident = Resident(openid=openid, created_at=now, subscribed=True)
-        session.add(resident)
-        session.flush()
+        try:
+            with session.begin_nested():  # two first messages at once (PostgreSQL): one insert wins
+                resident = Resident(openid=openid, created_at=now, subscribed=True)
+                session.add(resident)
+        except IntegrityError:
+            resident = session.scalars(query).one()
     known[openid] = resident
     return resident
 

@@ -34,7 +34,7 @@ def run(session: Session, msg: Inbound, now: datetime) -> str | None:
 def cancel(session: Session, msg: Inbound, now: datetime) -> str:
     """Leave the open question; otherwise cancel the latest case if nobody has accepted it yet."""
     state = dialogue.load(msg.openid)
-    dialogue.save(msg.openid, dialogue.State())
+    dialogue.save(session, msg.openid, dialogue.State())
     if state.name in ASKING:
         return render_text("intake/question_cancelled")
     case = case_queries.latest_open(session, msg.openid)
@@ -60,7 +60,7 @@ def handoff(session: Session, msg: Inbound, now: datetime) -> str:
     case.handoff = True
     event = add_event(session, case, "handoff", actor="resident", now=now)
     notify_department(session, case, now, kind=f"handoff-{event.id}")
-    dialogue.save(msg.openid, dialogue.State("handoff", {"case_id": case.id}))
+    dialogue.save(session, msg.openid, dialogue.State("handoff", {"case_id": case.id}))
     return render_text("intake/handoff", case=case, department=label("department", case.department))
 
 
@@ -68,7 +68,7 @@ def change_address(session: Session, msg: Inbound, now: datetime) -> str:
     """Ask for the address again, keeping a report that waits for it."""
     state = dialogue.load(msg.openid)
     keep = {k: v for k, v in state.data.items() if k in ("pending", "hint", "hint_sure")}
-    dialogue.save(msg.openid, dialogue.State("await_address", keep))
+    dialogue.save(session, msg.openid, dialogue.State("await_address", keep))
     return render_text("intake/change_address")
 
 
@@ -93,7 +93,7 @@ def welcome(session: Session, msg: Inbound, now: datetime) -> str:
     text = render_text("welcome", street=current_app.config["STREET_NAME"])
     if compound is not None and resident.building_id is None:
         state = dialogue.load(msg.openid)
-        dialogue.save(msg.openid, dialogue.State(state.name if state.name in ASKING else "await_address",
+        dialogue.save(session, msg.openid, dialogue.State(state.name if state.name in ASKING else "await_address",
                                                  {**state.data, "hint": compound.id, "hint_sure": True}))
         text += "\n\n" + render_text("intake/welcome_compound", compound=compound.name)
     return text

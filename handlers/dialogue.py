@@ -15,6 +15,7 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session
 
 from bot import residents
+from bot.db import on_commit
 from bot.inbound import Inbound
 from bot.models import Compound, Resident
 from bot.redis_store import get_redis
@@ -62,12 +63,14 @@ def load(openid: str) -> State:
     return State(value.get("name", IDLE), value.get("data", {}))
 
 
-def save(openid: str, state: State) -> None:
-    """Store the state for 30 minutes; an idle state without data is simply removed."""
+def save(session: Session, openid: str, state: State) -> None:
+    """Store the state for 30 minutes once the message's transaction commits (idle: removed)."""
+    store, key = get_redis(), _key(openid)
     if state.name == IDLE and not state.data:
-        get_redis().delete(_key(openid))
+        on_commit(session, lambda: store.delete(key))
         return
-    get_redis().set(_key(openid), json.dumps({"name": state.name, "data": state.data}), ex=TTL_SECONDS)
+    value = json.dumps({"name": state.name, "data": state.data})
+    on_commit(session, lambda: store.set(key, value, ex=TTL_SECONDS))
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +90,7 @@ def step(session: Session, msg: Inbound, now: datetime) -> str | None:
         log.warning("dialogue: unknown state %r, starting over", current.name)
         fn, current = states()[IDLE], State()
     result = fn(session, msg, now, current.data)
-    save(msg.openid, State(result.state, result.data))
+    save(session, msg.openid, State(result.state, result.data))
     return result.reply
 
 

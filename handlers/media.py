@@ -26,7 +26,7 @@ def media(session: Session, msg: Inbound, now: datetime) -> str | None:
     pending = state.data.get("pending")
     if state.name in ADDRESS_STATES and pending is not None:
         pending["media"] = [*pending.get("media", []), *media_of(msg)]
-        dialogue.save(msg.openid, state)
+        dialogue.save(session, msg.openid, state)
         return render_text("intake/media_kept", kind=KINDS.get(msg.msg_type, "photo"))
     case = case_queries.latest_open(session, msg.openid)
     if case is None:
@@ -72,5 +72,5 @@ def location(session: Session, msg: Inbound, now: datetime) -> str | None:
     if compound is None:
         return render_text("intake/address_again", status="far", compound="")
     data = {k: v for k, v in state.data.items() if k != "candidate"}
-    dialogue.save(msg.openid, dialogue.State("await_address", {**data, "hint": compound.id, "hint_sure": False}))
+    dialogue.save(session, msg.openid, dialogue.State("await_address", {**data, "hint": compound.id, "hint_sure": False}))
     return render_text("intake/location_hint", compound=compound.name)

@@ -294,3 +294,20 @@ def test_message_stored_while_redis_was_down_is_handled_later(settings, app, db,
     drain_outbox(app, later)
     assert [r["openid"] for r in standin.sent()] == ["o-later"]
     assert replay_inbound(app, later)["replayed"] == 0
+
+
+def test_dialogue_state_is_not_saved_when_the_message_fails(app, wechat: WeChat) -> None:  # type: ignore[no-untyped-def]
+    """Redis may not get ahead of the database: a rolled-back message leaves the dialogue as it was."""
+    from handlers import dispatch
+    store = app.extensions["mulin.redis"]
+
+    def fails_after_the_dialogue(session, msg, now):  # type: ignore[no-untyped-def]
+        dispatch.handle(session, msg, now)
+        raise RuntimeError("crash after the dialogue step")
+
+    app.extensions["mulin.handler"] = fails_after_the_dialogue
+    assert "抱歉" in wechat.send_text("楼上漏水了", openid="o-unbound").text
+    assert store.get("mulin:dialogue:o-unbound") is None
+    app.extensions["mulin.handler"] = dispatch.handle
+    wechat.send_text("楼上漏水了", openid="o-unbound")
+    assert store.get("mulin:dialogue:o-unbound") is not None  # now asking for the address
