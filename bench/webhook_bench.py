@@ -88,6 +88,22 @@ def run_wrk(port: int, duration: str, workdir: Path) -> dict[str, float]:
     return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "total": total, "non2xx": int(errors.group(1)) if errors else 0}
 
 
+def prepare_residents(database_url: str, work: Path) -> None:
+    """The demo street, and the 5,000 senders bound to addresses in it (the usual case: known residents)."""
+    from bot.clock import utcnow
+    from bot.db import make_engine
+    from bot.demo import load_demo
+    from bot.directory import import_residents
+    from sqlalchemy.orm import Session
+    csv = work / "residents.csv"
+    rows = [f"o{i},,,马连道南口三区,{1 + i % 6},{1 + i % 4},{101 + i % 1800}" for i in range(5000)]
+    csv.write_text("openid,name,phone,compound,building,unit,room\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with Session(make_engine(database_url)) as session:
+        load_demo(session, utcnow())
+        import_residents(session, csv, utcnow())
+        session.commit()
+
+
 def start_gunicorn(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", os.environ.get("BENCH_WORKERS", "2"), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                              "--preload", app_spec], cwd=ROOT, env=env)
@@ -110,6 +126,9 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from bot import migrate
     migrate.upgrade(env["DATABASE_URL"])
+    bound = os.environ.get("BENCH_RESIDENTS", "bound") == "bound"
+    if bound:
+        prepare_residents(env["DATABASE_URL"], work)
 
     port = free_port()
     echo = start_gunicorn("bench.echo_app:create_app()", port, env)
@@ -129,7 +148,9 @@ def main() -> None:
         stored = conn.execute(text("select count(*) from inbound_messages")).scalar()
         handled = conn.execute(text("select count(*) from inbound_messages where status='handled'")).scalar()
         statuses = dict(conn.execute(text("select status, count(*) from inbound_messages group by status")).all())
-    print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{CONNECTIONS} -d{DURATION} on the same machine; gunicorn -w 2 (sync)")
+    print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{CONNECTIONS} -d{DURATION} on the same machine; "
+          f"gunicorn -w {os.environ.get('BENCH_WORKERS', '2')} (sync); senders: 5,000 "
+          + ("residents with bound addresses" if bound else "unknown residents (each is asked for an address)"))
     print(f"echo webhook (stores nothing): {echo_fig['rps']:.0f} req/s  p50 {echo_fig['p50']:.1f} ms  p99 {echo_fig['p99']:.1f} ms")
     print(f"Mulin webhook:                 {fig['rps']:.0f} req/s  p50 {fig['p50']:.1f} ms  p99 {fig['p99']:.1f} ms  non-2xx {fig['non2xx']}")
     print(f"stored messages: {stored} (handled {handled}; by status {statuses}) for {fig['total']} measured + warm-up requests")
