@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.gateway import Gateway, SendError
@@ -29,23 +28,26 @@ BACKOFF = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)  # seconds, per attempt
 def enqueue(session: Session, *, key: str, openid: str, purpose: str, text: str, now: datetime,
             template_data: dict[str, Any] | None = None, case_id: int | None = None,
             notice_id: int | None = None, notice_offset: int | None = None,
-            not_before: datetime | None = None) -> Outbox:
-    """Add a send unless one with the same idempotency key exists; part of the caller's transaction."""
-    existing = session.scalars(select(Outbox).where(Outbox.key == key)).one_or_none()
-    if existing is not None:
-        return existing
-    row = Outbox(
-        key=key, openid=openid, purpose=purpose, status="pending", attempts=0,
-        payload={"text": text, "template_data": template_data},
-        next_attempt_at=not_before or now, created_at=now, case_id=case_id,
-        notice_id=notice_id, notice_offset=notice_offset,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return session.scalars(select(Outbox).where(Outbox.key == key)).one()
-    return row
+            not_before: datetime | None = None) -> bool:
+    """Add a send unless one with the same idempotency key exists (then False); part of the caller's
+    transaction. One INSERT … ON CONFLICT DO NOTHING: no lookup, no savepoint."""
+    result = session.connection().execute(_insert_once(session.get_bind().dialect.name), {
+        "key": key, "openid": openid, "purpose": purpose, "status": "pending", "attempts": 0,
+        "payload": {"text": text, "template_data": template_data},
+        "next_attempt_at": not_before or now, "created_at": now, "case_id": case_id,
+        "notice_id": notice_id, "notice_offset": notice_offset,
+    })
+    return result.rowcount == 1
+
+
+@lru_cache(maxsize=4)
+def _insert_once(dialect: str) -> Any:
+    """The dialect's INSERT that skips a row whose idempotency key is already there."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(Outbox.__table__).on_conflict_do_nothing(index_elements=["key"])
 
 
 @dataclass

@@ -22,9 +22,9 @@ def add_resident(db, openid: str, last_inbound_ago: timedelta | None) -> Residen
 
 
 def queue(db, key: str, openid: str, text: str = "您好", purpose: str = "reply") -> Outbox:  # type: ignore[no-untyped-def]
-    row = outbox.enqueue(db, key=key, openid=openid, purpose=purpose, text=text, now=utcnow())
+    outbox.enqueue(db, key=key, openid=openid, purpose=purpose, text=text, now=utcnow())
     db.commit()
-    return row
+    return db.scalars(select(Outbox).where(Outbox.key == key)).one()
 
 
 def status(db, key: str) -> Outbox:  # type: ignore[no-untyped-def]
@@ -33,9 +33,11 @@ def status(db, key: str) -> Outbox:  # type: ignore[no-untyped-def]
 
 
 def test_enqueue_is_idempotent(db) -> None:  # type: ignore[no-untyped-def]
-    a = queue(db, "k1", "o1")
-    b = queue(db, "k1", "o1", text="另一条")
-    assert a.id == b.id and len(db.scalars(select(Outbox)).all()) == 1
+    assert outbox.enqueue(db, key="k1", openid="o1", purpose="reply", text="您好", now=utcnow())
+    assert not outbox.enqueue(db, key="k1", openid="o1", purpose="reply", text="另一条", now=utcnow())
+    db.commit()
+    rows = db.scalars(select(Outbox)).all()
+    assert len(rows) == 1 and rows[0].payload["text"] == "您好"
 
 
 def test_inside_window_sends_customer_service_text(app, db, standin) -> None:  # type: ignore[no-untyped-def]
