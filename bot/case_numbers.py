@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from bot.clock import to_local
 from bot.models import Counter
 
+COUNTERS = Counter.__table__  # Core statements: no ORM bulk-update bookkeeping on every new case
+
 
 def _ensure_row(session: Session, name: str) -> None:
     """Create the counter row unless it exists (no error when another process just made it)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"]))
+    session.execute(insert(COUNTERS).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"]))
 
 
 def next_number(session: Session, now: datetime) -> str:
@@ -29,6 +31,6 @@ def next_number(session: Session, now: datetime) -> str:
     name = f"case:{day}"
     _ensure_row(session, name)
     value = session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+        update(COUNTERS).where(COUNTERS.c.name == name).values(value=COUNTERS.c.value + 1).returning(COUNTERS.c.value)
     ).scalar_one()
     return f"{day}-{value:04d}"
