@@ -85,7 +85,13 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
     lock = scheduler_lock(app.extensions["mulin.redis"])
     standing_by = False
     while not stop.is_set():
-        if not lock.acquire(blocking=True, blocking_timeout=STANDBY_POLL):
+        try:
+            acquired = lock.acquire(blocking=True, blocking_timeout=STANDBY_POLL)
+        except redis.RedisError:  # Redis restarting: the database keeps everything; try again shortly
+            log.warning("Redis unavailable; the scheduler waits for it")
+            stop.wait(STANDBY_POLL * 5)
+            continue
+        if not acquired:
             if not standing_by:
                 log.info("another scheduler is working; standing by")
             standing_by = True

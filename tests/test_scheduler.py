@@ -108,3 +108,13 @@ def test_sigterm_during_a_broadcast_leaves_nothing_in_flight(db, settings, stand
     assert restarted.returncode == 0, err
     got = received(standin)
     assert len(got) == 60 and set(got.values()) == {1}
+
+
+def test_scheduler_waits_out_a_redis_outage_and_stops_on_sigterm(settings) -> None:  # type: ignore[no-untyped-def]
+    proc = spawn_scheduler({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    time.sleep(4)
+    assert proc.poll() is None  # still running, not crashed
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "Redis unavailable" in err and "scheduler stopped" in err
