@@ -4,11 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.clock import to_local
+from bot.db import insert_ignoring
 from bot.models import Counter
 
 COUNTERS = Counter.__table__  # Core statements: no ORM bulk-update bookkeeping on every new case
@@ -16,9 +15,7 @@ COUNTERS = Counter.__table__  # Core statements: no ORM bulk-update bookkeeping 
 
 def _ensure_row(session: Session, name: str) -> None:
     """Create the counter row unless it exists (no error when another process just made it)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(COUNTERS).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"]))
+    session.execute(insert_ignoring(session, COUNTERS, "name"), {"name": name, "value": 0})
 
 
 def next_number(session: Session, now: datetime) -> str:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any, Callable
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Insert, Table, create_engine, event
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +42,20 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
+def insert_ignoring(session: Session, table: Table, key: str) -> Insert:
+    """INSERT … ON CONFLICT (key) DO NOTHING in the session's dialect (SQLite or PostgreSQL)."""
+    return _insert_ignoring(session.get_bind().dialect.name, table, key)
+
+
+@lru_cache(maxsize=16)
+def _insert_ignoring(dialect: str, table: Table, key: str) -> Insert:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=[key])
+
+
 def cache(session: Session, name: str) -> dict[Any, Any]:
     """A dict that lives as long as the session's current transaction (lookups done once per message)."""
     return session.info.setdefault("mulin.cache", {}).setdefault(name, {})
@@ -66,11 +81,6 @@ def _run_on_commit(session: Session) -> None:
 
 def _drop_on_commit(session: Session) -> None:
     session.info.pop("mulin.on_commit", None)
-
-
-def get_engine() -> Engine:
-    """The app's engine."""
-    return current_app.extensions["mulin.engine"]
 
 
 def get_db() -> Session:

@@ -103,10 +103,6 @@ class Gateway:
         """A template message (outside the window)."""
         return self._call(self.client.message.send_template, openid, template_id, data, url)
 
-    def user_info(self, openid: str) -> dict[str, Any]:
-        """A follower's public profile."""
-        return self._call(self.client.user.get, openid)
-
 
 def make_gateway(config: dict[str, Any], store: redis.Redis) -> Gateway:
     """Build the gateway from settings (no network I/O here)."""

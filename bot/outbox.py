@@ -15,6 +15,7 @@ from typing import Any, Callable
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import insert_ignoring
 from bot.gateway import Gateway, SendError
 from bot.models import Outbox, Resident
 from bot.residents import in_service_window
@@ -31,7 +32,7 @@ def enqueue(session: Session, *, key: str, openid: str, purpose: str, text: str,
             not_before: datetime | None = None) -> bool:
     """Add a send unless one with the same idempotency key exists (then False); part of the caller's
     transaction. One INSERT … ON CONFLICT DO NOTHING: no lookup, no savepoint."""
-    result = session.connection().execute(_insert_once(session.get_bind().dialect.name), {
+    result = session.connection().execute(insert_ignoring(session, Outbox.__table__, "key"), {
         "key": key, "openid": openid, "purpose": purpose, "status": "pending", "attempts": 0,
         "payload": {"text": text, "template_data": template_data},
         "next_attempt_at": not_before or now, "created_at": now, "case_id": case_id,
@@ -40,14 +41,11 @@ def enqueue(session: Session, *, key: str, openid: str, purpose: str, text: str,
     return result.rowcount == 1
 
 
-@lru_cache(maxsize=4)
-def _insert_once(dialect: str) -> Any:
-    """The dialect's INSERT that skips a row whose idempotency key is already there."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(Outbox.__table__).on_conflict_do_nothing(index_elements=["key"])
+def enqueue_many(session: Session, rows: list[dict[str, Any]], chunk: int = 1000) -> None:
+    """Bulk enqueue (complete Outbox column dicts), skipping keys already there."""
+    statement = insert_ignoring(session, Outbox.__table__, "key")
+    for start in range(0, len(rows), chunk):
+        session.connection().execute(statement, rows[start:start + chunk])
 
 
 @dataclass

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot import outbox
 from bot.clock import fmt_local
-from bot.models import Notice, Outbox, Resident
+from bot.models import Notice, Resident
 from bot.notices import recipients_query
 from bot.texts import render_text
 
@@ -46,19 +47,6 @@ def notice_text(notice: Notice, now: datetime, contact: str) -> str:
                        days=days, hours=hours, text=notice.text, contact=contact)
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - Mulin runs on SQLite or PostgreSQL
-        raise RuntimeError(f"unsupported database {dialect}")
-    stmt = dialect_insert(Outbox).on_conflict_do_nothing(index_elements=["key"])
-    for start in range(0, len(rows), CHUNK):
-        session.execute(stmt, rows[start:start + CHUNK])
-
-
 def fan_out_notice(session: Session, notice: Notice, now: datetime, contact: str) -> int:
     """Create the due offset's delivery rows for one notice; commits; returns rows created."""
     send, skipped = plan(notice, now)
@@ -71,7 +59,7 @@ def fan_out_notice(session: Session, notice: Notice, now: datetime, contact: str
         rows = [{"key": f"notice:{notice.id}:{send}:{openid}", "openid": openid, "purpose": "notice",
                  "payload": payload, "status": "pending", "attempts": 0, "next_attempt_at": now,
                  "created_at": now, "notice_id": notice.id, "notice_offset": send} for openid in openids]
-        _insert(session, rows)
+        outbox.enqueue_many(session, rows, CHUNK)
         created = len(rows)
     marked = sorted(set(notice.fanned_out) | set(skipped) | ({send} if send is not None else set()),
                     reverse=True)
