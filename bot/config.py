@@ -39,7 +39,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 REQUIRED_IN_PRODUCTION = ("WECHAT_TOKEN", "SECRET_KEY", "WECHAT_APPID", "WECHAT_SECRET")
-SECRET_NAMES = ("WECHAT_TOKEN", "SECRET_KEY", "WECHAT_SECRET", "WECHAT_AES_KEY", "API_TOKEN")
 ENV_NAMES = (
     "MULIN_ENV", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY",
     "WECHAT_API_BASE_URL", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "API_TOKEN",
@@ -108,8 +107,3 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     return config
-
-
-def redacted(config: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy safe to print or log: secrets show as asterisks."""
-    return {k: ("**********" if k in SECRET_NAMES and v else v) for k, v in config.items()}
