@@ -4,10 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import cache
+from bot.db import cache, insert_ignoring
 from bot.models import Resident
 
 SERVICE_WINDOW = timedelta(hours=48)
@@ -21,13 +20,10 @@ def get_or_create(session: Session, openid: str, now: datetime) -> Resident:
         return resident
     query = select(Resident).where(Resident.openid == openid)
     resident = session.scalars(query).one_or_none()
-    if resident is None:
-        try:
-            with session.begin_nested():  # two first messages at once (PostgreSQL): one insert wins
-                resident = Resident(openid=openid, created_at=now, subscribed=True)
-                session.add(resident)
-        except IntegrityError:
-            resident = session.scalars(query).one()
+    if resident is None:  # two first messages at once: one insert wins, both read the row
+        session.execute(insert_ignoring(session, Resident.__table__, "openid"),
+                        {"openid": openid, "created_at": now, "subscribed": True})
+        resident = session.scalars(query).one()
     known[openid] = resident
     return resident
 
