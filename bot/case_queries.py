@@ -16,7 +16,7 @@ def latest_open(session: Session, openid: str) -> Case | None:
     """The resident's most recent case that is still open or in progress."""
     return session.scalars(
         select(Case).where(Case.openid == openid, Case.status.in_(OPEN_STATUSES))
-        .order_by(Case.created_at.desc(), Case.id.desc())
+        .order_by(Case.created_at.desc(), Case.id.desc()).limit(1)
     ).first()
 
 
@@ -25,7 +25,7 @@ def duplicate_of(session: Session, openid: str, intent: str, now: datetime) -> C
     return session.scalars(
         select(Case).where(Case.openid == openid, Case.intent == intent, Case.status.in_(OPEN_STATUSES),
                            Case.created_at >= now - DUPLICATE_WINDOW)
-        .order_by(Case.id.desc())
+        .order_by(Case.id.desc()).limit(1)
     ).first()
 
 

@@ -71,7 +71,7 @@ def _link(session: Session, case: Case, now: datetime) -> None:
     earlier = session.scalars(
         select(Case).where(Case.building_id == case.building_id, Case.intent == case.intent,
                            Case.id != case.id, Case.created_at >= now - LINK_WINDOW,
-                           Case.status != "cancelled").order_by(Case.id)
+                           Case.status != "cancelled").order_by(Case.id).limit(1)
     ).first()
     if earlier is not None:
         earlier.group_id = earlier.group_id or earlier.id

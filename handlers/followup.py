@@ -51,7 +51,7 @@ def pending_case(session: Session, openid: str) -> Case | None:
     return session.scalars(
         select(Case).where(Case.openid == openid, Case.followup_state.in_(ASKED),
                            Case.status.in_(("resolved", "closed")))
-        .order_by(Case.followup_asked_at.desc(), Case.id.desc())
+        .order_by(Case.followup_asked_at.desc(), Case.id.desc()).limit(1)
     ).first()
 
 
