@@ -106,7 +106,7 @@ def prepare_residents(database_url: str, work: Path) -> None:
 
 def start_gunicorn(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", os.environ.get("BENCH_WORKERS", "2"), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                             "--preload", app_spec], cwd=ROOT, env=env)
+                             "--preload", *os.environ.get("BENCH_GUNICORN", "").split(), app_spec], cwd=ROOT, env=env)
     wait_port(port)
     time.sleep(1.5)  # let both workers finish booting
     return proc

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from bot.config import ConfigError, load_config
+from bot.load import LoadGauge
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -29,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     gateway.init_app(app)
     classifier.init_app(app)
     app.extensions["mulin.handler"] = dispatch.handle
+    app.extensions["mulin.load"] = LoadGauge(float(app.config["INLINE_BUSY_LIMIT"]))
     app.register_blueprint(webhook.bp)
     console.init_app(app)
     cli.init_app(app)

@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_BATCH": 200,
     "OUTBOX_MAX_ATTEMPTS": 8,
     "SEND_RATE_PER_SECOND": 20.0,
+    # Share of a web worker's time it may spend answering inline before it only stores (queues)
+    # new messages for the scheduler to answer (bot/load.py): 0 queues everything, 1 never queues.
+    "INLINE_BUSY_LIMIT": 0.5,
     "STREET_NAME": "示例街道",
     "STREET_CONTACT": "街道服务热线 010-12345678",
     # Template ids per purpose, for messages outside the 48-hour customer-service window.
@@ -43,6 +46,7 @@ ENV_NAMES = (
     "MULIN_ENV", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY",
     "WECHAT_API_BASE_URL", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "API_TOKEN",
     "SEND_RATE_PER_SECOND", "STREET_NAME", "STREET_CONTACT", "TEMPLATE_IDS", "LOG_LEVEL",
+    "INLINE_BUSY_LIMIT",
 )
 
 
@@ -56,8 +60,9 @@ def _from_environment() -> dict[str, Any]:
     if env_file.exists():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update({k: v for k, v in os.environ.items() if k in ENV_NAMES})
-    if "SEND_RATE_PER_SECOND" in values:
-        values["SEND_RATE_PER_SECOND"] = float(values["SEND_RATE_PER_SECOND"])
+    for name in ("SEND_RATE_PER_SECOND", "INLINE_BUSY_LIMIT"):
+        if name in values:
+            values[name] = float(values[name])
     if isinstance(values.get("TEMPLATE_IDS"), str):
         pairs = (p.split("=", 1) for p in values["TEMPLATE_IDS"].split(",") if "=" in p)
         values["TEMPLATE_IDS"] = {k.strip(): v.strip() for k, v in pairs}

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.load import LoadGauge
 from bot.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -80,14 +81,15 @@ class Busy(Exception):
 
 
 _INSERT = insert(InboundMessage.__table__).returning(InboundMessage.__table__.c.id)
+QUEUED = "queued"  # stored and acknowledged with `success`; handled soon by the scheduler
 
 
-def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage, bool]:
+def store(session: Session, msg: Inbound, now: datetime, status: str = "received") -> tuple[InboundMessage, bool]:
     """Insert the message (committed before handling); return (row, is_first_delivery)."""
     values = dict(
         dedup_key=msg.dedup_key, openid=msg.openid, msg_type=msg.msg_type, event=msg.event,
         content=msg.content, media_id=msg.media_id, raw=msg.raw, sent_at=msg.sent_at,
-        received_at=now, status="received", claimed_until=now + LEASE,
+        received_at=now, status=status, claimed_until=now + LEASE if status == "received" else None,
     )
     try:
         # Core insert with bound parameters: compiled once, no ORM unit of work on the hot path.
@@ -102,13 +104,21 @@ def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage
         return existing, False
 
 
-def claim(session: Session, row: InboundMessage, now: datetime) -> bool:
-    """Take over an unhandled message whose first handler died (lease expired)."""
+def queued_before(session: Session, openid: str, row_id: int) -> bool:
+    """Whether an earlier message of this resident still waits in the queue (answers keep their order)."""
+    table = InboundMessage.__table__
+    return session.connection().execute(
+        select(table.c.id).where(table.c.openid == openid, table.c.status == QUEUED, table.c.id < row_id).limit(1)
+    ).first() is not None
+
+
+def claim(session: Session, row: InboundMessage, now: datetime, statuses: tuple[str, ...] = ("received",)) -> bool:
+    """Take over an unhandled message whose first handler died (lease expired), or a queued one."""
     result = session.execute(
         update(InboundMessage)
-        .where(InboundMessage.id == row.id, InboundMessage.status == "received")
+        .where(InboundMessage.id == row.id, InboundMessage.status.in_(statuses))
         .where((InboundMessage.claimed_until.is_(None)) | (InboundMessage.claimed_until < now))
-        .values(claimed_until=now + LEASE)
+        .values(status="received", claimed_until=now + LEASE)
     )
     session.commit()
     return result.rowcount == 1
@@ -126,7 +136,7 @@ def wait_for_reply(session: Session, row_id: int, deadline: float) -> InboundMes
 
 
 def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler,
-           now: datetime, busy_reply: str, error_reply: str) -> str | None:
+           now: datetime, busy_reply: Callable[[], str], error_reply: Callable[[], str]) -> str | None:
     """Run the handler; its effects and the stored reply commit together."""
     try:
         reply = handler(session, msg, now)
@@ -135,13 +145,14 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
         _set(session, row.id, claimed_until=None)
         session.commit()
         log.warning("inbound %s kept for later: a dependency is unavailable", row.id)
-        return busy_reply
+        return busy_reply()
     except Exception as exc:  # a bug in one handler must not lose the message or kill the worker
         session.rollback()
         log.exception("inbound %s failed in handler", row.id)
-        _set(session, row.id, status="failed", reply=error_reply, error=type(exc).__name__, handled_at=now)
+        reply = error_reply()
+        _set(session, row.id, status="failed", reply=reply, error=type(exc).__name__, handled_at=now)
         session.commit()
-        return error_reply
+        return reply
     _set(session, row.id, status="handled", reply=reply, handled_at=now)
     session.commit()
     return reply
@@ -154,12 +165,27 @@ def _set(session: Session, row_id: int, **values: object) -> None:
 
 
 def receive(session: Session, msg: Inbound, handler: Handler, now: datetime,
-            busy_reply: str, error_reply: str) -> str | None:
-    """Store, de-duplicate and handle one inbound message; the reply text or None."""
+            busy_reply: Callable[[], str], error_reply: Callable[[], str],
+            load: LoadGauge | None = None) -> str | None:
+    """Store, de-duplicate and handle one inbound message; the reply text or None (`success`).
+
+    When this worker is overloaded (see bot.load) the message is only stored as queued and
+    acknowledged; the scheduler handles it moments later and answers with a customer-service message.
+    """
     started = time.monotonic()
-    row, first = store(session, msg, now)
+    overloaded = load is not None and load.overloaded()
+    row, first = store(session, msg, now, status=QUEUED if overloaded else "received")
+    if first and overloaded:
+        return None
+    if first and queued_before(session, msg.openid, row.id):
+        _set(session, row.id, status=QUEUED, claimed_until=None)  # behind its resident's queued messages
+        session.commit()
+        return None
     if first or claim(session, row, now):
-        return handle(session, row, msg, handler, now, busy_reply, error_reply)
+        reply = handle(session, row, msg, handler, now, busy_reply, error_reply)
+        if load is not None:
+            load.add(time.monotonic() - started)
+        return reply
     if row.status == "received":
         done = wait_for_reply(session, row.id, started + WAIT_FOR_FIRST)
         if done is None:

@@ -1,10 +1,11 @@
-"""Messages stored but never answered (Redis down, worker killed): handle them later."""
+"""Messages stored but not answered at once: queued in a burst (bot.load), or stranded (Redis
+down, worker killed). The scheduler answers them in arrival order, as customer-service messages."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from bot import inbound, outbox
 from bot.models import InboundMessage
@@ -22,19 +23,21 @@ def _as_inbound(row: InboundMessage) -> inbound.Inbound:
 
 
 def replay(app: Flask, now: datetime, limit: int = 200) -> int:
-    """Handle stranded messages; their replies go out as customer-service messages."""
+    """Handle queued and stranded messages; their replies go out as customer-service messages."""
     handler = app.extensions["mulin.handler"]
     count = 0
     with app.app_context(), app.extensions["mulin.db"]() as session:
         rows = session.scalars(
-            select(InboundMessage).where(InboundMessage.status == "received", InboundMessage.received_at < now - STALE)
-            .order_by(InboundMessage.id).limit(limit)
+            select(InboundMessage).where(or_(
+                InboundMessage.status == inbound.QUEUED,
+                and_(InboundMessage.status == "received", InboundMessage.received_at < now - STALE),
+            )).order_by(InboundMessage.id).limit(limit)
         ).all()
         for row in rows:
-            if not inbound.claim(session, row, now):
+            if not inbound.claim(session, row, now, statuses=("received", inbound.QUEUED)):
                 continue
             reply = inbound.handle(session, row, _as_inbound(row), handler, now,
-                                   busy_reply="", error_reply=render_text("error"))
+                                   busy_reply=str, error_reply=lambda: render_text("error"))
             if reply:
                 outbox.enqueue(session, key=f"late-reply:{row.id}", openid=row.openid, purpose="reply",
                                text=reply, now=now)

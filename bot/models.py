@@ -30,7 +30,8 @@ class InboundMessage(Base):
     raw: Mapped[dict] = mapped_column(JSON)
     sent_at: Mapped[datetime] = mapped_column(DateTime)
     received_at: Mapped[datetime] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(16), default="received")  # received|handled|failed
+    # received (being answered) | queued (stored, answered soon by the scheduler) | handled | failed
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
     reply: Mapped[str | None] = mapped_column(Text)
     handled_at: Mapped[datetime | None] = mapped_column(DateTime)

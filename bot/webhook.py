@@ -80,6 +80,14 @@ def _render(reply_text: str | None, message: Any, encrypted: bool) -> Response:
     return Response(xml, mimetype="application/xml")
 
 
+def _busy() -> str:
+    return render_text("busy")
+
+
+def _error() -> str:
+    return render_text("error")
+
+
 @bp.post("/wechat")
 def receive() -> Response:
     """A pushed message or event; always answered within WeChat's deadline."""
@@ -91,7 +99,7 @@ def receive() -> Response:
     msg = inbound.from_wechat(message)
     handler = current_app.extensions["mulin.handler"]
     reply = inbound.receive(
-        get_db(), msg, handler, utcnow(),
-        busy_reply=render_text("busy"), error_reply=render_text("error"),
+        get_db(), msg, handler, utcnow(), busy_reply=_busy, error_reply=_error,
+        load=current_app.extensions["mulin.load"],
     )
     return _render(reply, message, encrypted)

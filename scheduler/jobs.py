@@ -50,7 +50,7 @@ def drain_bulk(app: Flask, now: datetime) -> dict[str, Any]:
 
 
 def replay_inbound(app: Flask, now: datetime) -> dict[str, Any]:
-    """Handle messages stored while Redis was down or a worker crashed; reply through the outbox."""
+    """Answer messages queued in a burst, or stored while Redis was down or a worker crashed."""
     return {"replayed": inbound_replay.replay(app, now)}
 
 
@@ -60,7 +60,7 @@ JOBS: tuple[Job, ...] = (
     Job("followup", 60, followup_jobs.run),
     Job("overdue", 60, overdue_jobs.run),
     Job("summary", 300, summary_jobs.run),
-    Job("outbox", 5, drain_outbox),
+    Job("outbox", 1, drain_outbox),
     Job("outbox_bulk", 5, drain_bulk),
-    Job("inbound_replay", 60, replay_inbound),
+    Job("inbound_replay", 1, replay_inbound),
 )

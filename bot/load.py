@@ -1,0 +1,50 @@
+"""How busy this web worker is answering messages inline, to shed load before WeChat's deadline.
+
+Answering a report inline (classify, open a case, tell staff) costs a few milliseconds. In a
+burst (a notice goes out and hundreds of residents reply at once) requests would queue behind
+each other past WeChat's 5-second deadline, WeChat would retry, and the retries would queue
+too. The gauge keeps a decaying sum of the seconds this process spent answering inline; once
+that exceeds `limit` of the recent wall time, new messages are only stored (queued) and
+acknowledged, and the scheduler answers them moments later as customer-service messages.
+
+Per process and lock-protected, so it needs no shared state and works with threaded workers.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Callable
+
+
+class LoadGauge:
+    """A decaying measure of the share of recent time spent answering inline."""
+
+    def __init__(self, limit: float, window: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._busy = 0.0  # decayed seconds of inline work
+        self._at = clock()
+        self._lock = threading.Lock()
+
+    def _decay(self) -> float:
+        now = self._clock()
+        self._busy *= math.exp(-max(0.0, now - self._at) / self.window)
+        self._at = now
+        return self._busy
+
+    def share(self) -> float:
+        """The recent share of wall time spent answering inline (about 0 idle, 1 saturated)."""
+        with self._lock:
+            return self._decay() / self.window
+
+    def overloaded(self) -> bool:
+        """Whether the next message should be queued instead of answered inline."""
+        return self.share() >= self.limit
+
+    def add(self, seconds: float) -> None:
+        """Record time spent answering one message inline."""
+        with self._lock:
+            self._decay()
+            self._busy += seconds

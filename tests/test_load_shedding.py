@@ -1,0 +1,125 @@
+"""An overloaded web worker only stores (queues) messages; the scheduler answers them in order."""
+from __future__ import annotations
+
+import threading
+from typing import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from bot import create_app
+from bot.clock import utcnow
+from bot.load import LoadGauge
+from bot.models import InboundMessage
+from scheduler.jobs import drain_outbox, replay_inbound
+from tests.conftest import AES_KEY, APPID, TOKEN
+from tests.helpers_intake import BOUND, cases_of, outbox, street  # noqa: F401
+from tests.wechat import WeChat
+
+
+class Clock:
+    """A hand-moved monotonic clock for the gauge."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_gauge_is_the_recent_share_of_time_spent_answering() -> None:
+    clock = Clock()
+    gauge = LoadGauge(limit=0.5, window=1.0, clock=clock)
+    assert gauge.share() == 0 and not gauge.overloaded()
+    for _ in range(200):  # 30 ms of work in every 100 ms: 30% busy
+        clock.now += 0.1
+        gauge.add(0.03)
+    assert gauge.share() == pytest.approx(0.3, abs=0.03) and not gauge.overloaded()
+    for _ in range(100):  # then 80% busy: over the limit
+        clock.now += 0.1
+        gauge.add(0.08)
+    assert gauge.share() == pytest.approx(0.8, abs=0.06) and gauge.overloaded()
+    clock.now += 3  # quiet for three seconds: back to answering inline
+    assert gauge.share() < 0.05 and not gauge.overloaded()
+
+
+def test_gauge_counts_work_from_many_threads() -> None:
+    clock = Clock()
+    gauge = LoadGauge(limit=0.5, clock=clock)
+
+    def work() -> None:
+        for _ in range(1000):
+            gauge.add(0.0001)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert gauge.share() == pytest.approx(0.8)  # no lost updates: 8 × 1000 × 0.1 ms
+
+
+def test_limits_zero_and_one_mean_always_and_never() -> None:
+    clock = Clock()
+    assert LoadGauge(limit=0.0, clock=clock).overloaded()
+    never = LoadGauge(limit=1.0, clock=clock)
+    never.add(0.9)
+    assert not never.overloaded()
+
+
+@pytest.fixture
+def busy(settings: dict[str, object]) -> Iterator[Flask]:
+    """A second web worker on the same database and Redis, saturated: it queues every message."""
+    application = create_app({**settings, "INLINE_BUSY_LIMIT": 0.0})
+    yield application
+    application.extensions["mulin.engine"].dispose()
+
+
+def _pusher(application: Flask) -> WeChat:
+    return WeChat(application.test_client(), TOKEN, APPID, AES_KEY)
+
+
+def _stored(db, openid: str) -> list[InboundMessage]:  # type: ignore[no-untyped-def]
+    db.expire_all()
+    return list(db.scalars(select(InboundMessage).where(InboundMessage.openid == openid)
+                           .order_by(InboundMessage.id)).all())
+
+
+def test_queued_report_is_answered_by_the_scheduler_once(app, busy, street, standin) -> None:  # type: ignore[no-untyped-def]
+    pusher = _pusher(busy)
+    first = pusher.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND, msg_id=7001)
+    assert first.status == 200 and first.body == "success"  # no error for the resident, no retry
+    retry = pusher.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND, msg_id=7001)
+    assert retry.body == "success"
+    [row] = _stored(street, BOUND)
+    assert row.status == "queued" and cases_of(street, BOUND) == []
+
+    assert replay_inbound(app, utcnow())["replayed"] == 1  # at once: no need to wait for WeChat's retries
+    [case] = cases_of(street, BOUND)
+    [answer] = outbox(street, "reply", BOUND)
+    assert case.number in answer.payload["text"]
+    assert _stored(street, BOUND)[0].status == "handled"
+    drain_outbox(app, utcnow())
+    [sent] = standin.sent("custom")
+    assert sent["openid"] == BOUND and case.number in sent["body"]["text"]["content"]
+    assert replay_inbound(app, utcnow())["replayed"] == 0
+    assert len(cases_of(street, BOUND)) == 1
+
+
+def test_later_message_waits_behind_its_residents_queued_one(app, busy, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    """The address must not be read before the report it answers: one resident's messages keep their order."""
+    new = "o-burst-new"
+    assert _pusher(busy).send_text("厨房水管漏水了", openid=new).body == "success"
+    later = wechat.send_text("马连道南口三区5号楼2单元1501", openid=new)  # this worker is not busy
+    assert later.body == "success"
+    assert [r.status for r in _stored(street, new)] == ["queued", "queued"]
+
+    other = wechat.send_text("家里有蟑螂", openid=BOUND)  # other residents are answered inline as usual
+    assert other.text and cases_of(street, BOUND)[0].number in other.text
+
+    assert replay_inbound(app, utcnow())["replayed"] == 2
+    [case] = cases_of(street, new)
+    assert case.intent == "leak" and case.building is not None and case.building.name.startswith("5")
+    asked, created = [row.payload["text"] for row in outbox(street, "reply", new)]
+    assert "地址" in asked and case.number in created
