@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.db import insert_ignoring
 from bot.load import LoadGauge
 from bot.models import InboundMessage
 
@@ -84,13 +85,17 @@ _INSERT = insert(InboundMessage.__table__).returning(InboundMessage.__table__.c.
 QUEUED = "queued"  # stored and acknowledged with `success`; handled soon by the scheduler
 
 
-def store(session: Session, msg: Inbound, now: datetime, status: str = "received") -> tuple[InboundMessage, bool]:
-    """Insert the message (committed before handling); return (row, is_first_delivery)."""
-    values = dict(
+def _values(msg: Inbound, now: datetime, status: str) -> dict[str, Any]:
+    return dict(
         dedup_key=msg.dedup_key, openid=msg.openid, msg_type=msg.msg_type, event=msg.event,
         content=msg.content, media_id=msg.media_id, raw=msg.raw, sent_at=msg.sent_at,
         received_at=now, status=status, claimed_until=now + LEASE if status == "received" else None,
     )
+
+
+def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage, bool]:
+    """Insert the message (committed before handling); return (row, is_first_delivery)."""
+    values = _values(msg, now, "received")
     try:
         # Core insert with bound parameters: compiled once, no ORM unit of work on the hot path.
         new_id = session.connection().execute(_INSERT, values).scalar_one()
@@ -102,6 +107,14 @@ def store(session: Session, msg: Inbound, now: datetime, status: str = "received
             select(InboundMessage).where(InboundMessage.dedup_key == msg.dedup_key)
         ).one()
         return existing, False
+
+
+def store_queued(session: Session, msg: Inbound, now: datetime) -> bool:
+    """The overloaded path: one INSERT … ON CONFLICT DO NOTHING on a plain connection, committed.
+    False when the message was already stored (a retry): the caller treats it as usual."""
+    stmt = insert_ignoring(session, InboundMessage.__table__, "dedup_key")
+    with session.get_bind().begin() as conn:
+        return conn.execute(stmt, _values(msg, now, QUEUED)).rowcount == 1
 
 
 def queued_before(session: Session, openid: str, row_id: int) -> bool:
@@ -173,10 +186,9 @@ def receive(session: Session, msg: Inbound, handler: Handler, now: datetime,
     acknowledged; the scheduler handles it moments later and answers with a customer-service message.
     """
     started = time.monotonic()
-    overloaded = load is not None and load.overloaded()
-    row, first = store(session, msg, now, status=QUEUED if overloaded else "received")
-    if first and overloaded:
+    if load is not None and load.overloaded() and store_queued(session, msg, now):
         return None
+    row, first = store(session, msg, now)
     if first and queued_before(session, msg.openid, row.id):
         _set(session, row.id, status=QUEUED, claimed_until=None)  # behind its resident's queued messages
         session.commit()
