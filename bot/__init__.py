@@ -31,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     classifier.init_app(app)
     app.extensions["mulin.handler"] = dispatch.handle
     app.extensions["mulin.load"] = LoadGauge(float(app.config["INLINE_BUSY_LIMIT"]))
-    app.register_blueprint(webhook.bp)
+    webhook.init_app(app)
     console.init_app(app)
     cli.init_app(app)
     return app

@@ -44,11 +44,12 @@ def init_app(app: Flask) -> None:
 
 def insert_ignoring(session: Session, table: Table, key: str) -> Insert:
     """INSERT … ON CONFLICT (key) DO NOTHING in the session's dialect (SQLite or PostgreSQL)."""
-    return _insert_ignoring(session.get_bind().dialect.name, table, key)
+    return insert_ignoring_for(session.get_bind().dialect.name, table, key)
 
 
 @lru_cache(maxsize=16)
-def _insert_ignoring(dialect: str, table: Table, key: str) -> Insert:
+def insert_ignoring_for(dialect: str, table: Table, key: str) -> Insert:
+    """INSERT … ON CONFLICT (key) DO NOTHING for a dialect name ("sqlite" or "postgresql")."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from redis.exceptions import RedisError
-from sqlalchemy import insert, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.db import insert_ignoring
+from bot.db import insert_ignoring_for
 from bot.load import LoadGauge
 from bot.models import InboundMessage
 
@@ -109,11 +109,11 @@ def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage
         return existing, False
 
 
-def store_queued(session: Session, msg: Inbound, now: datetime) -> bool:
+def store_queued(engine: Engine, msg: Inbound, now: datetime) -> bool:
     """The overloaded path: one INSERT … ON CONFLICT DO NOTHING on a plain connection, committed.
     False when the message was already stored (a retry): the caller treats it as usual."""
-    stmt = insert_ignoring(session, InboundMessage.__table__, "dedup_key")
-    with session.get_bind().begin() as conn:
+    stmt = insert_ignoring_for(engine.dialect.name, InboundMessage.__table__, "dedup_key")
+    with engine.begin() as conn:
         return conn.execute(stmt, _values(msg, now, QUEUED)).rowcount == 1
 
 
@@ -177,17 +177,18 @@ def _set(session: Session, row_id: int, **values: object) -> None:
     session.connection().execute(update(table).where(table.c.id == row_id), values)
 
 
-def receive(session: Session, msg: Inbound, handler: Handler, now: datetime,
+def receive(db: Callable[[], Session], msg: Inbound, handler: Handler, now: datetime,
             busy_reply: Callable[[], str], error_reply: Callable[[], str],
-            load: LoadGauge | None = None) -> str | None:
+            load: LoadGauge | None = None, engine: Engine | None = None) -> str | None:
     """Store, de-duplicate and handle one inbound message; the reply text or None (`success`).
 
     When this worker is overloaded (see bot.load) the message is only stored as queued and
     acknowledged; the scheduler handles it moments later and answers with a customer-service message.
     """
     started = time.monotonic()
-    if load is not None and load.overloaded() and store_queued(session, msg, now):
+    if load is not None and engine is not None and load.overloaded() and store_queued(engine, msg, now):
         return None
+    session = db()  # opened only now: the queued path above needs no ORM session
     row, first = store(session, msg, now)
     if first and queued_before(session, msg.openid, row.id):
         _set(session, row.id, status=QUEUED, claimed_until=None)  # behind its resident's queued messages

@@ -5,7 +5,8 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Flask, Request, Response, abort, current_app, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
@@ -19,6 +20,21 @@ from bot.texts import render_text
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
+
+
+class _NoSessionForWeChat(SecureCookieSessionInterface):
+    """WeChat's pushes carry no cookies: the webhook skips the console's signed-cookie session."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path == "/wechat":
+            return None  # Flask then uses a null session and saves nothing
+        return super().open_session(app, request)
+
+
+def init_app(app: Flask) -> None:
+    """Register /wechat."""
+    app.session_interface = _NoSessionForWeChat()
+    app.register_blueprint(bp)
 
 SUCCESS = "success"
 
@@ -99,7 +115,7 @@ def receive() -> Response:
     msg = inbound.from_wechat(message)
     handler = current_app.extensions["mulin.handler"]
     reply = inbound.receive(
-        get_db(), msg, handler, utcnow(), busy_reply=_busy, error_reply=_error,
-        load=current_app.extensions["mulin.load"],
+        get_db, msg, handler, utcnow(), busy_reply=_busy, error_reply=_error,
+        load=current_app.extensions["mulin.load"], engine=current_app.extensions["mulin.engine"],
     )
     return _render(reply, message, encrypted)
