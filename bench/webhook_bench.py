@@ -1,7 +1,10 @@
 """Webhook throughput and latency under gunicorn (2 workers), beside the textbook echo webhook.
 
 Prints figures; asserts nothing. Needs `wrk` (Debian package). Every Mulin request carries a
-unique MsgId, so each one is stored, de-duplicated and answered for real.
+unique MsgId, so each one is stored and de-duplicated for real. Under wrk's flood the workers
+shed load (bot/load.py): a message is answered inline, or stored as queued and answered by the
+scheduler; the bench then lets the scheduler's job answer the queue for BENCH_DRAIN seconds and
+prints how fast it goes. INLINE_BUSY_LIMIT=0 measures the queue-only path, 1 the inline-only one.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TOKEN = "benchtoken"
 DURATION = os.environ.get("BENCH_DURATION", "20s")
+DRAIN_SECONDS = float(os.environ.get("BENCH_DRAIN", "15"))
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
 
 LUA = r"""
@@ -148,16 +152,40 @@ def main() -> None:
         stored = conn.execute(text("select count(*) from inbound_messages")).scalar()
         handled = conn.execute(text("select count(*) from inbound_messages where status='handled'")).scalar()
         statuses = dict(conn.execute(text("select status, count(*) from inbound_messages group by status")).all())
+    drained, drain_rate = drain_queue(env)
     print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{CONNECTIONS} -d{DURATION} on the same machine; "
-          f"gunicorn -w {os.environ.get('BENCH_WORKERS', '2')} (sync); senders: 5,000 "
+          f"gunicorn -w {os.environ.get('BENCH_WORKERS', '2')} {os.environ.get('BENCH_GUNICORN', '(sync)')}; "
+          f"INLINE_BUSY_LIMIT={env.get('INLINE_BUSY_LIMIT', 'default')}; senders: 5,000 "
           + ("residents with bound addresses" if bound else "unknown residents (each is asked for an address)"))
     print(f"echo webhook (stores nothing): {echo_fig['rps']:.0f} req/s  p50 {echo_fig['p50']:.1f} ms  p99 {echo_fig['p99']:.1f} ms")
     print(f"Mulin webhook:                 {fig['rps']:.0f} req/s  p50 {fig['p50']:.1f} ms  p99 {fig['p99']:.1f} ms  non-2xx {fig['non2xx']}")
     print(f"stored messages: {stored} (handled {handled}; by status {statuses}) for {fig['total']} measured + warm-up requests")
+    queued = statuses.get("queued", 0)
+    print(f"answered inline: {handled} ({handled / max(stored, 1):.0%}); queued for the scheduler: {queued}")
+    if drained:
+        print(f"scheduler answering the queue: {drain_rate:.0f} messages/s over {DRAIN_SECONDS:.0f} s "
+              f"({drained} answered; the whole queue would take {queued / drain_rate:.0f} s)")
     print("worker RSS MB before: " + ", ".join(f"{v:.0f}" for v in before) + "  after: " + ", ".join(f"{v:.0f}" for v in after))
     if embedded is not None:
         embedded.shutdown()
     shutil.rmtree(work, ignore_errors=True)
+
+
+def drain_queue(env: dict[str, str]) -> tuple[int, float]:
+    """Run the scheduler's inbound job (as `python -m scheduler` does) for DRAIN_SECONDS; (answered, per second)."""
+    if DRAIN_SECONDS <= 0:
+        return 0, 0.0
+    from bot import create_app
+    from bot.clock import utcnow
+    from bot.inbound_replay import replay
+    app = create_app({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "WECHAT_TOKEN", "MULIN_ENV")} | {"LOG_LEVEL": "WARNING"})
+    done, started = 0, time.monotonic()
+    while time.monotonic() - started < DRAIN_SECONDS:
+        count = replay(app, utcnow(), limit=50)
+        if count == 0:
+            break
+        done += count
+    return done, done / (time.monotonic() - started)
 
 
 if __name__ == "__main__":
