@@ -38,7 +38,8 @@ def run_job(app: Flask, job: Job, now: datetime | None = None) -> dict[str, Any]
         except Exception:  # one failing job must not stop the others
             log.exception("job %s failed", job.id)
             return {"error": True}
-    log.info("job %s: %s", job.id, " ".join(f"{k}={v}" for k, v in counts.items()))
+    if any(counts.values()):  # jobs poll every second or so: log only runs that did something
+        log.info("job %s: %s", job.id, " ".join(f"{k}={v}" for k, v in counts.items()))
     return counts
 
 
