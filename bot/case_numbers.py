@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from bot.clock import to_local
@@ -11,6 +11,8 @@ from bot.db import insert_ignoring
 from bot.models import Counter
 
 COUNTERS = Counter.__table__  # Core statements: no ORM bulk-update bookkeeping on every new case
+_NEXT = (update(COUNTERS).where(COUNTERS.c.name == bindparam("counter"))
+         .values(value=COUNTERS.c.value + 1).returning(COUNTERS.c.value))
 
 
 def _ensure_row(session: Session, name: str) -> None:
@@ -26,8 +28,8 @@ def next_number(session: Session, now: datetime) -> str:
     """
     day = to_local(now).strftime("%Y%m%d")
     name = f"case:{day}"
-    _ensure_row(session, name)
-    value = session.execute(
-        update(COUNTERS).where(COUNTERS.c.name == name).values(value=COUNTERS.c.value + 1).returning(COUNTERS.c.value)
-    ).scalar_one()
+    value = session.execute(_NEXT, {"counter": name}).scalar()
+    if value is None:  # the day's first case
+        _ensure_row(session, name)
+        value = session.execute(_NEXT, {"counter": name}).scalar_one()
     return f"{day}-{value:04d}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.db import cache, insert_ignoring
 from bot.models import Resident
@@ -18,7 +18,9 @@ def get_or_create(session: Session, openid: str, now: datetime) -> Resident:
     resident = known.get(openid)
     if resident is not None and resident in session:
         return resident
-    query = select(Resident).where(Resident.openid == openid)
+    # the address comes along (one JOIN instead of two lazy loads when a case is opened)
+    query = select(Resident).where(Resident.openid == openid).options(
+        joinedload(Resident.building), joinedload(Resident.compound))
     resident = session.scalars(query).one_or_none()
     if resident is None:  # two first messages at once: one insert wins, both read the row
         session.execute(insert_ignoring(session, Resident.__table__, "openid"),
