@@ -23,8 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_BATCH": 200,
     "OUTBOX_MAX_ATTEMPTS": 8,
     "SEND_RATE_PER_SECOND": 20.0,
-    # Share of a web worker's time it may spend answering inline before it only stores (queues)
-    # new messages for the scheduler to answer (bot/load.py): 0 queues everything, 1 never queues.
+    # Once a web worker has spent this share of its recent time in /wechat requests, it only stores
+    # (queues) new messages for the scheduler to answer (bot/load.py): 0 queues everything, 1 never.
     "INLINE_BUSY_LIMIT": 0.5,
     "STREET_NAME": "示例街道",
     "STREET_CONTACT": "街道服务热线 010-12345678",

@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.db import insert_ignoring_for
-from bot.load import LoadGauge
 from bot.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -179,14 +178,14 @@ def _set(session: Session, row_id: int, **values: object) -> None:
 
 def receive(db: Callable[[], Session], msg: Inbound, handler: Handler, now: datetime,
             busy_reply: Callable[[], str], error_reply: Callable[[], str],
-            load: LoadGauge | None = None, engine: Engine | None = None) -> str | None:
+            queue_on: Engine | None = None) -> str | None:
     """Store, de-duplicate and handle one inbound message; the reply text or None (`success`).
 
-    When this worker is overloaded (see bot.load) the message is only stored as queued and
-    acknowledged; the scheduler handles it moments later and answers with a customer-service message.
+    With `queue_on` (the worker is overloaded, see bot.load) a new message is only stored there as
+    queued and acknowledged; the scheduler answers it moments later with a customer-service message.
     """
     started = time.monotonic()
-    if load is not None and engine is not None and load.overloaded() and store_queued(engine, msg, now):
+    if queue_on is not None and store_queued(queue_on, msg, now):
         return None
     session = db()  # opened only now: the queued path above needs no ORM session
     row, first = store(session, msg, now)
@@ -195,10 +194,7 @@ def receive(db: Callable[[], Session], msg: Inbound, handler: Handler, now: date
         session.commit()
         return None
     if first or claim(session, row, now):
-        reply = handle(session, row, msg, handler, now, busy_reply, error_reply)
-        if load is not None:
-            load.add(time.monotonic() - started)
-        return reply
+        return handle(session, row, msg, handler, now, busy_reply, error_reply)
     if row.status == "received":
         done = wait_for_reply(session, row.id, started + WAIT_FOR_FIRST)
         if done is None:

@@ -1,11 +1,13 @@
-"""How busy this web worker is answering messages inline, to shed load before WeChat's deadline.
+"""How busy this web worker is with the webhook, to shed load before WeChat's deadline.
 
 Answering a report inline (classify, open a case, tell staff) costs a few milliseconds. In a
 burst (a notice goes out and hundreds of residents reply at once) requests would queue behind
 each other past WeChat's 5-second deadline, WeChat would retry, and the retries would queue
-too. The gauge keeps a decaying sum of the seconds this process spent answering inline; once
-that exceeds `limit` of the recent wall time, new messages are only stored (queued) and
+too. The gauge keeps a decaying sum of the seconds this process spent in /wechat requests;
+once that exceeds `limit` of the recent wall time, new messages are only stored (queued) and
 acknowledged, and the scheduler answers them moments later as customer-service messages.
+While the burst lasts even the cheap queued requests keep the worker busy, so it keeps queuing;
+when it ebbs, answers are inline again.
 
 Per process and lock-protected, so it needs no shared state and works with threaded workers.
 """
@@ -18,7 +20,7 @@ from typing import Callable
 
 
 class LoadGauge:
-    """A decaying measure of the share of recent time spent answering inline."""
+    """A decaying measure of the share of recent time spent in webhook requests."""
 
     def __init__(self, limit: float, window: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
@@ -35,7 +37,7 @@ class LoadGauge:
         return self._busy
 
     def share(self) -> float:
-        """The recent share of wall time spent answering inline (about 0 idle, 1 saturated)."""
+        """The recent share of wall time spent in webhook requests (about 0 idle, 1 saturated)."""
         with self._lock:
             return self._decay() / self.window
 
@@ -44,7 +46,7 @@ class LoadGauge:
         return self.share() >= self.limit
 
     def add(self, seconds: float) -> None:
-        """Record time spent answering one message inline."""
+        """Record the time one webhook request took."""
         with self._lock:
             self._decay()
             self._busy += seconds
