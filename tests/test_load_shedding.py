@@ -123,3 +123,24 @@ def test_later_message_waits_behind_its_residents_queued_one(app, busy, street, 
     assert case.intent == "leak" and case.building is not None and case.building.name.startswith("5")
     asked, created = [row.payload["text"] for row in outbox(street, "reply", new)]
     assert "地址" in asked and case.number in created
+
+
+def test_webhook_feeds_the_gauge_and_queues_while_busy(settings, street) -> None:  # type: ignore[no-untyped-def]
+    """Every /wechat request counts towards the worker's load; past the limit messages queue; quiet again, inline."""
+    application = create_app({**settings, "INLINE_BUSY_LIMIT": 0.5})
+    clock = Clock()
+    gauge = application.extensions["mulin.load"] = LoadGauge(0.5, clock=clock)
+    pusher = _pusher(application)
+
+    answered = pusher.send_text("家里有蟑螂", openid=BOUND)
+    assert answered.text and cases_of(street, BOUND)
+    assert gauge.share() > 0  # the request's own time was counted
+
+    gauge.add(0.6)  # as if the last second had been spent on other residents' messages
+    queued = pusher.send_text("楼道里堆满了杂物", openid="demo-resident-2")
+    assert queued.body == "success" and [r.status for r in _stored(street, "demo-resident-2")] == ["queued"]
+
+    clock.now += 5  # the burst is over
+    calm = pusher.send_text("家里停电了", openid="demo-resident-3")
+    assert calm.text and "工单" in calm.text
+    application.extensions["mulin.engine"].dispose()
