@@ -110,16 +110,25 @@ def _release(session: Session, rows: list[Any]) -> None:
         session.commit()
 
 
+CUSTOM_QUOTA_USED = 45047  # WeChat allows a few customer-service messages per 48-hour window
+
+
 def _send(gateway: Gateway, row: Any, resident: Resident | None, templates: dict[str, str],
           now: datetime) -> str:
     """Send an outbox row (openid, purpose, payload) through the right channel; returns the channel used."""
     text = row.payload.get("text") or ""
     if in_service_window(resident, now):
-        gateway.send_text(row.openid, text)
-        return "custom"
+        try:
+            gateway.send_text(row.openid, text)
+            return "custom"
+        except SendError as exc:
+            if exc.errcode != CUSTOM_QUOTA_USED:
+                raise
+            # this window's customer-service messages are used up (queued answers count too): template instead
     template_id = templates.get(row.purpose) or templates.get("default")
     if not template_id:
-        raise SendError(None, f"outside the 48-hour window and no template for '{row.purpose}'", transient=False)
+        raise SendError(None, f"no customer-service message possible and no template for '{row.purpose}'",
+                        transient=False)
     data = row.payload.get("template_data") or {"content": {"value": text}}
     gateway.send_template(row.openid, template_id, data)
     return "template"

@@ -69,6 +69,27 @@ def test_outside_window_without_template_is_recorded_not_sent(app, db, standin) 
     assert row.status == "failed" and "template" in row.error and standin.sent() == []
 
 
+def test_used_up_customer_service_quota_falls_back_to_a_template(app, db, standin) -> None:  # type: ignore[no-untyped-def]
+    add_resident(db, "o-quota", timedelta(hours=1))
+    queue(db, "k-quota", "o-quota", "您的工单已受理")
+    standin.fail(45047, "message/custom/send")
+    drain_outbox(app, utcnow())
+    [sent] = standin.sent()
+    assert sent["kind"] == "template" and sent["body"]["template_id"] == "tpl-default"
+    row = status(db, "k-quota")
+    assert row.status == "sent" and row.channel == "template"
+
+
+def test_used_up_quota_without_template_is_recorded(app, db, standin) -> None:  # type: ignore[no-untyped-def]
+    app.config["TEMPLATE_IDS"] = {}
+    add_resident(db, "o-quota", timedelta(hours=1))
+    queue(db, "k-quota", "o-quota")
+    standin.fail(45047, "message/custom/send")
+    drain_outbox(app, utcnow())
+    row = status(db, "k-quota")
+    assert row.status == "failed" and "template" in row.error and standin.sent() == []
+
+
 @pytest.mark.parametrize("errcode", [-1, 45009, 45011])
 def test_transient_errors_retry_with_backoff(app, db, standin, errcode: int) -> None:  # type: ignore[no-untyped-def]
     add_resident(db, "o-t", timedelta(hours=1))
