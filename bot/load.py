@@ -13,10 +13,14 @@ Per process and lock-protected, so it needs no shared state and works with threa
 """
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from typing import Callable
+
+log = logging.getLogger(__name__)
+LOG_EVERY = 60.0  # seconds: a burst is logged, not every message of it
 
 
 class LoadGauge:
@@ -29,6 +33,7 @@ class LoadGauge:
         self._busy = 0.0  # decayed seconds of inline work
         self._at = clock()
         self._lock = threading.Lock()
+        self._logged_at = -math.inf
 
     def _decay(self) -> float:
         now = self._clock()
@@ -43,7 +48,13 @@ class LoadGauge:
 
     def overloaded(self) -> bool:
         """Whether the next message should be queued instead of answered inline."""
-        return self.share() >= self.limit
+        share = self.share()
+        if share < self.limit:
+            return False
+        if self._clock() - self._logged_at >= LOG_EVERY:
+            self._logged_at = self._clock()
+            log.warning("webhook busy (%.0f%% of recent time): new messages are queued for the scheduler", share * 100)
+        return True
 
     def add(self, seconds: float) -> None:
         """Record the time one webhook request took."""

@@ -60,6 +60,18 @@ def test_gauge_counts_work_from_many_threads() -> None:
     assert gauge.share() == pytest.approx(0.8)  # no lost updates: 8 × 1000 × 0.1 ms
 
 
+def test_a_burst_is_logged_once_a_minute(caplog) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    gauge = LoadGauge(limit=0.5, clock=clock)
+    gauge.add(0.9)
+    with caplog.at_level("WARNING", logger="bot.load"):
+        assert all(gauge.overloaded() for _ in range(50))
+        clock.now += 0.01
+        gauge.add(0.5)
+        assert gauge.overloaded()
+    assert len([r for r in caplog.records if "queued" in r.getMessage()]) == 1
+
+
 def test_limits_zero_and_one_mean_always_and_never() -> None:
     clock = Clock()
     assert LoadGauge(limit=0.0, clock=clock).overloaded()
