@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from redis.exceptions import RedisError
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -122,6 +122,15 @@ def queued_before(session: Session, openid: str, row_id: int) -> bool:
     return session.connection().execute(
         select(table.c.id).where(table.c.openid == openid, table.c.status == QUEUED, table.c.id < row_id).limit(1)
     ).first() is not None
+
+
+def waiting(session: Session, now: datetime, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Messages residents are still waiting on for a while (queued or stranded): the scheduler is behind or down."""
+    table = InboundMessage.__table__
+    return session.connection().execute(
+        select(func.count()).select_from(table)
+        .where(table.c.status.in_((QUEUED, "received")), table.c.received_at < now - older_than)
+    ).scalar_one()
 
 
 def claim(session: Session, row: InboundMessage, now: datetime, statuses: tuple[str, ...] = ("received",)) -> bool:

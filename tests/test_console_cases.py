@@ -162,3 +162,19 @@ def test_linked_reports_from_the_same_building_are_shown(console: Console, wecha
     assert second.group_id is not None
     page = console.page(f"/console/cases/{first.number}")
     assert "关联工单" in page and second.number in page
+
+
+def test_messages_waiting_for_the_scheduler_are_flagged(console: Console, settings, db) -> None:  # type: ignore[no-untyped-def]
+    """A burst queued while no scheduler runs: staff see it on every page once it has waited two minutes."""
+    from bot import create_app
+    from bot.models import InboundMessage
+    from tests.conftest import AES_KEY, APPID, TOKEN
+    from tests.wechat import WeChat
+    busy = create_app({**settings, "INLINE_BUSY_LIMIT": 0.0})
+    WeChat(busy.test_client(), TOKEN, APPID, AES_KEY).send_text("楼道里堆满了杂物", openid=OTHER)
+    assert "等待答复" not in console.page("/console/cases")  # just queued: the scheduler answers within seconds
+    db.execute(__import__("sqlalchemy").update(InboundMessage).values(
+        received_at=InboundMessage.received_at - timedelta(minutes=3)))
+    db.commit()
+    assert "有 1 条居民消息已等待答复超过2分钟" in console.page("/console/notices")
+    busy.extensions["mulin.engine"].dispose()

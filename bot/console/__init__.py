@@ -1,11 +1,15 @@
 """The staff console (/console) and the token API (/api): login, CSRF, blueprints."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, render_template
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from bot.clock import fmt_local
+from bot import inbound
+from bot.clock import fmt_local, utcnow
+from bot.db import get_db
 from bot.texts import label
 
 
@@ -31,6 +35,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.setdefault("local", fmt_local)
     app.jinja_env.globals.setdefault("label", label)
     app.jinja_env.filters.setdefault("masked", access.mask_phone)
+    app.context_processor(_waiting_messages)
+
+
+def _waiting_messages() -> dict[str, Any]:
+    """For staff pages: how many residents' messages have waited minutes for an answer (0 normally)."""
+    if not current_user.is_authenticated:
+        return {}
+    return {"waiting_messages": inbound.waiting(get_db(), utcnow())}
 
 
 def _csrf_refused(_exc: CSRFError) -> tuple[str, int]:
