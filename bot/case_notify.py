@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bot import outbox
@@ -21,12 +21,15 @@ def notify_department(session: Session, case: Case, now: datetime, kind: str = "
     return notify(session, case, case.department, now, kind)
 
 
+_STAFF = (
+    select(Staff).where(Staff.department == bindparam("department"),
+                        or_(Staff.community_id.is_(None), Staff.community_id == bindparam("community_id")))
+    .order_by(Staff.id)
+)
+
+
 def _staff(session: Session, department: str, community_id: int | None) -> list[Staff]:
-    return list(session.scalars(
-        select(Staff).where(Staff.department == department,
-                            or_(Staff.community_id.is_(None), Staff.community_id == community_id))
-        .order_by(Staff.id)
-    ).all())
+    return list(session.scalars(_STAFF, {"department": department, "community_id": community_id}).all())
 
 
 def notify(session: Session, case: Case, department: str, now: datetime, kind: str) -> int:

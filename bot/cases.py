@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import outbox
@@ -46,36 +46,40 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
     """Open a routed case at the resident's address, link it to its building's reports, tell staff."""
     decision = route(intent, priority, resident.building, text)
     compound = resident.compound
+    earlier = _earlier_report(session, resident.building_id, intent, now)
+    if earlier is not None and earlier.group_id is None:
+        earlier.group_id = earlier.id
     case = Case(
         number=next_number(session, now), openid=openid, intent=intent, also=",".join(also) or None,
         priority=priority, department=decision.department, status="open", text=text,
         community_id=compound.community_id if compound else None, compound_id=resident.compound_id,
         building_id=resident.building_id, unit=resident.unit, room=resident.room,
         created_at=now, due_at=now + decision.time_limit, reopen_count=0, handoff=False,
+        group_id=earlier.group_id if earlier is not None else None,
     )
+    case.events.append(CaseEvent(kind="created", actor=actor, created_at=now, data={
+        "department": case.department, "inform": list(decision.inform), "group_id": case.group_id}))
     session.add(case)
-    session.flush()
-    _link(session, case, now)
-    add_event(session, case, "created", actor=actor, now=now,
-              data={"department": case.department, "inform": list(decision.inform), "group_id": case.group_id})
+    session.flush()  # case, its first event and the link: one flush
     notify_department(session, case, now)
     for department in decision.inform:
         notify(session, case, department, now, "inform")
     return case
 
 
-def _link(session: Session, case: Case, now: datetime) -> None:
-    """Give reports of the same intent from the same building in the last 24 h one group_id."""
-    if case.building_id is None:
-        return
-    earlier = session.scalars(
-        select(Case).where(Case.building_id == case.building_id, Case.intent == case.intent,
-                           Case.id != case.id, Case.created_at >= now - LINK_WINDOW,
-                           Case.status != "cancelled").order_by(Case.id).limit(1)
-    ).first()
-    if earlier is not None:
-        earlier.group_id = earlier.group_id or earlier.id
-        case.group_id = earlier.group_id
+_EARLIER_REPORT = (
+    select(Case).where(Case.building_id == bindparam("building_id"), Case.intent == bindparam("intent"),
+                       Case.created_at >= bindparam("since"), Case.status != "cancelled")
+    .order_by(Case.id).limit(1)
+)
+
+
+def _earlier_report(session: Session, building_id: int | None, intent: str, now: datetime) -> Case | None:
+    """The first report of the same intent from the same building in the last 24 h (to share its group_id)."""
+    if building_id is None:
+        return None
+    return session.scalars(_EARLIER_REPORT, {"building_id": building_id, "intent": intent,
+                                             "since": now - LINK_WINDOW}).first()
 
 
 def transition(session: Session, case: Case, action: str, *, actor: str, now: datetime,

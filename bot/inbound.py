@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from redis.exceptions import RedisError
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -116,12 +116,17 @@ def store_queued(engine: Engine, msg: Inbound, now: datetime) -> bool:
         return conn.execute(stmt, _values(msg, now, QUEUED)).rowcount == 1
 
 
+_QUEUED_BEFORE = (
+    select(InboundMessage.__table__.c.id)
+    .where(InboundMessage.__table__.c.openid == bindparam("openid"), InboundMessage.__table__.c.status == QUEUED,
+           InboundMessage.__table__.c.id < bindparam("row_id"))
+    .limit(1)
+)
+
+
 def queued_before(session: Session, openid: str, row_id: int) -> bool:
     """Whether an earlier message of this resident still waits in the queue (answers keep their order)."""
-    table = InboundMessage.__table__
-    return session.connection().execute(
-        select(table.c.id).where(table.c.openid == openid, table.c.status == QUEUED, table.c.id < row_id).limit(1)
-    ).first() is not None
+    return session.connection().execute(_QUEUED_BEFORE, {"openid": openid, "row_id": row_id}).first() is not None
 
 
 def waiting(session: Session, now: datetime, older_than: timedelta = timedelta(minutes=2)) -> int:

@@ -3,13 +3,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.db import cache, insert_ignoring
 from bot.models import Resident
 
 SERVICE_WINDOW = timedelta(hours=48)
+RESIDENTS = Resident.__table__
+# built once (bound parameter); the address comes along: one JOIN instead of two lazy loads for a new case
+_BY_OPENID = select(Resident).where(Resident.openid == bindparam("openid")).options(
+    joinedload(Resident.building), joinedload(Resident.compound))
 
 
 def get_or_create(session: Session, openid: str, now: datetime) -> Resident:
@@ -18,14 +23,11 @@ def get_or_create(session: Session, openid: str, now: datetime) -> Resident:
     resident = known.get(openid)
     if resident is not None and resident in session:
         return resident
-    # the address comes along (one JOIN instead of two lazy loads when a case is opened)
-    query = select(Resident).where(Resident.openid == openid).options(
-        joinedload(Resident.building), joinedload(Resident.compound))
-    resident = session.scalars(query).one_or_none()
+    resident = session.scalars(_BY_OPENID, {"openid": openid}).one_or_none()
     if resident is None:  # two first messages at once: one insert wins, both read the row
         session.execute(insert_ignoring(session, Resident.__table__, "openid"),
                         {"openid": openid, "created_at": now, "subscribed": True})
-        resident = session.scalars(query).one()
+        resident = session.scalars(_BY_OPENID, {"openid": openid}).one()
     known[openid] = resident
     return resident
 
@@ -34,10 +36,15 @@ def touch(session: Session, openid: str, now: datetime, *, interactive: bool,
           subscribed: bool | None = None) -> Resident:
     """Record contact; interactive messages open the 48-hour customer-service window."""
     resident = get_or_create(session, openid, now)
+    values: dict[str, object] = {}
     if interactive:
-        resident.last_inbound_at = now
-    if subscribed is not None:
-        resident.subscribed = subscribed
+        values["last_inbound_at"] = now
+    if subscribed is not None and subscribed != resident.subscribed:
+        values["subscribed"] = subscribed
+    if values:  # a Core UPDATE on every message: no ORM flush for it
+        session.execute(update(RESIDENTS).where(RESIDENTS.c.id == resident.id), values)
+        for name, value in values.items():
+            set_committed_value(resident, name, value)
     return resident
 
 
