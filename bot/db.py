@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
     event.listen(factory, "after_rollback", _drop_on_commit)
     app.extensions["mulin.db"] = factory
     app.extensions["mulin.engine"] = engine
+    app.teardown_request(_close_session)  # each request its own session, even inside an outer app context
     app.teardown_appcontext(_close_session)
 
 
