@@ -48,6 +48,8 @@ class LoadGauge:
 
     def overloaded(self) -> bool:
         """Whether the next message should be queued instead of answered inline."""
+        if self.limit >= 1:  # a saturated worker reaches a share of 1: "1" must mean never
+            return False
         share = self.share()
         if share < self.limit:
             return False
