@@ -80,7 +80,8 @@ class Busy(Exception):
     """A dependency (Redis) is unavailable: keep the message for later, answer politely."""
 
 
-_INSERT = insert(InboundMessage.__table__).returning(InboundMessage.__table__.c.id)
+_TABLE = InboundMessage.__table__
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
 QUEUED = "queued"  # stored and acknowledged with `success`; handled soon by the scheduler
 
 
@@ -111,15 +112,14 @@ def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage
 def store_queued(engine: Engine, msg: Inbound, now: datetime) -> bool:
     """The overloaded path: one INSERT … ON CONFLICT DO NOTHING on a plain connection, committed.
     False when the message was already stored (a retry): the caller treats it as usual."""
-    stmt = insert_ignoring_for(engine.dialect.name, InboundMessage.__table__, "dedup_key")
+    stmt = insert_ignoring_for(engine.dialect.name, _TABLE, "dedup_key")
     with engine.begin() as conn:
         return conn.execute(stmt, _values(msg, now, QUEUED)).rowcount == 1
 
 
 _QUEUED_BEFORE = (
-    select(InboundMessage.__table__.c.id)
-    .where(InboundMessage.__table__.c.openid == bindparam("openid"), InboundMessage.__table__.c.status == QUEUED,
-           InboundMessage.__table__.c.id < bindparam("row_id"))
+    select(_TABLE.c.id)
+    .where(_TABLE.c.openid == bindparam("openid"), _TABLE.c.status == QUEUED, _TABLE.c.id < bindparam("row_id"))
     .limit(1)
 )
 
@@ -131,10 +131,9 @@ def queued_before(session: Session, openid: str, row_id: int) -> bool:
 
 def waiting(session: Session, now: datetime, older_than: timedelta = timedelta(minutes=2)) -> int:
     """Messages residents are still waiting on for a while (queued or stranded): the scheduler is behind or down."""
-    table = InboundMessage.__table__
     return session.connection().execute(
-        select(func.count()).select_from(table)
-        .where(table.c.status.in_((QUEUED, "received")), table.c.received_at < now - older_than)
+        select(func.count()).select_from(_TABLE)
+        .where(_TABLE.c.status.in_((QUEUED, "received")), _TABLE.c.received_at < now - older_than)
     ).scalar_one()
 
 
@@ -184,10 +183,12 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
     return reply
 
 
+_UPDATE = update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
+
+
 def _set(session: Session, row_id: int, **values: object) -> None:
     """A Core UPDATE of one stored message, in the session's transaction (no ORM bookkeeping)."""
-    table = InboundMessage.__table__
-    session.connection().execute(update(table).where(table.c.id == row_id), values)
+    session.connection().execute(_UPDATE, {"row_id": row_id, **values})
 
 
 def receive(db: Callable[[], Session], msg: Inbound, handler: Handler, now: datetime,

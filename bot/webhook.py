@@ -21,6 +21,8 @@ from bot.texts import render_text
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
 
+SUCCESS = "success"
+
 
 class _NoSessionForWeChat(SecureCookieSessionInterface):
     """WeChat's pushes carry no cookies: the webhook skips the console's signed-cookie session."""
@@ -35,8 +37,6 @@ def init_app(app: Flask) -> None:
     """Register /wechat."""
     app.session_interface = _NoSessionForWeChat()
     app.register_blueprint(bp)
-
-SUCCESS = "success"
 
 
 def _query(*names: str) -> dict[str, str]:
