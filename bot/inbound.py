@@ -119,13 +119,15 @@ def store_queued(engine: Engine, msg: Inbound, now: datetime) -> bool:
 
 _QUEUED_BEFORE = (
     select(_TABLE.c.id)
-    .where(_TABLE.c.openid == bindparam("openid"), _TABLE.c.status == QUEUED, _TABLE.c.id < bindparam("row_id"))
+    .where(_TABLE.c.openid == bindparam("openid"), _TABLE.c.status.in_((QUEUED, "received")),
+           _TABLE.c.id < bindparam("row_id"))
     .limit(1)
 )
 
 
 def queued_before(session: Session, openid: str, row_id: int) -> bool:
-    """Whether an earlier message of this resident still waits in the queue (answers keep their order)."""
+    """Whether an earlier message of this resident is still unanswered (queued, being answered by the
+    scheduler or stranded): then this one waits behind it, so answers keep their order."""
     return session.connection().execute(_QUEUED_BEFORE, {"openid": openid, "row_id": row_id}).first() is not None
 
 
@@ -161,10 +163,11 @@ def wait_for_reply(session: Session, row_id: int, deadline: float) -> InboundMes
 
 
 def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler,
-           now: datetime, busy_reply: Callable[[], str], error_reply: Callable[[], str]) -> str | None:
-    """Run the handler; its effects and the stored reply commit together."""
+           now: datetime, busy_reply: Callable[[], str], error_reply: Callable[[], str],
+           as_of: datetime | None = None) -> str | None:
+    """Run the handler (as of `as_of`, default now); its effects and the stored reply commit together."""
     try:
-        reply = handler(session, msg, now)
+        reply = handler(session, msg, as_of or now)
     except (Busy, RedisError, OperationalError):  # Redis down, database locked or unreachable
         session.rollback()
         _set(session, row.id, claimed_until=None)

@@ -36,7 +36,8 @@ def replay(app: Flask, now: datetime, limit: int = 200) -> int:
         for row in rows:
             if not inbound.claim(session, row, now, statuses=("received", inbound.QUEUED)):
                 continue
-            reply = inbound.handle(session, row, _as_inbound(row), handler, now,
+            # as of its arrival: the case's clock and the 48-hour window start when the resident wrote
+            reply = inbound.handle(session, row, _as_inbound(row), handler, now, as_of=row.received_at,
                                    busy_reply=str, error_reply=lambda: render_text("error"))
             if reply:
                 outbox.enqueue(session, key=f"late-reply:{row.id}", openid=row.openid, purpose="reply",

@@ -109,6 +109,7 @@ def test_queued_report_is_answered_by_the_scheduler_once(app, busy, street, stan
 
     assert replay_inbound(app, utcnow())["replayed"] == 1  # at once: no need to wait for WeChat's retries
     [case] = cases_of(street, BOUND)
+    assert case.created_at == row.received_at  # the case's clock starts when the resident wrote
     [answer] = outbox(street, "reply", BOUND)
     assert case.number in answer.payload["text"]
     assert _stored(street, BOUND)[0].status == "handled"
@@ -135,6 +136,20 @@ def test_later_message_waits_behind_its_residents_queued_one(app, busy, street, 
     assert case.intent == "leak" and case.building is not None and case.building.name.startswith("5")
     asked, created = [row.payload["text"] for row in outbox(street, "reply", new)]
     assert "地址" in asked and case.number in created
+
+
+def test_message_waits_behind_one_the_scheduler_is_answering(app, busy, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+    from bot import inbound
+    new = "o-burst-claimed"
+    _pusher(busy).send_text("厨房水管漏水了", openid=new)
+    [first] = _stored(street, new)
+    assert inbound.claim(street, first, utcnow(), statuses=(inbound.QUEUED,))  # as the scheduler starts on it
+    assert wechat.send_text("马连道南口三区5号楼2单元1501", openid=new).body == "success"
+    assert [r.status for r in _stored(street, new)] == ["received", "queued"]
+    assert replay_inbound(app, utcnow() + timedelta(minutes=2))["replayed"] == 2  # in order, once the lease is gone
+    [case] = cases_of(street, new)
+    assert case.intent == "leak" and case.building is not None
 
 
 def test_webhook_feeds_the_gauge_and_queues_while_busy(settings, street) -> None:  # type: ignore[no-untyped-def]
