@@ -83,6 +83,7 @@ class Busy(Exception):
 _TABLE = InboundMessage.__table__
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)
 QUEUED = "queued"  # stored and acknowledged with `success`; handled soon by the scheduler
+UNANSWERED = (QUEUED, "received")  # "received": being answered now, or stranded by a failure
 
 
 def _values(msg: Inbound, now: datetime, status: str) -> dict[str, Any]:
@@ -119,7 +120,7 @@ def store_queued(engine: Engine, msg: Inbound, now: datetime) -> bool:
 
 _QUEUED_BEFORE = (
     select(_TABLE.c.id)
-    .where(_TABLE.c.openid == bindparam("openid"), _TABLE.c.status.in_((QUEUED, "received")),
+    .where(_TABLE.c.openid == bindparam("openid"), _TABLE.c.status.in_(UNANSWERED),
            _TABLE.c.id < bindparam("row_id"))
     .limit(1)
 )
@@ -135,7 +136,7 @@ def waiting(session: Session, now: datetime, older_than: timedelta = timedelta(m
     """Messages residents are still waiting on for a while (queued or stranded): the scheduler is behind or down."""
     return session.connection().execute(
         select(func.count()).select_from(_TABLE)
-        .where(_TABLE.c.status.in_((QUEUED, "received")), _TABLE.c.received_at < now - older_than)
+        .where(_TABLE.c.status.in_(UNANSWERED), _TABLE.c.received_at < now - older_than)
     ).scalar_one()
 
 

@@ -34,7 +34,7 @@ def replay(app: Flask, now: datetime, limit: int = 200) -> int:
             )).order_by(InboundMessage.id).limit(limit)
         ).all()
         for row in rows:
-            if not inbound.claim(session, row, now, statuses=("received", inbound.QUEUED)):
+            if not inbound.claim(session, row, now, statuses=inbound.UNANSWERED):
                 continue
             # as of its arrival: the case's clock and the 48-hour window start when the resident wrote
             reply = inbound.handle(session, row, _as_inbound(row), handler, now, as_of=row.received_at,

@@ -30,7 +30,7 @@ class LoadGauge:
         self.limit = limit
         self.window = window
         self._clock = clock
-        self._busy = 0.0  # decayed seconds of inline work
+        self._busy = 0.0  # decayed seconds spent in webhook requests
         self._at = clock()
         self._lock = threading.Lock()
         self._logged_at = -math.inf
@@ -53,8 +53,9 @@ class LoadGauge:
         share = self.share()
         if share < self.limit:
             return False
-        if self._clock() - self._logged_at >= LOG_EVERY:
-            self._logged_at = self._clock()
+        now = self._clock()
+        if now - self._logged_at >= LOG_EVERY:
+            self._logged_at = now
             log.warning("webhook busy (%.0f%% of recent time): new messages are queued for the scheduler", share * 100)
         return True
 

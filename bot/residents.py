@@ -11,7 +11,8 @@ from bot.db import cache, insert_ignoring
 from bot.models import Resident
 
 SERVICE_WINDOW = timedelta(hours=48)
-RESIDENTS = Resident.__table__
+_RESIDENTS = Resident.__table__
+_UPDATE = update(_RESIDENTS).where(_RESIDENTS.c.id == bindparam("resident_id"))
 # built once (bound parameter); the address comes along: one JOIN instead of two lazy loads for a new case
 _BY_OPENID = select(Resident).where(Resident.openid == bindparam("openid")).options(
     joinedload(Resident.building), joinedload(Resident.compound))
@@ -42,7 +43,7 @@ def touch(session: Session, openid: str, now: datetime, *, interactive: bool,
     if subscribed is not None and subscribed != resident.subscribed:
         values["subscribed"] = subscribed
     if values:  # a Core UPDATE on every message: no ORM flush for it
-        session.execute(update(RESIDENTS).where(RESIDENTS.c.id == resident.id), values)
+        session.execute(_UPDATE, {"resident_id": resident.id, **values})
         for name, value in values.items():
             set_committed_value(resident, name, value)
     return resident
