@@ -9,15 +9,17 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from redis.exceptions import RedisError
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.db import insert_ignoring_for
 from bot.models import InboundMessage
+
+if TYPE_CHECKING:
+    from bot.inbound_queue import QueueWriter
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +82,13 @@ class Busy(Exception):
     """A dependency (Redis) is unavailable: keep the message for later, answer politely."""
 
 
-_TABLE = InboundMessage.__table__
-_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+TABLE = InboundMessage.__table__
+_INSERT = insert(TABLE).returning(TABLE.c.id)
 QUEUED = "queued"  # stored and acknowledged with `success`; handled soon by the scheduler
 UNANSWERED = (QUEUED, "received")  # "received": being answered now, or stranded by a failure
 
 
-def _values(msg: Inbound, now: datetime, status: str) -> dict[str, Any]:
+def row_values(msg: Inbound, now: datetime, status: str) -> dict[str, Any]:
     return dict(
         dedup_key=msg.dedup_key, openid=msg.openid, msg_type=msg.msg_type, event=msg.event,
         content=msg.content, media_id=msg.media_id, raw=msg.raw, sent_at=msg.sent_at,
@@ -96,7 +98,7 @@ def _values(msg: Inbound, now: datetime, status: str) -> dict[str, Any]:
 
 def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage, bool]:
     """Insert the message (committed before handling); return (row, is_first_delivery)."""
-    values = _values(msg, now, "received")
+    values = row_values(msg, now, "received")
     try:
         # Core insert with bound parameters: compiled once, no ORM unit of work on the hot path.
         new_id = session.connection().execute(_INSERT, values).scalar_one()
@@ -110,18 +112,10 @@ def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage
         return existing, False
 
 
-def store_queued(engine: Engine, msg: Inbound, now: datetime) -> bool:
-    """The overloaded path: one INSERT … ON CONFLICT DO NOTHING on a plain connection, committed.
-    False when the message was already stored (a retry): the caller treats it as usual."""
-    stmt = insert_ignoring_for(engine.dialect.name, _TABLE, "dedup_key")
-    with engine.begin() as conn:
-        return conn.execute(stmt, _values(msg, now, QUEUED)).rowcount == 1
-
-
 _QUEUED_BEFORE = (
-    select(_TABLE.c.id)
-    .where(_TABLE.c.openid == bindparam("openid"), _TABLE.c.status.in_(UNANSWERED),
-           _TABLE.c.id < bindparam("row_id"))
+    select(TABLE.c.id)
+    .where(TABLE.c.openid == bindparam("openid"), TABLE.c.status.in_(UNANSWERED),
+           TABLE.c.id < bindparam("row_id"))
     .limit(1)
 )
 
@@ -135,8 +129,8 @@ def queued_before(session: Session, openid: str, row_id: int) -> bool:
 def waiting(session: Session, now: datetime, older_than: timedelta = timedelta(minutes=2)) -> int:
     """Messages residents are still waiting on for a while (queued or stranded): the scheduler is behind or down."""
     return session.connection().execute(
-        select(func.count()).select_from(_TABLE)
-        .where(_TABLE.c.status.in_(UNANSWERED), _TABLE.c.received_at < now - older_than)
+        select(func.count()).select_from(TABLE)
+        .where(TABLE.c.status.in_(UNANSWERED), TABLE.c.received_at < now - older_than)
     ).scalar_one()
 
 
@@ -187,7 +181,7 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
     return reply
 
 
-_UPDATE = update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
+_UPDATE = update(TABLE).where(TABLE.c.id == bindparam("row_id"))
 
 
 def _set(session: Session, row_id: int, **values: object) -> None:
@@ -197,14 +191,14 @@ def _set(session: Session, row_id: int, **values: object) -> None:
 
 def receive(db: Callable[[], Session], msg: Inbound, handler: Handler, now: datetime,
             busy_reply: Callable[[], str], error_reply: Callable[[], str],
-            queue_on: Engine | None = None) -> str | None:
+            queue_on: QueueWriter | None = None) -> str | None:
     """Store, de-duplicate and handle one inbound message; the reply text or None (`success`).
 
-    With `queue_on` (the worker is overloaded, see bot.load) a new message is only stored there as
+    With `queue_on` (the worker is overloaded, see bot.load) a new message is only stored by it as
     queued and acknowledged; the scheduler answers it moments later with a customer-service message.
     """
     started = time.monotonic()
-    if queue_on is not None and store_queued(queue_on, msg, now):
+    if queue_on is not None and queue_on.store(msg, now):
         return None
     session = db()  # opened only now: the queued path above needs no ORM session
     row, first = store(session, msg, now)

@@ -16,6 +16,7 @@ from wechatpy.utils import check_signature
 from bot import inbound
 from bot.clock import utcnow
 from bot.db import get_db
+from bot.inbound_queue import QueueWriter
 from bot.texts import render_text
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class _NoSessionForWeChat(SecureCookieSessionInterface):
 def init_app(app: Flask) -> None:
     """Register /wechat."""
     app.session_interface = _NoSessionForWeChat()
+    app.extensions["mulin.queue"] = QueueWriter(app.extensions["mulin.engine"])
     app.register_blueprint(bp)
 
 
@@ -118,7 +120,7 @@ def receive() -> Response:
         msg = inbound.from_wechat(message)
         reply = inbound.receive(
             get_db, msg, current_app.extensions["mulin.handler"], utcnow(), busy_reply=_busy, error_reply=_error,
-            queue_on=current_app.extensions["mulin.engine"] if load.overloaded() else None,
+            queue_on=current_app.extensions["mulin.queue"] if load.overloaded() else None,
         )
         return _render(reply, message, encrypted)
     finally:

@@ -171,3 +171,57 @@ def test_webhook_feeds_the_gauge_and_queues_while_busy(settings, street) -> None
     calm = pusher.send_text("家里停电了", openid="demo-resident-3")
     assert calm.text and "工单" in calm.text
     application.extensions["mulin.engine"].dispose()
+
+
+def _message(key: str) -> "inbound.Inbound":
+    from datetime import datetime
+    from bot import inbound
+    return inbound.Inbound(dedup_key=f"o-writer:{key}", openid="o-writer", msg_type="text",
+                           sent_at=datetime(2026, 11, 30, 1, 2, 3), content="楼道里堆了好多纸箱",
+                           raw={"MsgId": key, "Content": "楼道里堆了好多纸箱", "CreateTime": 1700000000})
+
+
+def test_queue_writer_stores_the_row_the_orm_reads(busy, db) -> None:  # type: ignore[no-untyped-def]
+    """The burst path's own connection writes exactly what the ORM path would: types, JSON, times."""
+    from datetime import datetime
+    writer = busy.extensions["mulin.queue"]
+    now = datetime(2026, 11, 30, 1, 2, 4, 567000)
+    assert writer.store(_message("1"), now) is True
+    assert writer.store(_message("1"), now) is False  # a retry: already stored, nothing written
+    [row] = _stored(db, "o-writer")
+    assert (row.status, row.msg_type, row.content) == ("queued", "text", "楼道里堆了好多纸箱")
+    assert row.sent_at == datetime(2026, 11, 30, 1, 2, 3) and row.received_at == now
+    assert row.raw == {"MsgId": "1", "Content": "楼道里堆了好多纸箱", "CreateTime": 1700000000}
+    assert row.claimed_until is None and row.reply is None
+
+
+def test_queue_writer_recovers_from_a_broken_connection(busy, db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+    writer = busy.extensions["mulin.queue"]
+    assert writer.store(_message("a"), datetime(2026, 11, 30))
+    writer._connection().driver_connection.close()  # as when the database server restarts
+    with pytest.raises(Exception):
+        writer.store(_message("b"), datetime(2026, 11, 30))  # WeChat gets an error and retries
+    assert writer.store(_message("b"), datetime(2026, 11, 30))  # the retry opens a new connection
+    assert [r.dedup_key for r in _stored(db, "o-writer")] == ["o-writer:a", "o-writer:b"]
+
+
+def test_queue_writer_never_shares_a_connection_across_fork(busy, db) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn --preload forks workers from one process: each must write on a connection of its own."""
+    import multiprocessing
+    from datetime import datetime
+    writer = busy.extensions["mulin.queue"]
+    assert writer.store(_message("parent"), datetime(2026, 11, 30))
+    parent_conn = writer._connection()
+
+    def child() -> None:
+        assert writer._connection() is not parent_conn
+        writer.store(_message("child"), datetime(2026, 11, 30))
+
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    process.join(30)
+    assert process.exitcode == 0
+    assert writer.store(_message("parent-again"), datetime(2026, 11, 30))
+    assert [r.dedup_key for r in _stored(db, "o-writer")] == [
+        "o-writer:parent", "o-writer:child", "o-writer:parent-again"]
