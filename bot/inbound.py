@@ -157,12 +157,21 @@ def wait_for_reply(session: Session, row_id: int, deadline: float) -> InboundMes
     return None
 
 
+Deliver = Callable[[Session, str], None]
+
+
 def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler,
            now: datetime, busy_reply: Callable[[], str], error_reply: Callable[[], str],
-           as_of: datetime | None = None) -> str | None:
-    """Run the handler (as of `as_of`, default now); its effects and the stored reply commit together."""
+           as_of: datetime | None = None, deliver: Deliver | None = None) -> str | None:
+    """Run the handler (as of `as_of`, default now); its effects and the stored reply commit together.
+
+    `deliver` (the scheduler's late answers) puts the reply in the outbox in that same transaction,
+    so a crash can never leave a message marked answered whose answer was never queued for sending.
+    """
     try:
         reply = handler(session, msg, as_of or now)
+        if reply and deliver is not None:
+            deliver(session, reply)
     except (Busy, RedisError, OperationalError):  # Redis down, database locked or unreachable
         session.rollback()
         _set(session, row.id, claimed_until=None)
@@ -174,6 +183,8 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
         log.exception("inbound %s failed in handler", row.id)
         reply = error_reply()
         _set(session, row.id, status="failed", reply=reply, error=type(exc).__name__, handled_at=now)
+        if deliver is not None:
+            deliver(session, reply)
         session.commit()
         return reply
     _set(session, row.id, status="handled", reply=reply, handled_at=now)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
 from bot import inbound, outbox
 from bot.models import InboundMessage
@@ -20,6 +21,13 @@ def _as_inbound(row: InboundMessage) -> inbound.Inbound:
         raw=row.raw or {}, event=row.event, content=row.content, media_id=row.media_id,
         event_key=inbound.scene_key((row.raw or {}).get("EventKey")),
     )
+
+
+def _answer_later(row: InboundMessage, now: datetime) -> inbound.Deliver:
+    """WeChat's passive-reply moment has passed: the answer goes out as a customer-service message."""
+    def deliver(session: Session, text: str) -> None:
+        outbox.enqueue(session, key=f"late-reply:{row.id}", openid=row.openid, purpose="reply", text=text, now=now)
+    return deliver
 
 
 def replay(app: Flask, now: datetime, limit: int = 200) -> int:
@@ -37,11 +45,7 @@ def replay(app: Flask, now: datetime, limit: int = 200) -> int:
             if not inbound.claim(session, row, now, statuses=inbound.UNANSWERED):
                 continue
             # as of its arrival: the case's clock and the 48-hour window start when the resident wrote
-            reply = inbound.handle(session, row, _as_inbound(row), handler, now, as_of=row.received_at,
-                                   busy_reply=str, error_reply=lambda: render_text("error"))
-            if reply:
-                outbox.enqueue(session, key=f"late-reply:{row.id}", openid=row.openid, purpose="reply",
-                               text=reply, now=now)
-                session.commit()
+            inbound.handle(session, row, _as_inbound(row), handler, now, as_of=row.received_at,
+                           busy_reply=str, error_reply=lambda: render_text("error"), deliver=_answer_later(row, now))
             count += 1
     return count

@@ -225,3 +225,31 @@ def test_queue_writer_never_shares_a_connection_across_fork(busy, db) -> None:  
     assert writer.store(_message("parent-again"), datetime(2026, 11, 30))
     assert [r.dedup_key for r in _stored(db, "o-writer")] == [
         "o-writer:parent", "o-writer:child", "o-writer:parent-again"]
+
+
+def test_a_late_answer_is_queued_in_the_same_commit_that_marks_it_answered(app, busy, street) -> None:  # type: ignore[no-untyped-def]
+    """A crash can come between any two commits: at each commit of the replay, look at the database
+    from outside and check that no message is marked answered while its answer is not in the outbox."""
+    from sqlalchemy import event, text
+    pusher = _pusher(busy)
+    for n, words in enumerate(["楼上漏水了", "楼道里堆满了杂物", "家里有老鼠"]):
+        pusher.send_text(words, openid=f"o-crash-{n}")
+    engine = app.extensions["mulin.engine"]
+    orphans: list[int] = []
+
+    def check(_session) -> None:  # type: ignore[no-untyped-def]
+        with engine.connect() as outside:
+            orphans.extend(outside.execute(text(
+                "SELECT m.id FROM inbound_messages m WHERE m.openid LIKE 'o-crash-%' "
+                "AND m.status IN ('handled', 'failed') AND m.reply IS NOT NULL AND m.reply != '' "
+                "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.key = 'late-reply:' || m.id)")).scalars())
+
+    factory = app.extensions["mulin.db"]
+    event.listen(factory, "after_commit", check)
+    try:
+        assert replay_inbound(app, utcnow())["replayed"] == 3
+    finally:
+        event.remove(factory, "after_commit", check)
+    assert orphans == []
+    assert len([r for r in _stored(street, "o-crash-0") if r.status == "handled"]) == 1
+    assert len(outbox(street, "reply", "o-crash-0")) == 1
