@@ -134,14 +134,19 @@ def waiting(session: Session, now: datetime, older_than: timedelta = timedelta(m
     ).scalar_one()
 
 
+_CLAIM = (
+    update(TABLE)
+    .where(TABLE.c.id == bindparam("row_id"), TABLE.c.status.in_(bindparam("statuses", expanding=True)))
+    .where(TABLE.c.claimed_until.is_(None) | (TABLE.c.claimed_until < bindparam("now")))
+    .values(status="received", claimed_until=bindparam("until"))
+)
+
+
 def claim(session: Session, row: InboundMessage, now: datetime, statuses: tuple[str, ...] = ("received",)) -> bool:
-    """Take over an unhandled message whose first handler died (lease expired), or a queued one."""
-    result = session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.id == row.id, InboundMessage.status.in_(statuses))
-        .where((InboundMessage.claimed_until.is_(None)) | (InboundMessage.claimed_until < now))
-        .values(status="received", claimed_until=now + LEASE)
-    )
+    """Take over an unhandled message whose first handler died (lease expired), or a queued one.
+    A Core UPDATE: the ORM's version would match it against every object in the session."""
+    result = session.connection().execute(
+        _CLAIM, {"row_id": row.id, "statuses": list(statuses), "now": now, "until": now + LEASE})
     session.commit()
     return result.rowcount == 1
 

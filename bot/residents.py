@@ -43,7 +43,7 @@ def touch(session: Session, openid: str, now: datetime, *, interactive: bool,
     if subscribed is not None and subscribed != resident.subscribed:
         values["subscribed"] = subscribed
     if values:  # a Core UPDATE on every message: no ORM flush for it
-        session.execute(_UPDATE, {"resident_id": resident.id, **values})
+        session.connection().execute(_UPDATE, {"resident_id": resident.id, **values})
         for name, value in values.items():
             set_committed_value(resident, name, value)
     return resident
