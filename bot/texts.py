@@ -16,6 +16,7 @@ def _env() -> Environment:
     return Environment(
         loader=FileSystemLoader(str(TEXT_DIR)), undefined=StrictUndefined,
         keep_trailing_newline=False, autoescape=False,
+        auto_reload=False,  # read once per process (a restart picks up edits), not stat()ed on every reply
     )
 
 
@@ -26,9 +27,14 @@ def render_text(name: str, **context: Any) -> str:
 
 def lines(name: str) -> tuple[str, ...]:
     """The non-empty lines of templates/text/<name>.txt, or () when there is no such template."""
-    if not (TEXT_DIR / f"{name}.txt").exists():
+    if f"{name}.txt" not in _names():
         return ()
     return tuple(line.strip() for line in render_text(name).splitlines() if line.strip())
+
+
+@lru_cache(maxsize=1)
+def _names() -> frozenset[str]:
+    return frozenset(_env().list_templates())
 
 
 @lru_cache(maxsize=1)
