@@ -7,12 +7,11 @@ from typing import Any, Mapping
 from flask import Flask
 
 from bot.config import ConfigError, load_config
-from bot.load import LoadGauge
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app: settings, database, Redis, WeChat gateway, classifier, routes, CLI."""
-    from bot import cli, console, db, gateway, redis_store, webhook
+    from bot import cli, console, db, gateway, load, redis_store, webhook
     from handlers import classifier, dispatch
 
     try:
@@ -30,7 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     gateway.init_app(app)
     classifier.init_app(app)
     app.extensions["mulin.handler"] = dispatch.handle
-    app.extensions["mulin.load"] = LoadGauge(float(app.config["INLINE_BUSY_LIMIT"]))
+    load.init_app(app)
     webhook.init_app(app)
     console.init_app(app)
     cli.init_app(app)

@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "SEND_RATE_PER_SECOND": 20.0,
     # Once a web worker has spent this share of its recent time in /wechat requests, it only stores
     # (queues) new messages for the scheduler to answer (bot/load.py): 0 queues everything, 1 never.
-    "INLINE_BUSY_LIMIT": 0.5,
+    "INLINE_BUSY_LIMIT": 0.3,
     "STREET_NAME": "示例街道",
     "STREET_CONTACT": "街道服务热线 010-12345678",
     # Template ids per purpose, for messages outside the 48-hour customer-service window.

@@ -63,7 +63,8 @@ class QueueWriter:
             finally:
                 cursor.close()
             conn.commit()
-        except Exception:
+        except Exception as exc:
+            log.warning("queued message not stored (%s); its connection is replaced", type(exc).__name__)
             self._drop(conn)
             raise
         return stored

@@ -1,13 +1,17 @@
-"""How busy this web worker is with the webhook, to shed load before WeChat's deadline.
+"""How busy this web worker is, to shed the webhook's load before WeChat's deadline.
 
 Answering a report inline (classify, open a case, tell staff) costs a few milliseconds. In a
 burst (a notice goes out and hundreds of residents reply at once) requests would queue behind
 each other past WeChat's 5-second deadline, WeChat would retry, and the retries would queue
-too. The gauge keeps a decaying sum of the seconds this process spent in /wechat requests;
-once that exceeds `limit` of the recent wall time, new messages are only stored (queued) and
-acknowledged, and the scheduler answers them moments later as customer-service messages.
-While the burst lasts even the cheap queued requests keep the worker busy, so it keeps queuing;
-when it ebbs, answers are inline again.
+too. The gauge keeps a decaying sum of the seconds this process spent answering requests (the
+whole WSGI call, Flask's own work included, over about the last half second); once that exceeds
+`limit` of the recent wall time, new messages are only stored (queued) and acknowledged, and the
+scheduler answers them moments later as customer-service messages. While the burst lasts even
+the cheap queued requests keep the worker busy (about two thirds of its time is inside the WSGI
+call, the rest is gunicorn's HTTP work), so it keeps queuing; when the burst ebbs, answers are
+inline again. Measuring only the view (under half of a queued request's time) made a saturated
+worker hover at the limit and answer every so often inline, each answer costing as much as
+twenty queued messages.
 
 Per process and lock-protected, so it needs no shared state and works with threaded workers.
 """
@@ -17,7 +21,9 @@ import logging
 import math
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable, Iterable
+
+from flask import Flask
 
 log = logging.getLogger(__name__)
 LOG_EVERY = 60.0  # seconds: a burst is logged, not every message of it
@@ -26,7 +32,7 @@ LOG_EVERY = 60.0  # seconds: a burst is logged, not every message of it
 class LoadGauge:
     """A decaying measure of the share of recent time spent in webhook requests."""
 
-    def __init__(self, limit: float, window: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limit: float, window: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self.window = window
         self._clock = clock
@@ -64,3 +70,24 @@ class LoadGauge:
         with self._lock:
             self._decay()
             self._busy += seconds
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its gauge and count every request's time towards it."""
+    app.extensions["mulin.load"] = LoadGauge(float(app.config["INLINE_BUSY_LIMIT"]))
+    app.wsgi_app = _Timed(app.wsgi_app, app)  # type: ignore[method-assign]
+
+
+class _Timed:
+    """WSGI middleware: the whole request counts, not only the view."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], app: Flask) -> None:
+        self._wsgi_app = wsgi_app
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.monotonic()
+        try:
+            return self._wsgi_app(environ, start_response)
+        finally:
+            self._app.extensions["mulin.load"].add(time.monotonic() - started)

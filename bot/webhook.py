@@ -109,19 +109,15 @@ def _error() -> str:
 @bp.post("/wechat")
 def receive() -> Response:
     """A pushed message or event; always answered within WeChat's deadline."""
-    load = current_app.extensions["mulin.load"]
-    started = time.monotonic()
-    try:
-        q = _query("signature", "timestamp", "nonce")
-        _check(q)
-        body = request.get_data(cache=False)
-        encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
-        message = _decode(body, encrypted)
-        msg = inbound.from_wechat(message)
-        reply = inbound.receive(
-            get_db, msg, current_app.extensions["mulin.handler"], utcnow(), busy_reply=_busy, error_reply=_error,
-            queue_on=current_app.extensions["mulin.queue"] if load.overloaded() else None,
-        )
-        return _render(reply, message, encrypted)
-    finally:
-        load.add(time.monotonic() - started)
+    q = _query("signature", "timestamp", "nonce")
+    _check(q)
+    body = request.get_data(cache=False)
+    encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+    message = _decode(body, encrypted)
+    msg = inbound.from_wechat(message)
+    overloaded = current_app.extensions["mulin.load"].overloaded()
+    reply = inbound.receive(
+        get_db, msg, current_app.extensions["mulin.handler"], utcnow(), busy_reply=_busy, error_reply=_error,
+        queue_on=current_app.extensions["mulin.queue"] if overloaded else None,
+    )
+    return _render(reply, message, encrypted)
