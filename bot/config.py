@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_BATCH": 200,
     "OUTBOX_MAX_ATTEMPTS": 8,
     "SEND_RATE_PER_SECOND": 20.0,
-    # Once a web worker has spent this share of its recent time in /wechat requests, it only stores
+    # Once a web worker has spent this share of its last half second or so answering requests, it only stores
     # (queues) new messages for the scheduler to answer (bot/load.py): 0 queues everything, 1 never.
     "INLINE_BUSY_LIMIT": 0.3,
     "STREET_NAME": "示例街道",

@@ -30,7 +30,7 @@ LOG_EVERY = 60.0  # seconds: a burst is logged, not every message of it
 
 
 class LoadGauge:
-    """A decaying measure of the share of recent time spent in webhook requests."""
+    """A decaying measure of the share of recent time spent answering requests."""
 
     def __init__(self, limit: float, window: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
