@@ -136,19 +136,26 @@ def waiting(session: Session, now: datetime, older_than: timedelta = timedelta(m
 
 _CLAIM = (
     update(TABLE)
-    .where(TABLE.c.id == bindparam("row_id"), TABLE.c.status.in_(bindparam("statuses", expanding=True)))
+    .where(TABLE.c.id.in_(bindparam("ids", expanding=True)),
+           TABLE.c.status.in_(bindparam("statuses", expanding=True)))
     .where(TABLE.c.claimed_until.is_(None) | (TABLE.c.claimed_until < bindparam("now")))
     .values(status="received", claimed_until=bindparam("until"))
+    .returning(TABLE.c.id)
 )
 
 
-def claim(session: Session, row: InboundMessage, now: datetime, statuses: tuple[str, ...] = ("received",)) -> bool:
-    """Take over an unhandled message whose first handler died (lease expired), or a queued one.
+def claim_many(session: Session, row_ids: list[int], now: datetime, statuses: tuple[str, ...]) -> set[int]:
+    """Take over several unanswered messages in one committed statement; the ids this caller got.
     A Core UPDATE: the ORM's version would match it against every object in the session."""
-    result = session.connection().execute(
-        _CLAIM, {"row_id": row.id, "statuses": list(statuses), "now": now, "until": now + LEASE})
+    claimed = set(session.connection().execute(
+        _CLAIM, {"ids": row_ids, "statuses": list(statuses), "now": now, "until": now + LEASE}).scalars())
     session.commit()
-    return result.rowcount == 1
+    return claimed
+
+
+def claim(session: Session, row: InboundMessage, now: datetime, statuses: tuple[str, ...] = ("received",)) -> bool:
+    """Take over an unhandled message whose first handler died (lease expired), or a queued one."""
+    return row.id in claim_many(session, [row.id], now, statuses)
 
 
 def wait_for_reply(session: Session, row_id: int, deadline: float) -> InboundMessage | None:
