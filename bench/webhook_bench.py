@@ -6,6 +6,8 @@ turns under wrk for BENCH_ROUNDS rounds of BENCH_DURATION; the medians are repor
 shed load (bot/load.py): a message is answered inline, or stored as queued and answered by the
 scheduler; the bench then lets the scheduler's job answer the queue for BENCH_DRAIN seconds and
 prints how fast it goes. INLINE_BUSY_LIMIT=0 measures the queue-only path, 1 the inline-only one.
+BENCH_SCHEDULER=1 runs `python -m scheduler` during Mulin's rounds, answering while the flood lasts,
+as in production on one machine.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -27,6 +30,7 @@ BIN = Path(sys.executable).parent
 TOKEN = "benchtoken"
 DURATION = os.environ.get("BENCH_DURATION", "10s")  # per round
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+WITH_SCHEDULER = os.environ.get("BENCH_SCHEDULER") == "1"  # the scheduler answers the queue during the flood
 DRAIN_SECONDS = float(os.environ.get("BENCH_DRAIN", "15"))
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
 
@@ -96,6 +100,26 @@ def run_wrk(port: int, duration: str, workdir: Path) -> dict[str, float]:
     return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "total": total, "non2xx": int(errors.group(1)) if errors else 0}
 
 
+def start_scheduler(env: dict[str, str], work: Path) -> list[subprocess.Popen]:
+    """`python -m scheduler` answering the queue while the flood lasts, as in production, sending to the stand-in."""
+    port = free_port()
+    standin = subprocess.Popen([sys.executable, "-m", "bot.standin", "--port", str(port)], cwd=ROOT, env=env)
+    wait_port(port)
+    sched_env = dict(env, WECHAT_API_BASE_URL=f"http://127.0.0.1:{port}/cgi-bin/", TEMPLATE_IDS="default=bench",
+                     LOG_LEVEL="WARNING")
+    return [standin, subprocess.Popen([sys.executable, "-m", "scheduler"], cwd=ROOT, env=sched_env)]
+
+
+def pause(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGSTOP)
+
+
+def resume(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGCONT)
+
+
 def median(figures: "Iterable[dict[str, float]]") -> dict[str, float]:
     """Each figure's median over the rounds."""
     rows = list(figures)
@@ -149,18 +173,24 @@ def main() -> None:
     echo_port, mulin_port = free_port(), free_port()
     echo = start_gunicorn("bench.echo_app:create_app()", echo_port, env)
     mulin = start_gunicorn("bot:create_app()", mulin_port, env)
+    helpers = start_scheduler(env, work) if WITH_SCHEDULER else []
+    pause(helpers)
     run_wrk(echo_port, "3s", work)  # warm-up
     run_wrk(mulin_port, "3s", work)
     before = rss_mb(mulin.pid)
     rounds = []
     for n in range(ROUNDS):
-        pair = run_wrk(echo_port, DURATION, work), run_wrk(mulin_port, DURATION, work)
+        echo_round = run_wrk(echo_port, DURATION, work)
+        resume(helpers)  # the scheduler is part of Mulin: it works during Mulin's turns only
+        pair = echo_round, run_wrk(mulin_port, DURATION, work)
+        pause(helpers)
         rounds.append(pair)
         print(f"round {n + 1}: echo {pair[0]['rps']:.0f} req/s p99 {pair[0]['p99']:.1f} ms | "
               f"Mulin {pair[1]['rps']:.0f} req/s p99 {pair[1]['p99']:.1f} ms ({pair[1]['rps'] / pair[0]['rps']:.0%} of echo)",
               flush=True)
     after = rss_mb(mulin.pid)
-    for proc in (echo, mulin):
+    resume(helpers)
+    for proc in (echo, mulin, *helpers):
         proc.terminate()
         proc.wait()
     echo_fig = median(r[0] for r in rounds)
@@ -175,14 +205,16 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{CONNECTIONS} -d{DURATION} on the same machine; "
           f"gunicorn -w {os.environ.get('BENCH_WORKERS', '2')} {os.environ.get('BENCH_GUNICORN', '(sync)')}; "
           f"INLINE_BUSY_LIMIT={env.get('INLINE_BUSY_LIMIT', 'default')}; senders: 5,000 "
-          + ("residents with bound addresses" if bound else "unknown residents (each is asked for an address)"))
+          + ("residents with bound addresses" if bound else "unknown residents (each is asked for an address)")
+          + ("; the scheduler answering during the flood" if WITH_SCHEDULER else ""))
     print(f"echo webhook (stores nothing): {echo_fig['rps']:.0f} req/s  p50 {echo_fig['p50']:.1f} ms  p99 {echo_fig['p99']:.1f} ms")
     print(f"Mulin webhook:                 {fig['rps']:.0f} req/s  p50 {fig['p50']:.1f} ms  p99 {fig['p99']:.1f} ms  "
           f"non-2xx {sum(r[1]['non2xx'] for r in rounds)}  (medians of {ROUNDS} rounds of {DURATION})")
     requests = sum(r[1]["total"] for r in rounds)
     print(f"stored messages: {stored} (by status {statuses}) for {requests} measured + warm-up requests")
     queued = statuses.get("queued", 0)
-    print(f"answered inline: {handled} ({handled / max(stored, 1):.0%}); queued for the scheduler: {queued}")
+    answered = "answered inline or by the scheduler during the flood" if WITH_SCHEDULER else "answered inline"
+    print(f"{answered}: {handled} ({handled / max(stored, 1):.0%}); still queued for the scheduler: {queued}")
     if drained:
         print(f"scheduler answering the queue: {drain_rate:.0f} messages/s over {DRAIN_SECONDS:.0f} s "
               f"({drained} answered; the whole queue would take {queued / drain_rate:.0f} s)")
