@@ -22,7 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "WECHAT_HTTP_TIMEOUT": 5.0,
     "OUTBOX_BATCH": 200,
     "OUTBOX_MAX_ATTEMPTS": 8,
-    "SEND_RATE_PER_SECOND": 20.0,
+    "SEND_RATE_PER_SECOND": 20.0,  # bulk sends (cleanup notices to thousands of residents)
+    "REPLY_RATE_PER_SECOND": 100.0,  # everything else: late answers after a burst, status updates, staff notices
     # Once a web worker has spent this share of its last half second or so answering requests, it only stores
     # (queues) new messages for the scheduler to answer (bot/load.py): 0 queues everything, 1 never.
     "INLINE_BUSY_LIMIT": 0.3,
@@ -46,7 +47,7 @@ ENV_NAMES = (
     "MULIN_ENV", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY",
     "WECHAT_API_BASE_URL", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "API_TOKEN",
     "SEND_RATE_PER_SECOND", "STREET_NAME", "STREET_CONTACT", "TEMPLATE_IDS", "LOG_LEVEL",
-    "INLINE_BUSY_LIMIT",
+    "INLINE_BUSY_LIMIT", "REPLY_RATE_PER_SECOND",
 )
 
 
@@ -60,7 +61,7 @@ def _from_environment() -> dict[str, Any]:
     if env_file.exists():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update({k: v for k, v in os.environ.items() if k in ENV_NAMES})
-    for name in ("SEND_RATE_PER_SECOND", "INLINE_BUSY_LIMIT"):
+    for name in ("SEND_RATE_PER_SECOND", "REPLY_RATE_PER_SECOND", "INLINE_BUSY_LIMIT"):
         if name in values:
             values[name] = float(values[name])
     if isinstance(values.get("TEMPLATE_IDS"), str):

@@ -28,11 +28,11 @@ class Job:
 BULK = ("notice",)
 
 
-def _drain(app: Flask, now: datetime, **scope: Any) -> dict[str, Any]:
+def _drain(app: Flask, now: datetime, rate: str, **scope: Any) -> dict[str, Any]:
     stopping = app.extensions.get("mulin.stop")  # set by the running scheduler on SIGTERM
     result = outbox.drain(
         app.extensions["mulin.db"], app.extensions["mulin.gateway"], now,
-        templates=app.config["TEMPLATE_IDS"], rate=float(app.config["SEND_RATE_PER_SECOND"]),
+        templates=app.config["TEMPLATE_IDS"], rate=float(app.config[rate]),
         batch=int(app.config["OUTBOX_BATCH"]), max_attempts=int(app.config["OUTBOX_MAX_ATTEMPTS"]),
         stop=stopping.is_set if stopping is not None else None, **scope,
     )
@@ -40,13 +40,14 @@ def _drain(app: Flask, now: datetime, **scope: Any) -> dict[str, Any]:
 
 
 def drain_outbox(app: Flask, now: datetime) -> dict[str, Any]:
-    """Send what is due in the outbox: replies, status updates, staff notices."""
-    return _drain(app, now, exclude=BULK)
+    """Send what is due in the outbox: replies, status updates, staff notices (REPLY_RATE_PER_SECOND).
+    Paced apart from notices: after a burst, hundreds of late answers must not trickle out at the notice pace."""
+    return _drain(app, now, "REPLY_RATE_PER_SECOND", exclude=BULK)
 
 
 def drain_bulk(app: Flask, now: datetime) -> dict[str, Any]:
     """Send due bulk messages (cleanup notices), paced at SEND_RATE_PER_SECOND."""
-    return _drain(app, now, purposes=BULK)
+    return _drain(app, now, "SEND_RATE_PER_SECOND", purposes=BULK)
 
 
 def replay_inbound(app: Flask, now: datetime) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def settings(tmp_path: Path, redis_url: str, migrated_db: Path, standin: StandIn
         "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID, "WECHAT_SECRET": "test-secret",
         "WECHAT_AES_KEY": AES_KEY, "SECRET_KEY": "test-secret-key",
         "WECHAT_API_BASE_URL": standin.base_url,  # type: ignore[attr-defined]
-        "TEMPLATE_IDS": {"default": "tpl-default"}, "SEND_RATE_PER_SECOND": 0,
+        "TEMPLATE_IDS": {"default": "tpl-default"}, "SEND_RATE_PER_SECOND": 0, "REPLY_RATE_PER_SECOND": 0,
         "INLINE_BUSY_LIMIT": 1.0,  # tests send back to back; tests/test_load_shedding.py sets its own
         "WTF_CSRF_ENABLED": True, "API_TOKEN": "test-api-token",
     }

@@ -46,3 +46,14 @@ def test_init_db_is_idempotent_and_creates_the_schema(tmp_path: Path, settings) 
         assert result.exit_code == 0, result.output
     tables = set(inspect(create_engine(url)).get_table_names())
     assert {"inbound_messages", "cases", "outbox", "notices", "residents", "alembic_version"} <= tables
+
+
+def test_paces_and_the_burst_limit_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MULIN_ENV", "demo")
+    monkeypatch.setenv("SEND_RATE_PER_SECOND", "5")
+    monkeypatch.setenv("REPLY_RATE_PER_SECOND", "250")
+    monkeypatch.setenv("INLINE_BUSY_LIMIT", "0.4")
+    config = load_config()
+    assert (config["SEND_RATE_PER_SECOND"], config["REPLY_RATE_PER_SECOND"], config["INLINE_BUSY_LIMIT"]) == (5.0, 250.0, 0.4)
+    monkeypatch.delenv("REPLY_RATE_PER_SECOND")
+    assert load_config()["REPLY_RATE_PER_SECOND"] == 100.0  # answers after a burst: not at the notice pace
