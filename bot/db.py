@@ -21,7 +21,8 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # WAL persists in the file; setting
+                cur.execute("PRAGMA journal_mode=WAL")  # it again needs a lock another writer may hold
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
-
+from bot.db import make_engine
 from bot.models import Base
 
 config = context.config
@@ -14,10 +13,11 @@ def run_migrations_online() -> None:
     """Run migrations against a live connection."""
     connectable = config.attributes.get("connection")
     if connectable is None:
-        engine = engine_from_config(config.get_section(config.config_ini_section, {}),
-                                    prefix="sqlalchemy.", poolclass=pool.NullPool)
+        # Mulin's own engine: a new SQLite database starts in WAL mode (web workers and the scheduler write at once)
+        engine = make_engine(config.get_main_option("sqlalchemy.url"))
         with engine.connect() as connection:
             _run(connection)
+        engine.dispose()
     else:
         _run(connectable)
 

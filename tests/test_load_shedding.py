@@ -269,3 +269,29 @@ def test_a_late_answer_is_queued_in_the_same_commit_that_marks_it_answered(app, 
     assert orphans == []
     assert len([r for r in _stored(street, "o-crash-0") if r.status == "handled"]) == 1
     assert len(outbox(street, "reply", "o-crash-0")) == 1
+
+
+def test_queue_writer_waits_out_another_writer(busy, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """SQLite has one writer: while another process holds the write lock the burst path waits for it
+    (polling finely, LOCKED_WAIT at most), then stores; past LOCKED_WAIT WeChat gets an error and retries."""
+    import sqlite3
+    from datetime import datetime
+    from bot import inbound_queue
+    writer = busy.extensions["mulin.queue"]
+    path = busy.extensions["mulin.engine"].url.database
+    assert writer.store(_message("first"), datetime(2026, 11, 30))
+    other = sqlite3.connect(path, timeout=15, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # as the scheduler does while it answers a message
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    assert writer.store(_message("waited"), datetime(2026, 11, 30))
+    release.join()
+
+    monkeypatch.setattr(inbound_queue, "LOCKED_WAIT", 0.2)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError):
+        writer.store(_message("gave-up"), datetime(2026, 11, 30))
+    other.execute("COMMIT")
+    assert writer.store(_message("gave-up"), datetime(2026, 11, 30))  # WeChat's retry
+    other.close()
+    assert [r.dedup_key for r in _stored(db, "o-writer")] == ["o-writer:first", "o-writer:waited", "o-writer:gave-up"]
