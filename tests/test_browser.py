@@ -116,7 +116,8 @@ def test_notice_progress_and_simulator(page: Page, app, db, standin) -> None:
 
     notice = db.query(Notice).one()
     run_once(app, notice.cleanup_at - timedelta(days=1))  # the day-before send is due
-    expect(page.locator("#progress .n-sent")).to_have_text("1")  # the page refreshes its progress itself
+    # the page refreshes its progress itself, every 5 s: wait longer than one period
+    expect(page.locator("#progress .n-sent")).to_have_text("1", timeout=12_000)
     page.reload()
     expect(page.locator("#notice-status")).to_have_text("发送中")
     page.screenshot(path=str(SHOTS / "notice-sent.png"), full_page=True)
