@@ -100,7 +100,7 @@ def run_wrk(port: int, duration: str, workdir: Path) -> dict[str, float]:
     return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "total": total, "non2xx": int(errors.group(1)) if errors else 0}
 
 
-def start_scheduler(env: dict[str, str], work: Path) -> list[subprocess.Popen]:
+def start_scheduler(env: dict[str, str]) -> list[subprocess.Popen]:
     """`python -m scheduler` answering the queue while the flood lasts, as in production, sending to the stand-in."""
     port = free_port()
     standin = subprocess.Popen([sys.executable, "-m", "bot.standin", "--port", str(port)], cwd=ROOT, env=env)
@@ -120,7 +120,7 @@ def resume(procs: list[subprocess.Popen]) -> None:
         proc.send_signal(signal.SIGCONT)
 
 
-def median(figures: "Iterable[dict[str, float]]") -> dict[str, float]:
+def median(figures: Iterable[dict[str, float]]) -> dict[str, float]:
     """Each figure's median over the rounds."""
     rows = list(figures)
     return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
@@ -173,7 +173,7 @@ def main() -> None:
     echo_port, mulin_port = free_port(), free_port()
     echo = start_gunicorn("bench.echo_app:create_app()", echo_port, env)
     mulin = start_gunicorn("bot:create_app()", mulin_port, env)
-    helpers = start_scheduler(env, work) if WITH_SCHEDULER else []
+    helpers = start_scheduler(env) if WITH_SCHEDULER else []
     pause(helpers)
     run_wrk(echo_port, "3s", work)  # warm-up
     run_wrk(mulin_port, "3s", work)
