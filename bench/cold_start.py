@@ -1,7 +1,6 @@
 """Cold start: from starting gunicorn (serving bot:create_app()) to the first correct reply. Prints figures."""
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import subprocess
@@ -12,6 +11,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bot.devtools.wechat_push import sign  # noqa: E402
 BIN = Path(sys.executable).parent
 TOKEN = "benchtoken"
 BODY = ("<xml><ToUserName>gh</ToUserName><FromUserName>o-cold</FromUserName><CreateTime>1700000000</CreateTime>"
@@ -25,9 +26,8 @@ def free_port() -> int:
 
 
 def first_reply(port: int, msg_id: int, deadline: float) -> float:
-    ts, nonce = "1700000000", "1"
-    sig = hashlib.sha1("".join(sorted([TOKEN, ts, nonce])).encode()).hexdigest()
-    url = f"http://127.0.0.1:{port}/wechat?signature={sig}&timestamp={ts}&nonce={nonce}"
+    ts, nonce = str(int(time.time())), "1"
+    url = f"http://127.0.0.1:{port}/wechat?signature={sign(TOKEN, ts, nonce)}&timestamp={ts}&nonce={nonce}"
     while time.monotonic() < deadline:
         try:
             req = urllib.request.Request(url, data=BODY.format(id=msg_id).encode(), method="POST")
@@ -48,7 +48,7 @@ def main() -> None:
     for run in range(3):
         work = Path(tempfile.mkdtemp(prefix="mulin-cold-"))
         embedded = Redis(str(work / "redis.db"))
-        env = dict(os.environ, PYTHONPATH=str(ROOT), WECHAT_TOKEN=TOKEN, LOG_LEVEL="WARNING",
+        env = dict(os.environ, PYTHONPATH=str(ROOT), WECHAT_TOKEN=TOKEN, LOG_LEVEL="WARNING", WECHAT_MODE="plaintext",
                    REDIS_URL=f"unix://{embedded.socket_file}", DATABASE_URL=f"sqlite:///{work}/cold.db")
         migrate.upgrade(env["DATABASE_URL"])
         port = free_port()

@@ -18,7 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "WECHAT_AES_KEY": "",
     "REDIS_URL": "",
     "DATABASE_URL": "",
-    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_CONTENT_LENGTH": 256 * 1024,  # a 60,000-character message, encrypted (base64) in safe mode, fits
     "WECHAT_HTTP_TIMEOUT": 5.0,
     "OUTBOX_BATCH": 200,
     "OUTBOX_MAX_ATTEMPTS": 8,
@@ -42,12 +42,14 @@ DEFAULTS: dict[str, Any] = {
     "SUMMARY_HOUR": 9,
 }
 
+WECHAT_MODES = ("safe", "compatible", "plaintext")  # 安全模式, 兼容模式, 明文模式
+ENCRYPTED_MODES = ("safe", "compatible")
 REQUIRED_IN_PRODUCTION = ("WECHAT_TOKEN", "SECRET_KEY", "WECHAT_APPID", "WECHAT_SECRET")
 ENV_NAMES = (
     "MULIN_ENV", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY",
     "WECHAT_API_BASE_URL", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "API_TOKEN",
     "SEND_RATE_PER_SECOND", "STREET_NAME", "STREET_CONTACT", "TEMPLATE_IDS", "LOG_LEVEL",
-    "INLINE_BUSY_LIMIT", "REPLY_RATE_PER_SECOND",
+    "INLINE_BUSY_LIMIT", "REPLY_RATE_PER_SECOND", "WECHAT_MODE",
 )
 
 
@@ -84,6 +86,22 @@ def _demo_secret(name: str, length: int) -> str:
     return value
 
 
+def _wechat_mode(config: Mapping[str, Any]) -> str:
+    """WECHAT_MODE, default safe when an EncodingAESKey is set; plaintext only when chosen."""
+    mode = str(config.get("WECHAT_MODE") or "").strip().lower()
+    if not mode:
+        if not config.get("WECHAT_AES_KEY"):
+            raise ConfigError(
+                "Mulin cannot start: set WECHAT_AES_KEY (the EncodingAESKey, for 安全模式) or, knowing that anyone "
+                "who sees one signed URL can then post as any resident, WECHAT_MODE=plaintext (see README, 'Security').")
+        return "safe"
+    if mode not in WECHAT_MODES:
+        raise ConfigError(f"Mulin cannot start: WECHAT_MODE must be one of {', '.join(WECHAT_MODES)}.")
+    if mode in ENCRYPTED_MODES and len(str(config.get("WECHAT_AES_KEY") or "")) != 43:
+        raise ConfigError(f"Mulin cannot start: WECHAT_MODE={mode} needs WECHAT_AES_KEY, the 43-character EncodingAESKey.")
+    return mode
+
+
 def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Build the settings; fail loudly in production when a secret is missing."""
     config = dict(DEFAULTS)
@@ -105,6 +123,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         config.setdefault("WECHAT_APPID", "wxdemo0000000000")
         config.setdefault("WECHAT_SECRET", "demo-secret")
         config.setdefault("API_TOKEN", "demo-api-token")
+    config["WECHAT_MODE"] = _wechat_mode(config)
     if not config.get("DATABASE_URL"):
         INSTANCE.mkdir(exist_ok=True)
         config["DATABASE_URL"] = f"sqlite:///{INSTANCE / 'mulin.db'}"

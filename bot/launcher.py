@@ -61,7 +61,8 @@ def main() -> int:
     if demo:
         subprocess.run(flask + ["demo-data"], env=env, check=True)
     children.append(subprocess.Popen([os.path.join(BIN, "gunicorn"), "-w", env.get("WEB_WORKERS", "2"),
-                                      "-b", f"0.0.0.0:{port}", "--preload", "bot:create_app()"], env=env))
+                                      "-b", f"0.0.0.0:{port}", "-c", "python:bot.web.gunicorn_conf", "--preload",
+                                      "bot:create_app()"], env=env))
     children.append(subprocess.Popen([PYTHON, "-m", "scheduler"], env=env))
     ok = _wait_port(port)
     host = _lan_address()

@@ -15,6 +15,7 @@ from wechatpy.utils import check_signature
 
 from bot import inbound
 from bot.clock import utcnow
+from bot.config import ENCRYPTED_MODES
 from bot.db import get_db
 from bot.inbound_queue import QueueWriter
 from bot.texts import render_text
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
 
 SUCCESS = "success"
+MAX_CLOCK_SKEW = 300  # seconds between WeChat's timestamp and our clock
 
 
 class _NoSessionForWeChat(SecureCookieSessionInterface):
@@ -51,10 +53,19 @@ def _query(*names: str) -> dict[str, str]:
 
 
 def _check(q: dict[str, str]) -> None:
+    """The URL signature, over a timestamp no more than MAX_CLOCK_SKEW from now: an old signed URL
+    (from a log, a proxy) cannot be replayed."""
     try:
         check_signature(current_app.config["WECHAT_TOKEN"], q["signature"], q["timestamp"], q["nonce"])
     except InvalidSignatureException:
         log.info("webhook: bad signature")
+        abort(403)
+    try:
+        skew = abs(time.time() - int(q["timestamp"]))
+    except ValueError:
+        skew = float("inf")
+    if skew > MAX_CLOCK_SKEW:
+        log.info("webhook: timestamp too far from now, refused")  # never the query: it is a signed URL
         abort(403)
 
 
@@ -89,6 +100,19 @@ def _decode(body: bytes, encrypted: bool) -> Any:
         abort(400)
 
 
+def _encrypted() -> bool:
+    """Whether this push is encrypted; 403 when it is not in the mode the account is configured for.
+
+    In safe and compatible mode only the msg_signature over the Encrypt body proves a push came from
+    WeChat (the URL signature covers no body), so a push without it is refused.
+    """
+    encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+    if not encrypted and current_app.config["WECHAT_MODE"] in ENCRYPTED_MODES:
+        log.info("webhook: unencrypted push refused (WECHAT_MODE=%s)", current_app.config["WECHAT_MODE"])
+        abort(403)
+    return encrypted
+
+
 def _render(reply_text: str | None, message: Any, encrypted: bool) -> Response:
     if not reply_text:
         return Response(SUCCESS, mimetype="text/plain")
@@ -112,7 +136,7 @@ def receive() -> Response:
     q = _query("signature", "timestamp", "nonce")
     _check(q)
     body = request.get_data(cache=False)
-    encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+    encrypted = _encrypted()
     message = _decode(body, encrypted)
     msg = inbound.from_wechat(message)
     overloaded = current_app.extensions["mulin.load"].overloaded()

@@ -1,23 +1,14 @@
-"""A stand-in for WeChat's servers pushing to our webhook: signed, optionally encrypted."""
+"""A stand-in for WeChat's servers pushing to our webhook: signed, encrypted in safe/compatible mode."""
 from __future__ import annotations
 
-import hashlib
-import itertools
-import time
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
-import xmltodict
 from flask.testing import FlaskClient
-from wechatpy.crypto import WeChatCrypto
 
-_ids = itertools.count(int(time.time() * 1000))
+from bot.devtools.wechat_push import Pusher, message_xml, sign
 
-
-def sign(*parts: str) -> str:
-    """WeChat's SHA1 over the sorted parts."""
-    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+__all__ = ["Reply", "WeChat", "sign"]
 
 
 @dataclass
@@ -35,52 +26,30 @@ class Reply:
 
 
 class WeChat:
-    """Pushes messages to /wechat the way WeChat's servers do."""
+    """Pushes messages to /wechat the way WeChat's servers do (safe mode unless told otherwise)."""
 
-    def __init__(self, client: FlaskClient, token: str, appid: str, aes_key: str, mode: str = "plain") -> None:
+    def __init__(self, client: FlaskClient, token: str, appid: str, aes_key: str, mode: str = "safe") -> None:
         self.client = client
         self.token = token
-        self.appid = appid
-        self.crypto = WeChatCrypto(token, aes_key, appid)
-        self.mode = mode  # plain | compat | safe
+        self.pusher = Pusher(token, appid, aes_key, mode)
+        self.crypto = self.pusher._crypto()
+        self.mode = mode
         self.account = "gh_mulin"
 
     def xml(self, openid: str, msg_type: str, fields: dict[str, Any], create_time: int | None = None,
             msg_id: int | None = None) -> str:
         """The XML WeChat would push."""
-        parts = [f"<ToUserName><![CDATA[{self.account}]]></ToUserName>",
-                 f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
-                 f"<CreateTime>{create_time or int(time.time())}</CreateTime>",
-                 f"<MsgType><![CDATA[{msg_type}]]></MsgType>"]
-        parts += [f"<{k}>{escape(str(v))}</{k}>" for k, v in fields.items()]
-        if msg_type != "event":
-            parts.append(f"<MsgId>{msg_id or next(_ids)}</MsgId>")
-        return "<xml>" + "".join(parts) + "</xml>"
+        return message_xml(openid, msg_type, fields, create_time, msg_id, self.account)
 
     def post(self, body: str | bytes, mode: str | None = None, **query_overrides: str) -> Reply:
-        """POST a body (XML) signed like WeChat, encrypting it in compat/safe mode."""
-        mode = mode or self.mode
-        timestamp, nonce = str(int(time.time())), str(next(_ids))
-        query = {"signature": sign(self.token, timestamp, nonce), "timestamp": timestamp,
-                 "nonce": nonce, "openid": "x"}
-        data = body.encode("utf-8") if isinstance(body, str) else body
-        if mode in ("compat", "safe"):
-            encrypted = xmltodict.parse(self.crypto.encrypt_message(data.decode("utf-8"), nonce, timestamp))["xml"]
-            query.update(encrypt_type="aes", msg_signature=encrypted["MsgSignature"])
-            inner = data.decode("utf-8")[len("<xml>"):-len("</xml>")] if mode == "compat" else ""
-            data = f"<xml>{inner}<Encrypt><![CDATA[{encrypted['Encrypt']}]]></Encrypt></xml>".encode("utf-8")
-        query.update(query_overrides)
+        """POST a body (XML) signed like WeChat, encrypting it in compatible/safe mode."""
+        xml = body.decode("utf-8") if isinstance(body, bytes) else body
+        query, data = self.pusher.request(xml, mode=mode)
+        query.update(openid="x", **query_overrides)
         res = self.client.post("/wechat", query_string=query, data=data, content_type="text/xml")
-        return self._reply(res.status_code, res.get_data(as_text=True), query, mode)
-
-    def _reply(self, status: int, body: str, query: dict[str, str], mode: str) -> Reply:
-        if status != 200 or not body.startswith("<xml>"):
-            return Reply(status, body, None)
-        if mode in ("compat", "safe"):
-            outer = xmltodict.parse(body)["xml"]
-            plain = self.crypto.decrypt_message(body, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"])
-            return Reply(status, plain, xmltodict.parse(plain)["xml"])
-        return Reply(status, body, xmltodict.parse(body)["xml"])
+        text = res.get_data(as_text=True)
+        fields = self.pusher.open_reply(text) if res.status_code == 200 else None
+        return Reply(res.status_code, text, fields)
 
     def send_text(self, text: str, openid: str = "o1", **kw: Any) -> Reply:
         """A text message."""

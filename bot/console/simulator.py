@@ -5,21 +5,18 @@ works with a single worker); pushes are read from the WeChat stand-in's request 
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
-import time
 from typing import Any
 from urllib.parse import urlsplit
-from xml.sax.saxutils import escape
 
 import requests
-import xmltodict
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from bot.db import get_db
+from bot.devtools.wechat_push import Pusher, message_xml
 from bot.models import InboundMessage, Resident
 
 bp = Blueprint("console_simulator", __name__, url_prefix="/console/simulator")
@@ -34,28 +31,16 @@ def _demo_only() -> None:
         abort(404)
 
 
-def signed_xml(openid: str, msg_type: str, fields: dict[str, str]) -> str:
-    """The XML WeChat would push for a resident's message."""
-    parts = [f"<ToUserName><![CDATA[gh_mulin]]></ToUserName><FromUserName><![CDATA[{escape(openid)}]]></FromUserName>",
-             f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>"]
-    parts += [f"<{k}>{escape(v)}</{k}>" for k, v in fields.items()]
-    if msg_type != "event":
-        parts.append(f"<MsgId>{time.time_ns() // 1000 + secrets.randbelow(1000)}</MsgId>")
-    return "<xml>" + "".join(parts) + "</xml>"
-
-
 def push(openid: str, msg_type: str, fields: dict[str, str]) -> tuple[int, str | None]:
-    """Post a signed message to our own /wechat; returns (HTTP status, the bot's reply text)."""
-    token = current_app.config["WECHAT_TOKEN"]
-    timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
-    signature = hashlib.sha1("".join(sorted((token, timestamp, nonce))).encode()).hexdigest()
-    res = current_app.test_client().post(
-        "/wechat", query_string={"signature": signature, "timestamp": timestamp, "nonce": nonce, "openid": openid},
-        data=signed_xml(openid, msg_type, fields).encode("utf-8"), content_type="text/xml")
-    body = res.get_data(as_text=True)
-    if res.status_code != 200 or not body.startswith("<xml>"):
-        return res.status_code, None
-    return res.status_code, xmltodict.parse(body)["xml"].get("Content")
+    """Post a message, signed and encrypted as the account is configured, to our own /wechat;
+    returns (HTTP status, the bot's reply text)."""
+    cfg = current_app.config
+    pusher = Pusher(cfg["WECHAT_TOKEN"], cfg["WECHAT_APPID"], cfg["WECHAT_AES_KEY"], cfg["WECHAT_MODE"])
+    query, body = pusher.request(message_xml(openid, msg_type, fields))
+    res = current_app.test_client().post("/wechat", query_string={**query, "openid": openid}, data=body,
+                                         content_type="text/xml")
+    reply = pusher.open_reply(res.get_data(as_text=True)) if res.status_code == 200 else None
+    return res.status_code, reply.get("Content") if reply else None
 
 
 def standin_pushes(openid: str, since: int) -> tuple[int, list[dict[str, Any]]]:
