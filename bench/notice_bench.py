@@ -32,9 +32,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bot import create_app, migrate, notices  # noqa: E402
+from bot import create_app
+
+from bot.storage import migrate
+
+from bot.domain import notices  # noqa: E402
 from bot.clock import fmt_local, utcnow  # noqa: E402
-from bot.models import Building, Community, Compound, Resident  # noqa: E402
+from bot.storage.models import Building, Community, Compound, Resident  # noqa: E402
 from scheduler import notice_jobs  # noqa: E402
 from scheduler.jobs import drain_bulk  # noqa: E402
 from scheduler.runner import LOCK_NAME  # noqa: E402
@@ -47,11 +51,11 @@ def free_port() -> int:
 
 
 class StandInProcess:
-    """`python -m bot.standin` in a subprocess, read through its control endpoint."""
+    """`python -m bot.devtools.standin` in a subprocess, read through its control endpoint."""
 
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.standin", "--port", str(self.port),
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot.devtools.standin", "--port", str(self.port),
                                       "--record", str(workdir / "standin.jsonl")], cwd=ROOT,
                                      stdout=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"

@@ -104,7 +104,7 @@ def run_wrk(port: int, duration: str, workdir: Path) -> dict[str, float]:
 def start_scheduler(env: dict[str, str]) -> list[subprocess.Popen]:
     """`python -m scheduler` answering the queue while the flood lasts, as in production, sending to the stand-in."""
     port = free_port()
-    standin = subprocess.Popen([sys.executable, "-m", "bot.standin", "--port", str(port)], cwd=ROOT, env=env)
+    standin = subprocess.Popen([sys.executable, "-m", "bot.devtools.standin", "--port", str(port)], cwd=ROOT, env=env)
     wait_port(port)
     sched_env = dict(env, WECHAT_API_BASE_URL=f"http://127.0.0.1:{port}/cgi-bin/", TEMPLATE_IDS="default=bench",
                      LOG_LEVEL="WARNING")
@@ -130,9 +130,9 @@ def median(figures: Iterable[dict[str, float]]) -> dict[str, float]:
 def prepare_residents(database_url: str, work: Path) -> None:
     """The demo street, and the 5,000 senders bound to addresses in it (the usual case: known residents)."""
     from bot.clock import utcnow
-    from bot.db import make_engine
-    from bot.demo import load_demo
-    from bot.directory import import_residents
+    from bot.storage.db import make_engine
+    from bot.devtools.demo import load_demo
+    from bot.domain.directory import import_residents
     from sqlalchemy.orm import Session
     csv = work / "residents.csv"
     rows = [f"o{i},,,马连道南口三区,{1 + i % 6},{1 + i % 4},{101 + i % 1800}" for i in range(5000)]
@@ -165,7 +165,7 @@ def main() -> None:
         env["REDIS_URL"] = f"unix://{embedded.socket_file}"
     env["DATABASE_URL"] = env.get("BENCH_DATABASE_URL", f"sqlite:///{work}/bench.db")
     sys.path.insert(0, str(ROOT))
-    from bot import migrate
+    from bot.storage import migrate
     migrate.upgrade(env["DATABASE_URL"])
     bound = os.environ.get("BENCH_RESIDENTS", "bound") == "bound"
     if bound:
@@ -233,7 +233,7 @@ def drain_queue(env: dict[str, str]) -> tuple[int, float]:
         return 0, 0.0
     from bot import create_app
     from bot.clock import utcnow
-    from bot.inbound_replay import replay
+    from scheduler.replay_jobs import replay
     app = create_app({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "WECHAT_TOKEN", "MULIN_ENV", "WECHAT_MODE")}
                      | {"LOG_LEVEL": "WARNING"})
     done, started = 0, time.monotonic()

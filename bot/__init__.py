@@ -11,8 +11,12 @@ from bot.config import ConfigError, load_config
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app: settings, database, Redis, WeChat gateway, classifier, routes, CLI."""
-    from bot import cli, console, db, gateway, load, redis_store, webhook
-    from handlers import classifier, dispatch
+    from bot import cli
+    from bot.web import console, load, webhook
+    from bot.storage import db, redis_store
+    from bot.messaging import gateway
+    from handlers.understanding import classifier
+    from handlers.conversation import dispatch
 
     try:
         settings = load_config(config)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.db import make_engine
-from bot.models import Base
+from bot.storage.db import make_engine
+from bot.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -13,11 +13,11 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import outbox
-from bot.cases import add_event, transition
+from bot.messaging import outbox
+from bot.domain.cases import add_event, transition
 from bot.clock import fmt_local
-from bot.models import Case
-from bot.texts import label, render_text
+from bot.storage.models import Case
+from bot.messaging.texts import label, render_text
 
 NOT_RATED = "未评价"  # stored code (models.Case.satisfaction)
 ASKED = ("asked", "reminded")

@@ -11,7 +11,9 @@ from typing import Any, Callable
 
 from flask import Flask
 
-from bot import inbound_replay, outbox
+from scheduler import replay_jobs as inbound_replay
+
+from bot.messaging import outbox
 from scheduler import followup_jobs, notice_jobs, overdue_jobs, summary_jobs
 
 

@@ -15,11 +15,11 @@ from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot.messaging import outbox
 from bot.clock import fmt_local
-from bot.models import Notice, Resident
-from bot.notices import recipients_query
-from bot.texts import render_text
+from bot.storage.models import Notice, Resident
+from bot.domain.notices import recipients_query
+from bot.messaging.texts import render_text
 
 CHUNK = 1000  # rows per INSERT statement (well under SQLite's bound-parameter limit)
 

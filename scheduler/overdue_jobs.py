@@ -14,11 +14,11 @@ from flask import Flask
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot import outbox
-from bot.cases import add_event, place
+from bot.messaging import outbox
+from bot.domain.cases import add_event, place
 from bot.clock import fmt_local
-from bot.models import Case, Staff
-from bot.texts import label, render_text
+from bot.storage.models import Case, Staff
+from bot.messaging.texts import label, render_text
 
 OPEN_STATUSES = ("open", "in_progress")
 SUPERVISOR = "supervisor"

@@ -1,7 +1,7 @@
 """The weekly summary to the street's administrators (Staff of department "admin").
 
 Once the configured weekday and hour (Asia/Shanghai; default Monday 09:00) have come, the
-previous ISO week's figures (bot.stats.compute over cases created that week) are sent to
+previous ISO week's figures (bot.domain.stats.compute over cases created that week) are sent to
 every administrator; the outbox key carries the ISO week, so it goes out once per week.
 """
 from __future__ import annotations
@@ -13,10 +13,12 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import outbox, stats
+from bot.messaging import outbox
+
+from bot.domain import stats
 from bot.clock import LOCAL, to_local
-from bot.models import Outbox, Staff
-from bot.texts import render_text
+from bot.storage.models import Outbox, Staff
+from bot.messaging.texts import render_text
 
 ADMIN = "admin"
 

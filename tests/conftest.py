@@ -10,8 +10,10 @@ from typing import Iterator
 import pytest
 import redis
 
-from bot import create_app, migrate
-from bot.standin import StandIn
+from bot import create_app
+
+from bot.storage import migrate
+from bot.devtools.standin import StandIn
 from tests.wechat import WeChat
 
 warnings.filterwarnings("ignore", category=SyntaxWarning, module="jieba")

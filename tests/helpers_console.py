@@ -8,9 +8,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from bot import users
+from bot.domain import users
 from bot.clock import utcnow
-from bot.models import Case
+from bot.storage.models import Case
 from tests.helpers_intake import BOUND, cases_of
 
 TOKEN_RE = re.compile(r'name="csrf[_-]token" (?:value|content)="([^"]+)"')

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
-from bot.demo import DEMO_DIR
-from bot.directory import import_directory, import_residents, import_staff
-from bot.models import Case, CaseEvent, Outbox, Resident
+from bot.devtools.demo import DEMO_DIR
+from bot.domain.directory import import_directory, import_residents, import_staff
+from bot.storage.models import Case, CaseEvent, Outbox, Resident
 
 BOUND = "demo-resident-1"  # 马连道南口三区 5号楼2单元1501 (managed, 茶马南街社区)
 UNMANAGED = "demo-resident-4"  # 茶马南街1号院 2号楼 (失管)

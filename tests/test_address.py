@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.address import match_address, parse_place
+from handlers.understanding.address import match_address, parse_place
 from tests.helpers_intake import street  # noqa: F401
 
 

@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from bot import users
+from bot.domain import users
 from bot.clock import fmt_local, utcnow
-from bot.models import Case, Notice
+from bot.storage.models import Case, Notice
 from scheduler.runner import run_once
 from tests.helpers_console import report
 from tests.helpers_intake import BOUND, street  # noqa: F401 - fixture

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot import cases
+from bot.domain import cases
 from bot.clock import to_local, utcnow
-from bot.db import make_engine
+from bot.storage.db import make_engine
 from bot.errors import InvalidTransition, NotFound
-from bot.models import Case, Resident
+from bot.storage.models import Case, Resident
 from scheduler.jobs import drain_outbox
 from tests.helpers_intake import BOUND, UNMANAGED, cases_of, events, outbox, street  # noqa: F401
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from handlers import classifier as classifier_module
-from handlers.classifier import Classifier, LexiconError, load_classifier
+from handlers.understanding import classifier as classifier_module
+from handlers.understanding.classifier import Classifier, LexiconError, load_classifier
 from handlers.intents import DEPARTMENTS, INTENTS, get_spec
-from handlers.lexicon import DEFAULT_PATH, TEXT_DIR
+from handlers.understanding.lexicon import DEFAULT_PATH, TEXT_DIR
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import json
 import pytest
 from flask import Flask
 
-from handlers import classifier
-from handlers.classify_cli import classify_command
+from handlers.understanding import classifier
+from bot.cli.classify import classify_command
 
 
 def _lines(output: str) -> list[dict]:

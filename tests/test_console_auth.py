@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import users
+from bot.domain import users
 from tests.helpers_console import Console, add_user
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.models import Case, CaseEvent, Outbox
+from bot.storage.models import Case, CaseEvent, Outbox
 from tests.helpers_console import Console, add_user, report, console  # noqa: F401 - fixture
 from tests.helpers_intake import BOUND, street  # noqa: F401 - fixture
 
@@ -132,7 +132,7 @@ def test_staff_see_only_their_department_and_community(client, street, wechat, d
 def test_reply_respects_the_48_hour_window(console: Console, app, wechat, db, standin,
                                            hours_since_last_message: int, channel: str, hint: str) -> None:
     from bot.clock import utcnow
-    from bot.models import Resident
+    from bot.storage.models import Resident
     from scheduler.runner import run_once
 
     case = report(wechat, db)
@@ -146,9 +146,9 @@ def test_reply_respects_the_48_hour_window(console: Console, app, wechat, db, st
 
 
 def test_linked_reports_from_the_same_building_are_shown(console: Console, wechat, db) -> None:
-    from bot import cases
+    from bot.domain import cases
     from bot.clock import utcnow
-    from bot.models import Resident
+    from bot.storage.models import Resident
 
     first = report(wechat, db)
     mine = db.scalars(select(Resident).where(Resident.openid == BOUND)).one()
@@ -167,7 +167,7 @@ def test_linked_reports_from_the_same_building_are_shown(console: Console, wecha
 def test_messages_waiting_for_the_scheduler_are_flagged(console: Console, settings, db) -> None:  # type: ignore[no-untyped-def]
     """A burst queued while no scheduler runs: staff see it on every page once it has waited two minutes."""
     from bot import create_app
-    from bot.models import InboundMessage
+    from bot.storage.models import InboundMessage
     from tests.conftest import AES_KEY, APPID, TOKEN
     from tests.wechat import WeChat
     busy = create_app({**settings, "INLINE_BUSY_LIMIT": 0.0})

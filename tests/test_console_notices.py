@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import fmt_local, utcnow
-from bot.models import Notice
+from bot.storage.models import Notice
 from scheduler.runner import run_once
 from tests.helpers_console import Console, add_user, console  # noqa: F401 - fixture
 from tests.helpers_intake import street  # noqa: F401 - fixture

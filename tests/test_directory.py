@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import utcnow
-from bot.directory import import_directory, import_residents, import_staff
+from bot.domain.directory import import_directory, import_residents, import_staff
 from bot.errors import ImportFileError
-from bot.models import Building, Community, Compound, Resident, Staff, User
+from bot.storage.models import Building, Community, Compound, Resident, Staff, User
 
 DIRECTORY = "community,compound,building,property_manager\n茶马南街社区,马连道南口三区,5号楼,华远物业\n" \
             "茶马南街社区,马连道南口三区,6,华远物业\n天宁寺北里社区,天宁寺北里,8,\n"

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.models import Case, CaseEvent, Outbox
+from bot.storage.models import Case, CaseEvent, Outbox
 from scheduler.runner import run_once
 from tests.helpers_outreach import NOW, case, staff, texts
 
@@ -111,7 +111,7 @@ def test_a_digit_with_no_question_pending_goes_to_intake(app, db, wechat) -> Non
 
 
 def test_reopened_case_is_asked_again_after_its_next_resolution(app, db, standin, wechat) -> None:  # type: ignore[no-untyped-def]
-    from bot.cases import transition
+    from bot.domain.cases import transition
 
     c = resolved(db)
     run_once(app, NOW + 24 * H)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import utcnow
-from bot.texts import render_text
+from bot.messaging.texts import render_text
 from tests.helpers_intake import BOUND, age_cases, cases_of, events, outbox, resident, street  # noqa: F401
 
 NEW = "o-new-resident"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.texts import label, render_text
+from bot.messaging.texts import label, render_text
 from tests.helpers_intake import BOUND, UNMANAGED, cases_of, events, outbox, street  # noqa: F401
 
 

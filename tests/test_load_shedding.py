@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot import create_app
 from bot.clock import utcnow
-from bot.load import LoadGauge
-from bot.models import InboundMessage
+from bot.web.load import LoadGauge
+from bot.storage.models import InboundMessage
 from scheduler.jobs import drain_outbox, replay_inbound
 from tests.conftest import AES_KEY, APPID, TOKEN
 from tests.helpers_intake import BOUND, cases_of, outbox, street  # noqa: F401
@@ -64,7 +64,7 @@ def test_a_burst_is_logged_once_a_minute(caplog) -> None:  # type: ignore[no-unt
     clock = Clock()
     gauge = LoadGauge(limit=0.5, window=1.0, clock=clock)
     gauge.add(0.9)
-    with caplog.at_level("WARNING", logger="bot.load"):
+    with caplog.at_level("WARNING", logger="bot.web.load"):
         assert all(gauge.overloaded() for _ in range(50))
         clock.now += 0.01
         gauge.add(0.5)
@@ -156,7 +156,7 @@ def test_later_message_waits_behind_its_residents_queued_one(app, busy, street, 
 
 def test_message_waits_behind_one_the_scheduler_is_answering(app, busy, street, wechat) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
-    from bot import inbound
+    from bot.messaging import inbound
     new = "o-burst-claimed"
     _pusher(busy).send_text("厨房水管漏水了", openid=new)
     [first] = _stored(street, new)
@@ -191,7 +191,7 @@ def test_webhook_feeds_the_gauge_and_queues_while_busy(settings, street) -> None
 
 def _message(key: str) -> "inbound.Inbound":
     from datetime import datetime
-    from bot import inbound
+    from bot.messaging import inbound
     return inbound.Inbound(dedup_key=f"o-writer:{key}", openid="o-writer", msg_type="text",
                            sent_at=datetime(2026, 11, 30, 1, 2, 3), content="楼道里堆了好多纸箱",
                            raw={"MsgId": key, "Content": "楼道里堆了好多纸箱", "CreateTime": 1700000000})
@@ -276,7 +276,7 @@ def test_queue_writer_waits_out_another_writer(busy, db, monkeypatch) -> None:  
     (polling finely, LOCKED_WAIT at most), then stores; past LOCKED_WAIT WeChat gets an error and retries."""
     import sqlite3
     from datetime import datetime
-    from bot import inbound_queue
+    from bot.messaging import inbound_queue
     writer = busy.extensions["mulin.queue"]
     path = busy.extensions["mulin.engine"].url.database
     assert writer.store(_message("first"), datetime(2026, 11, 30))

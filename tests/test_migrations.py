@@ -5,7 +5,7 @@ from pathlib import Path
 
 from alembic import command
 
-from bot.migrate import alembic_config
+from bot.storage.migrate import alembic_config
 
 
 def test_models_and_migrations_agree(migrated_db: Path) -> None:
@@ -14,7 +14,7 @@ def test_models_and_migrations_agree(migrated_db: Path) -> None:
 
 def test_upgrade_keeps_existing_data(tmp_path: Path) -> None:
     from sqlalchemy import create_engine, text
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
     url = f"sqlite:///{tmp_path}/keep.db"
     upgrade(url)
     engine = create_engine(url)

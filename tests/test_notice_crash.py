@@ -16,9 +16,9 @@ from datetime import timedelta
 import redis
 from sqlalchemy import func, select
 
-from bot import notices
+from bot.domain import notices
 from bot.clock import fmt_local
-from bot.models import Outbox
+from bot.storage.models import Outbox
 from scheduler.runner import LOCK_NAME
 from tests.helpers_outreach import NOW, spawn_scheduler, street
 

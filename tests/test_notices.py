@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import notices
+from bot.domain import notices
 from bot.clock import fmt_local
-from bot.models import Notice, Outbox, Resident
+from bot.storage.models import Notice, Outbox, Resident
 from scheduler.runner import run_once
 from tests.helpers_outreach import NOW, received, street, texts
 
@@ -197,7 +197,7 @@ def test_window_decides_custom_or_template(app, db, standin) -> None:  # type: i
 
 
 def test_a_residents_reply_to_a_notice_goes_through_intake(app, db, standin, wechat) -> None:  # type: ignore[no-untyped-def]
-    from bot.models import Case
+    from bot.storage.models import Case
 
     street(db, buildings=("1",), residents_per_building=1)
     make(db, buildings=None)

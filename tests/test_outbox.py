@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import outbox
+from bot.messaging import outbox
 from bot.clock import utcnow
-from bot.models import Outbox, Resident
+from bot.storage.models import Outbox, Resident
 from scheduler.jobs import drain_outbox
 
 
@@ -187,6 +187,6 @@ def test_pacing_respects_the_rate(app, db) -> None:  # type: ignore[no-untyped-d
 
 
 def test_gateway_refuses_urls_outside_the_base(app) -> None:  # type: ignore[no-untyped-def]
-    from bot.gateway import SendError
+    from bot.messaging.gateway import SendError
     with pytest.raises(SendError):
         app.extensions["mulin.gateway"].client.get("https://api.weixin.qq.com/cgi-bin/media/get")

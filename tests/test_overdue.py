@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.models import Case, CaseEvent, Community
+from bot.storage.models import Case, CaseEvent, Community
 from scheduler.runner import run_once
 from tests.helpers_outreach import NOW, case, staff, texts
 
@@ -75,7 +75,7 @@ def test_supervisors_told_once_when_the_limit_passes(app, db, standin, people) -
 
 
 def test_resolved_before_the_limit_is_never_escalated(app, db, standin, people) -> None:  # type: ignore[no-untyped-def]
-    from bot.cases import transition
+    from bot.domain.cases import transition
 
     c = case(db, "20260302-0010", "o-res", limit=LIMIT, community_id=people.id)
     run_once(app, NOW + 8 * H)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot import redis_store
+from bot.storage import redis_store
 
 
 def test_connect_uses_the_running_embedded_server(redis_url: str, tmp_path: Path,

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot import notices
+from bot.domain import notices
 from bot.clock import fmt_local, utcnow
-from bot.models import Outbox
+from bot.storage.models import Outbox
 from tests.helpers_outreach import NOW, received, spawn_scheduler, street
 
 CLEANUP = NOW + timedelta(days=10)

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import stats
-from bot.models import Case, Community
+from bot.domain import stats
+from bot.storage.models import Case, Community
 
 T0 = datetime(2026, 3, 1, 2, 0)  # 10:00 in Beijing
 NOW = T0 + timedelta(days=30)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.texts import label, lines
+from bot.messaging.texts import label, lines
 
 
 @pytest.mark.parametrize("intent", ["leak", "pest", "clutter", "construction", "utility"])

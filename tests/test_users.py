@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 import pytest
 from werkzeug.security import check_password_hash
 
-from bot import users
+from bot.domain import users
 from bot.errors import NotFound
-from bot.models import Community
+from bot.storage.models import Community
 
 NOW = datetime(2026, 5, 1, 2, 0)
 

@@ -8,7 +8,7 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from bot.models import InboundMessage, Resident
+from bot.storage.models import InboundMessage, Resident
 from tests.conftest import TOKEN
 from tests.wechat import WeChat, sign
 
@@ -190,7 +190,7 @@ def test_concurrent_retries_are_handled_once(app, db) -> None:  # type: ignore[n
 def test_crash_before_reply_is_handled_on_retry(app, wechat: WeChat, db) -> None:  # type: ignore[no-untyped-def]
     """A worker that died after storing leaves the row claimed; the retry after the lease handles it."""
     from datetime import timedelta
-    from bot import inbound
+    from bot.messaging import inbound
     from bot.clock import utcnow
     xml = wechat.xml("o-crash", "text", {"Content": "崩溃前"}, msg_id=4242)
     from wechatpy import parse_message
@@ -280,7 +280,7 @@ def test_message_stored_while_redis_was_down_is_handled_later(settings, app, db,
     from datetime import timedelta
     from bot import create_app
     from bot.clock import utcnow
-    from bot.models import Outbox
+    from bot.storage.models import Outbox
     from scheduler.jobs import drain_outbox, replay_inbound
     from tests.conftest import AES_KEY, APPID
     down = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
@@ -299,7 +299,7 @@ def test_message_stored_while_redis_was_down_is_handled_later(settings, app, db,
 
 def test_dialogue_state_is_not_saved_when_the_message_fails(app, wechat: WeChat) -> None:  # type: ignore[no-untyped-def]
     """Redis may not get ahead of the database: a rolled-back message leaves the dialogue as it was."""
-    from handlers import dispatch
+    from handlers.conversation import dispatch
     store = app.extensions["mulin.redis"]
 
     def fails_after_the_dialogue(session, msg, now):  # type: ignore[no-untyped-def]

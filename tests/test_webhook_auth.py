@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot import create_app
 from bot.config import ConfigError, load_config
-from bot.models import InboundMessage
+from bot.storage.models import InboundMessage
 from tests.conftest import AES_KEY, APPID, TOKEN
 from tests.helpers_intake import BOUND, cases_of, street  # noqa: F401  (fixture)
 from tests.wechat import WeChat

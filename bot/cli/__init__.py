@@ -1,0 +1,27 @@
+"""Flask CLI commands: thin wrappers over plain functions, registered in one explicit list."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from bot.storage import migrate
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    migrate.upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database is up to date")
+
+
+def init_app(app: Flask) -> None:
+    """Register every command."""
+    from bot.cli.cases import COMMANDS as case_commands
+    from bot.cli.notices import notice_group
+    from bot.cli.users import user_group
+    from bot.cli.classify import classify_command
+
+    for command in (init_db_command, classify_command, notice_group, user_group, *case_commands):
+        app.cli.add_command(command)

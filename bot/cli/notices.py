@@ -1,0 +1,80 @@
+"""`flask --app bot notice create|list|show|cancel`: thin wrappers over bot.domain.notices."""
+from __future__ import annotations
+
+from typing import NoReturn
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+from bot.domain import notices
+from bot.clock import fmt_local, parse_local, utcnow
+from bot.errors import MulinError
+from bot.messaging.texts import render_text
+
+notice_group = AppGroup("notice", help="Hallway-cleanup notices.")
+
+
+def _session() -> Session:
+    return current_app.extensions["mulin.db"]()
+
+
+def _fail(exc: MulinError) -> NoReturn:
+    raise click.ClickException(render_text("notice/error", reason=str(exc)))
+
+
+@notice_group.command("create")
+@click.option("--compound", help="compound (小区) name")
+@click.option("--community", help="community (社区) name: every compound in it")
+@click.option("--buildings", help="comma-separated building names, e.g. 1,2,6 (default: all)")
+@click.option("--at", "at", required=True, help='cleanup time "YYYY-MM-DD HH:MM", Asia/Shanghai')
+@click.option("--text", required=True, help="what residents should do")
+def create_command(compound: str | None, community: str | None, buildings: str | None, at: str, text: str) -> None:
+    """Create a notice and print its id."""
+    try:
+        cleanup_at = parse_local(at)
+    except ValueError as exc:
+        raise click.BadParameter('expected "YYYY-MM-DD HH:MM"', param_hint="--at") from exc
+    names = buildings.replace("\uff0c", ",").split(",") if buildings else None
+    with _session() as session:
+        try:
+            notice = notices.create_notice(session, compound=compound, community=community, buildings=names,
+                                           cleanup_at=cleanup_at, text=text, actor="cli", now=utcnow())
+        except MulinError as exc:
+            _fail(exc)
+        session.commit()
+        click.echo(notice.id)
+
+
+@notice_group.command("list")
+def list_command() -> None:
+    """Every notice with its delivery counts."""
+    with _session() as session:
+        rows = [(n, notices.notice_progress(session, n)) for n in notices.list_notices(session)]
+        click.echo(render_text("notice/list", rows=rows, date=fmt_local))
+
+
+@notice_group.command("show")
+@click.argument("notice_id", type=int)
+def show_command(notice_id: int) -> None:
+    """One notice: target, text, and pending/sent/failed counts with reasons."""
+    with _session() as session:
+        try:
+            notice = notices.get_notice(session, notice_id)
+        except MulinError as exc:
+            _fail(exc)
+        click.echo(render_text("notice/show", n=notice, p=notices.notice_progress(session, notice), date=fmt_local))
+
+
+@notice_group.command("cancel")
+@click.argument("notice_id", type=int)
+def cancel_command(notice_id: int) -> None:
+    """Cancel a notice: what has not been sent is not sent."""
+    with _session() as session:
+        try:
+            notice = notices.cancel_notice(session, notice_id, actor="cli", now=utcnow())
+        except MulinError as exc:
+            _fail(exc)
+        session.commit()
+        click.echo(render_text("notice/cancelled", n=notice, p=notices.notice_progress(session, notice)))

@@ -1,0 +1,192 @@
+"""A local stand-in for WeChat's API, for tests and the demo.
+
+Answers the endpoints Mulin uses (token, custom send, template send, user info, tags,
+media) like WeChat does, can return chosen errcodes, and records every request.
+Control endpoints under /_standin/ read the record and script failures.
+
+Run: python -m bot.devtools.standin --port 8001 [--record FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+API = "/cgi-bin/"
+
+
+class StandIn:
+    """The stand-in's state: issued tokens, scripted errors, recorded requests."""
+
+    def __init__(self, record: Path | None = None) -> None:
+        self.lock = threading.Lock()
+        self.tokens: set[str] = set()
+        self.requests: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []  # {"path", "errcode", "times", "openid"}
+        self.record = record.open("a", encoding="utf-8") if record else None
+        self.msgids = itertools.count(1000)
+        self.tags: dict[int, str] = {}
+        self.server: ThreadingHTTPServer | None = None
+
+    # -- scripting, for tests -------------------------------------------------
+    def fail(self, errcode: int, path: str = "", times: int = 1, openid: str | None = None) -> None:
+        """Answer the next `times` requests to path (suffix match) with errcode."""
+        with self.lock:
+            self.errors.append({"path": path, "errcode": errcode, "times": times, "openid": openid})
+
+    def expire_tokens(self) -> None:
+        """Invalidate every issued access_token (the next call gets 40001)."""
+        with self.lock:
+            self.tokens.clear()
+
+    def sent(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Recorded successful message sends (custom or template), optionally of one kind."""
+        with self.lock:
+            rows = [r for r in self.requests if r.get("errcode") == 0 and r["kind"] in ("custom", "template")]
+        return [r for r in rows if kind is None or r["kind"] == kind]
+
+    # -- the API ---------------------------------------------------------------
+    def _scripted(self, path: str, openid: str | None) -> int | None:
+        for rule in self.errors:
+            if rule["times"] > 0 and path.endswith(rule["path"]) and rule["openid"] in (None, openid):
+                rule["times"] -= 1
+                return rule["errcode"]
+        return None
+
+    def answer(self, method: str, path: str, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        """WeChat's answer to one request; records it."""
+        endpoint = path[len(API):] if path.startswith(API) else path.lstrip("/")
+        kind = {"message/custom/send": "custom", "message/template/send": "template",
+                "token": "token"}.get(endpoint, endpoint)
+        openid = body.get("touser") or query.get("openid")
+        with self.lock:
+            errcode = self._scripted(endpoint, openid)
+            result: dict[str, Any]
+            if errcode is not None:
+                result = {"errcode": errcode, "errmsg": f"scripted error {errcode}"}
+            elif endpoint == "token":
+                token = secrets.token_hex(16)
+                self.tokens.add(token)
+                result = {"access_token": token, "expires_in": 7200}
+            elif query.get("access_token") not in self.tokens:
+                result = {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+            else:
+                result = self._ok(endpoint, query, body)
+            entry = {"t": time.time(), "method": method, "kind": kind, "path": endpoint,
+                     "openid": openid, "body": body, "errcode": result.get("errcode", 0)}
+            self.requests.append(entry)
+            if self.record:
+                self.record.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                self.record.flush()
+        return result
+
+    def _ok(self, endpoint: str, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        if endpoint == "message/template/send":
+            return {"errcode": 0, "errmsg": "ok", "msgid": next(self.msgids)}
+        if endpoint == "user/info":
+            return {"subscribe": 1, "openid": query.get("openid"), "language": "zh_CN",
+                    "subscribe_time": int(time.time()), "tagid_list": []}
+        if endpoint == "tags/create":
+            tag_id = 100 + len(self.tags)
+            self.tags[tag_id] = body.get("tag", {}).get("name", "")
+            return {"tag": {"id": tag_id, "name": self.tags[tag_id]}}
+        if endpoint == "tags/get":
+            return {"tags": [{"id": k, "name": v, "count": 0} for k, v in self.tags.items()]}
+        if endpoint == "media/upload":
+            return {"type": query.get("type", "image"), "media_id": secrets.token_hex(8), "created_at": int(time.time())}
+        return {"errcode": 0, "errmsg": "ok"}
+
+    # -- serving ---------------------------------------------------------------
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve in a background thread; returns the base URL to use as WECHAT_API_BASE_URL."""
+        self.server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://{host}:{self.server.server_address[1]}{API}"
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes: without TCP_NODELAY, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every keep-alive request.
+        disable_nagle_algorithm = True
+
+        def log_message(self, *args: Any) -> None:  # quiet: the record is the log
+            pass
+
+        def _reply(self, payload: Any) -> None:
+            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _handle(self, method: str) -> None:
+            url = urlparse(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw.decode("utf-8")) if raw else {}
+            except ValueError:
+                body = {}
+            if url.path.startswith("/_standin/"):
+                self._reply(_control(state, url.path, query, body))
+            else:
+                self._reply(state.answer(method, url.path, query, body))
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self._handle("GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._handle("POST")
+
+    return Handler
+
+
+def _control(state: StandIn, path: str, query: dict[str, str], body: dict[str, Any]) -> Any:
+    if path == "/_standin/requests":
+        since = int(query.get("since", 0))
+        with state.lock:
+            return {"total": len(state.requests), "requests": state.requests[since:]}
+    if path == "/_standin/fail":
+        state.fail(int(body["errcode"]), body.get("path", ""), int(body.get("times", 1)), body.get("openid"))
+        return {"ok": True}
+    if path == "/_standin/expire_tokens":
+        state.expire_tokens()
+        return {"ok": True}
+    return {"error": "unknown control endpoint"}
+
+
+def main() -> None:
+    """Command-line entry: serve until interrupted."""
+    parser = argparse.ArgumentParser(description="Local stand-in for WeChat's API")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--record", type=Path)
+    args = parser.parse_args()
+    state = StandIn(args.record)
+    print(f"WeChat stand-in at {state.start(args.host, args.port)}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        state.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Staff notifications about cases, through the outbox (one row per staff member and event)."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import Session
+
+from bot.messaging import outbox
+from bot.clock import fmt_local
+from bot.storage.models import Case, Staff
+from bot.messaging.texts import label, render_text
+
+log = logging.getLogger(__name__)
+FALLBACK_DEPARTMENT = "community"  # the street's duty staff hear of cases nobody else would
+
+
+def notify_department(session: Session, case: Case, now: datetime, kind: str = "new") -> int:
+    """Tell the staff of the case's department (its community's and street-wide) through the outbox."""
+    return notify(session, case, case.department, now, kind)
+
+
+_STAFF = (
+    select(Staff).where(Staff.department == bindparam("department"),
+                        or_(Staff.community_id.is_(None), Staff.community_id == bindparam("community_id")))
+    .order_by(Staff.id)
+)
+
+
+def _staff(session: Session, department: str, community_id: int | None) -> list[Staff]:
+    return list(session.scalars(_STAFF, {"department": department, "community_id": community_id}).all())
+
+
+def notify(session: Session, case: Case, department: str, now: datetime, kind: str) -> int:
+    """Tell one department's staff (its community's and street-wide) about the case; returns the count."""
+    staff = _staff(session, department, case.community_id)
+    if not staff and department != FALLBACK_DEPARTMENT:
+        # nobody of that department for this place (e.g. no address yet): the street's duty staff
+        log.warning("case %s: no %s staff to notify; telling the %s staff", case.id, department,
+                    FALLBACK_DEPARTMENT)
+        staff = _staff(session, FALLBACK_DEPARTMENT, case.community_id)
+    text = render_text("intake/staff_case", case=case, kind=kind.split("-")[0],
+                       intent=label("intent", case.intent), priority=label("priority", case.priority),
+                       department=label("department", case.department), place=place(case),
+                       due=fmt_local(case.due_at))
+    for member in staff:
+        outbox.enqueue(session, key=f"staff:{case.id}:{department}:{kind}:{member.openid}",
+                       openid=member.openid, purpose="staff", text=text, now=now, case_id=case.id)
+    return len(staff)
+
+
+def place(case: Case) -> str:
+    """The case's address for staff (never for logs)."""
+    return render_text("intake/place", compound=case.compound.name if case.compound else "",
+                       building=case.building.name if case.building else "",
+                       unit=case.unit or "", room=case.room or "")

@@ -1,0 +1,43 @@
+"""Read-only questions about a resident's cases (latest open, duplicate, list)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from bot.storage.models import Case
+
+OPEN_STATUSES = ("open", "in_progress")
+DUPLICATE_WINDOW = timedelta(hours=24)
+# Hot queries are built once with bound parameters: SQLAlchemy then skips rebuilding and re-keying them.
+
+
+_LATEST_OPEN = (
+    select(Case).where(Case.openid == bindparam("openid"), Case.status.in_(OPEN_STATUSES))
+    .order_by(Case.created_at.desc(), Case.id.desc()).limit(1)
+)
+
+
+def latest_open(session: Session, openid: str) -> Case | None:
+    """The resident's most recent case that is still open or in progress."""
+    return session.scalars(_LATEST_OPEN, {"openid": openid}).first()
+
+
+_DUPLICATE = (
+    select(Case).where(Case.openid == bindparam("openid"), Case.intent == bindparam("intent"),
+                       Case.status.in_(OPEN_STATUSES), Case.created_at >= bindparam("since"))
+    .order_by(Case.id.desc()).limit(1)
+)
+
+
+def duplicate_of(session: Session, openid: str, intent: str, now: datetime) -> Case | None:
+    """The resident's open case of the same intent from the last 24 hours, if any."""
+    return session.scalars(_DUPLICATE, {"openid": openid, "intent": intent, "since": now - DUPLICATE_WINDOW}).first()
+
+
+def of_resident(session: Session, openid: str, limit: int = 10) -> list[Case]:
+    """The resident's latest cases, newest first."""
+    return list(session.scalars(
+        select(Case).where(Case.openid == openid).order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
+    ).all())

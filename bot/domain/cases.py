@@ -1,0 +1,136 @@
+"""The case (工单) lifecycle: create, transition, reassign, audit events and notifications.
+
+Functions flush, never commit: the webhook commits a handler's effects with its stored
+reply, CLI commands and the console commit themselves.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from bot.messaging import outbox
+from bot.domain.case_notify import notify, notify_department, place
+from bot.domain.case_numbers import next_number
+from bot.clock import fmt_local
+from bot.errors import InvalidTransition, NotFound
+from bot.storage.models import Case, CaseEvent, Resident
+from bot.messaging.texts import label, render_text
+from bot.domain.routing import route
+
+LINK_WINDOW = timedelta(hours=24)
+OPEN_STATUSES = ("open", "in_progress")
+# action -> (statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "accept": (("open",), "in_progress"),
+    "resolve": (("open", "in_progress"), "resolved"),
+    "reopen": (("resolved", "closed"), "open"),
+    "close": (("resolved",), "closed"),
+    "cancel": (("open",), "cancelled"),
+}
+TELL_RESIDENT = ("accept", "resolve", "reopen")
+
+
+def add_event(session: Session, case: Case, kind: str, *, actor: str, now: datetime,
+              note: str | None = None, data: dict | None = None) -> CaseEvent:
+    """Append an audit event to the case."""
+    event = CaseEvent(case_id=case.id, kind=kind, actor=actor, note=note, data=data, created_at=now)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def create_case(session: Session, *, openid: str, text: str, intent: str, priority: str,
+                also: tuple[str, ...], resident: Resident, now: datetime, actor: str = "resident") -> Case:
+    """Open a routed case at the resident's address, link it to its building's reports, tell staff."""
+    decision = route(intent, priority, resident.building, text)
+    compound = resident.compound
+    earlier = _earlier_report(session, resident.building_id, intent, now)
+    if earlier is not None and earlier.group_id is None:
+        earlier.group_id = earlier.id
+    case = Case(
+        number=next_number(session, now), openid=openid, intent=intent, also=",".join(also) or None,
+        priority=priority, department=decision.department, status="open", text=text,
+        community_id=compound.community_id if compound else None, compound_id=resident.compound_id,
+        building_id=resident.building_id, unit=resident.unit, room=resident.room,
+        created_at=now, due_at=now + decision.time_limit, reopen_count=0, handoff=False,
+        group_id=earlier.group_id if earlier is not None else None,
+    )
+    case.events.append(CaseEvent(kind="created", actor=actor, created_at=now, data={
+        "department": case.department, "inform": list(decision.inform), "group_id": case.group_id}))
+    session.add(case)
+    session.flush()  # case, its first event and the link: one flush
+    notify_department(session, case, now)
+    for department in decision.inform:
+        notify(session, case, department, now, "inform")
+    return case
+
+
+_EARLIER_REPORT = (
+    select(Case).where(Case.building_id == bindparam("building_id"), Case.intent == bindparam("intent"),
+                       Case.created_at >= bindparam("since"), Case.status != "cancelled")
+    .order_by(Case.id).limit(1)
+)
+
+
+def _earlier_report(session: Session, building_id: int | None, intent: str, now: datetime) -> Case | None:
+    """The first report of the same intent from the same building in the last 24 h (to share its group_id)."""
+    if building_id is None:
+        return None
+    return session.scalars(_EARLIER_REPORT, {"building_id": building_id, "intent": intent,
+                                             "since": now - LINK_WINDOW}).first()
+
+
+def transition(session: Session, case: Case, action: str, *, actor: str, now: datetime,
+               note: str | None = None) -> Case:
+    """Change the case's status; InvalidTransition when the lifecycle forbids it."""
+    if action not in TRANSITIONS:
+        raise InvalidTransition(f"unknown action {action!r}")
+    sources, target = TRANSITIONS[action]
+    if case.status not in sources or (action == "cancel" and case.first_response_at is not None):
+        raise InvalidTransition(f"case {case.number}: cannot {action} a case that is {case.status}")
+    case.status = target
+    if action in ("accept", "resolve") and case.first_response_at is None:
+        case.first_response_at = now
+    if action == "resolve":
+        case.resolved_at = now
+    elif action == "close":
+        case.closed_at = now
+    elif action == "reopen":
+        case.reopen_count = (case.reopen_count or 0) + 1
+        case.resolved_at = case.closed_at = None
+        case.followup_state = case.followup_asked_at = case.followup_reminded_at = None
+        case.warned_at = case.escalated_at = None
+        case.due_at = now + (case.due_at - case.created_at)  # a fresh time limit of the same length
+    event = add_event(session, case, action, actor=actor, now=now, note=note)
+    if action in TELL_RESIDENT:
+        outbox.enqueue(session, key=f"case:{case.id}:{action}:{event.id}", openid=case.openid,
+                       purpose="case_status", now=now, case_id=case.id,
+                       text=render_text(f"intake/status_{action}", case=case, note=note,
+                                        department=label("department", case.department),
+                                        due=fmt_local(case.due_at)))
+    if action == "reopen":
+        notify_department(session, case, now, kind=f"reopen-{case.reopen_count}")
+    return case
+
+
+def reassign(session: Session, case: Case, department: str, *, actor: str, now: datetime,
+             note: str | None = None) -> Case:
+    """Move the case to another department and tell that department's staff."""
+    previous, case.department = case.department, department
+    event = add_event(session, case, "reassign", actor=actor, now=now, note=note,
+                      data={"from": previous, "to": department})
+    notify_department(session, case, now, kind=f"reassign-{event.id}")
+    return case
+
+
+def get_by_number(session: Session, number: str) -> Case:
+    """The case with this number; NotFound otherwise."""
+    case = session.scalars(select(Case).where(Case.number == number.strip())).one_or_none()
+    if case is None:
+        raise NotFound(f"no case {number}")
+    return case
+
+
+__all__ = ["add_event", "create_case", "get_by_number", "notify_department", "place", "reassign", "transition"]

@@ -1,0 +1,143 @@
+"""CSV imports of the street's directory, its staff and residents; re-importing updates in place.
+
+A bad file raises ImportFileError naming the line, and the caller does not commit, so
+nothing of it is stored.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.errors import ImportFileError
+from bot.storage.models import Building, Community, Compound, Resident, Staff
+from handlers.intents import DEPARTMENTS
+
+STAFF_DEPARTMENTS = (*DEPARTMENTS, "supervisor")
+DIRECTORY_HEADER = ("community", "compound", "building", "property_manager")
+STAFF_HEADER = ("name", "openid", "department", "community")
+RESIDENT_HEADER = ("openid", "name", "phone", "compound", "building", "unit", "room")
+
+
+def rows(source: Path | str, header: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs of a UTF-8 CSV file (path or text) that has the required columns."""
+    text = source.read_text(encoding="utf-8-sig") if isinstance(source, Path) else source
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [name for name in header if name not in (reader.fieldnames or ())]
+    if missing:
+        raise ImportFileError(f"line 1: missing column(s) {', '.join(missing)}; expected header {','.join(header)}")
+    for row in reader:
+        if None in row:
+            raise ImportFileError(f"line {reader.line_num}: more values than columns")
+        yield reader.line_num, {k: (v or "").strip() for k, v in row.items()}
+
+
+def building_name(raw: str) -> str:
+    """'5号楼', '5楼', '5栋' or '5' -> '5'."""
+    return re.sub(r"(号楼|号|楼|栋|幢)$", "", raw.strip())
+
+
+def _one(session: Session, model: type, **where: object) -> object | None:
+    return session.scalars(select(model).filter_by(**where)).one_or_none()
+
+
+def _community(session: Session, name: str) -> Community:
+    community = _one(session, Community, name=name)
+    if community is None:
+        community = Community(name=name)
+        session.add(community)
+        session.flush()
+    return community
+
+
+def _float(value: str, line: int, column: str) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        raise ImportFileError(f"line {line}: {column} must be a number, got {value!r}") from None
+
+
+def import_directory(session: Session, source: Path | str) -> dict[str, int]:
+    """Communities, compounds and buildings (optional columns: aliases, qr_scene, latitude, longitude)."""
+    counts = {"buildings_created": 0, "buildings_updated": 0}
+    for line, row in rows(source, DIRECTORY_HEADER):
+        for column in ("community", "compound", "building"):
+            if not row[column]:
+                raise ImportFileError(f"line {line}: {column} is empty")
+        community = _community(session, row["community"])
+        compound = _one(session, Compound, name=row["compound"])
+        if compound is None:
+            compound = Compound(name=row["compound"], community_id=community.id)
+            session.add(compound)
+        compound.community_id = community.id
+        for column in ("aliases", "qr_scene"):
+            if row.get(column):
+                setattr(compound, column, row[column])
+        for column in ("latitude", "longitude"):
+            if row.get(column):
+                setattr(compound, column, _float(row[column], line, column))
+        session.flush()
+        name = building_name(row["building"])
+        building = _one(session, Building, compound_id=compound.id, name=name)
+        counts["buildings_updated" if building else "buildings_created"] += 1
+        if building is None:
+            building = Building(compound_id=compound.id, name=name)
+            session.add(building)
+        building.property_manager = row["property_manager"] or None
+        session.flush()
+    return counts
+
+
+def import_staff(session: Session, source: Path | str) -> dict[str, int]:
+    """Staff per department and community (empty community = the whole street)."""
+    counts = {"created": 0, "updated": 0}
+    for line, row in rows(source, STAFF_HEADER):
+        if not row["openid"] or not row["name"]:
+            raise ImportFileError(f"line {line}: name and openid are required")
+        if row["department"] not in STAFF_DEPARTMENTS:
+            raise ImportFileError(f"line {line}: unknown department {row['department']!r}; "
+                                  f"use one of {', '.join(STAFF_DEPARTMENTS)}")
+        community = _one(session, Community, name=row["community"]) if row["community"] else None
+        if row["community"] and community is None:
+            raise ImportFileError(f"line {line}: unknown community {row['community']!r} (import the directory first)")
+        cid = community.id if community else None
+        member = _one(session, Staff, openid=row["openid"], department=row["department"], community_id=cid)
+        counts["updated" if member else "created"] += 1
+        if member is None:
+            member = Staff(openid=row["openid"], department=row["department"], community_id=cid)
+            session.add(member)
+        member.name = row["name"]
+        session.flush()
+    return counts
+
+
+def import_residents(session: Session, source: Path | str, now: datetime) -> dict[str, int]:
+    """Residents bound to compound, building, unit and room (name and phone optional)."""
+    from handlers.understanding.address import find_compound
+
+    counts = {"created": 0, "updated": 0}
+    for line, row in rows(source, RESIDENT_HEADER):
+        if not row["openid"]:
+            raise ImportFileError(f"line {line}: openid is required")
+        compound = find_compound(session, row["compound"])
+        if compound is None:
+            raise ImportFileError(f"line {line}: unknown compound {row['compound']!r}")
+        building = _one(session, Building, compound_id=compound.id, name=building_name(row["building"]))
+        if building is None:
+            raise ImportFileError(f"line {line}: compound {compound.name} has no building {row['building']!r}")
+        resident = _one(session, Resident, openid=row["openid"])
+        counts["updated" if resident else "created"] += 1
+        if resident is None:
+            resident = Resident(openid=row["openid"], created_at=now, subscribed=True)
+            session.add(resident)
+        resident.name, resident.phone = row["name"] or None, row["phone"] or None
+        resident.compound_id, resident.building_id = compound.id, building.id
+        resident.unit, resident.room = row["unit"] or None, row["room"] or None
+        session.flush()
+    return counts

@@ -1,0 +1,165 @@
+"""Hallway-cleanup notices: create, change before sending, cancel, and count deliveries.
+
+A notice targets a compound (optionally some of its buildings) or a whole community.
+The scheduler (scheduler/notice_jobs.py) fans it out into one outbox row per resident
+and offset; this module only reads those rows to report progress.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app, has_app_context
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from bot.config import DEFAULTS
+from bot.errors import MulinError, NotFound
+from bot.storage.models import Building, Community, Compound, Notice, Outbox, Resident
+
+
+class InvalidNotice(MulinError):
+    """A notice that cannot be created or changed as asked."""
+
+
+class NoticeLocked(MulinError):
+    """A notice that has started sending (or was cancelled) and can no longer be changed."""
+
+
+@dataclass(frozen=True)
+class NoticeProgress:
+    """Where a notice's deliveries stand; failures are (reason, count), most frequent first."""
+
+    targeted: int
+    pending: int
+    sent: int
+    failed: int
+    cancelled: int
+    failures: list[tuple[str, int]] = field(default_factory=list)
+
+
+def default_offsets() -> list[int]:
+    """Minutes before the cleanup at which a notice is sent (config NOTICE_OFFSETS_MINUTES)."""
+    source = current_app.config if has_app_context() else DEFAULTS
+    return sorted({int(m) for m in source.get("NOTICE_OFFSETS_MINUTES", DEFAULTS["NOTICE_OFFSETS_MINUTES"])},
+                  reverse=True)
+
+
+def _target(session: Session, compound: str | None, community: str | None,
+            buildings: list[str] | None) -> dict:
+    if bool(compound) == bool(community):
+        raise InvalidNotice("give either a compound or a community")
+    if community:
+        if buildings:
+            raise InvalidNotice("buildings go with a compound, not a community")
+        if session.scalars(select(Community).where(Community.name == community)).one_or_none() is None:
+            raise NotFound(f"no community named {community}")
+        return {"community": community, "compound": None, "buildings": None}
+    found = session.scalars(select(Compound).where(Compound.name == compound)).one_or_none()
+    if found is None:
+        raise NotFound(f"no compound named {compound}")
+    names = sorted({b.strip() for b in buildings or [] if b.strip()}, key=lambda n: (len(n), n))
+    known = set(session.scalars(select(Building.name).where(Building.compound_id == found.id)))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise NotFound(f"compound {compound} has no building {', '.join(unknown)}")
+    return {"community": found.community.name, "compound": compound, "buildings": names or None}
+
+
+def recipients_query(notice: Notice) -> Select:
+    """A select of the openids of subscribed residents bound to the notice's buildings."""
+    target = notice.target
+    query = select(Resident.openid).where(Resident.subscribed.is_(True))
+    if target.get("compound") is None:
+        compounds = select(Compound.id).join(Community).where(Community.name == target["community"])
+        return query.where(Resident.compound_id.in_(compounds))
+    compound_id = select(Compound.id).where(Compound.name == target["compound"]).scalar_subquery()
+    if target.get("buildings"):
+        ids = select(Building.id).where(Building.compound_id == compound_id, Building.name.in_(target["buildings"]))
+        return query.where(Resident.building_id.in_(ids))
+    return query.where(Resident.compound_id == compound_id)
+
+
+def create_notice(session: Session, *, compound: str | None, community: str | None,
+                  buildings: list[str] | None, cleanup_at: datetime, text: str, actor: str,
+                  now: datetime, offsets: list[int] | None = None) -> Notice:
+    """Store a new notice (naive-UTC cleanup_at); the scheduler sends it at its offsets."""
+    if not text.strip():
+        raise InvalidNotice("the notice needs a text")
+    if cleanup_at <= now:
+        raise InvalidNotice("the cleanup time has already passed")
+    notice = Notice(
+        text=text.strip(), cleanup_at=cleanup_at, target=_target(session, compound, community, buildings),
+        offsets=sorted({int(m) for m in offsets}, reverse=True) if offsets else default_offsets(),
+        status="active", created_by=actor, created_at=now, fanned_out=[],
+    )
+    session.add(notice)
+    session.flush()
+    return notice
+
+
+def get_notice(session: Session, notice_id: int) -> Notice:
+    """The notice with this id, or NotFound."""
+    notice = session.get(Notice, notice_id, populate_existing=True)
+    if notice is None:
+        raise NotFound(f"no notice {notice_id}")
+    return notice
+
+
+def update_notice(session: Session, notice_id: int, *, text: str | None = None,
+                  cleanup_at: datetime | None = None, buildings: list[str] | None = None,
+                  actor: str, now: datetime) -> Notice:
+    """Change a notice that has not started sending; NoticeLocked once it has."""
+    notice = get_notice(session, notice_id)
+    if notice.status != "active" or notice.fanned_out:
+        raise NoticeLocked(f"notice {notice_id} has started sending or was cancelled")
+    if text is not None:
+        if not text.strip():
+            raise InvalidNotice("the notice needs a text")
+        notice.text = text.strip()
+    if cleanup_at is not None:
+        if cleanup_at <= now:
+            raise InvalidNotice("the cleanup time has already passed")
+        notice.cleanup_at = cleanup_at
+    if buildings is not None:
+        if notice.target.get("compound") is None:
+            raise InvalidNotice("buildings go with a compound, not a community")
+        notice.target = _target(session, notice.target["compound"], None, buildings)
+    session.flush()
+    return notice
+
+
+def cancel_notice(session: Session, notice_id: int, *, actor: str, now: datetime) -> Notice:
+    """Stop a notice: nothing more is fanned out and pending deliveries are cancelled.
+
+    Rows a running drain has already claimed (at most about one second of sends) still go out.
+    """
+    notice = get_notice(session, notice_id)
+    notice.status = "cancelled"
+    session.execute(update(Outbox).where(Outbox.notice_id == notice.id, Outbox.status == "pending")
+                    .values(status="cancelled"))
+    session.flush()
+    return notice
+
+
+def list_notices(session: Session) -> list[Notice]:
+    """Every notice, newest first."""
+    return list(session.scalars(select(Notice).order_by(Notice.id.desc())))
+
+
+def notice_progress(session: Session, notice: Notice) -> NoticeProgress:
+    """Targeted residents and the state of every planned message (unsent offsets count as pending)."""
+    targeted = session.scalar(select(func.count()).select_from(recipients_query(notice).subquery())) or 0
+    counts = dict(session.execute(
+        select(Outbox.status, func.count()).where(Outbox.notice_id == notice.id).group_by(Outbox.status)).all())
+    future = [m for m in notice.offsets if m not in notice.fanned_out] if notice.status == "active" else []
+    failures = session.execute(
+        select(Outbox.errcode, Outbox.error, func.count()).where(Outbox.notice_id == notice.id,
+                                                                 Outbox.status == "failed")
+        .group_by(Outbox.errcode, Outbox.error).order_by(func.count().desc())).all()
+    return NoticeProgress(
+        targeted=targeted,
+        pending=counts.get("pending", 0) + counts.get("sending", 0) + targeted * len(future),
+        sent=counts.get("sent", 0), failed=counts.get("failed", 0), cancelled=counts.get("cancelled", 0),
+        failures=[(f"{code} {error or ''}".strip(), n) for code, error, n in failures],
+    )

@@ -1,0 +1,239 @@
+"""Inbound messages: normalise, store before handling, claim once, remember the reply.
+
+The database row keyed by dedup_key is the idempotency record: WeChat's retries
+(also concurrent ones, on other workers) find it and get the first reply.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable
+
+from redis.exceptions import RedisError
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from bot.storage.models import InboundMessage
+
+if TYPE_CHECKING:
+    from bot.messaging.inbound_queue import QueueWriter
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=4)  # a handler that takes longer has missed WeChat's deadline anyway
+WAIT_FOR_FIRST = 3.0  # how long a concurrent retry waits for the first delivery's reply
+WAIT_STEP = 0.05
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message or event as Mulin sees it, independent of wechatpy's classes."""
+
+    dedup_key: str
+    openid: str
+    msg_type: str
+    sent_at: datetime
+    raw: dict[str, Any] = field(default_factory=dict)
+    event: str | None = None
+    content: str | None = None  # text, or a voice message's recognition
+    media_id: str | None = None
+    event_key: str | None = None
+
+    @property
+    def text(self) -> str | None:
+        """What the resident wrote (or said, when WeChat recognised the voice)."""
+        return self.content.strip() if self.content and self.content.strip() else None
+
+
+def from_wechat(message: Any) -> Inbound:
+    """Normalise a wechatpy message or event."""
+    raw = {k: v for k, v in message._data.items() if isinstance(v, (str, int, float, type(None)))}
+    openid = str(message.source or "")
+    msg_type = str(raw.get("MsgType", message.type or "unknown")).lower()
+    created = int(raw.get("CreateTime") or 0)
+    sent_at = datetime.fromtimestamp(created, timezone.utc).replace(tzinfo=None)
+    event = str(raw.get("Event", "")).lower() or None if msg_type == "event" else None
+    msg_id = raw.get("MsgId") or raw.get("MsgID")
+    if msg_type != "event" and msg_id:
+        key = f"{openid}:{msg_id}"
+    else:
+        key = f"{openid}:ev:{created}:{event or msg_type}"
+    content = raw.get("Content") if msg_type == "text" else raw.get("Recognition") if msg_type == "voice" else None
+    return Inbound(
+        dedup_key=key[:160], openid=openid, msg_type=msg_type, sent_at=sent_at, raw=raw,
+        event=event, content=content, media_id=raw.get("MediaId"), event_key=scene_key(raw.get("EventKey")),
+    )
+
+
+def scene_key(event_key: object) -> str | None:
+    """An EventKey without the "qrscene_" prefix WeChat adds when a QR code makes someone subscribe."""
+    if not isinstance(event_key, str):
+        return None
+    return event_key[len("qrscene_"):] if event_key.startswith("qrscene_") else event_key
+
+
+Handler = Callable[[Session, Inbound, datetime], "str | None"]
+
+
+class Busy(Exception):
+    """A dependency (Redis) is unavailable: keep the message for later, answer politely."""
+
+
+TABLE = InboundMessage.__table__
+_INSERT = insert(TABLE).returning(TABLE.c.id)
+QUEUED = "queued"  # stored and acknowledged with `success`; handled soon by the scheduler
+UNANSWERED = (QUEUED, "received")  # "received": being answered now, or stranded by a failure
+
+
+def row_values(msg: Inbound, now: datetime, status: str) -> dict[str, Any]:
+    return dict(
+        dedup_key=msg.dedup_key, openid=msg.openid, msg_type=msg.msg_type, event=msg.event,
+        content=msg.content, media_id=msg.media_id, raw=msg.raw, sent_at=msg.sent_at,
+        received_at=now, status=status, claimed_until=now + LEASE if status == "received" else None,
+    )
+
+
+def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage, bool]:
+    """Insert the message (committed before handling); return (row, is_first_delivery)."""
+    values = row_values(msg, now, "received")
+    try:
+        # Core insert with bound parameters: compiled once, no ORM unit of work on the hot path.
+        new_id = session.connection().execute(_INSERT, values).scalar_one()
+        session.commit()
+        return InboundMessage(id=new_id, **values), True
+    except IntegrityError:
+        session.rollback()
+        existing = session.scalars(
+            select(InboundMessage).where(InboundMessage.dedup_key == msg.dedup_key)
+        ).one()
+        return existing, False
+
+
+_QUEUED_BEFORE = (
+    select(TABLE.c.id)
+    .where(TABLE.c.openid == bindparam("openid"), TABLE.c.status.in_(UNANSWERED),
+           TABLE.c.id < bindparam("row_id"))
+    .limit(1)
+)
+
+
+def queued_before(session: Session, openid: str, row_id: int) -> bool:
+    """Whether an earlier message of this resident is still unanswered (queued, being answered by the
+    scheduler or stranded): then this one waits behind it, so answers keep their order."""
+    return session.connection().execute(_QUEUED_BEFORE, {"openid": openid, "row_id": row_id}).first() is not None
+
+
+def waiting(session: Session, now: datetime, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Messages residents are still waiting on for a while (queued or stranded): the scheduler is behind or down."""
+    return session.connection().execute(
+        select(func.count()).select_from(TABLE)
+        .where(TABLE.c.status.in_(UNANSWERED), TABLE.c.received_at < now - older_than)
+    ).scalar_one()
+
+
+_CLAIM = (
+    update(TABLE)
+    .where(TABLE.c.id.in_(bindparam("ids", expanding=True)),
+           TABLE.c.status.in_(bindparam("statuses", expanding=True)))
+    .where(TABLE.c.claimed_until.is_(None) | (TABLE.c.claimed_until < bindparam("now")))
+    .values(status="received", claimed_until=bindparam("until"))
+    .returning(TABLE.c.id)
+)
+
+
+def claim_many(session: Session, row_ids: list[int], now: datetime, statuses: tuple[str, ...]) -> set[int]:
+    """Take over several unanswered messages in one committed statement; the ids this caller got.
+    A Core UPDATE: the ORM's version would match it against every object in the session."""
+    claimed = set(session.connection().execute(
+        _CLAIM, {"ids": row_ids, "statuses": list(statuses), "now": now, "until": now + LEASE}).scalars())
+    session.commit()
+    return claimed
+
+
+def claim(session: Session, row: InboundMessage, now: datetime, statuses: tuple[str, ...] = ("received",)) -> bool:
+    """Take over an unhandled message whose first handler died (lease expired), or a queued one."""
+    return row.id in claim_many(session, [row.id], now, statuses)
+
+
+def wait_for_reply(session: Session, row_id: int, deadline: float) -> InboundMessage | None:
+    """Poll until the concurrent first delivery has been handled, or the deadline passes."""
+    while time.monotonic() < deadline:
+        session.expire_all()
+        row = session.get(InboundMessage, row_id)
+        if row is not None and row.status != "received":
+            return row
+        time.sleep(WAIT_STEP)
+    return None
+
+
+Deliver = Callable[[Session, str], None]
+
+
+def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler,
+           now: datetime, busy_reply: Callable[[], str], error_reply: Callable[[], str],
+           as_of: datetime | None = None, deliver: Deliver | None = None) -> str | None:
+    """Run the handler (as of `as_of`, default now); its effects and the stored reply commit together.
+
+    `deliver` (the scheduler's late answers) puts the reply in the outbox in that same transaction,
+    so a crash can never leave a message marked answered whose answer was never queued for sending.
+    """
+    try:
+        reply = handler(session, msg, as_of or now)
+        if reply and deliver is not None:
+            deliver(session, reply)
+    except (Busy, RedisError, OperationalError):  # Redis down, database locked or unreachable
+        session.rollback()
+        _set(session, row.id, claimed_until=None)
+        session.commit()
+        log.warning("inbound %s kept for later: a dependency is unavailable", row.id)
+        return busy_reply()
+    except Exception as exc:  # a bug in one handler must not lose the message or kill the worker
+        session.rollback()
+        log.exception("inbound %s failed in handler", row.id)
+        reply = error_reply()
+        _set(session, row.id, status="failed", reply=reply, error=type(exc).__name__, handled_at=now)
+        if deliver is not None:
+            deliver(session, reply)
+        session.commit()
+        return reply
+    _set(session, row.id, status="handled", reply=reply, handled_at=now)
+    session.commit()
+    return reply
+
+
+_UPDATE = update(TABLE).where(TABLE.c.id == bindparam("row_id"))
+
+
+def _set(session: Session, row_id: int, **values: object) -> None:
+    """A Core UPDATE of one stored message, in the session's transaction (no ORM bookkeeping)."""
+    session.connection().execute(_UPDATE, {"row_id": row_id, **values})
+
+
+def receive(db: Callable[[], Session], msg: Inbound, handler: Handler, now: datetime,
+            busy_reply: Callable[[], str], error_reply: Callable[[], str],
+            queue_on: QueueWriter | None = None) -> str | None:
+    """Store, de-duplicate and handle one inbound message; the reply text or None (`success`).
+
+    With `queue_on` (the worker is overloaded, see bot.web.load) a new message is only stored by it as
+    queued and acknowledged; the scheduler answers it moments later with a customer-service message.
+    """
+    started = time.monotonic()
+    if queue_on is not None and queue_on.store(msg, now):
+        return None
+    session = db()  # opened only now: the queued path above needs no ORM session
+    row, first = store(session, msg, now)
+    if first and queued_before(session, msg.openid, row.id):
+        _set(session, row.id, status=QUEUED, claimed_until=None)  # behind its resident's queued messages
+        session.commit()
+        return None
+    if first or claim(session, row, now):
+        return handle(session, row, msg, handler, now, busy_reply, error_reply)
+    if row.status == "received":
+        done = wait_for_reply(session, row.id, started + WAIT_FOR_FIRST)
+        if done is None:
+            return None
+        row = done
+    return row.reply

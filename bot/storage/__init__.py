@@ -1,0 +1,1 @@
+"""Where data lives: the database (engine, sessions, tables, migrations) and Redis."""

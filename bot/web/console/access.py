@@ -1,0 +1,82 @@
+"""Who may see what: the logged-in user, role checks and the staff's case scope."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Callable
+
+from flask import abort
+from flask_login import UserMixin, current_user
+from sqlalchemy import Select
+
+from bot.storage.db import get_db
+from bot.storage.models import Case, User
+
+
+@dataclass
+class ConsoleUser(UserMixin):
+    """The logged-in user as the console sees it (loaded from the database on each request)."""
+
+    id: int
+    username: str
+    role: str
+    department: str | None
+    community_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> ConsoleUser:
+        """Wrap a stored user."""
+        return cls(user.id, user.username, user.role, user.department, user.community_id)
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins see every case and manage users."""
+        return self.role == "admin"
+
+
+def load_user(user_id: str) -> ConsoleUser | None:
+    """Flask-Login's loader: the stored user, or None when it no longer exists."""
+    if not user_id.isdigit():
+        return None
+    user = get_db().get(User, int(user_id))
+    return ConsoleUser.of(user) if user is not None else None
+
+
+def scope_cases(query: Select, user: ConsoleUser) -> Select:
+    """Limit a case query to what the user may see: staff get their department and community."""
+    if user.is_admin:
+        return query
+    if user.department:
+        query = query.where(Case.department == user.department)
+    if user.community_id is not None:
+        query = query.where(Case.community_id == user.community_id)
+    return query
+
+
+def may_see(case: Case, user: ConsoleUser) -> bool:
+    """Whether the user may see and act on the case."""
+    if user.is_admin:
+        return True
+    if user.department and case.department != user.department:
+        return False
+    return user.community_id is None or case.community_id == user.community_id
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse (403) a view to anyone but admins."""
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated or not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def mask_phone(phone: str | None) -> str:
+    """A phone number for lists: 138****5678."""
+    if not phone:
+        return ""
+    digits = phone.strip()
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    return digits[:3] + "*" * max(len(digits) - 7, 1) + digits[-4:]

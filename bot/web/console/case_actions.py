@@ -1,0 +1,79 @@
+"""Case actions from the console: accept, resolve, reopen, reply to the resident, reassign."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from bot.domain import cases
+
+from bot.messaging import outbox
+from bot.clock import utcnow
+from bot.web.console.cases import bp, visible_case
+from bot.storage.db import get_db
+from bot.errors import InvalidTransition
+from handlers.intents import DEPARTMENTS
+
+MAX_REPLY = 600
+
+
+def _back(number: str) -> Response:
+    return redirect(url_for("console_cases.show", number=number))
+
+
+@bp.post("/cases/<number>/<action>")
+@login_required
+def act(number: str, action: str) -> Response:
+    """Accept, resolve (with a note) or reopen the case; written to the audit trail with the user's name."""
+    if action not in ("accept", "resolve", "reopen"):
+        abort(404)
+    session = get_db()
+    case = visible_case(number)
+    note = request.form.get("note", "").strip() or None
+    try:
+        cases.transition(session, case, action, actor=current_user.username, now=utcnow(), note=note)
+    except InvalidTransition:
+        session.rollback()
+        flash("invalid_transition", "error")
+        return _back(number)
+    session.commit()
+    current_app.logger.info("console: %s %s case id %s", current_user.username, action, case.id)
+    flash(f"done_{action}", "ok")
+    return _back(number)
+
+
+@bp.post("/cases/<number>/reply")
+@login_required
+def reply(number: str) -> Response:
+    """Send the resident a message through the outbox (custom or template, decided at send time)."""
+    session, now = get_db(), utcnow()
+    case = visible_case(number)
+    text = request.form.get("text", "").strip()
+    if not text or len(text) > MAX_REPLY:
+        flash("reply_invalid", "error")
+        return _back(number)
+    event = cases.add_event(session, case, "reply", actor=current_user.username, now=now, note=text)
+    outbox.enqueue(session, key=f"console-reply:{case.id}:{event.id}", openid=case.openid, purpose="reply",
+                   text=text, now=now, case_id=case.id)
+    session.commit()
+    flash("done_reply", "ok")
+    return _back(number)
+
+
+@bp.post("/cases/<number>/reassign")
+@login_required
+def reassign(number: str) -> Response:
+    """Move the case to another department (staff then lose sight of it unless it is theirs)."""
+    session = get_db()
+    case = visible_case(number)
+    department = request.form.get("department", "")
+    if department not in DEPARTMENTS or department == case.department:
+        flash("reassign_invalid", "error")
+        return _back(number)
+    cases.reassign(session, case, department, actor=current_user.username, now=utcnow(),
+                   note=request.form.get("note", "").strip() or None)
+    session.commit()
+    flash("done_reassign", "ok")
+    if current_user.is_admin:
+        return _back(number)
+    return redirect(url_for("console_cases.index"))

@@ -1,0 +1,129 @@
+"""Notices in the console: list with progress, create, edit before sending starts, cancel."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from bot.domain import notices
+from bot.clock import parse_local, to_local, utcnow
+from bot.storage.db import get_db
+from bot.errors import MulinError, NotFound
+from bot.storage.models import Community, Compound, Notice
+
+bp = Blueprint("console_notices", __name__, url_prefix="/console")
+
+
+def _when(raw: str) -> datetime:
+    """A datetime-local field ('YYYY-MM-DDTHH:MM', Asia/Shanghai) as naive UTC."""
+    return parse_local(raw.replace("T", " "))
+
+
+def _buildings(raw: str) -> list[str] | None:
+    names = [n.strip() for n in raw.replace("\uff0c", ",").split(",") if n.strip()]
+    return names or None
+
+
+def _allowed(community_name: str | None) -> bool:
+    """Staff limited to a community may only send to it."""
+    if current_user.is_admin or current_user.community_id is None:
+        return True
+    own = get_db().get(Community, current_user.community_id)
+    return own is not None and own.name == community_name
+
+
+def _notice(notice_id: int) -> Notice:
+    try:
+        notice = notices.get_notice(get_db(), notice_id)
+    except NotFound:
+        abort(404)
+    if not _allowed(notice.target.get("community")):
+        abort(404)
+    return notice
+
+
+@bp.get("/notices")
+@login_required
+def index() -> str:
+    """Every notice (newest first) with its delivery progress, and the form for a new one."""
+    session = get_db()
+    rows = [(n, notices.notice_progress(session, n)) for n in notices.list_notices(session)
+            if _allowed(n.target.get("community"))]
+    compounds = session.scalars(select(Compound).order_by(Compound.name)).all()
+    communities = session.scalars(select(Community).order_by(Community.name)).all()
+    return render_template("console/notices.html", rows=rows, compounds=compounds, communities=communities,
+                           form=request.args)
+
+
+@bp.post("/notices")
+@login_required
+def create() -> Response:
+    """Create a notice for a compound (some buildings) or a whole community."""
+    session, form = get_db(), request.form
+    compound, community = form.get("compound") or None, form.get("community") or None
+    target_community = community
+    if compound:
+        found = session.scalars(select(Compound).where(Compound.name == compound)).one_or_none()
+        target_community = found.community.name if found else None
+    if not _allowed(target_community):
+        abort(403)
+    try:
+        notice = notices.create_notice(
+            session, compound=compound, community=community, buildings=_buildings(form.get("buildings", "")),
+            cleanup_at=_when(form.get("cleanup_at", "")), text=form.get("text", ""),
+            actor=current_user.username, now=utcnow())
+    except (MulinError, ValueError) as exc:
+        session.rollback()
+        flash("notice_invalid", "error")
+        flash(str(exc), "detail")
+        return redirect(url_for("console_notices.index"))
+    session.commit()
+    flash("done_notice", "ok")
+    return redirect(url_for("console_notices.show", notice_id=notice.id))
+
+
+@bp.get("/notices/<int:notice_id>")
+@login_required
+def show(notice_id: int) -> str:
+    """One notice: target, text, progress with failure reasons, and edit/cancel while allowed."""
+    notice = _notice(notice_id)
+    progress = notices.notice_progress(get_db(), notice)
+    editable = notice.status == "active" and not notice.fanned_out
+    local = to_local(notice.cleanup_at).strftime("%Y-%m-%dT%H:%M")
+    return render_template("console/notice.html", notice=notice, progress=progress, editable=editable,
+                           cleanup_local=local)
+
+
+@bp.post("/notices/<int:notice_id>/edit")
+@login_required
+def edit(notice_id: int) -> Response:
+    """Change text, time or buildings before sending starts."""
+    session, form = get_db(), request.form
+    notice = _notice(notice_id)
+    try:
+        notices.update_notice(
+            session, notice.id, text=form.get("text"), cleanup_at=_when(form["cleanup_at"]) if form.get("cleanup_at") else None,
+            buildings=_buildings(form.get("buildings", "")) if notice.target.get("compound") else None,
+            actor=current_user.username, now=utcnow())
+    except (MulinError, ValueError) as exc:
+        session.rollback()
+        flash("notice_locked" if isinstance(exc, notices.NoticeLocked) else "notice_invalid", "error")
+        return redirect(url_for("console_notices.show", notice_id=notice_id))
+    session.commit()
+    flash("done_notice_edit", "ok")
+    return redirect(url_for("console_notices.show", notice_id=notice_id))
+
+
+@bp.post("/notices/<int:notice_id>/cancel")
+@login_required
+def cancel(notice_id: int) -> Response:
+    """Cancel the notice: unsent deliveries are dropped."""
+    session = get_db()
+    notice = _notice(notice_id)
+    notices.cancel_notice(session, notice.id, actor=current_user.username, now=utcnow())
+    session.commit()
+    flash("done_notice_cancel", "ok")
+    return redirect(url_for("console_notices.show", notice_id=notice_id))

@@ -1,0 +1,73 @@
+"""The ordered table that routes each inbound message or event to one action.
+
+Each route is a pure check of the message and an action. An action may return CONTINUE
+to let the next route try (e.g. a follow-up answer route that finds no question pending).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from bot.domain import residents
+from bot.messaging.inbound import Inbound
+from bot.messaging.texts import render_text
+from handlers.conversation import commands, dialogue, followup, media
+
+# Events after which WeChat lets us send customer-service messages for 48 hours.
+INTERACTIVE_EVENTS = {"subscribe", "subscribe_scan", "scan", "click"}
+CONTINUE = "\x00continue"  # an action's "not mine after all": the next route is tried
+
+Action = Callable[[Session, Inbound, datetime], "str | None"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A pure check and the action taken when it matches."""
+
+    name: str
+    check: Callable[[Inbound], bool]
+    action: Action
+
+
+def _unsubscribe(session: Session, msg: Inbound, now: datetime) -> str | None:
+    residents.touch(session, msg.openid, now, interactive=False, subscribed=False)
+    return None
+
+
+def _other_media(session: Session, msg: Inbound, now: datetime) -> str | None:
+    return render_text("media_ack", kind=render_text("intake/media_kind", kind=msg.msg_type))
+
+
+def _silent(session: Session, msg: Inbound, now: datetime) -> str | None:
+    return None
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("subscribe", lambda m: m.event in ("subscribe", "subscribe_scan", "scan"), commands.welcome),
+    Route("unsubscribe", lambda m: m.event == "unsubscribe", _unsubscribe),
+    Route("command", commands.is_command, commands.run),
+    Route("followup answer", followup.check, followup.answer),
+    Route("location", lambda m: m.msg_type == "location", media.location),
+    Route("media", lambda m: m.msg_type in ("image", "video", "shortvideo")
+          or (m.msg_type == "voice" and m.text is None), media.media),
+    Route("intake", lambda m: m.text is not None, dialogue.step),
+    Route("other media", lambda m: m.msg_type == "link", _other_media),
+    Route("fallback", lambda m: True, _silent),
+)
+
+
+def handle(session: Session, msg: Inbound, now: datetime) -> str | None:
+    """Record the contact, then run the first matching route that takes the message."""
+    interactive = msg.msg_type != "event" or msg.event in INTERACTIVE_EVENTS
+    if msg.event != "unsubscribe":
+        residents.touch(session, msg.openid, now, interactive=interactive,
+                        subscribed=True if msg.event in ("subscribe", "subscribe_scan") else None)
+    for route in ROUTES:
+        if route.check(msg):
+            reply = route.action(session, msg, now)
+            if reply != CONTINUE:
+                return reply
+    return None

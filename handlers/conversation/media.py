@@ -1,0 +1,76 @@
+"""Photos, voice, video and locations: attached to the resident's latest open case, or kept for it."""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain import case_queries, residents
+from bot.domain.cases import add_event
+from bot.messaging.inbound import Inbound
+from bot.storage.models import Compound
+from bot.messaging.texts import render_text
+from handlers.conversation import dialogue
+from handlers.conversation.intake import attach_media, media_of
+
+NEAR_METRES = 1500.0
+ADDRESS_STATES = ("await_address", "confirm_address")
+KINDS = {"image": "photo", "voice": "voice", "video": "video", "shortvideo": "video"}
+
+
+def media(session: Session, msg: Inbound, now: datetime) -> str | None:
+    """Attach to the latest open case; while the address is asked, keep it for the coming case."""
+    state = dialogue.load(msg.openid)
+    pending = state.data.get("pending")
+    if state.name in ADDRESS_STATES and pending is not None:
+        pending["media"] = [*pending.get("media", []), *media_of(msg)]
+        dialogue.save(session, msg.openid, state)
+        return render_text("intake/media_kept", kind=KINDS.get(msg.msg_type, "photo"))
+    case = case_queries.latest_open(session, msg.openid)
+    if case is None:
+        return render_text("media_ack", kind=render_text("intake/media_kind", kind=KINDS.get(msg.msg_type)))
+    attach_media(session, case, media_of(msg), now)
+    return render_text("intake/media_added", case=case, kind=KINDS.get(msg.msg_type, "photo"))
+
+
+def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371000 * math.asin(math.sqrt(a))
+
+
+def nearest_compound(session: Session, lat: float, lon: float) -> Compound | None:
+    """The closest compound with coordinates within NEAR_METRES."""
+    best: tuple[float, Compound] | None = None
+    for compound in session.scalars(select(Compound).where(Compound.latitude.is_not(None))).all():
+        distance = _metres(lat, lon, compound.latitude, compound.longitude or 0.0)
+        if distance <= NEAR_METRES and (best is None or distance < best[0]):
+            best = (distance, compound)
+    return best[1] if best else None
+
+
+def location(session: Session, msg: Inbound, now: datetime) -> str | None:
+    """A location helps pick the compound; for a resident with an address it joins the open case."""
+    try:
+        lat, lon = float(msg.raw.get("Location_X")), float(msg.raw.get("Location_Y"))
+    except (TypeError, ValueError):
+        return render_text("media_ack", kind=render_text("intake/media_kind", kind="location"))
+    resident = residents.get_or_create(session, msg.openid, now)
+    state = dialogue.load(msg.openid)
+    case = case_queries.latest_open(session, msg.openid)
+    if resident.building_id is not None and state.name not in ADDRESS_STATES:
+        if case is None:
+            return render_text("media_ack", kind=render_text("intake/media_kind", kind="location"))
+        add_event(session, case, "location", actor="resident", now=now,
+                  data={"latitude": lat, "longitude": lon, "label": msg.raw.get("Label")})
+        return render_text("intake/media_added", case=case, kind="location")
+    compound = nearest_compound(session, lat, lon)
+    if compound is None:
+        return render_text("intake/address_again", status="far", compound="")
+    data = {k: v for k, v in state.data.items() if k != "candidate"}
+    dialogue.save(session, msg.openid, dialogue.State("await_address", {**data, "hint": compound.id, "hint_sure": False}))
+    return render_text("intake/location_hint", compound=compound.name)

@@ -1,0 +1,123 @@
+"""Residents' addresses in common forms, matched against the street's directory.
+
+"马连道南口三区5号楼2单元1501", "天宁寺北里6楼3门301", "天宁寺北里6-3-301" and compound
+names with a typo (difflib) all parse; the caller confirms a fuzzy match and asks again
+when nothing fits.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.storage.models import Building, Compound
+
+CN_DIGITS = dict(zip("零〇一二两三四五六七八九", "001223456789"))
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=号|楼|栋|幢|单元|门|室)")
+_DASHED = re.compile(r"(?P<building>\d+)[-－—~/](?P<unit>\d+)[-－—~/](?P<room>\d{2,5})")
+_TAIL = r"(?:(?P<unit>\d+)(?:单元|号门|门))?(?:(?P<room>\d{2,5})(?:室|号|房)?)?"
+_WORDED = (re.compile(r"(?P<building>\d+)(?:号楼|栋|幢|楼)" + _TAIL),  # "3号楼" before a bare "1号(院)"
+           re.compile(r"(?P<building>\d+)号(?!院)" + _TAIL))
+FUZZY_MIN = 0.6  # below this SequenceMatcher ratio a compound name is not a candidate
+
+
+@dataclass(frozen=True)
+class AddressMatch:
+    """What a resident's address text matched; status says what to do next."""
+
+    status: str  # ok | confirm | no_building | unknown_building | unknown
+    compound: Compound | None = None
+    building: Building | None = None
+    unit: str | None = None
+    room: str | None = None
+    score: float = 0.0
+
+
+def _cn_int(text: str) -> str:
+    """'十二' -> '12', '二十' -> '20', '五' -> '5'."""
+    if "十" not in text:
+        return "".join(CN_DIGITS.get(ch, ch) for ch in text)
+    tens, _, ones = text.partition("十")
+    return str(int(CN_DIGITS.get(tens, "1") if tens else 1) * 10 + (int(CN_DIGITS.get(ones, "0")) if ones else 0))
+
+
+def fold(text: str) -> str:
+    """Half-width, lower case, no spaces, single Chinese digits as digits (for comparing names)."""
+    text = "".join(unicodedata.normalize("NFKC", text).lower().split())
+    return "".join(CN_DIGITS.get(ch, ch) for ch in text)
+
+
+def parse_place(text: str) -> tuple[str, str | None, str | None, str | None]:
+    """(the text before the building, building, unit, room) of an address."""
+    text = "".join(unicodedata.normalize("NFKC", text).split())
+    text = _CN_NUMBER.sub(lambda m: _cn_int(m.group(0)), text)
+    found = _DASHED.search(text) or _WORDED[0].search(text) or _WORDED[1].search(text)
+    if found is None:
+        return text, None, None, None
+    return text[:found.start()], found.group("building"), found.group("unit"), found.group("room")
+
+
+def _names(compound: Compound) -> list[str]:
+    aliases = [a.strip() for a in (compound.aliases or "").split(",") if a.strip()]
+    return [compound.name, *aliases]
+
+
+def find_compound(session: Session, name: str) -> Compound | None:
+    """The compound with exactly this name or alias (after folding)."""
+    wanted = fold(name)
+    for compound in session.scalars(select(Compound)).all():
+        if any(fold(n) == wanted for n in _names(compound)):
+            return compound
+    return None
+
+
+def _similarity(name: str, text: str) -> float:
+    """Best ratio of `name` against any stretch of `text` of about its length."""
+    if not text:
+        return 0.0
+    size = len(name)
+    spans = {text[i:i + width] for width in (size - 1, size, size + 1) if width > 0
+             for i in range(max(len(text) - width + 1, 1))}
+    return max(SequenceMatcher(None, name, span).ratio() for span in spans)
+
+
+def match_compound(session: Session, text: str) -> tuple[Compound | None, float]:
+    """(compound, score): 1.0 when a name occurs in the text, else the best fuzzy candidate."""
+    folded = fold(text)
+    scored: list[tuple[float, int, Compound]] = []
+    for compound in session.scalars(select(Compound).order_by(Compound.id)).all():
+        names = [fold(n) for n in _names(compound)]
+        exact = [len(n) for n in names if n and n in folded]
+        if exact:
+            scored.append((1.0 + max(exact) / 100, compound.id, compound))  # longest name wins
+        else:
+            scored.append((max(_similarity(n, folded) for n in names), compound.id, compound))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    if not scored or scored[0][0] < FUZZY_MIN:
+        return None, 0.0
+    if scored[0][0] < 1.0 and len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05:
+        return None, 0.0  # two names fit about equally: ask again
+    return scored[0][2], min(scored[0][0], 1.0)
+
+
+def match_address(session: Session, text: str, hint: Compound | None = None,
+                  hint_sure: bool = False) -> AddressMatch:
+    """Match an address text; `hint` is the compound a QR code (sure) or a location suggested."""
+    before, building_no, unit, room = parse_place(text)
+    compound, score = match_compound(session, before or text)
+    if compound is None and hint is not None:
+        compound, score = hint, 1.0 if hint_sure else FUZZY_MIN
+    if compound is None:
+        return AddressMatch("unknown")
+    if building_no is None:
+        return AddressMatch("no_building", compound, score=score)
+    building = session.scalars(select(Building).where(
+        Building.compound_id == compound.id, Building.name == building_no)).one_or_none()
+    if building is None:
+        return AddressMatch("unknown_building", compound, unit=unit, room=room, score=score)
+    status = "ok" if score >= 1.0 else "confirm"
+    return AddressMatch(status, compound, building, unit, room, score)

@@ -1,0 +1,56 @@
+"""Messages stored but not answered at once: queued in a burst (bot.web.load), or stranded (Redis
+down, worker killed). The scheduler answers them in arrival order, as customer-service messages."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from bot.messaging import inbound, outbox
+from bot.storage.models import InboundMessage
+from bot.messaging.texts import render_text
+
+STALE = timedelta(minutes=1)  # WeChat has given up retrying by then
+CLAIM_CHUNK = 10  # claimed together, one commit (a synced write on PostgreSQL) for ten; well within the lease
+
+
+def _as_inbound(row: InboundMessage) -> inbound.Inbound:
+    return inbound.Inbound(
+        dedup_key=row.dedup_key, openid=row.openid, msg_type=row.msg_type, sent_at=row.sent_at,
+        raw=row.raw or {}, event=row.event, content=row.content, media_id=row.media_id,
+        event_key=inbound.scene_key((row.raw or {}).get("EventKey")),
+    )
+
+
+def _answer_later(row: InboundMessage, now: datetime) -> inbound.Deliver:
+    """WeChat's passive-reply moment has passed: the answer goes out as a customer-service message."""
+    def deliver(session: Session, text: str) -> None:
+        outbox.enqueue(session, key=f"late-reply:{row.id}", openid=row.openid, purpose="reply", text=text, now=now)
+    return deliver
+
+
+def replay(app: Flask, now: datetime, limit: int = 200) -> int:
+    """Handle queued and stranded messages; their replies go out as customer-service messages."""
+    handler = app.extensions["mulin.handler"]
+    count = 0
+    with app.app_context(), app.extensions["mulin.db"]() as session:
+        rows = session.scalars(
+            select(InboundMessage).where(or_(
+                InboundMessage.status == inbound.QUEUED,
+                and_(InboundMessage.status == "received", InboundMessage.received_at < now - STALE),
+            )).order_by(InboundMessage.id).limit(limit)
+        ).all()
+        for start in range(0, len(rows), CLAIM_CHUNK):
+            chunk = rows[start:start + CLAIM_CHUNK]
+            claimed = inbound.claim_many(session, [row.id for row in chunk], now, inbound.UNANSWERED)
+            for row in chunk:
+                if row.id not in claimed:
+                    continue
+                # as of its arrival: the case's clock and the 48-hour window start when the resident wrote
+                inbound.handle(session, row, _as_inbound(row), handler, now, as_of=row.received_at,
+                               busy_reply=str, error_reply=lambda: render_text("error"),
+                               deliver=_answer_later(row, now))
+                count += 1
+    return count
