@@ -42,6 +42,7 @@ from bot.storage.models import Building, Community, Compound, Resident  # noqa: 
 from scheduler import notice_jobs  # noqa: E402
 from scheduler.jobs import drain_bulk  # noqa: E402
 from scheduler.runner import LOCK_NAME  # noqa: E402
+from bot.services import services
 
 
 def free_port() -> int:
@@ -89,7 +90,7 @@ class StandInProcess:
 
 def seed(app: Any, compound: str, residents: int, buildings: int = 20) -> None:
     """One compound with `buildings` buildings and `residents` residents spread over them."""
-    with app.extensions["mulin.db"]() as session:
+    with services(app).sessions() as session:
         community = Community(name=f"{compound}社区")
         session.add(community)
         session.flush()
@@ -110,7 +111,7 @@ def seed(app: Any, compound: str, residents: int, buildings: int = 20) -> None:
 
 
 def make_notice(app: Any, compound: str, cleanup_at: Any, created: Any) -> int:
-    with app.extensions["mulin.db"]() as session:
+    with services(app).sessions() as session:
         notice = notices.create_notice(session, compound=compound, community=None, buildings=None,
                                        cleanup_at=cleanup_at, text="请将楼道内自行车、纸箱移回家中",
                                        actor="bench", now=created)
@@ -207,8 +208,8 @@ def main() -> None:
             print(f"1. fan-out: {counts['deliveries']} delivery rows in {fan:.2f} s "
                   f"({1000 * fan / max(counts['deliveries'], 1):.3f} ms/row)")
 
-            timed = TimedGateway(app.extensions["mulin.gateway"])
-            app.extensions["mulin.gateway"] = timed
+            timed = TimedGateway(services(app).gateway)
+            services(app).gateway = timed
             before = standin.total()
             started = time.perf_counter()
             result = drain_bulk(app, t7)
@@ -221,7 +222,7 @@ def main() -> None:
                   f"{1000 * overhead:.3f} ms/message (target < 2 ms)")
             print(f"   received {sum(got.values())} by {len(got)} residents; duplicates "
                   f"{sum(c - 1 for c in got.values())}; missing {n - len(got)}")
-            app.extensions["mulin.gateway"] = timed.inner
+            services(app).gateway = timed.inner
 
             seed(app, "安华里", 200, buildings=4)
             make_notice(app, "安华里", cleanup, now)
@@ -243,7 +244,7 @@ def main() -> None:
                       f"duplicates {sum(c - 1 for c in got.values())}; missing {n - len(got)}")
         finally:
             standin.stop()
-            app.extensions["mulin.engine"].dispose()
+            services(app).engine.dispose()
             server.shutdown()
 
 

@@ -12,11 +12,13 @@ from bot.config import ConfigError, load_config
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app: settings, database, Redis, WeChat gateway, classifier, routes, CLI."""
     from bot import cli
-    from bot.web import console, load, webhook
-    from bot.storage import db, redis_store
     from bot.messaging import gateway
-    from handlers.understanding import classifier
+    from bot.messaging.inbound_queue import QueueWriter
+    from bot.services import KEY, Services
+    from bot.storage import db, redis_store
+    from bot.web import console, load, request_session, webhook
     from handlers.conversation import dispatch
+    from handlers.understanding import classifier
 
     try:
         settings = load_config(config)
@@ -28,11 +30,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("jieba", "apscheduler"):  # their per-run lines repeat ours
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    db.init_app(app)
-    redis_store.init_app(app)
-    gateway.init_app(app)
-    classifier.init_app(app)
-    app.extensions["mulin.handler"] = dispatch.handle
+    engine, sessions = db.connect(app.config["DATABASE_URL"])
+    store = redis_store.connect(app.config.get("REDIS_URL", ""))
+    app.extensions[KEY] = Services(
+        engine=engine, sessions=sessions, redis=store, gateway=gateway.make_gateway(app.config, store),
+        classifier=classifier.load_classifier(app.config.get("KEYWORDS_PATH")), handler=dispatch.handle,
+        load=load.LoadGauge(float(app.config["INLINE_BUSY_LIMIT"])), queue=QueueWriter(engine),
+    )
+    request_session.init_app(app)
     load.init_app(app)
     webhook.init_app(app)
     console.init_app(app)

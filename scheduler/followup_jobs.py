@@ -18,6 +18,7 @@ from bot.domain.cases import add_event, transition
 from bot.clock import fmt_local
 from bot.storage.models import Case
 from bot.messaging.texts import label, render_text
+from bot.services import services
 
 NOT_RATED = "未评价"  # stored code (models.Case.satisfaction)
 ASKED = ("asked", "reminded")
@@ -74,7 +75,7 @@ def ask(session: Session, now: datetime, after: timedelta) -> int:
 def run(app: Flask, now: datetime) -> dict[str, Any]:
     """Scheduler job: expire, remind, then ask (so a resident whose case expired is asked the next)."""
     hours = lambda name: timedelta(hours=float(app.config[name]))  # noqa: E731
-    with app.extensions["mulin.db"]() as session:
+    with services(app).sessions() as session:
         counts = {"expired": expire(session, now, hours("FOLLOWUP_EXPIRE_AFTER_HOURS")),
                   "reminded": remind(session, now, hours("FOLLOWUP_REMIND_AFTER_HOURS")),
                   "asked": ask(session, now, hours("FOLLOWUP_AFTER_HOURS"))}

@@ -15,6 +15,7 @@ from scheduler import replay_jobs as inbound_replay
 
 from bot.messaging import outbox
 from scheduler import followup_jobs, notice_jobs, overdue_jobs, summary_jobs
+from bot.services import services
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,9 @@ BULK = ("notice",)
 
 
 def _drain(app: Flask, now: datetime, rate: str, **scope: Any) -> dict[str, Any]:
-    stopping = app.extensions.get("mulin.stop")  # set by the running scheduler on SIGTERM
+    stopping = services(app).stop  # set by the running scheduler on SIGTERM
     result = outbox.drain(
-        app.extensions["mulin.db"], app.extensions["mulin.gateway"], now,
+        services(app).sessions, services(app).gateway, now,
         templates=app.config["TEMPLATE_IDS"], rate=float(app.config[rate]),
         batch=int(app.config["OUTBOX_BATCH"]), max_attempts=int(app.config["OUTBOX_MAX_ATTEMPTS"]),
         stop=stopping.is_set if stopping is not None else None, **scope,

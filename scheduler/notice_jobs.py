@@ -20,6 +20,7 @@ from bot.clock import fmt_local
 from bot.storage.models import Notice, Resident
 from bot.domain.notices import recipients_query
 from bot.messaging.texts import render_text
+from bot.services import services
 
 CHUNK = 1000  # rows per INSERT statement (well under SQLite's bound-parameter limit)
 
@@ -77,7 +78,7 @@ def fan_out(app: Flask, now: datetime) -> dict[str, Any]:
     """Scheduler job: fan out every active notice whose next offset is due."""
     counts = {"notices": 0, "deliveries": 0}
     contact = app.config["STREET_CONTACT"]
-    with app.extensions["mulin.db"]() as session:
+    with services(app).sessions() as session:
         ids = session.scalars(select(Notice.id).where(Notice.status == "active").order_by(Notice.id)).all()
         for notice_id in ids:
             notice = session.get(Notice, notice_id)

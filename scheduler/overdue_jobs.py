@@ -19,6 +19,7 @@ from bot.domain.cases import add_event, place
 from bot.clock import fmt_local
 from bot.storage.models import Case, Staff
 from bot.messaging.texts import label, render_text
+from bot.services import services
 
 OPEN_STATUSES = ("open", "in_progress")
 SUPERVISOR = "supervisor"
@@ -73,7 +74,7 @@ def escalate(session: Session, now: datetime) -> int:
 
 def run(app: Flask, now: datetime) -> dict[str, Any]:
     """Scheduler job: warnings and escalations due at `now`."""
-    with app.extensions["mulin.db"]() as session:
+    with services(app).sessions() as session:
         counts = {"warned": warn(session, now, float(app.config["OVERDUE_WARN_FRACTION"])),
                   "escalated": escalate(session, now)}
         session.commit()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.messaging import inbound, outbox
 from bot.storage.models import InboundMessage
 from bot.messaging.texts import render_text
+from bot.services import services
 
 STALE = timedelta(minutes=1)  # WeChat has given up retrying by then
 CLAIM_CHUNK = 10  # claimed together, one commit (a synced write on PostgreSQL) for ten; well within the lease
@@ -33,9 +34,9 @@ def _answer_later(row: InboundMessage, now: datetime) -> inbound.Deliver:
 
 def replay(app: Flask, now: datetime, limit: int = 200) -> int:
     """Handle queued and stranded messages; their replies go out as customer-service messages."""
-    handler = app.extensions["mulin.handler"]
+    handler = services(app).handler
     count = 0
-    with app.app_context(), app.extensions["mulin.db"]() as session:
+    with app.app_context(), services(app).sessions() as session:
         rows = session.scalars(
             select(InboundMessage).where(or_(
                 InboundMessage.status == inbound.QUEUED,

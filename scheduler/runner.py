@@ -15,6 +15,7 @@ from redis.lock import Lock
 
 from bot.clock import utcnow
 from scheduler.jobs import JOBS, Job
+from bot.services import services
 
 log = logging.getLogger("scheduler")
 
@@ -45,7 +46,7 @@ def run_job(app: Flask, job: Job, now: datetime | None = None) -> dict[str, Any]
 
 def run_once(app: Flask, now: datetime | None = None, wait: float = 60) -> dict[str, dict[str, Any]]:
     """Run every job once as of `now` (naive UTC), holding the lock; for operators and tests."""
-    lock = scheduler_lock(app.extensions["mulin.redis"])
+    lock = scheduler_lock(services(app).redis)
     if not lock.acquire(blocking=True, blocking_timeout=wait):
         raise RuntimeError("another scheduler holds the lock; try again when it is stopped")
     done = threading.Event()
@@ -80,10 +81,10 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
     """Wait for the lock, then run the jobs on their intervals until SIGTERM/SIGINT."""
     stop = stop or threading.Event()
     # Long jobs (a 10,000-message broadcast) check this and end early: on SIGTERM, or when the lock is lost.
-    halt = app.extensions["mulin.stop"] = threading.Event()
+    halt = services(app).stop
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: (stop.set(), halt.set()))
-    lock = scheduler_lock(app.extensions["mulin.redis"])
+    lock = scheduler_lock(services(app).redis)
     standing_by = False
     while not stop.is_set():
         try:

@@ -19,6 +19,7 @@ from bot.domain import stats
 from bot.clock import LOCAL, to_local
 from bot.storage.models import Outbox, Staff
 from bot.messaging.texts import render_text
+from bot.services import services
 
 ADMIN = "admin"
 
@@ -57,7 +58,7 @@ def run(app: Flask, now: datetime) -> dict[str, Any]:
     week = due_week(now, int(app.config["SUMMARY_WEEKDAY"]), int(app.config["SUMMARY_HOUR"]))
     if week is None:
         return {"sent": 0}
-    with app.extensions["mulin.db"]() as session:
+    with services(app).sessions() as session:
         count = send_summary(session, now, *week, street=app.config["STREET_NAME"])
         session.commit()
     return {"sent": count}

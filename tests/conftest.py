@@ -15,6 +15,7 @@ from bot import create_app
 from bot.storage import migrate
 from bot.devtools.standin import StandIn
 from tests.wechat import WeChat
+from bot.services import services
 
 warnings.filterwarnings("ignore", category=SyntaxWarning, module="jieba")
 
@@ -75,7 +76,7 @@ def app(settings: dict[str, object]):  # type: ignore[no-untyped-def]
     """The Mulin app for one test."""
     application = create_app(settings)
     yield application
-    application.extensions["mulin.engine"].dispose()
+    services(application).engine.dispose()
 
 
 @pytest.fixture
@@ -100,6 +101,6 @@ def wechat(client) -> WeChat:  # type: ignore[no-untyped-def]
 def db(app):  # type: ignore[no-untyped-def]
     """A database session outside any request."""
     with app.app_context():
-        session = app.extensions["mulin.db"]()
+        session = services(app).sessions()
         yield session
         session.close()

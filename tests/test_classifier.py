@@ -336,6 +336,8 @@ def test_resolved_flag(clf: Classifier) -> None:
 
 
 def test_get_spec_sees_yaml_only_intents_in_the_app(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
     from flask import Flask
 
     from handlers import intents
@@ -343,11 +345,11 @@ def test_get_spec_sees_yaml_only_intents_in_the_app(tmp_path: Path) -> None:
     data = _table()
     data["intents"]["noise"] = {"spec": {"department": "grid"}, "terms": [{"广场舞": 4}]}
     app = Flask(__name__)
-    app.config["KEYWORDS_PATH"] = _write(tmp_path, data)
-    classifier_module.init_app(app)
+    clf = classifier_module.load_classifier(_write(tmp_path, data))
+    app.extensions["mulin"] = SimpleNamespace(classifier=clf)  # what create_app puts there, as far as get_spec looks
     with app.app_context():
         assert intents.get_spec("noise").department == "grid"
-        assert classifier_module.get_classifier().classify("广场舞太响了").intent == "noise"
+        assert clf.classify("广场舞太响了").intent == "noise"
     with pytest.raises(KeyError):
         intents.get_spec("noise")
 

@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from flask import Flask
 
-from handlers.understanding import classifier
-from bot.cli.classify import classify_command
 
 
 def _lines(output: str) -> list[dict]:
@@ -51,15 +47,3 @@ def test_explain_adds_scores_and_facts(runner) -> None:  # type: ignore[no-untyp
 def test_no_input_no_output(runner) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(args=["classify"], input="")
     assert (result.exit_code, result.stdout) == (0, "")
-
-
-def test_works_in_a_bare_flask_app() -> None:
-    app = Flask(__name__)
-    classifier.init_app(app)
-    result = app.test_cli_runner().invoke(classify_command, input="小区里有人私搭乱建\n")
-    assert _lines(result.stdout)[0]["intent"] == "construction"
-
-
-def test_without_init_app_it_says_so() -> None:
-    with Flask(__name__).app_context(), pytest.raises(RuntimeError, match="init_app"):
-        classifier.get_classifier()

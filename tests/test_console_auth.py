@@ -5,6 +5,7 @@ import pytest
 
 from bot.domain import users
 from tests.helpers_console import Console, add_user
+from bot.services import services
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def test_production_cookies_are_secure(settings) -> None:  # type: ignore[no-unt
 
     app = create_app({**settings, "MULIN_ENV": "production"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
-    app.extensions["mulin.engine"].dispose()
+    services(app).engine.dispose()
 
 
 def test_admin_manages_users_and_staff_may_not(console: Console, client, db) -> None:

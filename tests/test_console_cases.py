@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.storage.models import Case, CaseEvent, Outbox
 from tests.helpers_console import Console, add_user, report, console  # noqa: F401 - fixture
 from tests.helpers_intake import BOUND, street  # noqa: F401 - fixture
+from bot.services import services
 
 OTHER = "demo-resident-2"  # 天宁寺北里 (another community)
 
@@ -177,4 +178,4 @@ def test_messages_waiting_for_the_scheduler_are_flagged(console: Console, settin
         received_at=InboundMessage.received_at - timedelta(minutes=3)))
     db.commit()
     assert "有 1 条居民消息已等待答复超过2分钟" in console.page("/console/notices")
-    busy.extensions["mulin.engine"].dispose()
+    services(busy).engine.dispose()

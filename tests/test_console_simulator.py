@@ -8,6 +8,7 @@ from bot.clock import utcnow
 from scheduler.runner import run_once
 from tests.helpers_console import Console, console  # noqa: F401 - fixture
 from tests.helpers_intake import BOUND, cases_of, street  # noqa: F401 - fixture
+from bot.services import services
 
 
 
@@ -62,4 +63,4 @@ def test_simulator_is_off_in_production(settings) -> None:  # type: ignore[no-un
             assert client.get(path).status_code == 404
         assert client.post("/console/simulator/send", json={}).status_code in (400, 404)
     finally:
-        app.extensions["mulin.engine"].dispose()
+        services(app).engine.dispose()

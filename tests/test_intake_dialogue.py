@@ -8,6 +8,7 @@ import pytest
 from bot.clock import utcnow
 from bot.messaging.texts import render_text
 from tests.helpers_intake import BOUND, age_cases, cases_of, events, outbox, resident, street  # noqa: F401
+from bot.services import services
 
 NEW = "o-new-resident"
 
@@ -191,7 +192,7 @@ def test_location_suggests_compound(wechat, street):
 
 def test_idle_dialogue_expires_without_losing_the_case(app, wechat, street):
     wechat.send_text("楼上漏水了", openid=BOUND)
-    store, key = app.extensions["mulin.redis"], f"mulin:dialogue:{BOUND}"
+    store, key = services(app).redis, f"mulin:dialogue:{BOUND}"
     assert 0 < store.ttl(key) <= 30 * 60
     store.delete(key)  # what the TTL does after 30 idle minutes
     [case] = cases_of(street, BOUND)

@@ -16,6 +16,7 @@ from scheduler.jobs import drain_outbox, replay_inbound
 from tests.conftest import AES_KEY, APPID, TOKEN
 from tests.helpers_intake import BOUND, cases_of, outbox, street  # noqa: F401
 from tests.wechat import WeChat
+from bot.services import services
 
 
 class Clock:
@@ -77,7 +78,7 @@ def test_every_request_counts_whole_not_only_the_view(settings) -> None:  # type
     work): the gauge must see that time too, or the worker hovers at the limit and keeps answering inline."""
     application = create_app({**settings, "INLINE_BUSY_LIMIT": 0.3})
     clock = Clock()
-    gauge = application.extensions["mulin.load"] = LoadGauge(0.3, clock=clock)
+    gauge = services(application).load = LoadGauge(0.3, clock=clock)
     client = application.test_client()
     client.get("/wechat")  # 400: missing parameters, yet the worker was busy with it
     client.get("/console/login")
@@ -85,7 +86,7 @@ def test_every_request_counts_whole_not_only_the_view(settings) -> None:  # type
     assert first > 0
     client.get("/no-such-page")
     assert gauge.share() > first
-    application.extensions["mulin.engine"].dispose()
+    services(application).engine.dispose()
 
 
 def test_limits_zero_and_one_mean_always_and_never() -> None:
@@ -101,7 +102,7 @@ def busy(settings: dict[str, object]) -> Iterator[Flask]:
     """A second web worker on the same database and Redis, saturated: it queues every message."""
     application = create_app({**settings, "INLINE_BUSY_LIMIT": 0.0})
     yield application
-    application.extensions["mulin.engine"].dispose()
+    services(application).engine.dispose()
 
 
 def _pusher(application: Flask) -> WeChat:
@@ -172,7 +173,7 @@ def test_webhook_feeds_the_gauge_and_queues_while_busy(settings, street) -> None
     """Every /wechat request counts towards the worker's load; past the limit messages queue; quiet again, inline."""
     application = create_app({**settings, "INLINE_BUSY_LIMIT": 0.5})
     clock = Clock()
-    gauge = application.extensions["mulin.load"] = LoadGauge(0.5, clock=clock)
+    gauge = services(application).load = LoadGauge(0.5, clock=clock)
     pusher = _pusher(application)
 
     answered = pusher.send_text("家里有蟑螂", openid=BOUND)
@@ -186,7 +187,7 @@ def test_webhook_feeds_the_gauge_and_queues_while_busy(settings, street) -> None
     clock.now += 5  # the burst is over
     calm = pusher.send_text("家里停电了", openid="demo-resident-3")
     assert calm.text and "工单" in calm.text
-    application.extensions["mulin.engine"].dispose()
+    services(application).engine.dispose()
 
 
 def _message(key: str) -> "inbound.Inbound":
@@ -200,7 +201,7 @@ def _message(key: str) -> "inbound.Inbound":
 def test_queue_writer_stores_the_row_the_orm_reads(busy, db) -> None:  # type: ignore[no-untyped-def]
     """The burst path's own connection writes exactly what the ORM path would: types, JSON, times."""
     from datetime import datetime
-    writer = busy.extensions["mulin.queue"]
+    writer = services(busy).queue
     now = datetime(2026, 11, 30, 1, 2, 4, 567000)
     assert writer.store(_message("1"), now) is True
     assert writer.store(_message("1"), now) is False  # a retry: already stored, nothing written
@@ -213,7 +214,7 @@ def test_queue_writer_stores_the_row_the_orm_reads(busy, db) -> None:  # type: i
 
 def test_queue_writer_recovers_from_a_broken_connection(busy, db) -> None:  # type: ignore[no-untyped-def]
     from datetime import datetime
-    writer = busy.extensions["mulin.queue"]
+    writer = services(busy).queue
     assert writer.store(_message("a"), datetime(2026, 11, 30))
     writer._connection().driver_connection.close()  # as when the database server restarts
     with pytest.raises(Exception):
@@ -226,7 +227,7 @@ def test_queue_writer_never_shares_a_connection_across_fork(busy, db) -> None:  
     """gunicorn --preload forks workers from one process: each must write on a connection of its own."""
     import multiprocessing
     from datetime import datetime
-    writer = busy.extensions["mulin.queue"]
+    writer = services(busy).queue
     assert writer.store(_message("parent"), datetime(2026, 11, 30))
     parent_conn = writer._connection()
 
@@ -250,7 +251,7 @@ def test_a_late_answer_is_queued_in_the_same_commit_that_marks_it_answered(app, 
     pusher = _pusher(busy)
     for n, words in enumerate(["楼上漏水了", "楼道里堆满了杂物", "家里有老鼠"]):
         pusher.send_text(words, openid=f"o-crash-{n}")
-    engine = app.extensions["mulin.engine"]
+    engine = services(app).engine
     orphans: list[int] = []
 
     def check(_session) -> None:  # type: ignore[no-untyped-def]
@@ -260,7 +261,7 @@ def test_a_late_answer_is_queued_in_the_same_commit_that_marks_it_answered(app, 
                 "AND m.status IN ('handled', 'failed') AND m.reply IS NOT NULL AND m.reply != '' "
                 "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.key = 'late-reply:' || m.id)")).scalars())
 
-    factory = app.extensions["mulin.db"]
+    factory = services(app).sessions
     event.listen(factory, "after_commit", check)
     try:
         assert replay_inbound(app, utcnow())["replayed"] == 3
@@ -277,8 +278,8 @@ def test_queue_writer_waits_out_another_writer(busy, db, monkeypatch) -> None:  
     import sqlite3
     from datetime import datetime
     from bot.messaging import inbound_queue
-    writer = busy.extensions["mulin.queue"]
-    path = busy.extensions["mulin.engine"].url.database
+    writer = services(busy).queue
+    path = services(busy).engine.url.database
     assert writer.store(_message("first"), datetime(2026, 11, 30))
     other = sqlite3.connect(path, timeout=15, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")  # as the scheduler does while it answers a message

@@ -10,6 +10,7 @@ from bot.messaging import outbox
 from bot.clock import utcnow
 from bot.storage.models import Outbox, Resident
 from scheduler.jobs import drain_outbox
+from bot.services import services
 
 
 def add_resident(db, openid: str, last_inbound_ago: timedelta | None) -> Resident:  # type: ignore[no-untyped-def]
@@ -126,7 +127,7 @@ def test_unsubscribed_resident_is_marked(app, db, standin) -> None:  # type: ign
 
 
 def test_network_error_is_transient(app, db) -> None:  # type: ignore[no-untyped-def]
-    app.extensions["mulin.gateway"].client.API_BASE_URL = "http://127.0.0.1:9/cgi-bin/"
+    services(app).gateway.client.API_BASE_URL = "http://127.0.0.1:9/cgi-bin/"
     add_resident(db, "o-n", timedelta(hours=1))
     queue(db, "k-n", "o-n")
     drain_outbox(app, utcnow())
@@ -144,7 +145,7 @@ def test_expired_token_is_refreshed_once_and_shared(app, db, standin) -> None:  
     assert status(db, "k-k2").status == "sent"
     tokens = [r for r in standin.requests if r["kind"] == "token"]
     assert len(tokens) == 2  # the first fetch, then one refresh after 40001
-    stored = app.extensions["mulin.redis"].get("mulin:wechat:wx0123456789abcdef_access_token")
+    stored = services(app).redis.get("mulin:wechat:wx0123456789abcdef_access_token")
     assert stored is not None
 
 
@@ -181,7 +182,7 @@ def test_pacing_respects_the_rate(app, db) -> None:  # type: ignore[no-untyped-d
     for i in range(3):
         add_resident(db, f"o-r{i}", timedelta(hours=1))
         queue(db, f"k-r{i}", f"o-r{i}")
-    outbox.drain(app.extensions["mulin.db"], app.extensions["mulin.gateway"], utcnow(),
+    outbox.drain(services(app).sessions, services(app).gateway, utcnow(),
                  templates={}, rate=2.0, sleep=waits.append)
     assert len(waits) == 3 and all(0.3 < w <= 0.5 for w in waits)
 
@@ -189,4 +190,4 @@ def test_pacing_respects_the_rate(app, db) -> None:  # type: ignore[no-untyped-d
 def test_gateway_refuses_urls_outside_the_base(app) -> None:  # type: ignore[no-untyped-def]
     from bot.messaging.gateway import SendError
     with pytest.raises(SendError):
-        app.extensions["mulin.gateway"].client.get("https://api.weixin.qq.com/cgi-bin/media/get")
+        services(app).gateway.client.get("https://api.weixin.qq.com/cgi-bin/media/get")

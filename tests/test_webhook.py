@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.storage.models import InboundMessage, Resident
 from tests.conftest import TOKEN
 from tests.wechat import WeChat, sign
+from bot.services import services
 
 
 def count_messages(db) -> int:  # type: ignore[no-untyped-def]
@@ -162,14 +163,14 @@ def test_event_retry_is_deduplicated_by_sender_and_time(wechat: WeChat, db) -> N
 
 def test_concurrent_retries_are_handled_once(app, db) -> None:  # type: ignore[no-untyped-def]
     calls: list[str] = []
-    original = app.extensions["mulin.handler"]
+    original = services(app).handler
 
     def slow(session, msg, now):  # type: ignore[no-untyped-def]
         calls.append(msg.dedup_key)
         time.sleep(0.3)
         return original(session, msg, now)
 
-    app.extensions["mulin.handler"] = slow
+    services(app).handler = slow
     from tests.conftest import AES_KEY, APPID
     replies: list[str | None] = []
     xml = WeChat(app.test_client(), TOKEN, APPID, AES_KEY).xml("o-c", "text", {"Content": "同时到达"}, msg_id=999)
@@ -208,7 +209,7 @@ def test_handler_error_keeps_message_and_answers_politely(app, wechat: WeChat, d
     def broken(session, msg, now):  # type: ignore[no-untyped-def]
         raise RuntimeError("bug")
 
-    app.extensions["mulin.handler"] = broken
+    services(app).handler = broken
     reply = wechat.send_text("会出错的消息", openid="o-err")
     assert reply.status == 200 and "抱歉" in reply.text
     row = db.scalars(select(InboundMessage)).one()
@@ -261,10 +262,10 @@ def test_redis_down_still_answers_and_stores(settings, db) -> None:  # type: ign
     down = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
 
     def needs_redis(session, msg, now):  # type: ignore[no-untyped-def]
-        down.extensions["mulin.redis"].get("dialogue")
+        services(down).redis.get("dialogue")
         return "never"
 
-    down.extensions["mulin.handler"] = needs_redis
+    services(down).handler = needs_redis
     started = time.monotonic()
     reply = WeChat(down.test_client(), TOKEN, APPID, AES_KEY).send_text("redis 挂了", openid="o-down")
     assert time.monotonic() - started < 4.5
@@ -272,7 +273,7 @@ def test_redis_down_still_answers_and_stores(settings, db) -> None:  # type: ign
     row = db.scalars(select(InboundMessage)).one()
     assert row.content == "redis 挂了" and row.status == "received"
     with pytest.raises(redis.ConnectionError):
-        down.extensions["mulin.redis"].ping()
+        services(down).redis.ping()
 
 
 def test_message_stored_while_redis_was_down_is_handled_later(settings, app, db, standin) -> None:  # type: ignore[no-untyped-def]
@@ -300,15 +301,15 @@ def test_message_stored_while_redis_was_down_is_handled_later(settings, app, db,
 def test_dialogue_state_is_not_saved_when_the_message_fails(app, wechat: WeChat) -> None:  # type: ignore[no-untyped-def]
     """Redis may not get ahead of the database: a rolled-back message leaves the dialogue as it was."""
     from handlers.conversation import dispatch
-    store = app.extensions["mulin.redis"]
+    store = services(app).redis
 
     def fails_after_the_dialogue(session, msg, now):  # type: ignore[no-untyped-def]
         dispatch.handle(session, msg, now)
         raise RuntimeError("crash after the dialogue step")
 
-    app.extensions["mulin.handler"] = fails_after_the_dialogue
+    services(app).handler = fails_after_the_dialogue
     assert "抱歉" in wechat.send_text("楼上漏水了", openid="o-unbound").text
     assert store.get("mulin:dialogue:o-unbound") is None
-    app.extensions["mulin.handler"] = dispatch.handle
+    services(app).handler = dispatch.handle
     wechat.send_text("楼上漏水了", openid="o-unbound")
     assert store.get("mulin:dialogue:o-unbound") is not None  # now asking for the address

@@ -12,6 +12,7 @@ from bot.storage.models import InboundMessage
 from tests.conftest import AES_KEY, APPID, TOKEN
 from tests.helpers_intake import BOUND, cases_of, street  # noqa: F401  (fixture)
 from tests.wechat import WeChat
+from bot.services import services
 
 PRODUCTION = {"MULIN_ENV": "production", "WECHAT_TOKEN": TOKEN, "SECRET_KEY": "s" * 40,
               "WECHAT_APPID": APPID, "WECHAT_SECRET": "x"}
@@ -27,7 +28,7 @@ def production(settings):  # type: ignore[no-untyped-def]
     """The app as deployed: MULIN_ENV=production, safe mode (an EncodingAESKey is set)."""
     app = create_app({**settings, **PRODUCTION})
     yield app
-    app.extensions["mulin.engine"].dispose()
+    services(app).engine.dispose()
 
 
 def test_forged_plaintext_post_is_refused_in_production(production, db) -> None:  # type: ignore[no-untyped-def]
@@ -61,7 +62,7 @@ def test_plaintext_mode_works_when_the_operator_chose_it(settings, db) -> None: 
     app = create_app({**settings, **PRODUCTION, "WECHAT_MODE": "plaintext"})
     reply = WeChat(app.test_client(), TOKEN, APPID, AES_KEY, mode="plaintext").send_text("你好", openid="o-plain")
     assert reply.status == 200 and reply.text
-    app.extensions["mulin.engine"].dispose()
+    services(app).engine.dispose()
 
 
 @pytest.mark.parametrize("offset", [-30 * 60, 30 * 60, -30 * 24 * 3600])

@@ -17,6 +17,7 @@ from bot.devtools import demo
 from bot.clock import utcnow
 from bot.errors import ImportFileError, InvalidTransition, NotFound
 from bot.storage.models import Case
+from bot.services import services
 
 ACTIONS = ("accept", "resolve", "reopen", "close", "cancel")
 FIELDS = ("number", "openid", "intent", "also", "priority", "status", "department", "handoff", "group_id",
@@ -25,7 +26,7 @@ TIMES = ("created_at", "due_at", "first_response_at", "resolved_at", "closed_at"
 
 
 def _session() -> Session:
-    return current_app.extensions["mulin.db"]()
+    return services(current_app).sessions()
 
 
 def case_to_dict(case: Case) -> dict[str, Any]:

@@ -7,7 +7,10 @@ from typing import Any, TextIO
 import click
 from flask.cli import with_appcontext
 
-from handlers.understanding.classifier import Classifier, get_classifier
+from flask import current_app
+
+from handlers.understanding.classifier import Classifier
+from bot.services import services
 
 
 def describe(classifier: Classifier, text: str, explain: bool = False) -> dict[str, Any]:
@@ -33,7 +36,7 @@ def describe(classifier: Classifier, text: str, explain: bool = False) -> dict[s
 @with_appcontext
 def classify_command(source: TextIO, explain: bool) -> None:
     """Classify messages, one per line of SOURCE (default stdin); print JSON lines to stdout."""
-    classifier = get_classifier()
+    classifier = services(current_app).classifier
     for line in source:
         text = line.rstrip("\r\n")
         click.echo(json.dumps(describe(classifier, text, explain), ensure_ascii=False))

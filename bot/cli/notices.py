@@ -12,12 +12,13 @@ from bot.domain import notices
 from bot.clock import fmt_local, parse_local, utcnow
 from bot.errors import MulinError
 from bot.messaging.texts import render_text
+from bot.services import services
 
 notice_group = AppGroup("notice", help="Hallway-cleanup notices.")
 
 
 def _session() -> Session:
-    return current_app.extensions["mulin.db"]()
+    return services(current_app).sessions()
 
 
 def _fail(exc: MulinError) -> NoReturn:

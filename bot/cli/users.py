@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 
 from bot.domain import users
 from bot.clock import utcnow
-from bot.storage.db import get_db
+from bot.web.request_session import get_db
 from bot.errors import MulinError
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import redis
 import requests
-from flask import Flask, current_app
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
@@ -112,12 +111,3 @@ def make_gateway(config: dict[str, Any], store: redis.Redis) -> Gateway:
     )
     return Gateway(client)
 
-
-def init_app(app: Flask) -> None:
-    """Attach the gateway; it shares the app's Redis client."""
-    app.extensions["mulin.gateway"] = make_gateway(app.config, app.extensions["mulin.redis"])
-
-
-def get_gateway() -> Gateway:
-    """The app's gateway."""
-    return current_app.extensions["mulin.gateway"]

@@ -5,7 +5,6 @@ import logging
 from functools import lru_cache
 from typing import Any, Callable
 
-from flask import Flask, current_app, g
 from sqlalchemy import Engine, Insert, Table, create_engine, event
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,17 +30,14 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def init_app(app: Flask) -> None:
-    """Attach an engine and a session factory to the app."""
-    engine = make_engine(app.config["DATABASE_URL"])
+def connect(url: str) -> tuple[Engine, sessionmaker[Session]]:
+    """An engine and its session factory (no I/O happens here)."""
+    engine = make_engine(url)
     factory = sessionmaker(engine, expire_on_commit=False)
     event.listen(factory, "after_transaction_end", _forget_cached)
     event.listen(factory, "after_commit", _run_on_commit)
     event.listen(factory, "after_rollback", _drop_on_commit)
-    app.extensions["mulin.db"] = factory
-    app.extensions["mulin.engine"] = engine
-    app.teardown_request(_close_session)  # each request its own session, even inside an outer app context
-    app.teardown_appcontext(_close_session)
+    return engine, factory
 
 
 def insert_ignoring(session: Session, table: Table, key: str) -> Insert:
@@ -84,16 +80,3 @@ def _run_on_commit(session: Session) -> None:
 
 def _drop_on_commit(session: Session) -> None:
     session.info.pop("mulin.on_commit", None)
-
-
-def get_db() -> Session:
-    """The session of the current app context, opened on first use."""
-    if "db" not in g:
-        g.db = current_app.extensions["mulin.db"]()
-    return g.db
-
-
-def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db", None)
-    if session is not None:
-        session.close()

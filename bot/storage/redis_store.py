@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import redis
-from flask import Flask, current_app
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -56,11 +55,3 @@ def embedded_url(client: redis.Redis) -> str:
     return f"unix://{client.socket_file}"
 
 
-def init_app(app: Flask) -> None:
-    """Connect lazily-usable Redis client to the app (no I/O happens here)."""
-    app.extensions["mulin.redis"] = connect(app.config.get("REDIS_URL", ""))
-
-
-def get_redis() -> redis.Redis:
-    """The app's Redis client."""
-    return current_app.extensions["mulin.redis"]

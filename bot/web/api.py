@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.domain import stats
 from bot.clock import utcnow
 from bot.web.console.statistics import period
-from bot.storage.db import get_db
+from bot.web.request_session import get_db
 from bot.storage.models import Case, Community
 
 bp = Blueprint("api", __name__, url_prefix="/api")

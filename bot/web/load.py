@@ -25,6 +25,8 @@ from typing import Any, Callable, Iterable
 
 from flask import Flask
 
+from bot.services import services
+
 log = logging.getLogger(__name__)
 LOG_EVERY = 60.0  # seconds: a burst is logged, not every message of it
 
@@ -73,8 +75,7 @@ class LoadGauge:
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its gauge and count every request's time towards it."""
-    app.extensions["mulin.load"] = LoadGauge(float(app.config["INLINE_BUSY_LIMIT"]))
+    """Count every request's time towards the app's gauge."""
     app.wsgi_app = _Timed(app.wsgi_app, app)  # type: ignore[method-assign]
 
 
@@ -90,4 +91,4 @@ class _Timed:
         try:
             return self._wsgi_app(environ, start_response)
         finally:
-            self._app.extensions["mulin.load"].add(time.monotonic() - started)
+            services(self._app).load.add(time.monotonic() - started)

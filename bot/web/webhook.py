@@ -16,9 +16,9 @@ from wechatpy.utils import check_signature
 from bot.messaging import inbound
 from bot.clock import utcnow
 from bot.config import ENCRYPTED_MODES
-from bot.storage.db import get_db
-from bot.messaging.inbound_queue import QueueWriter
+from bot.web.request_session import get_db
 from bot.messaging.texts import render_text
+from bot.services import services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
@@ -39,7 +39,6 @@ class _NoSessionForWeChat(SecureCookieSessionInterface):
 def init_app(app: Flask) -> None:
     """Register /wechat."""
     app.session_interface = _NoSessionForWeChat()
-    app.extensions["mulin.queue"] = QueueWriter(app.extensions["mulin.engine"])
     app.register_blueprint(bp)
 
 
@@ -139,9 +138,9 @@ def receive() -> Response:
     encrypted = _encrypted()
     message = _decode(body, encrypted)
     msg = inbound.from_wechat(message)
-    overloaded = current_app.extensions["mulin.load"].overloaded()
+    svc = services(current_app)
     reply = inbound.receive(
-        get_db, msg, current_app.extensions["mulin.handler"], utcnow(), busy_reply=_busy, error_reply=_error,
-        queue_on=current_app.extensions["mulin.queue"] if overloaded else None,
+        get_db, msg, svc.handler, utcnow(), busy_reply=_busy, error_reply=_error,
+        queue_on=svc.queue if svc.load.overloaded() else None,
     )
     return _render(reply, message, encrypted)

@@ -14,14 +14,16 @@ from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
+from flask import current_app
+
 from bot.domain import residents
 from bot.storage.db import on_commit
 from bot.messaging.inbound import Inbound
 from bot.storage.models import Compound, Resident
-from bot.storage.redis_store import get_redis
 from bot.messaging.texts import render_text
 from handlers.understanding.address import AddressMatch, match_address
 from handlers.understanding.words import is_no, is_yes
+from bot.services import services
 
 log = logging.getLogger(__name__)
 TTL_SECONDS = 30 * 60
@@ -56,7 +58,7 @@ def _key(openid: str) -> str:
 
 def load(openid: str) -> State:
     """The resident's current state (idle when none or expired)."""
-    raw = get_redis().get(_key(openid))
+    raw = services(current_app).redis.get(_key(openid))
     if not raw:
         return State()
     value = json.loads(raw)
@@ -65,7 +67,7 @@ def load(openid: str) -> State:
 
 def save(session: Session, openid: str, state: State) -> None:
     """Store the state for 30 minutes once the message's transaction commits (idle: removed)."""
-    store, key = get_redis(), _key(openid)
+    store, key = services(current_app).redis, _key(openid)
     if state.name == IDLE and not state.data:
         on_commit(session, lambda: store.delete(key))
         return

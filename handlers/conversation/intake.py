@@ -12,16 +12,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from flask import current_app
+
 from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case
 from bot.clock import fmt_local
 from bot.messaging.inbound import Inbound
 from bot.storage.models import Case, Resident
 from bot.messaging.texts import label, lines, render_text
-from handlers.understanding.classifier import Classification, get_classifier
+from handlers.understanding.classifier import Classification
 from handlers.conversation.dialogue import Step
 from handlers.intents import FALLBACK
 from handlers.understanding.words import is_courtesy
+from bot.services import services
 
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
 
@@ -47,7 +50,7 @@ def _is_update(c: Classification, text: str) -> bool:
 
 def report(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) -> Step:
     """A new message with no open question: classify, then open (or join) a case or ask the address."""
-    c = get_classifier().classify(msg.text or "")
+    c = services(current_app).classifier.classify(msg.text or "")
     if _is_update(c, msg.text or ""):
         case = case_queries.latest_open(session, msg.openid)
         if case is not None:
@@ -77,7 +80,7 @@ def open_report(session: Session, resident: Resident, pending: dict[str, Any], n
                        priority=pending["priority"], also=tuple(pending.get("also") or ()),
                        resident=resident, now=now)
     attach_media(session, case, pending.get("media") or [], now)
-    spec = get_classifier().spec(case.intent)
+    spec = services(current_app).classifier.spec(case.intent)
     safety = pending.get("safety") or spec.safety
     hours = round((case.due_at - case.created_at).total_seconds() / 3600)
     reply = render_text("intake/created", case=case, department=label("department", case.department),
@@ -97,7 +100,7 @@ def attach_media(session: Session, case: Case, media: list[dict[str, Any]], now:
 def detail(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) -> Step:
     """After a report: more words about the same case are added to it; a new problem starts over."""
     case = session.get(Case, data.get("case_id") or 0)
-    c = get_classifier().classify(msg.text or "")
+    c = services(current_app).classifier.classify(msg.text or "")
     same = c.intent == FALLBACK and not c.terms or case is not None and c.intent == case.intent
     if case is None or case.status not in case_queries.OPEN_STATUSES or not same:
         return report(session, msg, now, {})

@@ -64,8 +64,8 @@ def get_spec(name: str) -> IntentSpec:
     exist only in the YAML) inside an app context, else the module's; KeyError for an unknown name."""
     from flask import current_app, has_app_context
 
-    if has_app_context() and "mulin.classifier" in current_app.extensions:
-        return current_app.extensions["mulin.classifier"].spec(name)
+    if has_app_context() and "mulin" in current_app.extensions:
+        return current_app.extensions["mulin"].classifier.spec(name)  # type: ignore[no-any-return]
     for spec in _table():
         if spec.name == name:
             return spec

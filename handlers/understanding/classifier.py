@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
-from flask import Flask, current_app
 
 with warnings.catch_warnings():
     # jieba 0.42.1 has invalid escapes in regex literals: Python 3.11 warns when compiling them.
@@ -24,9 +23,8 @@ with warnings.catch_warnings():
 from handlers.intents import FALLBACK, IntentSpec, raise_priority, time_limit_for
 from handlers.understanding.lexicon import Lexicon, LexiconError, Term, load_lexicon
 
-__all__ = ["Classification", "Classifier", "LexiconError", "classify", "get_classifier", "init_app",
+__all__ = ["Classification", "Classifier", "LexiconError", "classify", 
            "load_classifier"]
-EXTENSION = "mulin.classifier"
 ASPECT_ENDINGS = ("了", "着", "过", "起来")
 
 
@@ -312,19 +310,6 @@ def load_classifier(path: Path | None = None) -> Classifier:
     """
     lexicon = load_lexicon(Path(path) if path else None)
     return Classifier(lexicon, build_tokenizer(lexicon))
-
-
-def init_app(app: Flask) -> None:
-    """Load the classifier once at start-up."""
-    app.extensions[EXTENSION] = load_classifier(app.config.get("KEYWORDS_PATH"))
-
-
-def get_classifier() -> Classifier:
-    """The application's classifier."""
-    try:
-        return current_app.extensions[EXTENSION]
-    except KeyError:
-        raise RuntimeError("handlers.understanding.classifier.init_app(app) was not called") from None
 
 
 _default: Classifier | None = None

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from bot.messaging import inbound
 from bot.clock import fmt_local, utcnow
-from bot.storage.db import get_db
+from bot.web.request_session import get_db
 from bot.messaging.texts import label
 
 

@@ -9,7 +9,7 @@ from flask import abort
 from flask_login import UserMixin, current_user
 from sqlalchemy import Select
 
-from bot.storage.db import get_db
+from bot.web.request_session import get_db
 from bot.storage.models import Case, User
 
 

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from bot.domain import users
 from bot.clock import utcnow
 from bot.web.console.access import admin_required
-from bot.storage.db import get_db
+from bot.web.request_session import get_db
 from bot.errors import MulinError
 from bot.storage.models import Community, User
 from handlers.intents import DEPARTMENTS

@@ -11,7 +11,7 @@ from bot.domain import users
 from bot.clock import utcnow
 from bot.config import ROOT
 from bot.web.console.access import ConsoleUser
-from bot.storage.db import get_db
+from bot.web.request_session import get_db
 
 bp = Blueprint("console_auth", __name__, url_prefix="/console", template_folder=str(ROOT / "templates"))
 

@@ -10,7 +10,7 @@ from bot.domain import cases
 from bot.messaging import outbox
 from bot.clock import utcnow
 from bot.web.console.cases import bp, visible_case
-from bot.storage.db import get_db
+from bot.web.request_session import get_db
 from bot.errors import InvalidTransition
 from handlers.intents import DEPARTMENTS
 

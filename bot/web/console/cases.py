@@ -13,7 +13,7 @@ from bot.domain.cases import TRANSITIONS
 from bot.clock import utcnow
 from bot.web.console.access import may_see, scope_cases
 from bot.web.console.conversation import Line, conversation
-from bot.storage.db import get_db
+from bot.web.request_session import get_db
 from bot.domain.residents import in_service_window
 from bot.storage.models import Case, Community, Compound, Resident
 from handlers.intents import DEPARTMENTS, NAMES as INTENTS  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from bot.domain import notices
 from bot.clock import parse_local, to_local, utcnow
-from bot.storage.db import get_db
+from bot.web.request_session import get_db
 from bot.errors import MulinError, NotFound
 from bot.storage.models import Community, Compound, Notice
 

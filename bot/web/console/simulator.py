@@ -15,7 +15,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from bot.storage.db import get_db
+from bot.web.request_session import get_db
 from bot.devtools.wechat_push import Pusher, message_xml
 from bot.storage.models import InboundMessage, Resident
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.domain import stats
 from bot.clock import LOCAL, to_local, utcnow
 from bot.web.console.charts import bar_chart
-from bot.storage.db import get_db
+from bot.web.request_session import get_db
 from bot.storage.models import Community
 
 bp = Blueprint("console_stats", __name__, url_prefix="/console")
