@@ -74,7 +74,9 @@ def ask(session: Session, now: datetime, after: timedelta) -> int:
 
 def run(app: Flask, now: datetime) -> dict[str, Any]:
     """Scheduler job: expire, remind, then ask (so a resident whose case expired is asked the next)."""
-    hours = lambda name: timedelta(hours=float(app.config[name]))  # noqa: E731
+    def hours(name: str) -> timedelta:
+        return timedelta(hours=float(app.config[name]))
+
     with services(app).sessions() as session:
         counts = {"expired": expire(session, now, hours("FOLLOWUP_EXPIRE_AFTER_HOURS")),
                   "reminded": remind(session, now, hours("FOLLOWUP_REMIND_AFTER_HOURS")),

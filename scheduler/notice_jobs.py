@@ -8,8 +8,9 @@ are unique, so a crash or a second run never makes a second row.
 """
 from __future__ import annotations
 
+from sqlalchemy import CursorResult
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 from sqlalchemy import select, update
@@ -65,8 +66,8 @@ def fan_out_notice(session: Session, notice: Notice, now: datetime, contact: str
     marked = sorted(set(notice.fanned_out) | set(skipped) | ({send} if send is not None else set()),
                     reverse=True)
     # Only an active notice is marked; a cancel that won the race rolls this fan-out back.
-    result = session.execute(update(Notice).where(Notice.id == notice.id, Notice.status == "active")
-                             .values(fanned_out=marked))
+    result = cast(CursorResult[Any], session.execute(update(Notice).where(Notice.id == notice.id, Notice.status == "active")
+                             .values(fanned_out=marked)))
     if result.rowcount != 1:
         session.rollback()
         return 0

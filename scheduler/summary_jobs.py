@@ -30,8 +30,11 @@ def due_week(now: datetime, weekday: int, hour: int) -> tuple[datetime, datetime
     monday = datetime.combine(local.date() - timedelta(days=local.weekday()), time(0), tzinfo=LOCAL)
     if local < monday + timedelta(days=weekday, hours=hour):
         return None
-    utc = lambda dt: dt.astimezone(timezone.utc).replace(tzinfo=None)  # noqa: E731
-    return utc(monday - timedelta(days=7)), utc(monday)
+    return _utc(monday - timedelta(days=7)), _utc(monday)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def send_summary(session: Session, now: datetime, start: datetime, end: datetime, street: str) -> int:

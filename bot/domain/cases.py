@@ -5,6 +5,8 @@ reply, CLI commands and the console commit themselves.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
@@ -33,7 +35,7 @@ TELL_RESIDENT = ("accept", "resolve", "reopen")
 
 
 def add_event(session: Session, case: Case, kind: str, *, actor: str, now: datetime,
-              note: str | None = None, data: dict | None = None) -> CaseEvent:
+              note: str | None = None, data: dict[str, Any] | None = None) -> CaseEvent:
     """Append an audit event to the case."""
     event = CaseEvent(case_id=case.id, kind=kind, actor=actor, note=note, data=data, created_at=now)
     session.add(event)

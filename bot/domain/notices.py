@@ -6,6 +6,8 @@ and offset; this module only reads those rows to report progress.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,7 +48,7 @@ def default_offsets() -> list[int]:
 
 
 def _target(session: Session, compound: str | None, community: str | None,
-            buildings: list[str] | None) -> dict:
+            buildings: list[str] | None) -> dict[str, Any]:
     if bool(compound) == bool(community):
         raise InvalidNotice("give either a compound or a community")
     if community:
@@ -66,7 +68,7 @@ def _target(session: Session, compound: str | None, community: str | None,
     return {"community": found.community.name, "compound": compound, "buildings": names or None}
 
 
-def recipients_query(notice: Notice) -> Select:
+def recipients_query(notice: Notice) -> Select[str]:
     """A select of the openids of subscribed residents bound to the notice's buildings."""
     target = notice.target
     query = select(Resident.openid).where(Resident.subscribed.is_(True))

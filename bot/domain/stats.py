@@ -86,10 +86,10 @@ def rates_of(cases: Iterable[Case], now: datetime) -> Rates:
     satisfied = sum(1 for c in rated if c.satisfaction == SATISFIED)
     basic = sum(1 for c in rated if c.satisfaction == BASIC)
     finish_due = [c for c in cases if c.resolved_at is not None or c.due_at <= now]
-    on_time = [c for c in resolved if c.resolved_at <= c.due_at]
+    on_time = [c for c in resolved if c.resolved_at is not None and c.resolved_at <= c.due_at]
     response_h = [(c.first_response_at - c.created_at).total_seconds() / 3600
                   for c in cases if c.first_response_at is not None]
-    resolution_h = [(c.resolved_at - c.created_at).total_seconds() / 3600 for c in resolved]
+    resolution_h = [(c.resolved_at - c.created_at).total_seconds() / 3600 for c in resolved if c.resolved_at]
     return Rates(
         received=len(cases), resolved=len(resolved), overdue=len(overdue),
         due_response=len(due), responded_on_time=len(on_time_resp),

@@ -6,7 +6,7 @@ under a Redis lock and every worker reads the shared copy.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import redis
 import requests
@@ -32,7 +32,7 @@ class SendError(Exception):
         self.transient = transient
 
 
-class MulinWeChatClient(WeChatClient):
+class MulinWeChatClient(WeChatClient):  # type: ignore[misc]  # wechatpy ships no type hints
     """wechatpy's client with a configurable base URL and a locked, shared token refresh."""
 
     def __init__(self, appid: str, secret: str, base_url: str, store: redis.Redis, timeout: float) -> None:
@@ -65,7 +65,7 @@ class MulinWeChatClient(WeChatClient):
             self.session.set(self.access_token_key, result["access_token"], max(expires_in - TOKEN_MARGIN, 60))
             self.expires_at = None  # trust the Redis TTL, like every other worker
             log.info("fetched a new access_token")
-            return result
+            return cast(dict[str, Any], result)
 
 
 class Gateway:
@@ -77,13 +77,13 @@ class Gateway:
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
             try:
-                return fn(*args, **kwargs)
+                return cast(dict[str, Any], fn(*args, **kwargs))
             except WeChatClientException as exc:
                 if exc.errcode is None or int(exc.errcode) not in TOKEN_ERRORS:
                     raise
                 log.info("access_token rejected (%s): refreshing once", exc.errcode)
                 self.client.fetch_access_token()
-                return fn(*args, **kwargs)
+                return cast(dict[str, Any], fn(*args, **kwargs))
         except WeChatClientException as exc:
             code = exc.errcode
             if code is None:

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import InboundMessage
+from bot.storage.models import InboundMessage, table_of
 
 if TYPE_CHECKING:
     from bot.messaging.inbound_queue import QueueWriter
@@ -64,8 +64,13 @@ def from_wechat(message: Any) -> Inbound:
     content = raw.get("Content") if msg_type == "text" else raw.get("Recognition") if msg_type == "voice" else None
     return Inbound(
         dedup_key=key[:160], openid=openid, msg_type=msg_type, sent_at=sent_at, raw=raw,
-        event=event, content=content, media_id=raw.get("MediaId"), event_key=scene_key(raw.get("EventKey")),
+        event=event, content=_text(content), media_id=_text(raw.get("MediaId")), event_key=scene_key(raw.get("EventKey")),
     )
+
+
+def _text(value: object) -> str | None:
+    """A field as text (xmltodict gives str; a number-only field may come as int)."""
+    return None if value is None else str(value)
 
 
 def scene_key(event_key: object) -> str | None:
@@ -82,7 +87,7 @@ class Busy(Exception):
     """A dependency (Redis) is unavailable: keep the message for later, answer politely."""
 
 
-TABLE = InboundMessage.__table__
+TABLE = table_of(InboundMessage)
 _INSERT = insert(TABLE).returning(TABLE.c.id)
 QUEUED = "queued"  # stored and acknowledged with `success`; handled soon by the scheduler
 UNANSWERED = (QUEUED, "received")  # "received": being answered now, or stranded by a failure

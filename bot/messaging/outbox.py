@@ -5,19 +5,20 @@ crash leaves a record; rows stuck in `sending` are retried (at-least-once).
 """
 from __future__ import annotations
 
+from sqlalchemy import CursorResult
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.db import insert_ignoring
 from bot.messaging.gateway import Gateway, SendError
-from bot.storage.models import Outbox, Resident
+from bot.storage.models import Outbox, Resident, table_of
 from bot.domain.residents import in_service_window
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def enqueue(session: Session, *, key: str, openid: str, purpose: str, text: str,
             not_before: datetime | None = None) -> bool:
     """Add a send unless one with the same idempotency key exists (then False); part of the caller's
     transaction. One INSERT … ON CONFLICT DO NOTHING: no lookup, no savepoint."""
-    result = session.connection().execute(insert_ignoring(session, Outbox.__table__, "key"), {
+    result = session.connection().execute(insert_ignoring(session, table_of(Outbox), "key"), {
         "key": key, "openid": openid, "purpose": purpose, "status": "pending", "attempts": 0,
         "payload": {"text": text, "template_data": template_data},
         "next_attempt_at": not_before or now, "created_at": now, "case_id": case_id,
@@ -43,7 +44,7 @@ def enqueue(session: Session, *, key: str, openid: str, purpose: str, text: str,
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]], chunk: int = 1000) -> None:
     """Bulk enqueue (complete Outbox column dicts), skipping keys already there."""
-    statement = insert_ignoring(session, Outbox.__table__, "key")
+    statement = insert_ignoring(session, table_of(Outbox), "key")
     for start in range(0, len(rows), chunk):
         session.connection().execute(statement, rows[start:start + chunk])
 
@@ -73,13 +74,13 @@ def recover_stuck(session: Session, now: datetime, purposes: tuple[str, ...] | N
     Only the holder of the scheduler lock drains, one run per scope at a time, so any
     row of this scope still `sending` when a run starts belongs to a process that died.
     """
-    result = session.execute(_scope(
+    result = cast(CursorResult[Any], session.execute(_scope(
         update(Outbox).where(Outbox.status == "sending"), purposes, exclude
-    ).values(status="pending", next_attempt_at=now))
+    ).values(status="pending", next_attempt_at=now)))
     session.commit()
     if result.rowcount:
         log.warning("outbox: %d rows were in flight during a crash; sending them again", result.rowcount)
-    return result.rowcount
+    return int(result.rowcount)
 
 
 def _claim(session: Session, query: Any, due: datetime, limit: int) -> list[Any]:
@@ -91,7 +92,7 @@ def _claim(session: Session, query: Any, due: datetime, limit: int) -> list[Any]
     ids = session.scalars(query.where(Outbox.next_attempt_at <= due).order_by(Outbox.id).limit(limit)).all()
     if not ids:
         return []
-    table = Outbox.__table__
+    table = table_of(Outbox)
     rows = session.execute(
         update(table).where(table.c.id.in_(ids), table.c.status == "pending")
         .values(status="sending", claimed_until=due + SENDING_LEASE, attempts=table.c.attempts + 1)
@@ -104,7 +105,7 @@ def _claim(session: Session, query: Any, due: datetime, limit: int) -> list[Any]
 def _release(session: Session, rows: list[Any]) -> None:
     """Give claimed rows that were not sent back (a stop was requested)."""
     if rows:
-        table = Outbox.__table__
+        table = table_of(Outbox)
         session.execute(update(table).where(table.c.id.in_([r.id for r in rows]), table.c.status == "sending")
                         .values(status="pending", claimed_until=None, attempts=table.c.attempts - 1))
         session.commit()
@@ -134,7 +135,7 @@ def _send(gateway: Gateway, row: Any, resident: Resident | None, templates: dict
     return "template"
 
 
-def drain(factory: sessionmaker, gateway: Gateway, now: datetime, *, templates: dict[str, str],
+def drain(factory: sessionmaker[Session], gateway: Gateway, now: datetime, *, templates: dict[str, str],
           rate: float = 20.0, batch: int = 200, max_attempts: int = 8,
           sleep: Callable[[float], None] = time.sleep, purposes: tuple[str, ...] | None = None,
           exclude: tuple[str, ...] = (), stop: Callable[[], bool] | None = None) -> DrainResult:
@@ -168,8 +169,8 @@ def drain(factory: sessionmaker, gateway: Gateway, now: datetime, *, templates: 
 @lru_cache(maxsize=1)
 def _statements() -> tuple[Any, Any]:
     """The two per-message statements, built once (compiled-statement cache hits, no ORM overhead)."""
-    table = Outbox.__table__
-    window = select(Resident.__table__.c.last_inbound_at).where(Resident.__table__.c.openid == bindparam("openid"))
+    table = table_of(Outbox)
+    window = select(table_of(Resident).c.last_inbound_at).where(table_of(Resident).c.openid == bindparam("openid"))
     sent = update(table).where(table.c.id == bindparam("row_id")).values(
         status="sent", channel=bindparam("channel"), sent_at=bindparam("sent_at"), errcode=None, error=None)
     return window, sent
@@ -184,7 +185,7 @@ def _resident(session: Session, openid: str) -> Resident | None:
 def _deliver(session: Session, gateway: Gateway, row: Any, now: datetime,
              templates: dict[str, str], max_attempts: int, result: DrainResult) -> None:
     """Send one claimed row and commit its outcome (the window is decided now, at send time)."""
-    table = Outbox.__table__
+    table = table_of(Outbox)
     resident = _resident(session, row.openid)
     try:
         channel = _send(gateway, row, resident, templates, now)

@@ -5,9 +5,10 @@ Times are stored as naive UTC; bot.clock converts for display (Asia/Shanghai).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -27,7 +28,7 @@ class InboundMessage(Base):
     event: Mapped[str | None] = mapped_column(String(64))
     content: Mapped[str | None] = mapped_column(Text)
     media_id: Mapped[str | None] = mapped_column(String(256))
-    raw: Mapped[dict] = mapped_column(JSON)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
     sent_at: Mapped[datetime] = mapped_column(DateTime)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     # received (being answered) | queued (stored, answered soon by the scheduler) | handled | failed
@@ -155,7 +156,7 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict | None] = mapped_column(JSON)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     case: Mapped[Case] = relationship(back_populates="events")
 
@@ -169,7 +170,7 @@ class Outbox(Base):
     key: Mapped[str] = mapped_column(String(160), unique=True)  # idempotency key
     openid: Mapped[str] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(32))  # reply|case_status|staff|notice|followup|summary
-    payload: Mapped[dict] = mapped_column(JSON)  # {"text": ..., "template": {...}}
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"text": ..., "template": {...}}
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
@@ -191,13 +192,13 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     cleanup_at: Mapped[datetime] = mapped_column(DateTime)
-    target: Mapped[dict] = mapped_column(JSON)  # {"community": .., "compound": .., "buildings": [..]}
-    offsets: Mapped[list] = mapped_column(JSON)  # minutes before cleanup_at, e.g. [10080, 1440]
+    target: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"community": .., "compound": .., "buildings": [..]}
+    offsets: Mapped[list[Any]] = mapped_column(JSON)  # minutes before cleanup_at, e.g. [10080, 1440]
     status: Mapped[str] = mapped_column(String(16), default="active")  # active|cancelled
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # offsets whose delivery rows have been created ("fanned out")
-    fanned_out: Mapped[list] = mapped_column(JSON, default=list)
+    fanned_out: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class User(Base):
@@ -221,3 +222,8 @@ class Counter(Base):
     __tablename__ = "counters"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for statements that skip the ORM's unit of work (typed as a Table)."""
+    return cast(Table, model.__table__)

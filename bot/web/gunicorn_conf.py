@@ -18,7 +18,7 @@ def scrub(value: object) -> object:
     return _QUERY.sub("?…", value) if isinstance(value, str) else value
 
 
-class PathOnlyLogger(Logger):
+class PathOnlyLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type hints
     """gunicorn's logger, with query strings cut from its messages and from the access log."""
 
     def log(self, lvl: int, msg: str, *args: Any, **kwargs: Any) -> None:

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from bot.domain import users
 from bot.clock import utcnow
-from bot.web.console.access import admin_required
+from bot.web.console.access import admin_required, login_required
 from bot.web.request_session import get_db
 from bot.errors import MulinError
 from bot.storage.models import Community, User

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from bot.domain import cases
@@ -13,6 +13,7 @@ from bot.web.console.cases import bp, visible_case
 from bot.web.request_session import get_db
 from bot.errors import InvalidTransition
 from handlers.intents import DEPARTMENTS
+from bot.web.console.access import login_required
 
 MAX_REPLY = 600
 

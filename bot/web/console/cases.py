@@ -5,13 +5,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
 from bot.domain.cases import TRANSITIONS
 from bot.clock import utcnow
-from bot.web.console.access import may_see, scope_cases
+from bot.web.console.access import may_see, scope_cases, login_required
 from bot.web.console.conversation import Line, conversation
 from bot.web.request_session import get_db
 from bot.domain.residents import in_service_window

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -13,6 +13,7 @@ from bot.clock import parse_local, to_local, utcnow
 from bot.web.request_session import get_db
 from bot.errors import MulinError, NotFound
 from bot.storage.models import Community, Compound, Notice
+from bot.web.console.access import login_required
 
 bp = Blueprint("console_notices", __name__, url_prefix="/console")
 
