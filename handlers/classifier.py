@@ -84,6 +84,8 @@ class Classifier:
             for surface in term.surfaces:
                 table.setdefault(surface, []).append(term)
         self._table = {k: tuple(v) for k, v in table.items()}
+        # No entry is longer than this: _inside never needs to look at a longer stretch of a token.
+        self._longest = max(map(len, self._table), default=0)
         self._prefixes = {s[:k] for s in self._table for k in range(1, len(s))}
         self._inside = lru_cache(maxsize=1 << 15)(self._inside_uncached)  # lru_cache is thread-safe
         self._cue = lexicon.cue_lists
@@ -135,7 +137,9 @@ class Classifier:
     def _inside_uncached(self, token: str) -> tuple[tuple[Term, bool], ...]:
         """The longest table entry inside a long token jieba kept whole (盖房子 → 盖房), and whether
         the token begins with a negation (不漏水)."""
-        for size in range(len(token) - 1, 1, -1):
+        # From the longest entry down, not from the token's length: jieba keeps a run of Latin letters
+        # or digits as one token, and trying every length of it was quadratic (10,000 "a" took 40 s).
+        for size in range(min(len(token) - 1, self._longest), 1, -1):
             for start in range(len(token) - size + 1):
                 terms = self._table.get(token[start:start + size])
                 if terms:
