@@ -7,6 +7,7 @@ import tempfile
 import threading
 import unicodedata
 import warnings
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -64,6 +65,17 @@ class _Hit:
 def _normalize(text: str) -> str:
     """Full-width to half-width, lower case, whitespace collapsed."""
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def _first_within(positions: list[int], at: int, window: int) -> int | None:
+    """The first of the ascending `positions` within `window` of `at`, other than `at` itself."""
+    # A bisection, not a scan of all positions: a long message repeating a pair's words made it quadratic.
+    k = bisect_left(positions, at - window)
+    while k < len(positions) and positions[k] <= at + window:
+        if positions[k] != at:
+            return positions[k]
+        k += 1
+    return None
 
 
 def _is_boundary(token: str) -> bool:
@@ -188,11 +200,11 @@ class Classifier:
         for index, (firsts, seconds) in seen.items():
             pair = self.lexicon.pairs[index]
             for a in firsts:
-                close = [b for b in seconds if b != a and abs(a - b) <= pair.window]
-                if close and not self._negated(tokens, min(a, close[0])):
-                    word = f"{tokens[a]}+{tokens[close[0]]}"
+                b = _first_within(seconds, a, pair.window)
+                if b is not None and not self._negated(tokens, min(a, b)):
+                    word = f"{tokens[a]}+{tokens[b]}"
                     term = Term(word, pair.intent, pair.weight, (word,), pair.priority, pair.safety)
-                    hits.append(_Hit(min(a, close[0]), max(a, close[0]) + 1, term, parts=(a, close[0])))
+                    hits.append(_Hit(min(a, b), max(a, b) + 1, term, parts=(a, b)))
                     break
         return hits
 
