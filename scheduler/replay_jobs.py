@@ -2,6 +2,7 @@
 down, worker killed). The scheduler answers them in arrival order, as customer-service messages."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from flask import Flask
@@ -15,6 +16,9 @@ from bot.services import services
 
 STALE = timedelta(minutes=1)  # WeChat has given up retrying by then
 CLAIM_CHUNK = 10  # claimed together, one commit (a synced write on PostgreSQL) for ten; well within the lease
+# Chunks are claimed as of the run's start with a LEASE of 4 s: past half of it the run claims no more and
+# the next run (a second later) goes on, so no claim outlives its lease before the message is answered.
+BUDGET = inbound.LEASE / 2
 
 
 def _as_inbound(row: InboundMessage) -> inbound.Inbound:
@@ -32,10 +36,10 @@ def _answer_later(row: InboundMessage, now: datetime) -> inbound.Deliver:
     return deliver
 
 
-def replay(app: Flask, now: datetime, limit: int = 200) -> int:
-    """Handle queued and stranded messages; their replies go out as customer-service messages."""
+def replay(app: Flask, now: datetime, limit: int = 200, budget: timedelta = BUDGET) -> int:
+    """Answer queued and stranded messages, chunk after chunk within `budget`, as customer-service messages."""
     handler = services(app).handler
-    count = 0
+    count, started = 0, time.monotonic()
     with app.app_context(), services(app).sessions() as session:
         rows = session.scalars(
             select(InboundMessage).where(or_(
@@ -44,6 +48,8 @@ def replay(app: Flask, now: datetime, limit: int = 200) -> int:
             )).order_by(InboundMessage.id).limit(limit)
         ).all()
         for start in range(0, len(rows), CLAIM_CHUNK):
+            if start and time.monotonic() - started >= budget.total_seconds():
+                break  # the rest stay unanswered for the next run
             chunk = rows[start:start + CLAIM_CHUNK]
             claimed = inbound.claim_many(session, [row.id for row in chunk], now, inbound.UNANSWERED)
             for row in chunk:

@@ -301,6 +301,7 @@ def _broken(path: list, value: object) -> dict:
     (["settings", "min_confidence"], "high", "settings: min_confidence must be a number"),
     (["settings", "speed"], 3, "settings: unknown key 'speed'"),
     (["settings", "min_confidence"], 1.5, "settings: min_confidence must be between 0 and 1"),
+    (["settings", "max_chars"], 0, "settings: max_chars must be positive"),
     (["intents", "resolved"], {"spec": {"department": "grid"}}, "'resolved' is the name of a cue list"),
     (["cues", "negation"], "不是", "cues.negation: must be a non-empty list"),
     (["intents", "leak", "pairs", 0, "window"], 0, "intents.leak.pairs[0].window: must be a positive integer"),
@@ -312,6 +313,16 @@ def test_bad_yaml_names_the_entry(tmp_path: Path, path: list, value: object, mes
     with pytest.raises(LexiconError) as caught:
         load_classifier(_write(tmp_path, _broken(path, value)))
     assert message in str(caught.value)
+
+
+def test_only_the_first_max_chars_are_read(clf: Classifier, tmp_path: Path) -> None:
+    assert clf.classify("楼上漏水" + "a" * 60000).intent == "leak"
+    assert clf.classify("a" * 2000 + "楼上漏水").intent == "other"  # past the default 2,000 characters
+    data = _table()
+    data["settings"]["max_chars"] = 12
+    short = load_classifier(_write(tmp_path, data))
+    assert short.classify("请问社区几点上班？另外楼上漏水了").intent == "other"
+    assert "".join(short.tokens("请问社区几点上班？另外楼上漏水了")) == "请问社区几点上班?另外楼"  # --explain too
 
 
 def test_unreadable_yaml(tmp_path: Path) -> None:

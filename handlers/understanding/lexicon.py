@@ -38,6 +38,7 @@ class Settings:
     resolved_min: float = 3.0
     other_weight: float = 1.0
     dictionary_min_freq: int = 5
+    max_chars: int = 2000  # the classifier reads this much of a message; all of it is stored
 
 
 @dataclass(frozen=True)
