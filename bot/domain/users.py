@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.errors import MulinError, NotFound
 from bot.storage.models import Community, User
-from handlers.intents import DEPARTMENTS
+from bot.constants import CASE_DEPARTMENTS
 
 ROLES = ("admin", "staff")
 MAX_FAILED_LOGINS = 5
@@ -44,8 +44,8 @@ def create_user(session: Session, *, username: str, password: str, role: str, no
         raise InvalidUser("the username is empty")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidUser(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    if department and department not in DEPARTMENTS:
-        raise InvalidUser(f"unknown department {department}; use one of {', '.join(DEPARTMENTS)}")
+    if department and department not in CASE_DEPARTMENTS:
+        raise InvalidUser(f"unknown department {department}; use one of {', '.join(CASE_DEPARTMENTS)}")
     if find(session, username) is not None:
         raise InvalidUser(f"user {username} exists already")
     community_id = None

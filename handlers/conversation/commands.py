@@ -15,7 +15,8 @@ from bot.messaging.inbound import Inbound
 from bot.storage.models import Case, Compound
 from bot.messaging.texts import label, render_text
 from handlers.conversation import dialogue
-from handlers.intents import FALLBACK, get_spec
+from bot.services import services
+from handlers.intents import FALLBACK
 from handlers.understanding.words import command_of
 
 ASKING = ("await_address", "confirm_address")
@@ -51,8 +52,9 @@ def handoff(session: Session, msg: Inbound, now: datetime) -> str:
     state = dialogue.load(msg.openid)
     case = session.get(Case, state.data.get("case_id") or 0) or case_queries.latest_open(session, msg.openid)
     if case is None or case.status not in case_queries.OPEN_STATUSES:
+        fallback = services(current_app).classifier.spec(FALLBACK)
         pending = state.data.get("pending") or {"text": msg.text, "intent": FALLBACK,
-                                                "priority": get_spec(FALLBACK).priority, "also": []}
+                                                "priority": fallback.priority, "also": []}
         resident = residents.get_or_create(session, msg.openid, now)
         case = create_case(session, openid=msg.openid, text=pending["text"], intent=pending["intent"],
                            priority=pending["priority"], also=tuple(pending.get("also") or ()),

@@ -9,7 +9,6 @@ import unicodedata
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -20,7 +19,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="invalid escape sequence", category=SyntaxWarning)
     import jieba
 
-from handlers.intents import FALLBACK, IntentSpec, raise_priority, time_limit_for
+from handlers.intents import FALLBACK, IntentSpec, raise_priority
 from handlers.understanding.lexicon import Lexicon, LexiconError, Term, load_lexicon
 
 __all__ = ["Classification", "Classifier", "LexiconError", "classify", 
@@ -39,7 +38,6 @@ class Classification:
     priority: str
     scores: Mapping[str, float]
     safety: str | None = None  # safety-advice template, e.g. "safety/gas"
-    time_limit: timedelta | None = None
     resolved: bool = False  # the message says a problem is over: a case update, not a complaint
 
 
@@ -252,7 +250,7 @@ class Classifier:
             intent=main, confidence=round(confidence, 3),
             terms=tuple(h.term.word for h in hits if h.term.intent in (main, *also)),
             also=also, priority=priority, scores=MappingProxyType({k: round(v, 2) for k, v in scores.items()}),
-            safety=safety, time_limit=time_limit_for(spec, priority), resolved=update,
+            safety=safety, resolved=update,
         )
 
 

@@ -12,7 +12,7 @@ from bot.clock import utcnow
 from bot.web.console.cases import bp, visible_case
 from bot.web.request_session import get_db
 from bot.errors import InvalidTransition
-from handlers.intents import DEPARTMENTS
+from bot.constants import CASE_DEPARTMENTS
 
 MAX_REPLY = 600
 
@@ -67,7 +67,7 @@ def reassign(number: str) -> Response:
     session = get_db()
     case = visible_case(number)
     department = request.form.get("department", "")
-    if department not in DEPARTMENTS or department == case.department:
+    if department not in CASE_DEPARTMENTS or department == case.department:
         flash("reassign_invalid", "error")
         return _back(number)
     cases.reassign(session, case, department, actor=current_user.username, now=utcnow(),
