@@ -85,6 +85,13 @@ RESIDENT_PURPOSES: tuple[Purpose, ...] = (Purpose.REPLY, Purpose.CASE_STATUS, Pu
 BULK_PURPOSES: tuple[Purpose, ...] = (Purpose.NOTICE,)
 
 
+class NoticeStatus(StrEnum):
+    """A hallway-cleanup notice."""
+
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
 class Department(StrEnum):
     """A team of the street; the first six own cases, the last two only receive messages."""
 

@@ -9,9 +9,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.errors import MulinError, NotFound
 from bot.storage.models import Community, User
-from bot.constants import CASE_DEPARTMENTS
+from bot.constants import CASE_DEPARTMENTS, Role
 
-ROLES = ("admin", "staff")
+ROLES = tuple(Role)
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
@@ -86,4 +86,4 @@ def ensure_demo_admin(session: Session, now: datetime) -> User:
     existing = find(session, DEMO_ADMIN[0])
     if existing is not None:
         return existing
-    return create_user(session, username=DEMO_ADMIN[0], password=DEMO_ADMIN[1], role="admin", now=now)
+    return create_user(session, username=DEMO_ADMIN[0], password=DEMO_ADMIN[1], role=Role.ADMIN, now=now)

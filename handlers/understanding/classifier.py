@@ -19,6 +19,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="invalid escape sequence", category=SyntaxWarning)
     import jieba
 
+from bot.constants import Priority
 from handlers.intents import FALLBACK, IntentSpec, raise_priority
 from handlers.understanding.lexicon import Lexicon, LexiconError, Term, load_lexicon
 
@@ -223,7 +224,7 @@ class Classifier:
         """Pick the main intent, the secondary ones, the confidence and the priority."""
         cfg = self._set
         other = scores[FALLBACK] * cfg.other_weight
-        critical = {h.term.intent for h in hits if h.term.priority == "critical"}
+        critical = {h.term.intent for h in hits if h.term.priority == Priority.CRITICAL}
         routed = sorted((n for n in scores if n != FALLBACK and scores[n] > 0),
                         key=lambda n: (n not in critical, -scores[n], first[n]))  # safety first
         close = [n for n in routed if scores[n] >= cfg.main_margin * scores[routed[0]]]

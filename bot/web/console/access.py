@@ -9,6 +9,7 @@ from flask import abort
 from flask_login import UserMixin, current_user
 from sqlalchemy import Select
 
+from bot.constants import Role
 from bot.web.request_session import get_db
 from bot.storage.models import Case, User
 
@@ -31,7 +32,7 @@ class ConsoleUser(UserMixin):
     @property
     def is_admin(self) -> bool:
         """Admins see every case and manage users."""
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
 
 def load_user(user_id: str) -> ConsoleUser | None:

@@ -12,7 +12,7 @@ from bot.clock import utcnow
 from bot.web.console.cases import bp, visible_case
 from bot.web.request_session import get_db
 from bot.errors import InvalidTransition
-from bot.constants import CASE_DEPARTMENTS
+from bot.constants import CASE_DEPARTMENTS, Purpose
 
 MAX_REPLY = 600
 
@@ -53,7 +53,7 @@ def reply(number: str) -> Response:
         flash("reply_invalid", "error")
         return _back(number)
     event = cases.add_event(session, case, "reply", actor=current_user.username, now=now, note=text)
-    outbox.enqueue(session, key=f"console-reply:{case.id}:{event.id}", openid=case.openid, purpose="reply",
+    outbox.enqueue(session, key=f"console-reply:{case.id}:{event.id}", openid=case.openid, purpose=Purpose.REPLY,
                    text=text, now=now, case_id=case.id)
     session.commit()
     flash("done_reply", "ok")
