@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain import users
+from bot.web.console import throttle
 from tests.helpers_console import Console, add_user
 from bot.services import services
 
@@ -50,7 +51,7 @@ def test_post_without_csrf_token_is_refused(console: Console) -> None:
 
 
 def test_lockout_after_repeated_wrong_passwords(console: Console) -> None:
-    for _ in range(users.MAX_FAILED_LOGINS):
+    for _ in range(throttle.PER_ADDRESS_AND_USER):
         assert console.login(password="guess").status_code == 401
     res = console.login()  # the right password, but locked
     assert res.status_code == 401
@@ -98,7 +99,7 @@ def test_admin_manages_users_and_staff_may_not(console: Console, client, db) -> 
 
 def test_admin_unlocks_a_locked_user(console: Console, db) -> None:
     add_user(db, "li", password="a-long-secret")
-    for _ in range(users.MAX_FAILED_LOGINS):
+    for _ in range(throttle.PER_ADDRESS_AND_USER):
         console.login("li", "guess")
     console.login()
     user = users.find(db, "li")

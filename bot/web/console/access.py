@@ -22,11 +22,17 @@ class ConsoleUser(UserMixin):
     role: str
     department: str | None
     community_id: int | None
+    session_version: int = 0
 
     @classmethod
     def of(cls, user: User) -> ConsoleUser:
         """Wrap a stored user."""
-        return cls(user.id, user.username, user.role, user.department, user.community_id)
+        return cls(user.id, user.username, user.role, user.department, user.community_id,
+                   user.session_version or 0)
+
+    def get_id(self) -> str:
+        """What the session cookie keeps: the id and the session version ("7.2"); see load_user."""
+        return f"{self.id}.{self.session_version}"
 
     @property
     def is_admin(self) -> bool:
@@ -35,11 +41,15 @@ class ConsoleUser(UserMixin):
 
 
 def load_user(user_id: str) -> ConsoleUser | None:
-    """Flask-Login's loader: the stored user, or None when it no longer exists."""
-    if not user_id.isdigit():
+    """Flask-Login's loader: the stored user while the cookie's session version is the user's current one
+    (logging out bumps it, so a copied cookie stops working); None otherwise."""
+    number, _, version = user_id.partition(".")
+    if not number.isdigit() or not version.isdigit():
         return None
-    user = get_db().get(User, int(user_id))
-    return ConsoleUser.of(user) if user is not None else None
+    user = get_db().get(User, int(number))
+    if user is None or (user.session_version or 0) != int(version):
+        return None
+    return ConsoleUser.of(user)
 
 
 def scope_cases(query: Select, user: ConsoleUser) -> Select:
