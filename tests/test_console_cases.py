@@ -179,3 +179,35 @@ def test_messages_waiting_for_the_scheduler_are_flagged(console: Console, settin
     db.commit()
     assert "有 1 条居民消息已等待答复超过2分钟" in console.page("/console/notices")
     services(busy).engine.dispose()
+
+
+LEAK = "我家楼上漏水了，天花板一直在滴水"
+CONSTRUCTION = "楼下有人违建，私搭乱建盖了一间房，我电话13912345678"
+
+
+@pytest.mark.parametrize("order", ["leak first", "construction first"])
+def test_the_case_page_shows_only_the_cases_own_conversation(client, street, wechat, db, order: str) -> None:
+    texts = [LEAK, CONSTRUCTION] if order == "leak first" else [CONSTRUCTION, LEAK]
+    for text in texts:
+        report(wechat, db, text)
+    wechat.send_text("已经盖到二楼了", openid=BOUND)  # more words about the latest case
+    leak = db.scalars(select(Case).where(Case.intent == "leak")).one()
+    construction = db.scalars(select(Case).where(Case.intent == "construction")).one()
+    assert construction.department == "enforcement"
+    add_user(db, "wuye", department="property", community="茶马南街社区")
+    console = Console(client)
+    console.login("wuye", "secret-pass-1")
+    assert client.get(f"/console/cases/{construction.number}").status_code == 404
+    page = console.page(f"/console/cases/{leak.number}")
+    assert "天花板一直在滴水" in page
+    assert "违建" not in page and "13912345678" not in page and construction.number not in page
+    if order == "leak first":
+        assert "盖到二楼" not in page
+
+
+def test_the_dialogue_that_led_to_the_case_is_shown(console: Console, wechat, db) -> None:
+    wechat.send_text("楼上漏水，天花板在滴水", openid="o-new")  # no address yet: the bot asks for it
+    wechat.send_text("马连道南口三区5号楼2单元1501", openid="o-new")
+    [case] = db.scalars(select(Case).where(Case.openid == "o-new")).all()
+    page = console.page(f"/console/cases/{case.number}")
+    assert "天花板在滴水" in page and "1501" in page
