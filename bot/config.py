@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
 
 WECHAT_MODES = ("safe", "compatible", "plaintext")  # 安全模式, 兼容模式, 明文模式
 ENCRYPTED_MODES = ("safe", "compatible")
+DEMO_API_TOKEN = "demo-api-token"  # known to everyone: accepted only from this machine (bot/web/api.py)
 REQUIRED_IN_PRODUCTION = ("WECHAT_TOKEN", "SECRET_KEY", "WECHAT_APPID", "WECHAT_SECRET")
 ENV_NAMES = (
     "MULIN_ENV", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY",
@@ -127,7 +128,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
                 config[name] = _demo_secret(name, length)
         config.setdefault("WECHAT_APPID", "wxdemo0000000000")
         config.setdefault("WECHAT_SECRET", "demo-secret")
-        config.setdefault("API_TOKEN", "demo-api-token")
+        config.setdefault("API_TOKEN", DEMO_API_TOKEN)
     config["WECHAT_MODE"] = _wechat_mode(config)
     if not config.get("DATABASE_URL"):
         INSTANCE.mkdir(exist_ok=True)

@@ -70,3 +70,24 @@ def test_case_events_carry_no_resident_text_and_no_usernames(client, street, wec
     assert {e["actor"] for e in trail} == {"resident", "staff"}
     assert [e["kind"] for e in trail][:1] == ["created"] and "accept" in [e["kind"] for e in trail]
     assert all(set(e) == {"kind", "actor", "at"} for e in trail)
+
+
+def test_the_demo_token_works_only_from_this_machine(settings) -> None:  # type: ignore[no-untyped-def]
+    from bot import create_app
+    from bot.services import services
+
+    demo = {k: v for k, v in settings.items() if k != "API_TOKEN"}
+    app = create_app(demo)
+    try:
+        assert app.config["API_TOKEN"] == "demo-api-token"
+        client, token = app.test_client(), {"Authorization": "Bearer demo-api-token"}
+        assert client.get("/api/cases", headers=token).status_code == 200
+        remote = client.get("/api/cases", headers=token, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+        assert remote.status_code == 401
+    finally:
+        services(app).engine.dispose()
+
+
+def test_a_chosen_token_works_from_anywhere(client) -> None:
+    res = client.get("/api/cases", headers=AUTH, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert res.status_code == 200

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import select
 
+from bot.config import DEMO_API_TOKEN
 from bot.domain import stats
 from bot.clock import utcnow
 from bot.web.console.statistics import period
@@ -18,6 +19,7 @@ from bot.storage.models import Case, CaseEvent, Community
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_LIMIT = 500
+LOOPBACK = ("127.0.0.1", "::1")
 # Who acted, as a role: the token has no scope for staff usernames (nor for notes, which hold what residents
 # typed and staff wrote back, phone numbers included).
 SYSTEM_ACTORS = ("scheduler", "cli", "system")
@@ -30,6 +32,8 @@ def _authenticate() -> None:
     given = header[len("Bearer "):] if header.startswith("Bearer ") else ""
     if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
         abort(401)
+    if expected == DEMO_API_TOKEN and request.remote_addr not in LOOPBACK:
+        abort(401)  # the demo's published token opens nothing to the network
 
 
 @bp.errorhandler(401)

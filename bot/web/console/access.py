@@ -7,10 +7,10 @@ from typing import Any, Callable
 
 from flask import abort
 from flask_login import UserMixin, current_user
-from sqlalchemy import Select
+from sqlalchemy import Select, or_, select
 
 from bot.web.request_session import get_db
-from bot.storage.models import Case, User
+from bot.storage.models import Case, Compound, Resident, User
 
 
 @dataclass
@@ -39,6 +39,11 @@ class ConsoleUser(UserMixin):
         """Admins see every case and manage users."""
         return self.role == "admin"
 
+    @property
+    def sees_everything(self) -> bool:
+        """Admins, and staff limited to neither a department nor a community."""
+        return self.is_admin or (not self.department and self.community_id is None)
+
 
 def load_user(user_id: str) -> ConsoleUser | None:
     """Flask-Login's loader: the stored user while the cookie's session version is the user's current one
@@ -61,6 +66,16 @@ def scope_cases(query: Select, user: ConsoleUser) -> Select:
     if user.community_id is not None:
         query = query.where(Case.community_id == user.community_id)
     return query
+
+
+def scope_residents(query: Select, user: ConsoleUser) -> Select:
+    """Limit a resident query to the user's: those living in their community, or with a case they may see."""
+    if user.sees_everything:
+        return query
+    reach = [Resident.openid.in_(scope_cases(select(Case.openid), user))]
+    if user.community_id is not None:
+        reach.append(Resident.compound_id.in_(select(Compound.id).where(Compound.community_id == user.community_id)))
+    return query.where(or_(*reach))
 
 
 def may_see(case: Case, user: ConsoleUser) -> bool:
