@@ -62,11 +62,18 @@ def test_lockout_after_repeated_wrong_passwords(console: Console) -> None:
     ("/console/stats", "/console/stats"),
     ("//evil.example/console", "/console/cases"),
     ("https://evil.example/console", "/console/cases"),
+    ("/console/stats\r\nSet-Cookie: x=1", "/console/cases"),
+    ("/console/stats%0d%0aSet-Cookie:%20x=1", "/console/stats%0d%0aSet-Cookie:%20x=1"),  # encoded: a path
+    ("/console\\@evil.example", "/console/cases"),
+    ("/console/\t/stats", "/console/cases"),
+    ("/consolex/../../elsewhere", "/console/cases"),
+    ("/console?q=1", "/console?q=1"),
+    ("/console/cases/20260101-0001", "/console/cases/20260101-0001"),
 ])
 def test_login_redirects_only_inside_the_console(console: Console, target: str, expected: str) -> None:
-    res = console.client.post(f"/console/login?next={target}", data={
+    res = console.client.post("/console/login", query_string={"next": target}, data={
         "username": "admin", "password": "mulin-demo", "csrf_token": console.token()})
-    assert res.headers["Location"] == expected
+    assert res.status_code == 302 and res.headers["Location"] == expected
 
 
 def test_session_cookie_is_http_only(console: Console) -> None:
