@@ -213,8 +213,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # Role
     department: Mapped[str | None] = mapped_column(String(32))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # Part of the session cookie's user id: bumping it (logout, a new password) ends every session at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
