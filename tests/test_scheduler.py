@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.domain import notices
 from bot.clock import fmt_local, utcnow
 from bot.storage.models import Outbox
-from tests.helpers_outreach import NOW, received, spawn_scheduler, street
+from tests.helpers_outreach import NOW, received, spawn_scheduler, street, wait_for_line
 
 CLEANUP = NOW + timedelta(days=10)
 DAY = timedelta(days=1)
@@ -112,9 +112,9 @@ def test_sigterm_during_a_broadcast_leaves_nothing_in_flight(db, settings, stand
 
 def test_scheduler_waits_out_a_redis_outage_and_stops_on_sigterm(settings) -> None:  # type: ignore[no-untyped-def]
     proc = spawn_scheduler({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
-    time.sleep(4)
+    seen = wait_for_line(proc, "Redis unavailable")  # it has started, met the outage and waits for Redis
     assert proc.poll() is None  # still running, not crashed
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
-    assert "Redis unavailable" in err and "scheduler stopped" in err
+    assert "Redis unavailable" in seen and "scheduler stopped" in err
