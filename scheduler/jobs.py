@@ -32,12 +32,16 @@ BULK = ("notice",)
 
 
 def _drain(app: Flask, now: datetime, rate: str, **scope: Any) -> dict[str, Any]:
-    stopping = services(app).stop  # set by the running scheduler on SIGTERM
+    svc = services(app)
+
+    def stop() -> bool:  # asked before each send: SIGTERM, or the lock went to another scheduler
+        return svc.stop.is_set() or not svc.holds_lock()
+
     result = outbox.drain(
-        services(app).sessions, services(app).gateway, now,
+        svc.sessions, svc.gateway, now,
         templates=app.config["TEMPLATE_IDS"], rate=float(app.config[rate]),
         batch=int(app.config["OUTBOX_BATCH"]), max_attempts=int(app.config["OUTBOX_MAX_ATTEMPTS"]),
-        stop=stopping.is_set if stopping is not None else None, **scope,
+        stop=stop, **scope,
     )
     return vars(result)
 

@@ -5,7 +5,7 @@ import logging
 import signal
 import threading
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 import redis
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,6 +30,32 @@ def scheduler_lock(store: redis.Redis) -> Lock:
     return store.lock(LOCK_NAME, timeout=LOCK_TTL, thread_local=False)
 
 
+def fence(lock: Lock, halt: threading.Event | None = None) -> Callable[[], bool]:
+    """Whether this process still holds the lock, asked before each send (one Redis GET).
+
+    The lock can go while a job runs (Redis restarted, a renewal came too late) and another
+    scheduler may then take it at once: from that moment this one sends nothing more.
+    """
+    def holds() -> bool:
+        try:
+            owned = bool(lock.owned())
+        except redis.RedisError:  # cannot tell: another scheduler may be working, so do not send
+            owned = False
+        if not owned and halt is not None and not halt.is_set():
+            log.error("scheduler lock lost; stopping work")
+            halt.set()
+        return owned
+    return holds
+
+
+def _fenced(app: Flask, lock: Lock, halt: threading.Event | None = None) -> None:
+    services(app).holds_lock = fence(lock, halt)
+
+
+def _unfenced(app: Flask) -> None:
+    services(app).holds_lock = lambda: True
+
+
 def run_job(app: Flask, job: Job, now: datetime | None = None) -> dict[str, Any]:
     """Run one job inside an app context, as of `now` (default: the moment it starts); log its counts."""
     now = now or utcnow()
@@ -52,9 +78,11 @@ def run_once(app: Flask, now: datetime | None = None, wait: float = 60) -> dict[
     done = threading.Event()
     renewer = threading.Thread(target=_keep, args=(lock, done), daemon=True)
     renewer.start()
+    _fenced(app, lock)
     try:
         return {job.id: run_job(app, job, now or utcnow()) for job in JOBS}
     finally:
+        _unfenced(app)
         done.set()
         renewer.join()
         _release(lock)
@@ -113,9 +141,10 @@ def _work(app: Flask, lock: Lock, stop: threading.Event, halt: threading.Event) 
     for job in JOBS:
         sched.add_job(run_job, "interval", seconds=job.seconds, id=job.id, replace_existing=True,
                       args=(app, job), next_run_time=datetime.now().astimezone(), name=job.id)
+    _fenced(app, lock, halt)
     sched.start()
     try:
-        while not stop.wait(RENEW):
+        while not halt.wait(RENEW):  # set on SIGTERM, or by the fence when the lock is found gone
             try:
                 lock.extend(LOCK_TTL, replace_ttl=True)
             except (LockError, redis.RedisError):
@@ -124,4 +153,5 @@ def _work(app: Flask, lock: Lock, stop: threading.Event, halt: threading.Event) 
     finally:
         halt.set()  # running jobs end early: another scheduler may take over now
         sched.shutdown(wait=True)
+        _unfenced(app)
         _release(lock)
