@@ -23,7 +23,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=4)  # a handler that takes longer has missed WeChat's deadline anyway
+# How long a delivery that died before it could start handling keeps others away. Handling itself is
+# covered for as long as it lasts: handle() first updates the message's row in the handling transaction,
+# which holds the row (PostgreSQL: row lock; SQLite: the write lock) until that transaction ends, and a
+# takeover skips a locked row. So a retry during a slow first handling waits for its reply instead of
+# running it again, and a worker that dies mid-handling (its transaction gone) is taken over.
+LEASE = timedelta(seconds=4)
 WAIT_FOR_FIRST = 3.0  # how long a concurrent retry waits for the first delivery's reply
 WAIT_STEP = 0.05
 
@@ -134,11 +139,16 @@ def waiting(session: Session, now: datetime, older_than: timedelta = timedelta(m
     ).scalar_one()
 
 
-_CLAIM = (
-    update(TABLE)
+_CLAIMABLE = (
+    select(TABLE.c.id)
     .where(TABLE.c.id.in_(bindparam("ids", expanding=True)),
            TABLE.c.status.in_(bindparam("statuses", expanding=True)))
     .where(TABLE.c.claimed_until.is_(None) | (TABLE.c.claimed_until < bindparam("now")))
+    .with_for_update(skip_locked=True)  # PostgreSQL: a row being handled right now is not taken (SQLite: no-op)
+)
+_CLAIM = (
+    update(TABLE)
+    .where(TABLE.c.id.in_(_CLAIMABLE))
     .values(status="received", claimed_until=bindparam("until"))
     .returning(TABLE.c.id)
 )
@@ -181,6 +191,7 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
     so a crash can never leave a message marked answered whose answer was never queued for sending.
     """
     try:
+        _set(session, row.id, claimed_until=now + LEASE)  # holds the row while handling: see LEASE
         reply = handler(session, msg, as_of or now)
         if reply and deliver is not None:
             deliver(session, reply)
