@@ -13,7 +13,7 @@ from flask import Flask
 
 from scheduler import replay_jobs as inbound_replay
 
-from bot.messaging import outbox
+from bot.messaging import inbound_spool, outbox
 from scheduler import followup_jobs, notice_jobs, overdue_jobs, summary_jobs
 from bot.services import services
 
@@ -57,6 +57,12 @@ def drain_bulk(app: Flask, now: datetime) -> dict[str, Any]:
     return _drain(app, now, "SEND_RATE_PER_SECOND", purposes=BULK)
 
 
+def store_spooled(app: Flask, now: datetime) -> dict[str, Any]:
+    """Move messages kept in Redis while the database was locked into the database, as queued."""
+    with services(app).sessions() as session:
+        return {"stored": inbound_spool.flush(session, services(app).redis)}
+
+
 def replay_inbound(app: Flask, now: datetime) -> dict[str, Any]:
     """Answer messages queued in a burst, or stored while Redis was down or a worker crashed."""
     return {"replayed": inbound_replay.replay(app, now)}
@@ -70,5 +76,6 @@ JOBS: tuple[Job, ...] = (
     Job("summary", 300, summary_jobs.run),
     Job("outbox", 1, drain_outbox),
     Job("outbox_bulk", 5, drain_bulk),
+    Job("inbound_spool", 1, store_spooled),
     Job("inbound_replay", 1, replay_inbound),
 )

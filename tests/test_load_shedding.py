@@ -274,7 +274,7 @@ def test_a_late_answer_is_queued_in_the_same_commit_that_marks_it_answered(app, 
 
 def test_queue_writer_waits_out_another_writer(busy, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """SQLite has one writer: while another process holds the write lock the burst path waits for it
-    (polling finely, LOCKED_WAIT at most), then stores; past LOCKED_WAIT WeChat gets an error and retries."""
+    (polling finely, LOCKED_WAIT at most), then stores; past LOCKED_WAIT it gives up (the webhook then spools)."""
     import sqlite3
     from datetime import datetime
     from bot.messaging import inbound_queue
@@ -296,3 +296,32 @@ def test_queue_writer_waits_out_another_writer(busy, db, monkeypatch) -> None:  
     assert writer.store(_message("gave-up"), datetime(2026, 11, 30))  # WeChat's retry
     other.close()
     assert [r.dedup_key for r in _stored(db, "o-writer")] == ["o-writer:first", "o-writer:waited", "o-writer:gave-up"]
+
+
+def test_a_locked_database_in_a_burst_keeps_the_message_and_answers_success(app, busy, street, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another writer holds SQLite's lock past LOCKED_WAIT: the webhook still answers `success` in time, the
+    message waits in Redis, and the scheduler stores and answers it once the database is free."""
+    import sqlite3
+    from bot.messaging import inbound_queue
+    from scheduler.jobs import store_spooled
+    monkeypatch.setattr(inbound_queue, "LOCKED_WAIT", 0.2)
+    other = sqlite3.connect(services(busy).engine.url.database, timeout=15, isolation_level=None,
+                            check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        reply = _pusher(busy).send_text("楼上漏水，天花板一直往下滴水", openid=BOUND, msg_id=7301)
+        assert reply.status == 200 and reply.body == "success"
+        retry = _pusher(busy).send_text("楼上漏水，天花板一直往下滴水", openid=BOUND, msg_id=7301)
+        assert retry.status == 200  # WeChat's retry while still locked: spooled again, stored once
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert _stored(street, BOUND) == []
+    assert store_spooled(app, utcnow())["stored"] == 2
+    [row] = _stored(street, BOUND)
+    assert row.status == "queued" and row.content == "楼上漏水，天花板一直往下滴水"
+    assert store_spooled(app, utcnow())["stored"] == 0
+    assert replay_inbound(app, utcnow())["replayed"] == 1
+    [case] = cases_of(street, BOUND)
+    [answer] = outbox(street, "reply", BOUND)
+    assert case.number in answer.payload["text"]

@@ -9,7 +9,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 from redis.exceptions import RedisError
 from sqlalchemy import bindparam, func, insert, select, update
@@ -17,9 +17,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.storage.models import InboundMessage
-
-if TYPE_CHECKING:
-    from bot.messaging.inbound_queue import QueueWriter
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +212,17 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
     return reply
 
 
+def _queued(queue_on: Queue, spool: Spool | None, msg: Inbound, now: datetime) -> bool:
+    """Store a burst's message as queued; if the database is locked or down, spool it (True: acknowledged)."""
+    try:
+        return queue_on.store(msg, now)
+    except Exception:  # any database error (locked, restarting): the message must still be kept
+        if spool is None:
+            raise
+    spool(msg, now)  # Redis down as well: WeChat gets an error and retries
+    return True
+
+
 _UPDATE = update(TABLE).where(TABLE.c.id == bindparam("row_id"))
 
 
@@ -223,16 +231,27 @@ def _set(session: Session, row_id: int, **values: object) -> None:
     session.connection().execute(_UPDATE, {"row_id": row_id, **values})
 
 
+class Queue(Protocol):
+    """The burst path's writer (bot.messaging.inbound_queue.QueueWriter)."""
+
+    def store(self, msg: Inbound, now: datetime) -> bool:
+        """True if stored as queued; False if it was already stored."""
+
+
+Spool = Callable[[Inbound, datetime], None]
+
+
 def receive(db: Callable[[], Session], msg: Inbound, handler: Handler, now: datetime,
             busy_reply: Callable[[], str], error_reply: Callable[[], str],
-            queue_on: QueueWriter | None = None) -> str | None:
+            queue_on: Queue | None = None, spool: Spool | None = None) -> str | None:
     """Store, de-duplicate and handle one inbound message; the reply text or None (`success`).
 
     With `queue_on` (the worker is overloaded, see bot.web.load) a new message is only stored by it as
     queued and acknowledged; the scheduler answers it moments later with a customer-service message.
+    When the database cannot take it in time, `spool` keeps it elsewhere (bot.messaging.inbound_spool).
     """
     started = time.monotonic()
-    if queue_on is not None and queue_on.store(msg, now):
+    if queue_on is not None and _queued(queue_on, spool, msg, now):
         return None
     session = db()  # opened only now: the queued path above needs no ORM session
     row, first = store(session, msg, now)

@@ -13,7 +13,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from bot.messaging import inbound
+from bot.messaging import inbound, inbound_spool
 from bot.clock import utcnow
 from bot.config import ENCRYPTED_MODES
 from bot.web.request_session import get_db
@@ -142,5 +142,6 @@ def receive() -> Response:
     reply = inbound.receive(
         get_db, msg, svc.handler, utcnow(), busy_reply=_busy, error_reply=_error,
         queue_on=svc.queue if svc.load.overloaded() else None,
+        spool=lambda m, now: inbound_spool.push(svc.redis, m, now),
     )
     return _render(reply, message, encrypted)
