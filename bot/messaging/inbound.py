@@ -50,12 +50,36 @@ class Inbound:
         return self.content.strip() if self.content and self.content.strip() else None
 
 
+class Malformed(ValueError):
+    """A push WeChat would never send (a bad CreateTime, an over-long field): refused with 400."""
+
+
+LATEST_CREATE_TIME = 4_102_444_800  # 2100-01-01: beyond it a CreateTime is not a real push
+# the widest each stored field may be (the columns of inbound_messages; PostgreSQL enforces them)
+MAX_LENGTHS = {"FromUserName": 64, "MsgType": 32, "Event": 64, "MediaId": 256}
+
+
+def _create_time(value: object) -> int:
+    """CreateTime as seconds since 1970: ASCII digits only (int() would take "１２３" or " 12 ")."""
+    text = "0" if value in (None, "") else str(value)
+    if not (text.isascii() and text.isdigit()) or int(text) > LATEST_CREATE_TIME:
+        raise Malformed("CreateTime")
+    return int(text)
+
+
+def _check_lengths(raw: dict[str, Any]) -> None:
+    for name, limit in MAX_LENGTHS.items():
+        if len(str(raw.get(name) or "")) > limit:
+            raise Malformed(name)
+
+
 def from_wechat(message: Any) -> Inbound:
-    """Normalise a wechatpy message or event."""
+    """Normalise a wechatpy message or event; Malformed when no real push could look like it."""
     raw = {k: v for k, v in message._data.items() if isinstance(v, (str, int, float, type(None)))}
+    _check_lengths({**raw, "FromUserName": message.source})
     openid = str(message.source or "")
     msg_type = str(raw.get("MsgType", message.type or "unknown")).lower()
-    created = int(raw.get("CreateTime") or 0)
+    created = _create_time(raw.get("CreateTime"))
     sent_at = datetime.fromtimestamp(created, timezone.utc).replace(tzinfo=None)
     event = str(raw.get("Event", "")).lower() or None if msg_type == "event" else None
     msg_id = raw.get("MsgId") or raw.get("MsgID")

@@ -137,7 +137,11 @@ def receive() -> Response:
     body = request.get_data(cache=False)
     encrypted = _encrypted()
     message = _decode(body, encrypted)
-    msg = inbound.from_wechat(message)
+    try:
+        msg = inbound.from_wechat(message)
+    except inbound.Malformed as exc:
+        log.info("webhook: rejected push (%s out of range)", exc)  # the field's name, never its value
+        abort(400)
     svc = services(current_app)
     reply = inbound.receive(
         get_db, msg, svc.handler, utcnow(), busy_reply=_busy, error_reply=_error,
