@@ -73,7 +73,7 @@ def test_a_burst_is_logged_once_a_minute(caplog) -> None:  # type: ignore[no-unt
     assert len([r for r in caplog.records if "queued" in r.getMessage()]) == 1
 
 
-def test_every_request_counts_whole_not_only_the_view(settings) -> None:  # type: ignore[no-untyped-def]
+def test_every_webhook_request_counts_whole_not_only_the_view(settings) -> None:  # type: ignore[no-untyped-def]
     """A worker flooded with cheap queued messages spends most of its time outside the view (Flask's own
     work): the gauge must see that time too, or the worker hovers at the limit and keeps answering inline."""
     application = create_app({**settings, "INLINE_BUSY_LIMIT": 0.3})
@@ -81,11 +81,24 @@ def test_every_request_counts_whole_not_only_the_view(settings) -> None:  # type
     gauge = services(application).load = LoadGauge(0.3, clock=clock)
     client = application.test_client()
     client.get("/wechat")  # 400: missing parameters, yet the worker was busy with it
-    client.get("/console/login")
     first = gauge.share()
     assert first > 0
-    client.get("/no-such-page")
+    client.post("/wechat")
     assert gauge.share() > first
+    services(application).engine.dispose()
+
+
+def test_console_and_login_requests_do_not_count(settings) -> None:  # type: ignore[no-untyped-def]
+    """A flood of logins or console pages must not push residents' messages into the queue."""
+    application = create_app({**settings, "INLINE_BUSY_LIMIT": 0.3})
+    gauge = services(application).load = LoadGauge(0.3, clock=Clock())
+    client = application.test_client()
+    for _ in range(20):
+        client.get("/console/login")
+        client.post("/console/login", data={"username": "admin", "password": "wrong"})
+        client.get("/no-such-page")
+        client.get("/wechat/../console/login")
+    assert gauge.share() == 0
     services(application).engine.dispose()
 
 
