@@ -23,7 +23,7 @@ class Job:
     """A job id, how often the running scheduler polls it, and what it does."""
 
     id: str
-    seconds: int
+    seconds: float
     run: Callable[[Flask, datetime], dict[str, Any]]
 
 

@@ -14,6 +14,7 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 
 from bot.clock import utcnow
+from scheduler import skipped_runs
 from scheduler.jobs import JOBS, Job
 from bot.services import services
 
@@ -133,14 +134,21 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
     log.info("scheduler stopped")
 
 
-def _work(app: Flask, lock: Lock, stop: threading.Event, halt: threading.Event) -> None:
+def build_scheduler(app: Flask, jobs: tuple[Job, ...] = JOBS) -> BackgroundScheduler:
+    """APScheduler running each job on its interval, one run at a time (a due run while one is still
+    going is skipped, logged once a minute per job: scheduler.skipped_runs)."""
     sched = BackgroundScheduler(
-        timezone="Asia/Shanghai",
+        timezone="Asia/Shanghai", logger=skipped_runs.install(),
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
-    for job in JOBS:
+    for job in jobs:
         sched.add_job(run_job, "interval", seconds=job.seconds, id=job.id, replace_existing=True,
                       args=(app, job), next_run_time=datetime.now().astimezone(), name=job.id)
+    return sched
+
+
+def _work(app: Flask, lock: Lock, stop: threading.Event, halt: threading.Event) -> None:
+    sched = build_scheduler(app)
     _fenced(app, lock, halt)
     sched.start()
     try:

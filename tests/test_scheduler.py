@@ -150,3 +150,31 @@ def test_a_scheduler_that_lost_the_lock_sends_nothing_more(app, settings, db, st
     assert len(got) == 20 and set(got.values()) == {1}
     for application in (first, standby):
         services(application).engine.dispose()
+
+
+def test_a_long_job_is_not_warned_about_every_second(app, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A job still running when its next runs are due: APScheduler skips them (one run at a time); the
+    warning about it appears once (then once a minute), not for every skipped run."""
+    import logging
+    import threading
+    from scheduler.jobs import Job
+    from scheduler.runner import build_scheduler
+    from scheduler.skipped_runs import SKIPPED_RUNS
+    release = threading.Event()
+
+    def long_job(_app, _now):  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return {}
+
+    sched = build_scheduler(app, (Job("long_broadcast", 0.05, long_job),))
+    caplog.set_level("WARNING", logger="apscheduler")
+    sched.start()
+    try:
+        assert wait_until(lambda: SKIPPED_RUNS.skipped.get("long_broadcast", 0) >= 5)
+    finally:
+        release.set()
+        sched.shutdown(wait=True)
+    lines = [r for r in caplog.records if "maximum number of running instances" in r.getMessage()]
+    assert len(lines) == 1 and "long_broadcast" in lines[0].getMessage()
+    other = logging.LogRecord("apscheduler.scheduler", logging.WARNING, "", 0, "Run time of job %s was missed", ("x",), None)
+    assert SKIPPED_RUNS.filter(other) and SKIPPED_RUNS.filter(other)  # other warnings pass untouched
