@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "OVERDUE_WARN_FRACTION": 0.8,
     "SUMMARY_WEEKDAY": 0,  # Monday, Asia/Shanghai
     "SUMMARY_HOUR": 9,
+    # Residents' stored messages (text, media ids, the raw push) are deleted after this many days by the
+    # scheduler; a case keeps its own description and events. 0 keeps them for ever.
+    "INBOUND_RETENTION_DAYS": 180,
 }
 
 WECHAT_MODES = ("safe", "compatible", "plaintext")  # 安全模式, 兼容模式, 明文模式
@@ -49,7 +52,7 @@ ENV_NAMES = (
     "MULIN_ENV", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY",
     "WECHAT_API_BASE_URL", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "API_TOKEN",
     "SEND_RATE_PER_SECOND", "STREET_NAME", "STREET_CONTACT", "TEMPLATE_IDS", "LOG_LEVEL",
-    "INLINE_BUSY_LIMIT", "REPLY_RATE_PER_SECOND", "WECHAT_MODE",
+    "INLINE_BUSY_LIMIT", "REPLY_RATE_PER_SECOND", "WECHAT_MODE", "INBOUND_RETENTION_DAYS",
 )
 
 
@@ -66,6 +69,8 @@ def _from_environment() -> dict[str, Any]:
     for name in ("SEND_RATE_PER_SECOND", "REPLY_RATE_PER_SECOND", "INLINE_BUSY_LIMIT"):
         if name in values:
             values[name] = float(values[name])
+    if "INBOUND_RETENTION_DAYS" in values:
+        values["INBOUND_RETENTION_DAYS"] = int(values["INBOUND_RETENTION_DAYS"])
     if isinstance(values.get("TEMPLATE_IDS"), str):
         pairs = (p.split("=", 1) for p in values["TEMPLATE_IDS"].split(",") if "=" in p)
         values["TEMPLATE_IDS"] = {k.strip(): v.strip() for k, v in pairs}

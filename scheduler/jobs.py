@@ -14,7 +14,7 @@ from flask import Flask
 from scheduler import replay_jobs as inbound_replay
 
 from bot.messaging import inbound_spool, outbox
-from scheduler import followup_jobs, notice_jobs, overdue_jobs, summary_jobs
+from scheduler import followup_jobs, notice_jobs, overdue_jobs, retention_jobs, summary_jobs
 from bot.services import services
 
 
@@ -78,4 +78,5 @@ JOBS: tuple[Job, ...] = (
     Job("outbox_bulk", 5, drain_bulk),
     Job("inbound_spool", 1, store_spooled),
     Job("inbound_replay", 1, replay_inbound),
+    Job("inbound_retention", 3600, retention_jobs.run),
 )
