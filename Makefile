@@ -1,10 +1,10 @@
-# Mulin: `make run` starts everything for a demo; `make test` runs the whole test suite.
+# Mulin: `make run` starts everything for a demo; `make test` checks the code (`make lint`) and runs the whole test suite.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup db bench migration clean
+.PHONY: run test lint setup db bench migration clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,13 +21,19 @@ db: setup
 run: setup
 	$(BIN)/python -m bot.devtools.launcher
 
-test: db
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: db lint
 	$(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python bench/webhook_bench.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/intent_eval.py
+	$(BIN)/python bench/long_message_bench.py
 	$(BIN)/python bench/notice_bench.py
 
 migration: setup

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import delete, select
 
-from bot.messaging.inbound import UNANSWERED
+from bot.constants import UNANSWERED
 from bot.services import services
 from bot.storage.models import InboundMessage
 

@@ -5,7 +5,7 @@ import logging
 import signal
 import threading
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import redis
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,7 +28,7 @@ STANDBY_POLL = 1  # seconds a standing-by scheduler waits for the lock before ch
 
 def scheduler_lock(store: redis.Redis) -> Lock:
     """The lock that makes exactly one scheduler work at a time."""
-    return store.lock(LOCK_NAME, timeout=LOCK_TTL, thread_local=False)
+    return cast(Lock, store.lock(LOCK_NAME, timeout=LOCK_TTL, thread_local=False))
 
 
 def fence(lock: Lock, halt: threading.Event | None = None) -> Callable[[], bool]:
@@ -106,13 +106,18 @@ def _release(lock: Lock) -> None:
         log.warning("scheduler lock was already gone at release")
 
 
+def _stop_both(stop: threading.Event, halt: threading.Event) -> None:
+    stop.set()
+    halt.set()
+
+
 def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
     """Wait for the lock, then run the jobs on their intervals until SIGTERM/SIGINT."""
     stop = stop or threading.Event()
     # Long jobs (a 10,000-message broadcast) check this and end early: on SIGTERM, or when the lock is lost.
     halt = services(app).stop
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: (stop.set(), halt.set()))
+        signal.signal(sig, lambda *_: _stop_both(stop, halt))
     lock = scheduler_lock(services(app).redis)
     standing_by = False
     while not stop.is_set():

@@ -1,9 +1,11 @@
 """Addresses in common forms, matched against the directory (exact, typo, unknown)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from handlers.understanding.address import match_address, parse_place
+from handlers.understanding.address import MAX_CHARS, match_address, parse_place
 from tests.helpers_intake import street  # noqa: F401
 
 
@@ -39,3 +41,16 @@ def test_match_address(street, text, status, compound, building):
     assert found.status == status
     assert (found.compound.name if found.compound else None) == compound
     assert (found.building.name if found.building else None) == building
+
+
+@pytest.mark.parametrize("tail", ["a" * 60000, "，" + "1" * 60000, "。楼上邻居家的水管坏了，水一直往我家天花板上渗" * 2000])
+def test_long_message_with_an_address_is_matched_quickly(street, tail):
+    started = time.monotonic()
+    found = match_address(street, "马连道南口三区5号楼2单元1501" + tail)
+    assert time.monotonic() - started < 2  # generous: the whole text took minutes (a quadratic digit pattern)
+    assert (found.status, found.building.name, found.unit, found.room) == ("ok", "5", "2", "1501")
+
+
+def test_address_is_looked_for_in_the_first_max_chars(street):
+    assert match_address(street, "1" * 60000).status == "unknown"
+    assert match_address(street, "请" * MAX_CHARS + "马连道南口三区5号楼2单元1501").status == "unknown"

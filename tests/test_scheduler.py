@@ -112,12 +112,16 @@ def test_sigterm_during_a_broadcast_leaves_nothing_in_flight(db, settings, stand
 
 def test_scheduler_waits_out_a_redis_outage_and_stops_on_sigterm(settings) -> None:  # type: ignore[no-untyped-def]
     proc = spawn_scheduler({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
-    time.sleep(4)
+    seen = ""
+    while "Redis unavailable" not in seen:  # up and waiting (however long start-up takes on a busy machine)
+        line = proc.stderr.readline()
+        assert line, "the scheduler ended instead of waiting for Redis"
+        seen += line
     assert proc.poll() is None  # still running, not crashed
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
-    assert "Redis unavailable" in err and "scheduler stopped" in err
+    assert "scheduler stopped" in err
 
 
 def test_a_scheduler_that_lost_the_lock_sends_nothing_more(app, settings, db, standin) -> None:  # type: ignore[no-untyped-def]

@@ -87,7 +87,7 @@ class StandIn:
         for rule in self.errors:
             if rule["times"] > 0 and path.endswith(rule["path"]) and rule["openid"] in (None, openid):
                 rule["times"] -= 1
-                return rule["errcode"]
+                return int(rule["errcode"])
         return None
 
     def answer(self, method: str, path: str, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:

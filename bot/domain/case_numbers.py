@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from bot.clock import to_local
 from bot.storage.db import insert_ignoring
-from bot.storage.models import Counter
+from bot.storage.models import Counter, table_of
 
-COUNTERS = Counter.__table__  # Core statements: no ORM bulk-update bookkeeping on every new case
+COUNTERS = table_of(Counter)  # Core statements: no ORM bulk-update bookkeeping on every new case
 _NEXT = (update(COUNTERS).where(COUNTERS.c.name == bindparam("counter"))
          .values(value=COUNTERS.c.value + 1).returning(COUNTERS.c.value))
 

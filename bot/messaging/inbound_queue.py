@@ -85,7 +85,7 @@ class QueueWriter:
         cursor = conn.cursor()
         try:
             cursor.execute(self._sql, params)
-            stored = cursor.rowcount == 1
+            stored = bool(cursor.rowcount == 1)
         finally:
             cursor.close()
         conn.commit()

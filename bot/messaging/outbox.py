@@ -7,19 +7,21 @@ A send WeChat may have accepted without our seeing the answer (a read timeout) i
 """
 from __future__ import annotations
 
+from sqlalchemy import CursorResult
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.constants import OutboxStatus
 from bot.storage.db import insert_ignoring
 from bot.messaging.gateway import Gateway, SendError
-from bot.storage.models import Outbox, Resident
+from bot.storage.models import Outbox, Resident, table_of
 from bot.domain.residents import in_service_window
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,8 @@ def enqueue(session: Session, *, key: str, openid: str, purpose: str, text: str,
             not_before: datetime | None = None) -> bool:
     """Add a send unless one with the same idempotency key exists (then False); part of the caller's
     transaction. One INSERT … ON CONFLICT DO NOTHING: no lookup, no savepoint."""
-    result = session.connection().execute(insert_ignoring(session, Outbox.__table__, "key"), {
-        "key": key, "openid": openid, "purpose": purpose, "status": "pending", "attempts": 0,
+    result = session.connection().execute(insert_ignoring(session, table_of(Outbox), "key"), {
+        "key": key, "openid": openid, "purpose": purpose, "status": OutboxStatus.PENDING, "attempts": 0,
         "payload": {"text": text, "template_data": template_data},
         "next_attempt_at": not_before or now, "created_at": now, "case_id": case_id,
         "notice_id": notice_id, "notice_offset": notice_offset,
@@ -45,7 +47,7 @@ def enqueue(session: Session, *, key: str, openid: str, purpose: str, text: str,
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]], chunk: int = 1000) -> None:
     """Bulk enqueue (complete Outbox column dicts), skipping keys already there."""
-    statement = insert_ignoring(session, Outbox.__table__, "key")
+    statement = insert_ignoring(session, table_of(Outbox), "key")
     for start in range(0, len(rows), chunk):
         session.connection().execute(statement, rows[start:start + chunk])
 
@@ -78,13 +80,13 @@ def recover_stuck(session: Session, now: datetime, purposes: tuple[str, ...] | N
     a moment ago (Redis restarted) and is about to notice: it is never taken from it.
     """
     expired = Outbox.claimed_until.is_(None) | (Outbox.claimed_until < now)
-    result = session.execute(_scope(
-        update(Outbox).where(Outbox.status == "sending", expired), purposes, exclude
-    ).values(status="pending", next_attempt_at=now, claimed_until=None))
+    result = cast(CursorResult[Any], session.execute(_scope(
+        update(Outbox).where(Outbox.status == OutboxStatus.SENDING, expired), purposes, exclude
+    ).values(status=OutboxStatus.PENDING, next_attempt_at=now, claimed_until=None)))
     session.commit()
     if result.rowcount:
         log.warning("outbox: %d rows were in flight during a crash; sending them again", result.rowcount)
-    return result.rowcount
+    return int(result.rowcount)
 
 
 def _claim(session: Session, query: Any, due: datetime, limit: int) -> list[Any]:
@@ -96,10 +98,10 @@ def _claim(session: Session, query: Any, due: datetime, limit: int) -> list[Any]
     ids = session.scalars(query.where(Outbox.next_attempt_at <= due).order_by(Outbox.id).limit(limit)).all()
     if not ids:
         return []
-    table = Outbox.__table__
+    table = table_of(Outbox)
     rows = session.execute(
-        update(table).where(table.c.id.in_(ids), table.c.status == "pending")
-        .values(status="sending", claimed_until=due + SENDING_LEASE, attempts=table.c.attempts + 1)
+        update(table).where(table.c.id.in_(ids), table.c.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING, claimed_until=due + SENDING_LEASE, attempts=table.c.attempts + 1)
         .returning(table.c.id, table.c.openid, table.c.purpose, table.c.payload, table.c.attempts)
     ).all()
     session.commit()
@@ -109,9 +111,10 @@ def _claim(session: Session, query: Any, due: datetime, limit: int) -> list[Any]
 def _release(session: Session, rows: list[Any]) -> None:
     """Give claimed rows that were not sent back (a stop was requested)."""
     if rows:
-        table = Outbox.__table__
-        session.execute(update(table).where(table.c.id.in_([r.id for r in rows]), table.c.status == "sending")
-                        .values(status="pending", claimed_until=None, attempts=table.c.attempts - 1))
+        table = table_of(Outbox)
+        session.execute(update(table).where(table.c.id.in_([r.id for r in rows]),
+                                            table.c.status == OutboxStatus.SENDING)
+                        .values(status=OutboxStatus.PENDING, claimed_until=None, attempts=table.c.attempts - 1))
         session.commit()
 
 
@@ -140,7 +143,7 @@ def _send(gateway: Gateway, row: Any, resident: Resident | None, templates: dict
     return "template"
 
 
-def drain(factory: sessionmaker, gateway: Gateway, now: datetime, *, templates: dict[str, str],
+def drain(factory: sessionmaker[Session], gateway: Gateway, now: datetime, *, templates: dict[str, str],
           rate: float = 20.0, batch: int = 200, max_attempts: int = 8,
           sleep: Callable[[float], None] = time.sleep, purposes: tuple[str, ...] | None = None,
           exclude: tuple[str, ...] = (), stop: Callable[[], bool] | None = None) -> DrainResult:
@@ -158,7 +161,7 @@ def drain(factory: sessionmaker, gateway: Gateway, now: datetime, *, templates: 
         if gateway.backing_off():
             result.waiting = 1
             return result
-        query = _scope(select(Outbox.id).where(Outbox.status == "pending"), purposes, exclude)
+        query = _scope(select(Outbox.id).where(Outbox.status == OutboxStatus.PENDING), purposes, exclude)
         while True:
             rows = _claim(session, query, now + timedelta(seconds=time.monotonic() - t0), chunk)
             if not rows:
@@ -180,10 +183,10 @@ def drain(factory: sessionmaker, gateway: Gateway, now: datetime, *, templates: 
 @lru_cache(maxsize=1)
 def _statements() -> tuple[Any, Any]:
     """The two per-message statements, built once (compiled-statement cache hits, no ORM overhead)."""
-    table = Outbox.__table__
-    window = select(Resident.__table__.c.last_inbound_at).where(Resident.__table__.c.openid == bindparam("openid"))
+    table = table_of(Outbox)
+    window = select(table_of(Resident).c.last_inbound_at).where(table_of(Resident).c.openid == bindparam("openid"))
     sent = update(table).where(table.c.id == bindparam("row_id")).values(
-        status="sent", channel=bindparam("channel"), sent_at=bindparam("sent_at"), errcode=None, error=None)
+        status=OutboxStatus.SENT, channel=bindparam("channel"), sent_at=bindparam("sent_at"), errcode=None, error=None)
     return window, sent
 
 
@@ -197,7 +200,7 @@ def _deliver(session: Session, gateway: Gateway, row: Any, now: datetime,
              templates: dict[str, str], max_attempts: int, result: DrainResult) -> bool:
     """Send one claimed row and commit its outcome (the window is decided now, at send time);
     False when no access_token can be had, so the run should end."""
-    table = Outbox.__table__
+    table = table_of(Outbox)
     resident = _resident(session, row.openid)
     try:
         channel = _send(gateway, row, resident, templates, now)
@@ -217,18 +220,18 @@ def _failure(row: Any, exc: SendError, now: datetime, max_attempts: int, result:
     """The row's new values after a failed send: waiting for a token, uncertain, retried later, or failed."""
     values: dict[str, Any] = {"errcode": exc.errcode, "error": exc.message, "claimed_until": None}
     if exc.token:  # nothing was sent: this attempt does not count against the row
-        values.update(status="pending", attempts=row.attempts - 1, next_attempt_at=now)
+        values.update(status=OutboxStatus.PENDING, attempts=row.attempts - 1, next_attempt_at=now)
         result.waiting = 1
     elif exc.uncertain:
-        values["status"] = "uncertain"
+        values["status"] = OutboxStatus.UNCERTAIN
         result.uncertain += 1
         log.warning("outbox %s: no answer from WeChat; it may have been delivered, so it is not resent", row.id)
     elif exc.transient and row.attempts < max_attempts:
-        values.update(status="pending", next_attempt_at=now + timedelta(
+        values.update(status=OutboxStatus.PENDING, next_attempt_at=now + timedelta(
             seconds=BACKOFF[min(row.attempts, len(BACKOFF)) - 1]))
         result.retried += 1
     else:
-        values["status"] = "failed"
+        values["status"] = OutboxStatus.FAILED
         result.failed += 1
         log.info("outbox %s failed permanently: errcode %s", row.id, exc.errcode)
     return values
@@ -238,14 +241,15 @@ def requeue(session: Session, now: datetime, *, since: datetime | None = None, e
             uncertain: bool = False) -> int:
     """Failed sends (with `uncertain`: also those WeChat may have delivered) go back to pending, due now,
     with a fresh count of attempts; committed. The operator has fixed the cause (IP whitelist, template)."""
-    table = Outbox.__table__
-    statuses = ("failed", "uncertain") if uncertain else ("failed",)
+    table = table_of(Outbox)
+    statuses = (OutboxStatus.FAILED, OutboxStatus.UNCERTAIN) if uncertain else (OutboxStatus.FAILED,)
     query = update(table).where(table.c.status.in_(statuses))
     if since is not None:
         query = query.where(table.c.created_at >= since)
     if errcode is not None:
         query = query.where(table.c.errcode == errcode)
-    result = session.execute(query.values(status="pending", attempts=0, next_attempt_at=now, claimed_until=None))
+    result = cast(CursorResult[Any], session.execute(
+        query.values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, claimed_until=None)))
     session.commit()
     return int(result.rowcount)
 
@@ -258,6 +262,6 @@ def status_counts(session: Session) -> dict[str, int]:
 
 def failure_counts(session: Session) -> list[tuple[int | None, int]]:
     """Failed sends by WeChat errcode, most frequent first."""
-    rows = session.execute(select(Outbox.errcode, func.count()).where(Outbox.status == "failed")
+    rows = session.execute(select(Outbox.errcode, func.count()).where(Outbox.status == OutboxStatus.FAILED)
                            .group_by(Outbox.errcode).order_by(func.count().desc())).all()
     return [(code, count) for code, count in rows]

@@ -40,7 +40,8 @@ def _names() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _labels() -> dict[str, dict[str, str]]:
-    return yaml.safe_load((TEXT_DIR / "labels.yaml").read_text(encoding="utf-8"))
+    labels: dict[str, dict[str, str]] = yaml.safe_load((TEXT_DIR / "labels.yaml").read_text(encoding="utf-8"))
+    return labels
 
 
 def label(group: str, key: str | None) -> str:

@@ -1,6 +1,7 @@
 """Database engine and per-request sessions (SQLite by default, PostgreSQL in production)."""
 from __future__ import annotations
 
+from sqlalchemy.dialects import postgresql, sqlite
 import logging
 from functools import lru_cache
 from typing import Any, Callable
@@ -49,15 +50,14 @@ def insert_ignoring(session: Session, table: Table, key: str) -> Insert:
 def insert_ignoring_for(dialect: str, table: Table, key: str) -> Insert:
     """INSERT … ON CONFLICT (key) DO NOTHING for a dialect name ("sqlite" or "postgresql")."""
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table).on_conflict_do_nothing(index_elements=[key])
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
 
 
 def cache(session: Session, name: str) -> dict[Any, Any]:
     """A dict that lives as long as the session's current transaction (lookups done once per message)."""
-    return session.info.setdefault("mulin.cache", {}).setdefault(name, {})
+    caches: dict[str, dict[Any, Any]] = session.info.setdefault("mulin.cache", {})
+    return caches.setdefault(name, {})
 
 
 def _forget_cached(session: Session, _transaction: Any) -> None:

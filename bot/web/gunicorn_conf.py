@@ -5,6 +5,7 @@ is a credential for five minutes, so gunicorn's own lines (errors, the access lo
 """
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -18,29 +19,23 @@ def scrub(value: object) -> object:
     return _QUERY.sub("?…", value) if isinstance(value, str) else value
 
 
-class PathOnlyLogger(Logger):
+class _DropQuery(logging.Filter):
+    """Cuts query strings from a record's message and arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(scrub(arg) for arg in record.args)
+        return True
+
+
+class PathOnlyLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type hints
     """gunicorn's logger, with query strings cut from its messages and from the access log."""
 
-    def log(self, lvl: int, msg: str, *args: Any, **kwargs: Any) -> None:
-        super().log(lvl, scrub(msg), *map(scrub, args), **kwargs)
-
-    def critical(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        super().critical(scrub(msg), *map(scrub, args), **kwargs)
-
-    def error(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        super().error(scrub(msg), *map(scrub, args), **kwargs)
-
-    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        super().warning(scrub(msg), *map(scrub, args), **kwargs)
-
-    def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        super().info(scrub(msg), *map(scrub, args), **kwargs)
-
-    def debug(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        super().debug(scrub(msg), *map(scrub, args), **kwargs)
-
-    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        super().exception(scrub(msg), *map(scrub, args), **kwargs)
+    def setup(self, cfg: Any) -> None:
+        """gunicorn's set-up, then the filter on its error log."""
+        super().setup(cfg)
+        self.error_log.addFilter(_DropQuery())
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         """The access log's fields: the request line and `%(q)s` without the query."""

@@ -7,9 +7,9 @@ import tempfile
 import threading
 import unicodedata
 import warnings
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -20,12 +20,14 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="invalid escape sequence", category=SyntaxWarning)
     import jieba
 
-from handlers.intents import FALLBACK, IntentSpec, raise_priority, time_limit_for
+from bot.constants import Priority
+from handlers.intents import FALLBACK, IntentSpec, raise_priority
 from handlers.understanding.lexicon import Lexicon, LexiconError, Term, load_lexicon
 
 __all__ = ["Classification", "Classifier", "LexiconError", "classify", 
            "load_classifier"]
 ASPECT_ENDINGS = ("了", "着", "过", "起来")
+CACHED_TOKEN_CHARS = 32  # longer tokens are looked into without the cache
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,6 @@ class Classification:
     priority: str
     scores: Mapping[str, float]
     safety: str | None = None  # safety-advice template, e.g. "safety/gas"
-    time_limit: timedelta | None = None
     resolved: bool = False  # the message says a problem is over: a case update, not a complaint
 
 
@@ -64,6 +65,17 @@ def _normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
+def _first_within(positions: list[int], at: int, window: int) -> int | None:
+    """The first of the ascending `positions` within `window` of `at`, other than `at` itself."""
+    # A bisection, not a scan of all positions: a long message repeating a pair's words made it quadratic.
+    k = bisect_left(positions, at - window)
+    while k < len(positions) and positions[k] <= at + window:
+        if positions[k] != at:
+            return positions[k]
+        k += 1
+    return None
+
+
 def _is_boundary(token: str) -> bool:
     """Punctuation, spaces and emoji end a clause (and a negation's reach)."""
     return not token[0].isalnum()
@@ -82,6 +94,8 @@ class Classifier:
             for surface in term.surfaces:
                 table.setdefault(surface, []).append(term)
         self._table = {k: tuple(v) for k, v in table.items()}
+        # No entry is longer than this: _inside never needs to look at a longer stretch of a token.
+        self._longest = max(map(len, self._table), default=0)
         self._prefixes = {s[:k] for s in self._table for k in range(1, len(s))}
         self._inside = lru_cache(maxsize=1 << 15)(self._inside_uncached)  # lru_cache is thread-safe
         self._cue = lexicon.cue_lists
@@ -102,8 +116,10 @@ class Classifier:
         return tuple(self._specs)
 
     def tokens(self, text: str) -> list[str]:
-        """The segmentation the classifier works on (for --explain)."""
-        return self._tok.lcut(_normalize(text), HMM=False)
+        """The segmentation the classifier works on (for --explain): of the first max_chars characters."""
+        # A report says what is wrong at the start; the cut bounds each message's work (60,000 characters
+        # of the same story added nothing but time), whatever jieba or a future rule may cost per character.
+        return self._tok.lcut(_normalize(text[:self._set.max_chars]), HMM=False)
 
     def _match(self, tokens: list[str]) -> list[_Hit]:
         """Longest n-gram of tokens found in the table, left to right, non-overlapping."""
@@ -126,14 +142,18 @@ class Classifier:
                 i = found[0]
                 continue
             if len(token) > 2:
-                hits.extend(_Hit(i, i + 1, term, negated) for term, negated in self._inside(token))
+                # a long run of letters or digits is unique to its message: cached, it would only push out words
+                inside = self._inside if len(token) <= CACHED_TOKEN_CHARS else self._inside_uncached
+                hits.extend(_Hit(i, i + 1, term, negated) for term, negated in inside(token))
             i += 1
         return hits
 
     def _inside_uncached(self, token: str) -> tuple[tuple[Term, bool], ...]:
         """The longest table entry inside a long token jieba kept whole (盖房子 → 盖房), and whether
         the token begins with a negation (不漏水)."""
-        for size in range(len(token) - 1, 1, -1):
+        # From the longest entry down, not from the token's length: jieba keeps a run of Latin letters
+        # or digits as one token, and trying every length of it was quadratic (10,000 "a" took 40 s).
+        for size in range(min(len(token) - 1, self._longest), 1, -1):
             for start in range(len(token) - size + 1):
                 terms = self._table.get(token[start:start + size])
                 if terms:
@@ -182,11 +202,11 @@ class Classifier:
         for index, (firsts, seconds) in seen.items():
             pair = self.lexicon.pairs[index]
             for a in firsts:
-                close = [b for b in seconds if b != a and abs(a - b) <= pair.window]
-                if close and not self._negated(tokens, min(a, close[0])):
-                    word = f"{tokens[a]}+{tokens[close[0]]}"
+                b = _first_within(seconds, a, pair.window)
+                if b is not None and not self._negated(tokens, min(a, b)):
+                    word = f"{tokens[a]}+{tokens[b]}"
                     term = Term(word, pair.intent, pair.weight, (word,), pair.priority, pair.safety)
-                    hits.append(_Hit(min(a, close[0]), max(a, close[0]) + 1, term, parts=(a, close[0])))
+                    hits.append(_Hit(min(a, b), max(a, b) + 1, term, parts=(a, b)))
                     break
         return hits
 
@@ -225,7 +245,7 @@ class Classifier:
         """Pick the main intent, the secondary ones, the confidence and the priority."""
         cfg = self._set
         other = scores[FALLBACK] * cfg.other_weight
-        critical = {h.term.intent for h in hits if h.term.priority == "critical"}
+        critical = {h.term.intent for h in hits if h.term.priority == Priority.CRITICAL}
         routed = sorted((n for n in scores if n != FALLBACK and scores[n] > 0),
                         key=lambda n: (n not in critical, -scores[n], first[n]))  # safety first
         close = [n for n in routed if scores[n] >= cfg.main_margin * scores[routed[0]]]
@@ -252,7 +272,7 @@ class Classifier:
             intent=main, confidence=round(confidence, 3),
             terms=tuple(h.term.word for h in hits if h.term.intent in (main, *also)),
             also=also, priority=priority, scores=MappingProxyType({k: round(v, 2) for k, v in scores.items()}),
-            safety=safety, time_limit=time_limit_for(spec, priority), resolved=update,
+            safety=safety, resolved=update,
         )
 
 

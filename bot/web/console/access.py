@@ -3,18 +3,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar, cast, TypeVarTuple, Unpack
 
 from flask import abort
+import flask_login
 from flask_login import UserMixin, current_user
 from sqlalchemy import Select
 
+from bot.constants import Role
 from bot.web.request_session import get_db
 from bot.storage.models import Case, User
 
 
+View = TypeVar("View", bound=Callable[..., Any])
+Rows = TypeVarTuple("Rows")
+
+
+def login_required(view: View) -> View:
+    """Flask-Login's login_required, typed (Flask-Login ships no type hints)."""
+    return cast(View, flask_login.login_required(view))
+
+
 @dataclass
-class ConsoleUser(UserMixin):
+class ConsoleUser(UserMixin):  # type: ignore[misc]  # UserMixin is untyped
     """The logged-in user as the console sees it (loaded from the database on each request)."""
 
     id: int
@@ -31,7 +42,7 @@ class ConsoleUser(UserMixin):
     @property
     def is_admin(self) -> bool:
         """Admins see every case and manage users."""
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
 
 def load_user(user_id: str) -> ConsoleUser | None:
@@ -42,7 +53,7 @@ def load_user(user_id: str) -> ConsoleUser | None:
     return ConsoleUser.of(user) if user is not None else None
 
 
-def scope_cases(query: Select, user: ConsoleUser) -> Select:
+def scope_cases(query: Select[Unpack[Rows]], user: ConsoleUser) -> Select[Unpack[Rows]]:
     """Limit a case query to what the user may see: staff get their department and community."""
     if user.is_admin:
         return query

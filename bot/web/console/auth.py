@@ -4,13 +4,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
 from bot.domain import users
 from bot.clock import utcnow
 from bot.config import ROOT
-from bot.web.console.access import ConsoleUser
+from bot.web.console.access import ConsoleUser, login_required
 from bot.web.request_session import get_db
 
 bp = Blueprint("console_auth", __name__, url_prefix="/console", template_folder=str(ROOT / "templates"))

@@ -11,13 +11,13 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from bot.web.request_session import get_db
 from bot.devtools.wechat_push import Pusher, message_xml
 from bot.storage.models import InboundMessage, Resident
+from bot.web.console.access import login_required
 
 bp = Blueprint("console_simulator", __name__, url_prefix="/console/simulator")
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from bot.domain import stats
@@ -14,6 +14,7 @@ from bot.clock import LOCAL, to_local, utcnow
 from bot.web.console.charts import bar_chart
 from bot.web.request_session import get_db
 from bot.storage.models import Community
+from bot.web.console.access import login_required
 
 bp = Blueprint("console_stats", __name__, url_prefix="/console")
 
@@ -56,7 +57,7 @@ def figures(args: Any, community_id: int | None) -> dict[str, Any]:
 def _scope() -> int | None:
     """Staff of one community see its figures only; admins may pick one."""
     if not current_user.is_admin and current_user.community_id is not None:
-        return current_user.community_id
+        return int(current_user.community_id)
     raw = request.args.get("community", "")
     return int(raw) if raw.isdigit() else None
 
