@@ -5,18 +5,18 @@ again (or late, with --once --now) never sends anything twice.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask
 
-from scheduler import replay_jobs as inbound_replay
-
 from bot.constants import BULK_PURPOSES
 from bot.messaging import inbound_spool, outbox
-from scheduler import followup_jobs, notice_jobs, overdue_jobs, retention_jobs, summary_jobs
 from bot.services import services
+from scheduler import followup_jobs, notice_jobs, overdue_jobs, retention_jobs, summary_jobs
+from scheduler import replay_jobs as inbound_replay
 
 
 @dataclass(frozen=True)

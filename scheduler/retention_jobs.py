@@ -9,26 +9,28 @@ be answered are never deleted, however old.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
+from sqlalchemy.orm import Session
 
 from bot.constants import UNANSWERED
 from bot.services import services
-from bot.storage.models import InboundMessage
+from bot.storage.models import InboundMessage, table_of
 
 BATCH = 2000  # rows per committed DELETE: SQLite's write lock is never held for long
 
 
-def purge(session: Any, before: datetime, batch: int = BATCH) -> int:
+def purge(session: Session, before: datetime, batch: int = BATCH) -> int:
     """Delete answered messages received before `before`, a batch per commit; how many."""
-    table = InboundMessage.__table__
+    table = table_of(InboundMessage)
     total = 0
     while True:
         old = (select(table.c.id).where(table.c.received_at < before, table.c.status.not_in(UNANSWERED))
                .limit(batch))
-        deleted = session.execute(delete(table).where(table.c.id.in_(old))).rowcount
+        result = cast(CursorResult[Any], session.execute(delete(table).where(table.c.id.in_(old))))
+        deleted = int(result.rowcount)
         session.commit()
         total += deleted
         if deleted < batch:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable, cast
+from typing import Any, cast
 
 import redis
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -14,9 +15,9 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 
 from bot.clock import utcnow
+from bot.services import services
 from scheduler import skipped_runs
 from scheduler.jobs import JOBS, Job
-from bot.services import services
 
 log = logging.getLogger("scheduler")
 

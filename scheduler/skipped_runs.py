@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 APSCHEDULER_LOGGER = "apscheduler.scheduler"
 EVERY = 60.0  # seconds between two lines about the same job

@@ -28,7 +28,8 @@ def test_a_retry_during_a_slow_first_handling_gets_its_reply(app, db, monkeypatc
         return original(session, msg, now)
 
     services(app).handler = slow
-    xml = WeChat(app.test_client(), TOKEN, APPID, AES_KEY).xml("o-slow", "text", {"Content": "请问社区几点上班"}, msg_id=8801)
+    pusher = WeChat(app.test_client(), TOKEN, APPID, AES_KEY)
+    xml = pusher.xml("o-slow", "text", {"Content": "请问社区几点上班"}, msg_id=8801)
     replies: dict[str, str | None] = {}
 
     def push(name: str) -> None:
@@ -54,6 +55,7 @@ def test_a_retry_during_a_slow_first_handling_gets_its_reply(app, db, monkeypatc
 def test_a_worker_that_died_mid_handling_is_taken_over(app, db, wechat) -> None:  # type: ignore[no-untyped-def]
     """The row lock goes with the dead worker's transaction: the retry after the lease handles it."""
     from wechatpy import parse_message
+
     from bot.clock import utcnow
     xml = wechat.xml("o-died", "text", {"Content": "请问社区几点上班"}, msg_id=8802)
     row, first = inbound.store(db, inbound.from_wechat(parse_message(xml)), utcnow() - timedelta(seconds=10))

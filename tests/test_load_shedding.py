@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from bot import create_app
 from bot.clock import utcnow
-from bot.web.load import LoadGauge
+from bot.services import services
 from bot.storage.models import InboundMessage
+from bot.web.load import LoadGauge
 from scheduler.jobs import drain_outbox, replay_inbound
 from tests.conftest import AES_KEY, APPID, TOKEN
 from tests.helpers_intake import BOUND, cases_of, outbox, street  # noqa: F401
 from tests.wechat import WeChat
-from bot.services import services
 
 
 class Clock:
@@ -170,6 +170,7 @@ def test_later_message_waits_behind_its_residents_queued_one(app, busy, street, 
 
 def test_message_waits_behind_one_the_scheduler_is_answering(app, busy, street, wechat) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
+
     from bot.messaging import inbound
     new = "o-burst-claimed"
     _pusher(busy).send_text("厨房水管漏水了", openid=new)
@@ -203,8 +204,9 @@ def test_webhook_feeds_the_gauge_and_queues_while_busy(settings, street) -> None
     services(application).engine.dispose()
 
 
-def _message(key: str) -> "inbound.Inbound":
+def _message(key: str) -> inbound.Inbound:
     from datetime import datetime
+
     from bot.messaging import inbound
     return inbound.Inbound(dedup_key=f"o-writer:{key}", openid="o-writer", msg_type="text",
                            sent_at=datetime(2026, 11, 30, 1, 2, 3), content="楼道里堆了好多纸箱",
@@ -290,6 +292,7 @@ def test_queue_writer_waits_out_another_writer(busy, db, monkeypatch) -> None:  
     (polling finely, LOCKED_WAIT at most), then stores; past LOCKED_WAIT it gives up (the webhook then spools)."""
     import sqlite3
     from datetime import datetime
+
     from bot.messaging import inbound_queue
     writer = services(busy).queue
     path = services(busy).engine.url.database
@@ -315,6 +318,7 @@ def test_a_locked_database_in_a_burst_keeps_the_message_and_answers_success(app,
     """Another writer holds SQLite's lock past LOCKED_WAIT: the webhook still answers `success` in time, the
     message waits in Redis, and the scheduler stores and answers it once the database is free."""
     import sqlite3
+
     from bot.messaging import inbound_queue
     from scheduler.jobs import store_spooled
     monkeypatch.setattr(inbound_queue, "LOCKED_WAIT", 0.2)

@@ -18,8 +18,8 @@ from datetime import timedelta
 import redis
 from sqlalchemy import func, select
 
-from bot.domain import notices
 from bot.clock import fmt_local
+from bot.domain import notices
 from bot.messaging.outbox import SENDING_LEASE
 from bot.storage.models import Outbox
 from scheduler.runner import LOCK_NAME

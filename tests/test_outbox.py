@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.messaging import outbox
 from bot.clock import utcnow
+from bot.messaging import outbox
+from bot.services import services
 from bot.storage.models import Outbox, Resident
 from scheduler.jobs import drain_outbox
-from bot.services import services
 
 
 def add_resident(db, openid: str, last_inbound_ago: timedelta | None) -> Resident:  # type: ignore[no-untyped-def]

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.domain import notices
 from bot.clock import fmt_local, utcnow
+from bot.domain import notices
 from bot.storage.models import Outbox
 from tests.helpers_outreach import NOW, received, spawn_scheduler, street
 
@@ -161,6 +161,7 @@ def test_a_long_job_is_not_warned_about_every_second(app, caplog) -> None:  # ty
     warning about it appears once (then once a minute), not for every skipped run."""
     import logging
     import threading
+
     from scheduler.jobs import Job
     from scheduler.runner import build_scheduler
     from scheduler.skipped_runs import SKIPPED_RUNS
@@ -180,5 +181,6 @@ def test_a_long_job_is_not_warned_about_every_second(app, caplog) -> None:  # ty
         sched.shutdown(wait=True)
     lines = [r for r in caplog.records if "maximum number of running instances" in r.getMessage()]
     assert len(lines) == 1 and "long_broadcast" in lines[0].getMessage()
-    other = logging.LogRecord("apscheduler.scheduler", logging.WARNING, "", 0, "Run time of job %s was missed", ("x",), None)
+    other = logging.LogRecord("apscheduler.scheduler", logging.WARNING, "", 0, "Run time of job %s was missed",
+                              ("x",), None)
     assert SKIPPED_RUNS.filter(other) and SKIPPED_RUNS.filter(other)  # other warnings pass untouched

@@ -8,10 +8,10 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+from bot.services import services
 from bot.storage.models import InboundMessage, Resident
 from tests.conftest import TOKEN
 from tests.wechat import WeChat, sign
-from bot.services import services
 
 
 def count_messages(db) -> int:  # type: ignore[no-untyped-def]
@@ -191,8 +191,9 @@ def test_concurrent_retries_are_handled_once(app, db) -> None:  # type: ignore[n
 def test_crash_before_reply_is_handled_on_retry(app, wechat: WeChat, db) -> None:  # type: ignore[no-untyped-def]
     """A worker that died after storing leaves the row claimed; the retry after the lease handles it."""
     from datetime import timedelta
-    from bot.messaging import inbound
+
     from bot.clock import utcnow
+    from bot.messaging import inbound
     xml = wechat.xml("o-crash", "text", {"Content": "崩溃前"}, msg_id=4242)
     from wechatpy import parse_message
     msg = inbound.from_wechat(parse_message(xml))
@@ -279,6 +280,7 @@ def test_redis_down_still_answers_and_stores(settings, db) -> None:  # type: ign
 def test_message_stored_while_redis_was_down_is_handled_later(settings, app, db, standin) -> None:  # type: ignore[no-untyped-def]
     """The scheduler replays stranded messages once Redis is back; the answer goes out through the outbox."""
     from datetime import timedelta
+
     from bot import create_app
     from bot.clock import utcnow
     from bot.storage.models import Outbox

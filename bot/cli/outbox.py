@@ -10,6 +10,7 @@ from bot.messaging import gateway_health, outbox
 from bot.messaging.texts import render_text
 from bot.services import services
 
+
 @click.group("outbox", cls=AppGroup, invoke_without_command=True)
 @click.pass_context
 @with_appcontext

@@ -144,7 +144,8 @@ class Gateway:
         """A customer-service text message (only inside the 48-hour window)."""
         return self._call(self.client.message.send_text, openid, text)
 
-    def send_template(self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None) -> dict[str, Any]:
+    def send_template(self, openid: str, template_id: str, data: dict[str, Any],
+                      url: str | None = None) -> dict[str, Any]:
         """A template message (outside the window)."""
         return self._call(self.client.message.send_template, openid, template_id, data, url)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis
 
@@ -30,8 +30,12 @@ class GatewayHealth:
     retry_at: datetime | None = None  # naive UTC
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
 
 
 def gateway_health(store: redis.Redis) -> GatewayHealth:
@@ -42,7 +46,7 @@ def gateway_health(store: redis.Redis) -> GatewayHealth:
         return GatewayHealth(ok=False, errmsg="Redis unavailable")
     if not raw:
         return GatewayHealth(ok=True)
-    fields = {k.decode(): v.decode() for k, v in raw.items()}
+    fields = {_text(k): _text(v) for k, v in raw.items()}
     code = fields.get("errcode") or ""
     return GatewayHealth(
         ok=False, errcode=int(code) if code else None, errmsg=fields.get("errmsg", ""),
@@ -56,7 +60,7 @@ def record_failure(store: redis.Redis, errcode: int | None, errmsg: str, now: fl
     """Remember a refusal and return the epoch time before which nobody asks again."""
     now = time.time() if now is None else now
     failures = int(store.hincrby(KEY, "failures", 1))
-    wait = min(BACKOFF_FIRST * 2 ** (failures - 1), BACKOFF_MAX)
+    wait = min(BACKOFF_FIRST * float(2 ** (failures - 1)), BACKOFF_MAX)
     store.hsetnx(KEY, "since", now)
     store.hset(KEY, mapping={"errcode": "" if errcode is None else errcode, "errmsg": errmsg[:200],
                              "retry_at": now + wait})

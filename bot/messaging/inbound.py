@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.constants import UNANSWERED, InboundStatus
+from bot.constants import UNANSWERED as UNANSWERED  # re-exported: callers read inbound.UNANSWERED
+from bot.constants import InboundStatus
 from bot.storage.models import InboundMessage, table_of
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,7 @@ def from_wechat(message: Any) -> Inbound:
     openid = str(message.source or "")
     msg_type = str(raw.get("MsgType", message.type or "unknown")).lower()
     created = _create_time(raw.get("CreateTime"))
-    sent_at = datetime.fromtimestamp(created, timezone.utc).replace(tzinfo=None)
+    sent_at = datetime.fromtimestamp(created, UTC).replace(tzinfo=None)
     event = str(raw.get("Event", "")).lower() or None if msg_type == "event" else None
     msg_id = raw.get("MsgId") or raw.get("MsgID")
     if msg_type != "event" and msg_id:
@@ -91,7 +93,8 @@ def from_wechat(message: Any) -> Inbound:
     content = raw.get("Content") if msg_type == "text" else raw.get("Recognition") if msg_type == "voice" else None
     return Inbound(
         dedup_key=key[:160], openid=openid, msg_type=msg_type, sent_at=sent_at, raw=raw,
-        event=event, content=_text(content), media_id=_text(raw.get("MediaId")), event_key=scene_key(raw.get("EventKey")),
+        event=event, content=_text(content), media_id=_text(raw.get("MediaId")),
+        event_key=scene_key(raw.get("EventKey")),
     )
 
 

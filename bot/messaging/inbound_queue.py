@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.storage.db import insert_ignoring_for
 from bot.messaging.inbound import QUEUED, TABLE, Inbound, row_values
+from bot.storage.db import insert_ignoring_for
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ def push(store: redis.Redis, msg: Inbound, now: datetime) -> None:
     log.warning("database busy: a queued message waits in Redis for the scheduler")
 
 
-def _row(item: bytes) -> dict[str, Any]:
+def _row(item: bytes | str) -> dict[str, Any]:
     values: dict[str, Any] = json.loads(item)
     for name in _TIMES:
         values[name] = datetime.fromisoformat(values[name])

@@ -7,22 +7,22 @@ A send WeChat may have accepted without our seeing the answer (a read timeout) i
 """
 from __future__ import annotations
 
-from sqlalchemy import CursorResult
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Callable, cast
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.constants import OutboxStatus
-from bot.storage.db import insert_ignoring
 from bot.messaging.gateway import Gateway, SendError
+from bot.messaging.window import in_window
+from bot.storage.db import insert_ignoring
 from bot.storage.models import Outbox, Resident, table_of
-from bot.domain.residents import in_service_window
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _send(gateway: Gateway, row: Any, resident: Resident | None, templates: dict
           now: datetime) -> str:
     """Send an outbox row (openid, purpose, payload) through the right channel; returns the channel used."""
     text = row.payload.get("text") or ""
-    if in_service_window(resident, now):
+    if in_window(resident.last_inbound_at if resident else None, now):
         try:
             gateway.send_text(row.openid, text)
             return "custom"
@@ -205,7 +205,8 @@ def _deliver(session: Session, gateway: Gateway, row: Any, now: datetime,
     try:
         channel = _send(gateway, row, resident, templates, now)
     except SendError as exc:
-        session.execute(update(table).where(table.c.id == row.id).values(**_failure(row, exc, now, max_attempts, result)))
+        values = _failure(row, exc, now, max_attempts, result)
+        session.execute(update(table).where(table.c.id == row.id).values(**values))
         if exc.errcode == 43004:
             session.execute(update(Resident).where(Resident.openid == row.openid).values(subscribed=False))
         session.commit()

@@ -13,12 +13,12 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from bot.messaging import inbound, inbound_spool
 from bot.clock import utcnow
 from bot.config import ENCRYPTED_MODES
-from bot.web.request_session import get_db
+from bot.messaging import inbound, inbound_spool
 from bot.messaging.texts import render_text
 from bot.services import services
+from bot.web.request_session import get_db
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
