@@ -32,7 +32,7 @@ class InboundMessage(Base):
     media_id: Mapped[str | None] = mapped_column(String(256))
     raw: Mapped[dict[str, Any]] = mapped_column(JSON)
     sent_at: Mapped[datetime] = mapped_column(DateTime)
-    received_at: Mapped[datetime] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # retention deletes by it
     # received (being answered) | queued (stored, answered soon by the scheduler) | handled | failed
     status: Mapped[str] = mapped_column(String(16), default=InboundStatus.RECEIVED, index=True)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
