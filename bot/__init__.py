@@ -32,9 +32,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     engine, sessions = db.connect(app.config["DATABASE_URL"])
     store = redis_store.connect(app.config.get("REDIS_URL", ""))
+    reader = classifier.load_classifier(app.config.get("KEYWORDS_PATH"))
+    conversation = dispatch.Conversation(reader, redis_store.RedisDialogueStore(store), app.config["STREET_NAME"])
     app.extensions[KEY] = Services(
         engine=engine, sessions=sessions, redis=store, gateway=gateway.make_gateway(app.config, store),
-        classifier=classifier.load_classifier(app.config.get("KEYWORDS_PATH")), handler=dispatch.handle,
+        classifier=reader, handler=conversation,
         load=load.LoadGauge(float(app.config["INLINE_BUSY_LIMIT"])), queue=QueueWriter(engine),
     )
     request_session.init_app(app)

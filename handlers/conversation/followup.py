@@ -8,15 +8,16 @@ resident was asked about. With no question pending the message goes on to intake
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.cases import add_event, transition
 from bot.messaging.inbound import Inbound
-from bot.storage.models import Case
 from bot.messaging.texts import render_text
+from bot.storage.models import Case
+from handlers.conversation.actions import CONTINUE
+from handlers.conversation.context import Context
 
 SATISFIED, BASIC, UNSATISFIED = "满意", "基本满意", "不满意"  # stored codes (models.Case.satisfaction)
 DIGITS = {"1": SATISFIED, "2": BASIC, "3": UNSATISFIED}
@@ -55,10 +56,9 @@ def pending_case(session: Session, openid: str) -> Case | None:
     ).first()
 
 
-def answer(session: Session, msg: Inbound, now: datetime) -> str | None:
+def answer(ctx: Context, msg: Inbound) -> str | None:
     """Record the answer on the asked case; reopen it if unsatisfied or not solved."""
-    from handlers.conversation.dispatch import CONTINUE  # dispatch imports this module
-
+    session, now = ctx.session, ctx.now
     parsed = parse(msg.text)
     case = pending_case(session, msg.openid) if parsed else None
     if case is None or parsed is None:

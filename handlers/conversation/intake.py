@@ -12,19 +12,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from flask import current_app
-
+from bot.clock import fmt_local
 from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case
-from bot.clock import fmt_local
 from bot.messaging.inbound import Inbound
-from bot.storage.models import Case, Resident
 from bot.messaging.texts import label, lines, render_text
-from handlers.understanding.classifier import Classification
-from handlers.conversation.dialogue import Step
+from bot.storage.models import Case, Resident
+from handlers.conversation.context import Context
+from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK
+from handlers.understanding.classifier import Classification
 from handlers.understanding.words import is_courtesy
-from bot.services import services
 
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
 
@@ -48,45 +46,46 @@ def _is_update(c: Classification, text: str) -> bool:
     return c.intent == FALLBACK and (resolved or short or is_courtesy(text))
 
 
-def report(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) -> Step:
+def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """A new message with no open question: classify, then open (or join) a case or ask the address."""
-    c = services(current_app).classifier.classify(msg.text or "")
+    c = ctx.classifier.classify(msg.text or "")
     if _is_update(c, msg.text or ""):
-        case = case_queries.latest_open(session, msg.openid)
+        case = case_queries.latest_open(ctx.session, msg.openid)
         if case is not None:
-            add_event(session, case, "message", actor="resident", now=now, note=msg.text)
-            return Step(render_text("intake/update_added", case=case), "details", {"case_id": case.id})
+            add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
+            return Step(render_text("intake/update_added", case=case), DialogueState.DETAILS, {"case_id": case.id})
         if is_courtesy(msg.text):
             return Step(render_text("intake/courtesy"), data=data)
-    resident = residents.get_or_create(session, msg.openid, now)
+    resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
     pending = _pending(msg, c)
     if resident.building_id is None:
         keep = {k: v for k, v in data.items() if k in ("hint", "hint_sure")}
         return Step(render_text("intake/ask_address", intent=label("intent", c.intent),
                                 safety=render_text(c.safety) if c.safety else ""),
-                    "await_address", {**keep, "pending": pending})
-    return open_report(session, resident, pending, now)
+                    DialogueState.AWAIT_ADDRESS, {**keep, "pending": pending})
+    return open_report(ctx, resident, pending)
 
 
-def open_report(session: Session, resident: Resident, pending: dict[str, Any], now: datetime) -> Step:
+def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> Step:
     """Join the resident's open case of the same intent (24 h) or create a case; reply with what's next."""
+    session, now = ctx.session, ctx.now
     case = case_queries.duplicate_of(session, resident.openid, pending["intent"], now)
     if case is not None:
         add_event(session, case, "message", actor="resident", now=now, note=pending["text"])
         attach_media(session, case, pending.get("media") or [], now)
         return Step(render_text("intake/joined", case=case, status=label("status", case.status)),
-                    "details", {"case_id": case.id})
+                    DialogueState.DETAILS, {"case_id": case.id})
     case = create_case(session, openid=resident.openid, text=pending["text"], intent=pending["intent"],
                        priority=pending["priority"], also=tuple(pending.get("also") or ()),
                        resident=resident, now=now)
     attach_media(session, case, pending.get("media") or [], now)
-    spec = services(current_app).classifier.spec(case.intent)
+    spec = ctx.classifier.spec(case.intent)
     safety = pending.get("safety") or spec.safety
     hours = round((case.due_at - case.created_at).total_seconds() / 3600)
     reply = render_text("intake/created", case=case, department=label("department", case.department),
                         hours=hours, due=fmt_local(case.due_at), safety=render_text(safety) if safety else "",
                         questions=spec.questions or lines(f"questions/{case.intent}"), other=case.intent == FALLBACK)
-    return Step(reply, "details", {"case_id": case.id})
+    return Step(reply, DialogueState.DETAILS, {"case_id": case.id})
 
 
 def attach_media(session: Session, case: Case, media: list[dict[str, Any]], now: datetime) -> None:
@@ -97,23 +96,23 @@ def attach_media(session: Session, case: Case, media: list[dict[str, Any]], now:
                   data={"MediaId": item.get("MediaId"), "PicUrl": item.get("PicUrl")})
 
 
-def detail(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) -> Step:
+def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """After a report: more words about the same case are added to it; a new problem starts over."""
-    case = session.get(Case, data.get("case_id") or 0)
-    c = services(current_app).classifier.classify(msg.text or "")
+    case = ctx.session.get(Case, data.get("case_id") or 0)
+    c = ctx.classifier.classify(msg.text or "")
     same = c.intent == FALLBACK and not c.terms or case is not None and c.intent == case.intent
     if case is None or case.status not in case_queries.OPEN_STATUSES or not same:
-        return report(session, msg, now, {})
-    add_event(session, case, "detail", actor="resident", now=now, note=msg.text)
-    attach_media(session, case, media_of(msg), now)
-    return Step(render_text("intake/detail_added", case=case), "details", data)
+        return report(ctx, msg, {})
+    add_event(ctx.session, case, "detail", actor="resident", now=ctx.now, note=msg.text)
+    attach_media(ctx.session, case, media_of(msg), ctx.now)
+    return Step(render_text("intake/detail_added", case=case), DialogueState.DETAILS, data)
 
 
-def to_person(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) -> Step:
+def to_person(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """After 人工: the bot stops asking; messages go to the case for the staff member."""
-    case = session.get(Case, data.get("case_id") or 0)
+    case = ctx.session.get(Case, data.get("case_id") or 0)
     if case is None or case.status not in case_queries.OPEN_STATUSES:
-        return report(session, msg, now, {})
-    add_event(session, case, "message", actor="resident", now=now, note=msg.text)
-    attach_media(session, case, media_of(msg), now)
-    return Step(render_text("intake/handoff_note", case=case), "handoff", data)
+        return report(ctx, msg, {})
+    add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
+    attach_media(ctx.session, case, media_of(msg), ctx.now)
+    return Step(render_text("intake/handoff_note", case=case), DialogueState.HANDOFF, data)

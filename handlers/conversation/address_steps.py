@@ -1,0 +1,74 @@
+"""The address question: match what the resident typed, confirm a fuzzy match, bind it, open the waiting report."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.domain import residents
+from bot.messaging.inbound import Inbound
+from bot.messaging.texts import render_text
+from bot.storage.models import Compound, Resident
+from handlers.conversation import intake
+from handlers.conversation.context import Context
+from handlers.conversation.states import DialogueState, Step
+from handlers.understanding.address import AddressMatch, match_address
+from handlers.understanding.words import is_no, is_yes
+
+log = logging.getLogger(__name__)
+
+
+def _hint(ctx: Context, data: dict[str, Any]) -> Compound | None:
+    return ctx.session.get(Compound, data["hint"]) if data.get("hint") else None
+
+
+def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
+    """The resident typed (what should be) an address."""
+    found = match_address(ctx.session, msg.text or "", _hint(ctx, data), bool(data.get("hint_sure")))
+    if found.status in ("unknown", "no_building") and not data.get("pending"):
+        return intake.report(ctx, msg, data)  # no address and nothing waiting for one: a new report
+    if found.status == "ok":
+        return bind(ctx, msg.openid, found, data)
+    if found.status == "confirm":
+        candidate = {"compound": found.compound.id, "building": found.building.id,
+                     "unit": found.unit, "room": found.room}
+        return Step(render_text("intake/address_confirm", address=_describe(found)), DialogueState.CONFIRM_ADDRESS,
+                    {**data, "candidate": candidate})
+    return Step(render_text("intake/address_again", status=found.status,
+                            compound=found.compound.name if found.compound else ""),
+                DialogueState.AWAIT_ADDRESS, data)
+
+
+def confirm_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
+    """The resident answered whether the fuzzy match is right (or typed another address)."""
+    text = msg.text or ""
+    candidate = data.get("candidate") or {}
+    rest = {k: v for k, v in data.items() if k != "candidate"}
+    if is_yes(text) and candidate:
+        compound = ctx.session.get(Compound, candidate["compound"])
+        building = next((b for b in compound.buildings if b.id == candidate["building"]), None)
+        found = AddressMatch("ok", compound, building, candidate.get("unit"), candidate.get("room"), 1.0)
+        return bind(ctx, msg.openid, found, rest)
+    if is_no(text):
+        return Step(render_text("intake/address_again", status="rejected", compound=""),
+                    DialogueState.AWAIT_ADDRESS, rest)
+    return await_address(ctx, msg, rest)
+
+
+def bind(ctx: Context, openid: str, found: AddressMatch, data: dict[str, Any]) -> Step:
+    """Store the address on the resident, then open the report that was waiting for it."""
+    resident: Resident = residents.get_or_create(ctx.session, openid, ctx.now)
+    resident.compound_id, resident.building_id = found.compound.id, found.building.id
+    resident.unit, resident.room = found.unit, found.room
+    ctx.session.flush()
+    ctx.session.refresh(resident)
+    log.info("resident %s bound an address (compound id %s)", resident.id, found.compound.id)
+    saved = render_text("intake/address_saved", address=_describe(found), pending=bool(data.get("pending")))
+    if not data.get("pending"):
+        return Step(saved)
+    opened = intake.open_report(ctx, resident, data["pending"])
+    return Step(saved + "\n\n" + (opened.reply or ""), opened.state, opened.data)
+
+
+def _describe(found: AddressMatch) -> str:
+    return render_text("intake/place", compound=found.compound.name, building=found.building.name,
+                       unit=found.unit or "", room=found.room or "")
