@@ -1,20 +1,16 @@
 """The address question: match what the resident typed, confirm a fuzzy match, bind it, open the waiting report."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from bot.domain import residents
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
-from bot.storage.models import Compound, Resident
-from handlers.conversation import intake
+from bot.storage.models import Compound
+from handlers.conversation import binding, intake
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.understanding.address import AddressMatch, match_address
 from handlers.understanding.words import is_no, is_yes
-
-log = logging.getLogger(__name__)
 
 
 def _hint(ctx: Context, data: dict[str, Any]) -> Compound | None:
@@ -26,12 +22,14 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     found = match_address(ctx.session, msg.text or "", _hint(ctx, data), bool(data.get("hint_sure")))
     if found.status in ("unknown", "no_building") and not data.get("pending"):
         return intake.report(ctx, msg, data)  # no address and nothing waiting for one: a new report
+    if found.compound is not None and found.score >= 1.0 and found.status in ("no_building", "unknown_building"):
+        data = {**data, "hint": found.compound.id, "hint_sure": True}  # kept for the next message
     if found.status == "ok":
         return bind(ctx, msg.openid, found, data)
     if found.status == "confirm":
         candidate = {"compound": found.compound.id, "building": found.building.id,
                      "unit": found.unit, "room": found.room}
-        return Step(render_text("intake/address_confirm", address=_describe(found)), DialogueState.CONFIRM_ADDRESS,
+        return Step(render_text("intake/address_confirm", address=binding.describe(found)), DialogueState.CONFIRM_ADDRESS,
                     {**data, "candidate": candidate})
     return Step(render_text("intake/address_again", status=found.status,
                             compound=found.compound.name if found.compound else ""),
@@ -56,19 +54,7 @@ def confirm_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
 
 def bind(ctx: Context, openid: str, found: AddressMatch, data: dict[str, Any]) -> Step:
     """Store the address on the resident, then open the report that was waiting for it."""
-    resident: Resident = residents.get_or_create(ctx.session, openid, ctx.now)
-    resident.compound_id, resident.building_id = found.compound.id, found.building.id
-    resident.unit, resident.room = found.unit, found.room
-    ctx.session.flush()
-    ctx.session.refresh(resident)
-    log.info("resident %s bound an address (compound id %s)", resident.id, found.compound.id)
-    saved = render_text("intake/address_saved", address=_describe(found), pending=bool(data.get("pending")))
+    resident = binding.bind_resident(ctx, openid, found)
     if not data.get("pending"):
-        return Step(saved)
-    opened = intake.open_report(ctx, resident, data["pending"])
-    return Step(saved + "\n\n" + (opened.reply or ""), opened.state, opened.data)
-
-
-def _describe(found: AddressMatch) -> str:
-    return render_text("intake/place", compound=found.compound.name, building=found.building.name,
-                       unit=found.unit or "", room=found.room or "")
+        return Step(render_text("intake/address_saved", address=binding.describe(found), pending=False))
+    return intake.open_at(ctx, resident, found, data["pending"])

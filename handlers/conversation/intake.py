@@ -18,9 +18,11 @@ from bot.domain.cases import add_event, create_case
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
 from bot.storage.models import Case, Resident
+from handlers.conversation import binding
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK
+from handlers.understanding.address import AddressMatch, match_in_report
 from handlers.understanding.classifier import Classification
 from handlers.understanding.words import is_courtesy
 
@@ -59,11 +61,31 @@ def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
     pending = _pending(msg, c)
     if resident.building_id is None:
-        keep = {k: v for k, v in data.items() if k in ("hint", "hint_sure")}
-        return Step(render_text("intake/ask_address", intent=label("intent", c.intent),
-                                safety=render_text(c.safety) if c.safety else ""),
-                    DialogueState.AWAIT_ADDRESS, {**keep, "pending": pending})
+        return _ask_address(ctx, msg, c, pending, data)
     return open_report(ctx, resident, pending)
+
+
+def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[str, Any],
+                 data: dict[str, Any]) -> Step:
+    """A resident with no address: use the place the report names, else ask only for what is missing."""
+    # an `other` message may be nothing but an address (a question the resident cancelled): not a complaint's place
+    found = match_in_report(ctx.session, msg.text or "") if c.intent != FALLBACK else AddressMatch("unknown")
+    if found.status == "ok":
+        return open_at(ctx, binding.bind_resident(ctx, msg.openid, found), found, pending)
+    keep = {k: v for k, v in data.items() if k in ("hint", "hint_sure")}
+    if found.compound is not None:  # named exactly: kept for the next message ("4号楼")
+        keep.update(hint=found.compound.id, hint_sure=True)
+    return Step(render_text("intake/ask_address", intent=label("intent", c.intent),
+                            compound=found.compound.name if found.compound else "",
+                            safety=render_text(c.safety) if c.safety else ""),
+                DialogueState.AWAIT_ADDRESS, {**keep, "pending": pending})
+
+
+def open_at(ctx: Context, resident: Resident, found: AddressMatch, pending: dict[str, Any]) -> Step:
+    """The address just bound, read back, then the waiting report opened."""
+    saved = render_text("intake/address_saved", address=binding.describe(found), pending=True)
+    opened = open_report(ctx, resident, pending)
+    return Step(saved + "\n\n" + (opened.reply or ""), opened.state, opened.data)
 
 
 def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> Step:

@@ -1,0 +1,39 @@
+"""Conversations as residents write them (issue 12): each test is one resident's messages through the webhook."""
+from __future__ import annotations
+
+from tests.helpers_intake import cases_of, resident, street  # noqa: F401
+
+NEW = "o-writes-freely"
+
+
+def test_the_address_inside_the_complaint_is_used(wechat, street):
+    reply = wechat.send_text("我家在马连道南口三区2号楼，卫生间水管裂了，水一直往外冒", openid=NEW)
+    [case] = cases_of(street, NEW)
+    assert (case.intent, case.compound.name, case.building.name) == ("leak", "马连道南口三区", "2")
+    assert case.number in reply.text and "请告诉我们您的地址" not in reply.text
+
+
+def test_the_compound_in_one_message_and_the_building_in_the_next(wechat, street):
+    asked = wechat.send_text("我是天宁寺北里的，楼上又往下渗水了", openid=NEW)
+    assert "天宁寺北里几号楼" in asked.text and cases_of(street, NEW) == []
+    done = wechat.send_text("4号楼", openid=NEW)
+    [case] = cases_of(street, NEW)
+    assert (case.intent, case.compound.name, case.building.name) == ("leak", "天宁寺北里", "4")
+    assert case.number in done.text
+
+
+def test_the_compound_named_while_asked_is_kept_for_the_building(wechat, street):
+    wechat.send_text("楼道里堆满了杂物和纸箱", openid=NEW)
+    again = wechat.send_text("马连道南口三区", openid=NEW)
+    assert "马连道南口三区几号楼" in again.text
+    wechat.send_text("6号楼1单元302", openid=NEW)
+    [case] = cases_of(street, NEW)
+    assert (case.compound.name, case.building.name, case.unit, case.room) == ("马连道南口三区", "6", "1", "302")
+
+
+def test_a_room_in_chinese_numerals_is_kept(wechat, street):
+    wechat.send_text("家里有老鼠", openid=NEW)
+    wechat.send_text("茶马南街1号院二号楼一单元五零二", openid=NEW)
+    who = resident(street, NEW)
+    assert (who.compound.name, who.building.name, who.unit, who.room) == ("茶马南街1号院", "2", "1", "502")
+    assert cases_of(street, NEW)[0].room == "502"
