@@ -1,7 +1,8 @@
 """Conversations as residents write them (issue 12): each test is one resident's messages through the webhook."""
 from __future__ import annotations
 
-from tests.helpers_intake import cases_of, resident, street  # noqa: F401
+from bot.messaging.texts import render_text
+from tests.helpers_intake import cases_of, events, outbox, resident, street  # noqa: F401
 
 NEW = "o-writes-freely"
 
@@ -37,3 +38,34 @@ def test_a_room_in_chinese_numerals_is_kept(wechat, street):
     who = resident(street, NEW)
     assert (who.compound.name, who.building.name, who.unit, who.room) == ("茶马南街1号院", "2", "1", "502")
     assert cases_of(street, NEW)[0].room == "502"
+
+
+def test_a_public_area_needs_no_door_number(wechat, street):
+    first = wechat.send_text("茶马南街1号院后边有人在盖小房", openid=NEW)
+    [case] = cases_of(street, NEW)
+    assert (case.intent, case.compound.name, case.building) == ("construction", "茶马南街1号院", None)
+    assert case.department == "enforcement" and case.number in first.text and "几号楼" not in first.text
+    second = wechat.send_text("说不上门牌号，就在院子后头", openid=NEW)
+    assert case.number in second.text and "几号楼" not in second.text
+    assert [e.note for e in events(street, case, "detail")] == ["说不上门牌号，就在院子后头"]
+
+
+def test_a_public_area_report_is_opened_once_the_compound_is_known(wechat, street):
+    asked = wechat.send_text("楼顶上有人在盖小房子", openid=NEW)
+    assert cases_of(street, NEW) == [] and "地址" in asked.text
+    done = wechat.send_text("茶马南街1号院", openid=NEW)
+    [case] = cases_of(street, NEW)
+    assert (case.intent, case.compound.name, case.building) == ("construction", "茶马南街1号院", None)
+    assert case.number in done.text
+
+
+def test_no_dead_end_after_two_answers_without_an_address(wechat, street):
+    wechat.send_text("家里漏水", openid=NEW)
+    again = wechat.send_text("就路口那栋", openid=NEW)
+    assert cases_of(street, NEW) == [] and "地址" in again.text
+    done = wechat.send_text("你们来了我指给你看", openid=NEW)
+    [case] = cases_of(street, NEW)
+    assert (case.intent, case.text, case.building) == ("leak", "家里漏水", None)
+    assert case.number in done.text and render_text("intake/address_later") in done.text
+    assert [e.note for e in events(street, case, "place")] == ["就路口那栋；你们来了我指给你看"]
+    assert {row.openid for row in outbox(street, "staff")} == {"demo-staff-community-street"}  # a person calls back

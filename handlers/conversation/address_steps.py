@@ -10,7 +10,9 @@ from handlers.conversation import binding, intake
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.understanding.address import AddressMatch, match_address
-from handlers.understanding.words import is_no, is_yes
+from handlers.understanding.words import is_no, is_public_place, is_yes
+
+MAX_TRIES = 2  # answers that gave no usable address before the case is opened anyway (no dead end)
 
 
 def _hint(ctx: Context, data: dict[str, Any]) -> Compound | None:
@@ -24,16 +26,30 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         return intake.report(ctx, msg, data)  # no address and nothing waiting for one: a new report
     if found.compound is not None and found.score >= 1.0 and found.status in ("no_building", "unknown_building"):
         data = {**data, "hint": found.compound.id, "hint_sure": True}  # kept for the next message
+        if _public(msg, data):
+            return intake.open_in_compound(ctx, msg.openid, found.compound, data["pending"])
     if found.status == "ok":
         return bind(ctx, msg.openid, found, data)
     if found.status == "confirm":
         candidate = {"compound": found.compound.id, "building": found.building.id,
                      "unit": found.unit, "room": found.room}
-        return Step(render_text("intake/address_confirm", address=binding.describe(found)), DialogueState.CONFIRM_ADDRESS,
-                    {**data, "candidate": candidate})
-    return Step(render_text("intake/address_again", status=found.status,
-                            compound=found.compound.name if found.compound else ""),
-                DialogueState.AWAIT_ADDRESS, data)
+        return Step(render_text("intake/address_confirm", address=binding.describe(found)),
+                    DialogueState.CONFIRM_ADDRESS, {**data, "candidate": candidate})
+    return _again(ctx, msg, data, found.status, found.compound.name if found.compound else "")
+
+
+def _public(msg: Inbound, data: dict[str, Any]) -> bool:
+    """The waiting report, or this message, is about a shared place: no door number is needed."""
+    return bool(data.get("pending")) and (is_public_place(msg.text) or is_public_place(data["pending"].get("text")))
+
+
+def _again(ctx: Context, msg: Inbound, data: dict[str, Any], status: str, compound: str) -> Step:
+    """Ask for the address again; after MAX_TRIES that gave none, open the waiting report anyway."""
+    tried = [*data.get("tried", []), msg.text or ""]
+    if data.get("pending") and len(tried) >= MAX_TRIES:
+        return intake.open_without_address(ctx, msg.openid, {**data, "tried": tried})
+    return Step(render_text("intake/address_again", status=status, compound=compound),
+                DialogueState.AWAIT_ADDRESS, {**data, "tried": tried})
 
 
 def confirm_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
@@ -47,8 +63,7 @@ def confirm_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         found = AddressMatch("ok", compound, building, candidate.get("unit"), candidate.get("room"), 1.0)
         return bind(ctx, msg.openid, found, rest)
     if is_no(text):
-        return Step(render_text("intake/address_again", status="rejected", compound=""),
-                    DialogueState.AWAIT_ADDRESS, rest)
+        return _again(ctx, msg, rest, "rejected", "")
     return await_address(ctx, msg, rest)
 
 

@@ -17,14 +17,14 @@ from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
-from bot.storage.models import Case, Resident
+from bot.storage.models import Case, Compound, Resident
 from handlers.conversation import binding
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK
 from handlers.understanding.address import AddressMatch, match_in_report
 from handlers.understanding.classifier import Classification
-from handlers.understanding.words import is_courtesy
+from handlers.understanding.words import is_courtesy, is_public_place
 
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
 
@@ -72,6 +72,8 @@ def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[st
     found = match_in_report(ctx.session, msg.text or "") if c.intent != FALLBACK else AddressMatch("unknown")
     if found.status == "ok":
         return open_at(ctx, binding.bind_resident(ctx, msg.openid, found), found, pending)
+    if found.compound is not None and is_public_place(msg.text):
+        return open_in_compound(ctx, msg.openid, found.compound, pending)
     keep = {k: v for k, v in data.items() if k in ("hint", "hint_sure")}
     if found.compound is not None:  # named exactly: kept for the next message ("4号楼")
         keep.update(hint=found.compound.id, hint_sure=True)
@@ -86,6 +88,34 @@ def open_at(ctx: Context, resident: Resident, found: AddressMatch, pending: dict
     saved = render_text("intake/address_saved", address=binding.describe(found), pending=True)
     opened = open_report(ctx, resident, pending)
     return Step(saved + "\n\n" + (opened.reply or ""), opened.state, opened.data)
+
+
+def _in_compound(ctx: Context, openid: str, compound: Compound | None) -> Resident:
+    """The resident, placed in the compound when one is known (the building stays unknown)."""
+    resident = residents.get_or_create(ctx.session, openid, ctx.now)
+    if compound is not None and resident.compound_id != compound.id:
+        resident.compound_id = compound.id
+        ctx.session.flush()
+        ctx.session.refresh(resident)
+    return resident
+
+
+def open_in_compound(ctx: Context, openid: str, compound: Compound, pending: dict[str, Any]) -> Step:
+    """A report about a shared place (yard, roof, alley, hallway): the compound is enough, no door number."""
+    opened = open_report(ctx, _in_compound(ctx, openid, compound), pending)
+    return Step(render_text("intake/place_noted", compound=compound.name, building="") + "\n\n"
+                + (opened.reply or ""), opened.state, opened.data)
+
+
+def open_without_address(ctx: Context, openid: str, data: dict[str, Any]) -> Step:
+    """No usable address after the tries: open the case anyway, the resident's words as the place;
+    the community calls back (no dead end)."""
+    hint = ctx.session.get(Compound, data["hint"]) if data.get("hint") and data.get("hint_sure") else None
+    opened = open_report(ctx, _in_compound(ctx, openid, hint), data["pending"])
+    case = ctx.session.get(Case, opened.data["case_id"])
+    if case is not None:
+        add_event(ctx.session, case, "place", actor="resident", now=ctx.now, note="；".join(data.get("tried", [])))
+    return Step(render_text("intake/address_later") + "\n\n" + (opened.reply or ""), opened.state, opened.data)
 
 
 def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> Step:

@@ -48,3 +48,9 @@ def is_courtesy(text: str | None) -> bool:
     for word in sorted((_clean(w) for w in _words()["courtesy"]), key=len, reverse=True):
         rest = rest.replace(word, "")
     return bool(_clean(text)) and not rest
+
+
+def is_public_place(text: str | None) -> bool:
+    """Whether the message names a place the compound shares (院子, 楼顶, 胡同, 地下室 …)."""
+    cleaned = _clean(text)
+    return any(_clean(word) in cleaned for word in _words()["public_places"])
