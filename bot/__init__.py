@@ -17,7 +17,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from bot.services import KEY, Services
     from bot.storage import db, redis_store
     from bot.web import console, load, request_session, webhook
-    from handlers.conversation import dispatch
+    from handlers.conversation import dispatch, faq
     from handlers.understanding import classifier
 
     try:
@@ -33,7 +33,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     engine, sessions = db.connect(app.config["DATABASE_URL"])
     store = redis_store.connect(app.config.get("REDIS_URL", ""))
     reader = classifier.load_classifier(app.config.get("KEYWORDS_PATH"))
-    conversation = dispatch.Conversation(reader, redis_store.RedisDialogueStore(store), app.config["STREET_NAME"])
+    conversation = dispatch.Conversation(reader, redis_store.RedisDialogueStore(store), faq.load_faq(),
+                                         app.config["STREET_NAME"], app.config["STREET_CONTACT"])
     app.extensions[KEY] = Services(
         engine=engine, sessions=sessions, redis=store, gateway=gateway.make_gateway(app.config, store),
         classifier=reader, handler=conversation,

@@ -1,6 +1,8 @@
 """Conversations as residents write them (issue 12): each test is one resident's messages through the webhook."""
 from __future__ import annotations
 
+import pytest
+
 from bot.messaging.texts import render_text
 from tests.helpers_intake import cases_of, events, outbox, resident, street  # noqa: F401
 
@@ -69,3 +71,39 @@ def test_no_dead_end_after_two_answers_without_an_address(wechat, street):
     assert case.number in done.text and render_text("intake/address_later") in done.text
     assert [e.note for e in events(street, case, "place")] == ["就路口那栋；你们来了我指给你看"]
     assert {row.openid for row in outbox(street, "staff")} == {"demo-staff-community-street"}  # a person calls back
+
+
+def test_a_greeting_is_not_a_complaint(wechat, street):
+    reply = wechat.send_text("您好", openid=NEW)
+    assert reply.text == render_text("intake/greeting", street="示例街道")
+    assert wechat.send_text("有人吗", openid=NEW).text == reply.text
+    assert cases_of(street, NEW) == []
+    assert "地址" in wechat.send_text("楼上漏水了", openid=NEW).text  # a complaint afterwards is taken in as usual
+
+
+@pytest.mark.parametrize("question,answer", [
+    ("社区电话是多少", "faq/contact"),
+    ("周六你们办公吗", "faq/hours"),
+    ("睦邻坊是干什么的", "faq/mulinfang"),
+    ("你们这个能做什么？", "faq/about"),
+])
+def test_a_question_is_answered_without_a_case(wechat, street, question, answer):
+    reply = wechat.send_text(question, openid=NEW)
+    assert reply.text == render_text(answer, street="示例街道", contact="街道服务热线 010-12345678")
+    assert cases_of(street, NEW) == []
+
+
+def test_a_question_nobody_wrote_an_answer_for_goes_to_a_person(wechat, street):
+    reply = wechat.send_text("我家孩子入学的材料该找谁盖章呢", openid=NEW)
+    [case] = cases_of(street, NEW)
+    assert (case.intent, case.department) == ("other", "community")
+    assert case.number in reply.text and "请告诉我们您的地址" not in reply.text
+
+
+def test_the_faq_is_checked_when_mulin_starts(tmp_path):
+    from handlers.conversation.faq import FaqError, load_faq
+    broken = tmp_path / "faq.yaml"
+    broken.write_text("- {answer: faq/no-such-answer, words: [电话]}\n", encoding="utf-8")
+    with pytest.raises(FaqError, match="no-such-answer"):
+        load_faq(broken)
+    assert load_faq().answer_for("社区电话是多少") == "faq/contact"

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from handlers.conversation.faq import Faq
 from handlers.conversation.store import DialogueStore
 from handlers.understanding.classifier import Classifier
 
@@ -18,4 +19,6 @@ class Context:
     now: datetime  # as of the message's arrival (the scheduler answers late ones as of then)
     classifier: Classifier
     dialogues: DialogueStore
+    faq: Faq
     street_name: str
+    street_contact: str

@@ -17,6 +17,7 @@ from bot.messaging.texts import render_text
 from handlers.conversation import commands, dialogue, followup, media
 from handlers.conversation.actions import CONTINUE, Action
 from handlers.conversation.context import Context
+from handlers.conversation.faq import Faq
 from handlers.conversation.store import DialogueStore
 from handlers.understanding.classifier import Classifier
 
@@ -80,8 +81,11 @@ class Conversation:
 
     classifier: Classifier
     dialogues: DialogueStore
+    faq: Faq
     street_name: str
+    street_contact: str
 
     def __call__(self, session: Session, msg: Inbound, now: datetime) -> str | None:
         """Handle one message as of `now` in the caller's transaction."""
-        return handle(Context(session, now, self.classifier, self.dialogues, self.street_name), msg)
+        ctx = Context(session, now, self.classifier, self.dialogues, self.faq, self.street_name, self.street_contact)
+        return handle(ctx, msg)

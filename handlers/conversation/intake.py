@@ -24,7 +24,7 @@ from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK
 from handlers.understanding.address import AddressMatch, match_in_report
 from handlers.understanding.classifier import Classification
-from handlers.understanding.words import is_courtesy, is_public_place
+from handlers.understanding.words import is_courtesy, is_greeting, is_public_place, is_question
 
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
 
@@ -51,6 +51,11 @@ def _is_update(c: Classification, text: str) -> bool:
 def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """A new message with no open question: classify, then open (or join) a case or ask the address."""
     c = ctx.classifier.classify(msg.text or "")
+    if c.intent == FALLBACK and is_greeting(msg.text):
+        return Step(render_text("intake/greeting", street=ctx.street_name), data=data)
+    answer = ctx.faq.answer_for(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
+    if answer is not None:  # a question, not a complaint: answered, no case
+        return Step(render_text(answer, street=ctx.street_name, contact=ctx.street_contact), data=data)
     if _is_update(c, msg.text or ""):
         case = case_queries.latest_open(ctx.session, msg.openid)
         if case is not None:
@@ -60,8 +65,8 @@ def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
             return Step(render_text("intake/courtesy"), data=data)
     resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
     pending = _pending(msg, c)
-    if resident.building_id is None:
-        return _ask_address(ctx, msg, c, pending, data)
+    if resident.building_id is None and not (c.intent == FALLBACK and is_question(msg.text)):
+        return _ask_address(ctx, msg, c, pending, data)  # a question no FAQ answers goes to a person without it
     return open_report(ctx, resident, pending)
 
 
