@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.messaging.texts import render_text
-from tests.helpers_intake import cases_of, events, outbox, resident, street  # noqa: F401
+from tests.helpers_intake import BOUND, cases_of, events, outbox, resident, street  # noqa: F401
 
 NEW = "o-writes-freely"
 
@@ -107,3 +107,21 @@ def test_the_faq_is_checked_when_mulin_starts(tmp_path):
     with pytest.raises(FaqError, match="no-such-answer"):
         load_faq(broken)
     assert load_faq().answer_for("社区电话是多少") == "faq/contact"
+
+
+def test_in_an_emergency_the_first_screen_says_what_to_do_now(wechat, street):
+    first = wechat.send_text("闻着像是燃气漏了", openid=NEW)
+    assert first.text.startswith(render_text("safety/gas").splitlines()[0]) and "96777" in first.text.split("\n\n")[0]
+    known = wechat.send_text("闻到燃气味", openid=BOUND)
+    assert known.text.startswith(render_text("safety/gas").splitlines()[0])
+    assert cases_of(street, BOUND)[0].number in known.text
+    ordinary = wechat.send_text("家里厨房有很多蟑螂", openid="demo-resident-2")
+    assert ordinary.text.startswith("已为您登记工单")  # not an emergency: the case first, advice after
+
+
+def test_only_the_advice_that_applies(wechat, street):
+    heating = wechat.send_text("暖气不热", openid=BOUND).text
+    assert render_text("safety/utility/heating") in heating
+    assert render_text("safety/utility/power") not in heating and render_text("safety/utility/water") not in heating
+    both = wechat.send_text("停水了，也停电了", openid="demo-resident-2").text
+    assert render_text("safety/utility/power") in both and render_text("safety/utility/water") in both

@@ -19,6 +19,7 @@ from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
 from bot.storage.models import Case, Compound, Resident
 from handlers.conversation import binding
+from handlers.conversation.advice import advice
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK
@@ -84,7 +85,7 @@ def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[st
         keep.update(hint=found.compound.id, hint_sure=True)
     return Step(render_text("intake/ask_address", intent=label("intent", c.intent),
                             compound=found.compound.name if found.compound else "",
-                            safety=render_text(c.safety) if c.safety else ""),
+                            safety=advice(c.safety, msg.text), critical=c.priority == "critical"),
                 DialogueState.AWAIT_ADDRESS, {**keep, "pending": pending})
 
 
@@ -140,7 +141,8 @@ def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> St
     safety = pending.get("safety") or spec.safety
     hours = round((case.due_at - case.created_at).total_seconds() / 3600)
     reply = render_text("intake/created", case=case, department=label("department", case.department),
-                        hours=hours, due=fmt_local(case.due_at), safety=render_text(safety) if safety else "",
+                        hours=hours, due=fmt_local(case.due_at), safety=advice(safety, pending["text"]),
+                        critical=case.priority == "critical",
                         questions=spec.questions or lines(f"questions/{case.intent}"), other=case.intent == FALLBACK)
     return Step(reply, DialogueState.DETAILS, {"case_id": case.id})
 

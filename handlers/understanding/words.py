@@ -68,3 +68,9 @@ def is_question(text: str | None) -> bool:
     if plain.endswith(tuple(unicodedata.normalize("NFKC", e) for e in _words()["question_endings"])):
         return True
     return any(word in plain for word in _words()["question_words"])
+
+
+def utility_kinds(text: str | None) -> list[str]:
+    """The utilities a message names (power, water, gas, heating), in the table's order."""
+    cleaned = _clean(text)
+    return [kind for kind, words in _words()["utility_kinds"].items() if any(_clean(w) in cleaned for w in words)]
