@@ -112,6 +112,8 @@ def test_the_faq_is_checked_when_mulin_starts(tmp_path):
 def test_in_an_emergency_the_first_screen_says_what_to_do_now(wechat, street):
     first = wechat.send_text("闻着像是燃气漏了", openid=NEW)
     assert first.text.startswith(render_text("safety/gas").splitlines()[0]) and "96777" in first.text.split("\n\n")[0]
+    opened = wechat.send_text("马连道南口三区5号楼2单元1501", openid=NEW).text
+    assert opened.index(cases_of(street, NEW)[0].number) < opened.index("燃气安全提示")  # advised already: case first
     known = wechat.send_text("闻到燃气味", openid=BOUND)
     assert known.text.startswith(render_text("safety/gas").splitlines()[0])
     assert cases_of(street, BOUND)[0].number in known.text
@@ -125,3 +127,13 @@ def test_only_the_advice_that_applies(wechat, street):
     assert render_text("safety/utility/power") not in heating and render_text("safety/utility/water") not in heating
     both = wechat.send_text("停水了，也停电了", openid="demo-resident-2").text
     assert render_text("safety/utility/power") in both and render_text("safety/utility/water") in both
+
+
+def test_two_problems_in_one_message_are_both_routed(wechat, street):
+    reply = wechat.send_text("厨房顶上渗水，另外楼梯上全是邻居的破烂", openid=BOUND)
+    leak, clutter = cases_of(street, BOUND)
+    assert (leak.intent, leak.department, clutter.intent, clutter.department) == (
+        "leak", "property", "clutter", "community")
+    assert clutter.text == leak.text and leak.number in reply.text and clutter.number in reply.text
+    assert reply.text.index(leak.number) < reply.text.index(clutter.number)  # the more urgent one leads
+    assert {row.openid for row in outbox(street, "staff")} >= {"demo-staff-property-1", "demo-staff-community-1"}

@@ -86,7 +86,8 @@ def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[st
     return Step(render_text("intake/ask_address", intent=label("intent", c.intent),
                             compound=found.compound.name if found.compound else "",
                             safety=advice(c.safety, msg.text), critical=c.priority == "critical"),
-                DialogueState.AWAIT_ADDRESS, {**keep, "pending": pending})
+                # advised: the advice led this reply, so the case's reply need not lead with it again
+                DialogueState.AWAIT_ADDRESS, {**keep, "pending": {**pending, "advised": bool(c.safety)}})
 
 
 def open_at(ctx: Context, resident: Resident, found: AddressMatch, pending: dict[str, Any]) -> Step:
@@ -137,14 +138,27 @@ def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> St
                        priority=pending["priority"], also=tuple(pending.get("also") or ()),
                        resident=resident, now=now)
     attach_media(session, case, pending.get("media") or [], now)
+    also = [_also_case(ctx, resident, case, intent) for intent in pending.get("also") or ()]
     spec = ctx.classifier.spec(case.intent)
     safety = pending.get("safety") or spec.safety
     hours = round((case.due_at - case.created_at).total_seconds() / 3600)
     reply = render_text("intake/created", case=case, department=label("department", case.department),
                         hours=hours, due=fmt_local(case.due_at), safety=advice(safety, pending["text"]),
-                        critical=case.priority == "critical",
+                        critical=case.priority == "critical" and not pending.get("advised"), also_cases=also,
                         questions=spec.questions or lines(f"questions/{case.intent}"), other=case.intent == FALLBACK)
     return Step(reply, DialogueState.DETAILS, {"case_id": case.id})
+
+
+def _also_case(ctx: Context, resident: Resident, first: Case, intent: str) -> dict[str, str]:
+    """The second problem a report names, routed as its own case (or joined to its open one); for the reply."""
+    case = case_queries.duplicate_of(ctx.session, resident.openid, intent, ctx.now)
+    if case is None:
+        case = create_case(ctx.session, openid=resident.openid, text=first.text, intent=intent,
+                           priority=ctx.classifier.spec(intent).priority, also=(), resident=resident, now=ctx.now)
+    else:
+        add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=first.text)
+    add_event(ctx.session, first, "also", actor="resident", now=ctx.now, data={"case": case.number, "intent": intent})
+    return {"number": case.number, "intent": label("intent", intent), "department": label("department", case.department)}
 
 
 def attach_media(session: Session, case: Case, media: list[dict[str, Any]], now: datetime) -> None:
