@@ -158,7 +158,8 @@ def _also_case(ctx: Context, resident: Resident, first: Case, intent: str) -> di
     else:
         add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=first.text)
     add_event(ctx.session, first, "also", actor="resident", now=ctx.now, data={"case": case.number, "intent": intent})
-    return {"number": case.number, "intent": label("intent", intent), "department": label("department", case.department)}
+    return {"number": case.number, "intent": label("intent", intent),
+            "department": label("department", case.department)}
 
 
 def attach_media(session: Session, case: Case, media: list[dict[str, Any]], now: datetime) -> None:
