@@ -342,3 +342,46 @@ def test_a_locked_database_in_a_burst_keeps_the_message_and_answers_success(app,
     [case] = cases_of(street, BOUND)
     [answer] = outbox(street, "reply", BOUND)
     assert case.number in answer.payload["text"]
+
+
+def test_later_message_waits_behind_its_residents_stranded_one(app, settings, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    """A report stranded while Redis was down is answered before the address sent after it, not after."""
+    from datetime import timedelta
+    from scheduler.replay_jobs import replay
+    new = "o-stranded"
+    down = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})  # a worker whose Redis is gone
+    try:
+        assert "系统繁忙" in (_pusher(down).send_text("厨房水管漏水了", openid=new).text or "")
+    finally:
+        services(down).engine.dispose()
+    assert wechat.send_text("马连道南口三区5号楼2单元1501", openid=new).body == "success"
+    assert [r.status for r in _stored(street, new)] == ["received", "queued"]
+
+    assert replay(app, utcnow()) == 0  # the report is too fresh to take over: the address waits behind it
+    assert cases_of(street, new) == [] and outbox(street, "reply", new) == []
+    assert replay(app, utcnow() + timedelta(minutes=2)) == 2
+    [case] = cases_of(street, new)
+    assert (case.intent, case.text) == ("leak", "厨房水管漏水了") and case.building is not None
+    asked, created = [row.payload["text"] for row in outbox(street, "reply", new)]
+    assert "地址" in asked and case.number in created
+
+
+def test_a_message_the_scheduler_cannot_answer_holds_back_the_residents_later_ones(app, busy, settings, street) -> None:  # type: ignore[no-untyped-def]
+    """Redis down for the scheduler: the report stays unanswered, and the address queued after it is given back."""
+    from datetime import timedelta
+    from scheduler.replay_jobs import replay
+    new = "o-held"
+    _pusher(busy).send_text("厨房水管漏水了", openid=new)
+    _pusher(busy).send_text("马连道南口三区5号楼2单元1501", openid=new)
+    _pusher(busy).send_text("家里有蟑螂", openid=BOUND)  # another resident's message is not held back
+    without_redis = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    try:
+        replay(without_redis, utcnow())
+    finally:
+        services(without_redis).engine.dispose()
+    assert [r.status for r in _stored(street, new)] == ["received", "queued"]
+    assert cases_of(street, new) == [] and outbox(street, "reply", new) == []
+    assert replay(app, utcnow() + timedelta(minutes=2)) == 3
+    [case] = cases_of(street, new)
+    assert (case.intent, case.text) == ("leak", "厨房水管漏水了") and case.building is not None
+    assert [c.intent for c in cases_of(street, BOUND)] == ["pest"]

@@ -302,17 +302,16 @@ def test_message_stored_while_redis_was_down_is_handled_later(settings, app, db,
 
 def test_dialogue_state_is_not_saved_when_the_message_fails(app, wechat: WeChat) -> None:  # type: ignore[no-untyped-def]
     """Redis may not get ahead of the database: a rolled-back message leaves the dialogue as it was."""
-    from handlers.conversation import dispatch
-    store = services(app).redis
+    store, original = services(app).redis, services(app).handler
 
     def fails_after_the_dialogue(session, msg, now):  # type: ignore[no-untyped-def]
-        dispatch.handle(session, msg, now)
+        original(session, msg, now)
         raise RuntimeError("crash after the dialogue step")
 
     services(app).handler = fails_after_the_dialogue
     assert "抱歉" in wechat.send_text("楼上漏水了", openid="o-unbound").text
     assert store.get("mulin:dialogue:o-unbound") is None
-    services(app).handler = dispatch.handle
+    services(app).handler = original
     wechat.send_text("楼上漏水了", openid="o-unbound")
     assert store.get("mulin:dialogue:o-unbound") is not None  # now asking for the address
 

@@ -42,6 +42,15 @@ class InboundMessage(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
 
 
+class PendingReport(Base):
+    """A resident's report waiting for the address: the dialogue's copy lives in Redis, which may be lost."""
+
+    __tablename__ = "pending_reports"
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)  # {"pending": {text, intent, priority, also, safety, media}, "hint"…}
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Community(Base):
     """A 社区 of the street."""
 
