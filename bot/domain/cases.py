@@ -86,10 +86,11 @@ def transition(session: Session, case: Case, action: str, *, actor: str, now: da
                note: str | None = None) -> Case:
     """Change the case's status; InvalidTransition when the lifecycle forbids it."""
     if action not in TRANSITIONS:
-        raise InvalidTransition(f"unknown action {action!r}")
+        raise InvalidTransition("unknown_action", action=action)
     sources, target = TRANSITIONS[action]
     if case.status not in sources or (action == "cancel" and case.first_response_at is not None):
-        raise InvalidTransition(f"case {case.number}: cannot {action} a case that is {case.status}")
+        raise InvalidTransition("cannot_transition", number=case.number, status=label("status", case.status),
+                                action=label("action", action))
     case.status = target
     if action in ("accept", "resolve") and case.first_response_at is None:
         case.first_response_at = now
@@ -129,7 +130,7 @@ def get_by_number(session: Session, number: str) -> Case:
     """The case with this number; NotFound otherwise."""
     case = session.scalars(select(Case).where(Case.number == number.strip())).one_or_none()
     if case is None:
-        raise NotFound(f"no case {number}")
+        raise NotFound("case_not_found", number=number.strip())
     return case
 
 

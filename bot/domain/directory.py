@@ -30,10 +30,10 @@ def rows(source: Path | str, header: tuple[str, ...]) -> Iterator[tuple[int, dic
     reader = csv.DictReader(io.StringIO(text))
     missing = [name for name in header if name not in (reader.fieldnames or ())]
     if missing:
-        raise ImportFileError(f"line 1: missing column(s) {', '.join(missing)}; expected header {','.join(header)}")
+        raise ImportFileError("import_missing_columns", missing=",".join(missing), header=",".join(header))
     for row in reader:
         if None in row:
-            raise ImportFileError(f"line {reader.line_num}: more values than columns")
+            raise ImportFileError("import_extra_values", line=reader.line_num)
         yield reader.line_num, {k: (v or "").strip() for k, v in row.items()}
 
 
@@ -59,7 +59,7 @@ def _float(value: str, line: int, column: str) -> float | None:
     try:
         return float(value) if value else None
     except ValueError:
-        raise ImportFileError(f"line {line}: {column} must be a number, got {value!r}") from None
+        raise ImportFileError("import_not_number", line=line, column=column, value=value) from None
 
 
 def import_directory(session: Session, source: Path | str) -> dict[str, int]:
@@ -68,7 +68,7 @@ def import_directory(session: Session, source: Path | str) -> dict[str, int]:
     for line, row in rows(source, DIRECTORY_HEADER):
         for column in ("community", "compound", "building"):
             if not row[column]:
-                raise ImportFileError(f"line {line}: {column} is empty")
+                raise ImportFileError("import_empty", line=line, column=column)
         community = _community(session, row["community"])
         compound = _one(session, Compound, name=row["compound"])
         if compound is None:
@@ -98,13 +98,13 @@ def import_staff(session: Session, source: Path | str) -> dict[str, int]:
     counts = {"created": 0, "updated": 0}
     for line, row in rows(source, STAFF_HEADER):
         if not row["openid"] or not row["name"]:
-            raise ImportFileError(f"line {line}: name and openid are required")
+            raise ImportFileError("import_name_openid", line=line)
         if row["department"] not in STAFF_DEPARTMENTS:
-            raise ImportFileError(f"line {line}: unknown department {row['department']!r}; "
-                                  f"use one of {', '.join(STAFF_DEPARTMENTS)}")
+            raise ImportFileError("import_department", line=line, department=row["department"],
+                                  departments=", ".join(STAFF_DEPARTMENTS))
         community = _one(session, Community, name=row["community"]) if row["community"] else None
         if row["community"] and community is None:
-            raise ImportFileError(f"line {line}: unknown community {row['community']!r} (import the directory first)")
+            raise ImportFileError("import_community", line=line, community=row["community"])
         cid = community.id if community else None
         member = _one(session, Staff, openid=row["openid"], department=row["department"], community_id=cid)
         counts["updated" if member else "created"] += 1
@@ -123,13 +123,13 @@ def import_residents(session: Session, source: Path | str, now: datetime) -> dic
     counts = {"created": 0, "updated": 0}
     for line, row in rows(source, RESIDENT_HEADER):
         if not row["openid"]:
-            raise ImportFileError(f"line {line}: openid is required")
+            raise ImportFileError("import_openid", line=line)
         compound = find_compound(session, row["compound"])
         if compound is None:
-            raise ImportFileError(f"line {line}: unknown compound {row['compound']!r}")
+            raise ImportFileError("import_compound", line=line, compound=row["compound"])
         building = _one(session, Building, compound_id=compound.id, name=building_name(row["building"]))
         if building is None:
-            raise ImportFileError(f"line {line}: compound {compound.name} has no building {row['building']!r}")
+            raise ImportFileError("import_building", line=line, compound=compound.name, building=row["building"])
         resident = _one(session, Resident, openid=row["openid"])
         counts["updated" if resident else "created"] += 1
         if resident is None:

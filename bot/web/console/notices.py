@@ -79,7 +79,8 @@ def create() -> Response:
     except (MulinError, ValueError) as exc:
         session.rollback()
         flash("notice_invalid", "error")
-        flash(str(exc), "detail")
+        if isinstance(exc, MulinError):  # its Chinese reason (a ValueError's text is English)
+            flash(str(exc), "detail")
         return redirect(url_for("console_notices.index"))
     session.commit()
     flash("done_notice", "ok")
