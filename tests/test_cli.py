@@ -104,7 +104,8 @@ def test_imports_refuse_a_bad_file_in_chinese_and_store_nothing(runner: FlaskCli
     out = refused(runner, "import-staff", csv(tmp_path, "s.csv", STAFF_CSV + "李,o-x,police,\n"))
     assert "第 4 行" in out and "没有“police”这个部门" in out
     assert db.scalars(select(Staff)).all() == []  # the good lines before it are not kept
-    out = refused(runner, "import-residents", csv(tmp_path, "r.csv", RESIDENTS_CSV.replace("马连道南口三区", "火星小区")))
+    unknown = RESIDENTS_CSV.replace("马连道南口三区", "火星小区")
+    out = refused(runner, "import-residents", csv(tmp_path, "r.csv", unknown))
     assert "第 2 行：没有“火星小区”这个小区" in out
 
 

@@ -28,14 +28,14 @@ def test_an_error_keeps_its_code_and_fields() -> None:
     assert str(exc) == "没有编号为 20261125-0001 的工单。"
 
 
-def test_console_shows_why_a_user_was_refused(console: Console) -> None:
+def test_console_shows_why_a_user_was_refused(console: Console) -> None:  # noqa: F811 - fixture
     res = console.post("/console/users", username="li", password="short", role="staff")
     assert res.status_code == 302
     page = console.page("/console/users")
     assert "密码至少需要 8 个字符" in page and str(InvalidUser("password_short", length=8)) in page
 
 
-def test_console_shows_why_a_notice_was_refused(console: Console) -> None:
+def test_console_shows_why_a_notice_was_refused(console: Console) -> None:  # noqa: F811 - fixture
     cleanup = fmt_local(utcnow() + timedelta(days=3), "%Y-%m-%dT%H:%M")
     res = console.post("/console/notices", compound="火星小区", buildings="", community="", cleanup_at=cleanup,
                        text="请清理楼道")

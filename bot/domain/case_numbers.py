@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from bot.clock import to_local
 from bot.storage.db import insert_ignoring
 from bot.storage.models import Counter
 
-COUNTERS = Counter.__table__  # Core statements: no ORM bulk-update bookkeeping on every new case
+COUNTERS = cast(Table, Counter.__table__)  # Core statements: no ORM bulk-update bookkeeping on every new case
 _NEXT = (update(COUNTERS).where(COUNTERS.c.name == bindparam("counter"))
          .values(value=COUNTERS.c.value + 1).returning(COUNTERS.c.value))
 

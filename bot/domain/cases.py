@@ -6,19 +6,20 @@ reply, CLI commands and the console commit themselves.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from bot.messaging import outbox
-from bot.domain.case_notify import notify, notify_department, place
-from bot.domain.case_numbers import next_number
 from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, CaseStatus, Purpose
-from bot.errors import InvalidTransition, NotFound
-from bot.storage.models import Case, CaseEvent, Resident
-from bot.messaging.texts import label, render_text
+from bot.domain.case_notify import notify, notify_department, place
+from bot.domain.case_numbers import next_number
 from bot.domain.routing import route
+from bot.errors import InvalidTransition, NotFound
+from bot.messaging import outbox
+from bot.messaging.texts import label, render_text
+from bot.storage.models import Case, CaseEvent, Resident
 
 LINK_WINDOW = timedelta(hours=24)
 # action -> (statuses it may start from, status it leads to)
@@ -33,7 +34,7 @@ TELL_RESIDENT = ("accept", "resolve", "reopen")
 
 
 def add_event(session: Session, case: Case, kind: str, *, actor: str, now: datetime,
-              note: str | None = None, data: dict | None = None) -> CaseEvent:
+              note: str | None = None, data: dict[str, Any] | None = None) -> CaseEvent:
     """Append an audit event to the case."""
     event = CaseEvent(case_id=case.id, kind=kind, actor=actor, note=note, data=data, created_at=now)
     session.add(event)

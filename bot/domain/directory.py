@@ -8,16 +8,19 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.constants import STAFF_DEPARTMENTS
 from bot.errors import ImportFileError
-from bot.storage.models import Building, Community, Compound, Resident, Staff
+from bot.storage.models import Base, Building, Community, Compound, Resident, Staff
+
+Row = TypeVar("Row", bound=Base)
 
 DIRECTORY_HEADER = ("community", "compound", "building", "property_manager")
 STAFF_HEADER = ("name", "openid", "department", "community")
@@ -42,7 +45,7 @@ def building_name(raw: str) -> str:
     return re.sub(r"(号楼|号|楼|栋|幢)$", "", raw.strip())
 
 
-def _one(session: Session, model: type, **where: object) -> object | None:
+def _one(session: Session, model: type[Row], **where: object) -> Row | None:
     return session.scalars(select(model).filter_by(**where)).one_or_none()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import Select, func, select, update
@@ -15,9 +16,8 @@ from sqlalchemy.orm import Session
 
 from bot.config import DEFAULTS
 from bot.constants import NoticeStatus, OutboxStatus
-from bot.errors import InvalidNotice, NoticeLocked, NotFound
+from bot.errors import InvalidNotice, NotFound, NoticeLocked
 from bot.storage.models import Building, Community, Compound, Notice, Outbox, Resident
-
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def default_offsets() -> list[int]:
 
 
 def _target(session: Session, compound: str | None, community: str | None,
-            buildings: list[str] | None) -> dict:
+            buildings: list[str] | None) -> dict[str, Any]:
     if bool(compound) == bool(community):
         raise InvalidNotice("notice_target")
     if community:
@@ -60,7 +60,7 @@ def _target(session: Session, compound: str | None, community: str | None,
     return {"community": found.community.name, "compound": compound, "buildings": names or None}
 
 
-def recipients_query(notice: Notice) -> Select:
+def recipients_query(notice: Notice) -> Select[str]:
     """A select of the openids of subscribed residents bound to the notice's buildings."""
     target = notice.target
     query = select(Resident.openid).where(Resident.subscribed.is_(True))

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -11,7 +12,7 @@ from bot.storage.db import cache, insert_ignoring
 from bot.storage.models import Resident
 
 SERVICE_WINDOW = timedelta(hours=48)
-_RESIDENTS = Resident.__table__
+_RESIDENTS = cast(Table, Resident.__table__)
 _UPDATE = update(_RESIDENTS).where(_RESIDENTS.c.id == bindparam("resident_id"))
 # built once (bound parameter); the address comes along: one JOIN instead of two lazy loads for a new case
 _BY_OPENID = select(Resident).where(Resident.openid == bindparam("openid")).options(
@@ -26,7 +27,7 @@ def get_or_create(session: Session, openid: str, now: datetime) -> Resident:
         return resident
     resident = session.scalars(_BY_OPENID, {"openid": openid}).one_or_none()
     if resident is None:  # two first messages at once: one insert wins, both read the row
-        session.execute(insert_ignoring(session, Resident.__table__, "openid"),
+        session.execute(insert_ignoring(session, _RESIDENTS, "openid"),
                         {"openid": openid, "created_at": now, "subscribed": True})
         resident = session.scalars(_BY_OPENID, {"openid": openid}).one()
     known[openid] = resident

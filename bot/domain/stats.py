@@ -19,10 +19,10 @@ A rate is None when its denominator is zero.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
-from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 from bot.clock import to_local, utcnow
 from bot.constants import OPEN_STATUSES, RATED, CaseStatus, Satisfaction
 from bot.storage.models import Case, Community
-
 
 GROUPINGS = ("community", "intent", "month")
 
@@ -85,10 +84,11 @@ def rates_of(cases: Iterable[Case], now: datetime) -> Rates:
     satisfied = sum(1 for c in rated if c.satisfaction == Satisfaction.SATISFIED)
     basic = sum(1 for c in rated if c.satisfaction == Satisfaction.BASIC)
     finish_due = [c for c in cases if c.resolved_at is not None or c.due_at <= now]
-    on_time = [c for c in resolved if c.resolved_at <= c.due_at]
+    on_time = [c for c in resolved if c.resolved_at is not None and c.resolved_at <= c.due_at]
     response_h = [(c.first_response_at - c.created_at).total_seconds() / 3600
                   for c in cases if c.first_response_at is not None]
-    resolution_h = [(c.resolved_at - c.created_at).total_seconds() / 3600 for c in resolved]
+    resolution_h = [(c.resolved_at - c.created_at).total_seconds() / 3600 for c in resolved
+                    if c.resolved_at is not None]
     return Rates(
         received=len(cases), resolved=len(resolved), overdue=len(overdue),
         due_response=len(due), responded_on_time=len(on_time_resp),

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from bot.constants import CASE_DEPARTMENTS, Role
 from bot.errors import InvalidUser, MulinError, NotFound
 from bot.storage.models import Community, User
-from bot.constants import CASE_DEPARTMENTS, Role
 
 ROLES = tuple(Role)
 MAX_FAILED_LOGINS = 5
