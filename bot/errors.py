@@ -63,5 +63,9 @@ class InvalidUser(MulinError):
     """A console user that cannot be created as asked."""
 
 
+class InvalidMember(MulinError):
+    """A 睦邻坊 member that cannot be added as asked."""
+
+
 class RoutingError(ValueError):
     """routing.yaml cannot be used (checked on start-up); the message names the file and the bad entry."""

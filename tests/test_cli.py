@@ -22,10 +22,11 @@ from tests.wechat import WeChat
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 STAFF_CSV = "name,openid,department,community\n王物业,o-property,property,茶马南街社区\n街道管理员,o-admin,admin,\n"
 RESIDENTS_CSV = "openid,name,phone,compound,building,unit,room\no-zhang,张阿姨,13800000009,马连道南口三区,5,2,1501\n"
-# Commands this file runs (the README's `flask --app bot ...` lines must all be here).
+# Commands run through the CLI runner here (mulinfang: tests/test_mulinfang.py); the README's
+# `flask --app bot ...` lines must all be among them.
 TESTED = {"init-db", "import-directory", "import-staff", "import-residents", "user create", "demo-data", "cases",
           "case accept", "case resolve", "case reopen", "notice create", "notice list", "notice show",
-          "notice cancel", "classify"}
+          "notice cancel", "classify", "mulinfang add", "mulinfang remove", "mulinfang list"}
 
 
 def ok(runner: FlaskCliRunner, *args: str, stdin: str | None = None) -> Result:
@@ -54,7 +55,7 @@ def test_the_readme_documents_only_commands_tested_here() -> None:
     documented = set()
     for line in re.findall(r"flask --app bot ([a-z-]+(?: [a-z|]+)?)", README):
         group, _, rest = line.partition(" ")
-        subs = rest.split("|") if group in ("case", "notice", "user") and rest else [""]
+        subs = rest.split("|") if group in ("case", "notice", "user", "mulinfang") and rest else [""]
         documented |= {f"{group} {sub}".strip() for sub in subs}
     documented |= {"notice show", "notice cancel"}  # "notice list | show ID | cancel ID"
     assert documented <= TESTED, documented - TESTED

@@ -20,9 +20,10 @@ def init_app(app: Flask) -> None:
     """Register every command."""
     from bot.cli import cases, directory
     from bot.cli.classify import classify_command
+    from bot.cli.mulinfang import mulinfang_group
     from bot.cli.notices import notice_group
     from bot.cli.users import user_group
 
-    for command in (init_db_command, classify_command, notice_group, user_group, *directory.COMMANDS,
-                    *cases.COMMANDS):
+    for command in (init_db_command, classify_command, notice_group, user_group, mulinfang_group,
+                    *directory.COMMANDS, *cases.COMMANDS):
         app.cli.add_command(command)
