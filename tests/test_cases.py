@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.domain import cases
 from bot.clock import to_local, utcnow
-from bot.storage.db import make_engine
+from bot.domain import cases
 from bot.errors import InvalidTransition, NotFound
+from bot.storage.db import make_engine
 from bot.storage.models import Case, Resident
 from scheduler.jobs import drain_outbox
 from tests.helpers_intake import BOUND, UNMANAGED, cases_of, events, outbox, street  # noqa: F401

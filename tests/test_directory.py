@@ -35,13 +35,16 @@ def test_empty_property_manager_means_unmanaged(db):
 
 
 @pytest.mark.parametrize("importer,text,message", [
-    (import_directory, "community,compound\n茶马南街社区,马连道南口三区\n", "第 1 行：缺少列 building,property_manager；表头应为 community,compound,building,property_manager"),
+    (import_directory, "community,compound\n茶马南街社区,马连道南口三区\n",
+     "第 1 行：缺少列 building,property_manager；表头应为 community,compound,building,property_manager"),
     (import_directory, DIRECTORY + "茶马南街社区,,7,\n", "第 5 行：compound 不能为空"),
     (import_directory, "community,compound,building,property_manager,latitude\n甲,乙,1,,north\n",
      "第 2 行：latitude 应为数字，实际为“north”"),
     (import_directory, DIRECTORY + "甲,乙,1,,extra,values,too,many,x\n", "第 5 行：值比列多"),
-    (import_staff, "name,openid,department,community\n王,o1,plumbers,\n", "第 2 行：没有“plumbers”这个部门，可选：property, grid"),
-    (import_staff, "name,openid,department,community\n王,o1,grid,月球社区\n", "第 2 行：没有“月球社区”这个社区（请先用 import-directory 导入街道目录）"),
+    (import_staff, "name,openid,department,community\n王,o1,plumbers,\n",
+     "第 2 行：没有“plumbers”这个部门，可选：property, grid"),
+    (import_staff, "name,openid,department,community\n王,o1,grid,月球社区\n",
+     "第 2 行：没有“月球社区”这个社区（请先用 import-directory 导入街道目录）"),
     (import_staff, "name,openid,department,community\n王,,grid,\n", "第 2 行：name 和 openid 必须填写"),
     (import_residents, "openid,name,phone,compound,building,unit,room\no1,,,火星小区,1,1,101\n",
      "第 2 行：没有“火星小区”这个小区"),

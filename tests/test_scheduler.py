@@ -112,9 +112,14 @@ def test_sigterm_during_a_broadcast_leaves_nothing_in_flight(db, settings, stand
 
 def test_scheduler_waits_out_a_redis_outage_and_stops_on_sigterm(settings) -> None:  # type: ignore[no-untyped-def]
     proc = spawn_scheduler({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
-    time.sleep(4)
+    seen = []
+    for line in proc.stderr:  # wait for the condition, not a fixed time: its SIGTERM handler is set before this line
+        seen.append(line)
+        if "Redis unavailable" in line:
+            break
     assert proc.poll() is None  # still running, not crashed
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
+    err = "".join(seen) + err
     assert proc.returncode == 0
     assert "Redis unavailable" in err and "scheduler stopped" in err
