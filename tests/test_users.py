@@ -79,4 +79,4 @@ def test_user_create_command_prompts_for_the_password(runner, db) -> None:
 def test_user_create_command_reports_errors(runner) -> None:
     result = runner.invoke(args=["user", "create", "--username", "x", "--role", "staff", "--password", "short"])
     assert result.exit_code != 0
-    assert "at least" in result.output
+    assert "密码至少需要 8 个字符" in result.output

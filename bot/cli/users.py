@@ -4,10 +4,10 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from bot.cli.common import open_session, refused
+from bot.clock import utcnow
 from bot.constants import Role
 from bot.domain import users
-from bot.clock import utcnow
-from bot.web.request_session import get_db
 from bot.errors import MulinError
 
 
@@ -26,12 +26,12 @@ def user_group() -> None:
 def create_command(username: str, role: str, department: str | None, community: str | None,
                    password: str) -> None:
     """Create a user; prompts for the password unless --password is given."""
-    session = get_db()
-    try:
-        user = users.create_user(session, username=username, password=password, role=role, now=utcnow(),
-                                 department=department, community=community)
-    except MulinError as exc:
-        session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    session.commit()
-    click.echo(f"created {user.role} {user.username}")
+    with open_session() as session:
+        try:
+            user = users.create_user(session, username=username, password=password, role=role, now=utcnow(),
+                                     department=department, community=community)
+        except MulinError as exc:
+            session.rollback()
+            raise refused(exc) from None
+        session.commit()
+        click.echo(f"created {user.role} {user.username}")

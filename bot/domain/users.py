@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.errors import MulinError, NotFound
-from bot.storage.models import Community, User
 from bot.constants import CASE_DEPARTMENTS, Role
+from bot.errors import InvalidUser, MulinError, NotFound
+from bot.storage.models import Community, User
 
 ROLES = tuple(Role)
 MIN_PASSWORD_LENGTH = 8
@@ -18,9 +18,6 @@ DEMO_ADMIN = ("admin", "mulin-demo")
 # and the answer's timing tells nobody which usernames exist (same method and cost as real passwords).
 _DUMMY_HASH = generate_password_hash("no user has this password")
 
-
-class InvalidUser(MulinError):
-    """A user that cannot be created as asked."""
 
 
 class LoginRefused(MulinError):
@@ -36,20 +33,20 @@ def create_user(session: Session, *, username: str, password: str, role: str, no
                 department: str | None = None, community: str | None = None) -> User:
     """Add a user with a hashed password; staff may be limited to a department and a community."""
     if role not in ROLES:
-        raise InvalidUser(f"role must be one of {', '.join(ROLES)}")
+        raise InvalidUser("role_unknown", roles="、".join(ROLES))
     if not username.strip():
-        raise InvalidUser("the username is empty")
+        raise InvalidUser("username_empty")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidUser(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidUser("password_short", length=MIN_PASSWORD_LENGTH)
     if department and department not in CASE_DEPARTMENTS:
-        raise InvalidUser(f"unknown department {department}; use one of {', '.join(CASE_DEPARTMENTS)}")
+        raise InvalidUser("department_unknown", department=department, departments="、".join(CASE_DEPARTMENTS))
     if find(session, username) is not None:
-        raise InvalidUser(f"user {username} exists already")
+        raise InvalidUser("user_exists", username=username.strip())
     community_id = None
     if community:
         found = session.scalars(select(Community).where(Community.name == community)).one_or_none()
         if found is None:
-            raise NotFound(f"no community named {community}")
+            raise NotFound("community_not_found", name=community)
         community_id = found.id
     user = User(username=username.strip(), password_hash=generate_password_hash(password), role=role,
                 department=department or None, community_id=community_id, session_version=0, created_at=now)

@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.constants import CaseStatus, InboundStatus, NoticeStatus, OutboxStatus
+from bot.constants import CaseStatus, InboundStatus, MemberStatus, NoticeStatus, OutboxStatus
 
 
 class Base(DeclarativeBase):
@@ -85,6 +85,24 @@ class Building(Base):
     name: Mapped[str] = mapped_column(String(32))  # "5" for 5号楼
     property_manager: Mapped[str | None] = mapped_column(String(128))
     compound: Mapped[Compound] = relationship(back_populates="buildings")
+
+
+class MulinfangMember(Base):
+    """A member of a building's 睦邻坊 (self-governance group): role, and whether residents are shown them."""
+
+    __tablename__ = "mulinfang_members"
+    __table_args__ = (UniqueConstraint("building_id", "openid"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # MulinfangRole
+    status: Mapped[str] = mapped_column(String(16), default=MemberStatus.ACTIVE)  # MemberStatus
+    contact: Mapped[bool] = mapped_column(Boolean, default=False)  # the group's contact for its residents
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    building: Mapped[Building] = relationship()
 
 
 class Staff(Base):

@@ -43,9 +43,10 @@ def create() -> Response:
         users.create_user(session, username=form.get("username", ""), password=form.get("password", ""),
                           role=form.get("role", ""), now=utcnow(), department=form.get("department") or None,
                           community=form.get("community") or None)
-    except MulinError:
+    except MulinError as exc:
         session.rollback()
         flash("user_invalid", "error")
+        flash(str(exc), "detail")  # the reason, in Chinese
         return redirect(url_for("console_admin.index"))
     session.commit()
     flash("done_user", "ok")
