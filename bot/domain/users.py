@@ -32,30 +32,72 @@ def find(session: Session, username: str) -> User | None:
     return session.scalars(select(User).where(User.username == username.strip())).one_or_none()
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidUser(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _scope(session: Session, role: str, department: str | None, community: str | None) -> int | None:
+    """Check a role and its limits; the community's id. Admins see everything, so limits on one are a mistake."""
+    if role not in ROLES:
+        raise InvalidUser(f"role must be one of {', '.join(ROLES)}")
+    if role == "admin" and (department or community):
+        raise InvalidUser("an admin sees every case: give staff, not admins, a department or community")
+    if department and department not in DEPARTMENTS:
+        raise InvalidUser(f"unknown department {department}; use one of {', '.join(DEPARTMENTS)}")
+    if not community:
+        return None
+    found = session.scalars(select(Community).where(Community.name == community)).one_or_none()
+    if found is None:
+        raise NotFound(f"no community named {community}")
+    return found.id
+
+
 def create_user(session: Session, *, username: str, password: str, role: str, now: datetime,
                 department: str | None = None, community: str | None = None) -> User:
     """Add a user with a hashed password; staff may be limited to a department and a community."""
-    if role not in ROLES:
-        raise InvalidUser(f"role must be one of {', '.join(ROLES)}")
     if not username.strip():
         raise InvalidUser("the username is empty")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidUser(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    if department and department not in DEPARTMENTS:
-        raise InvalidUser(f"unknown department {department}; use one of {', '.join(DEPARTMENTS)}")
+    _check_password(password)
+    community_id = _scope(session, role, department, community)
     if find(session, username) is not None:
         raise InvalidUser(f"user {username} exists already")
-    community_id = None
-    if community:
-        found = session.scalars(select(Community).where(Community.name == community)).one_or_none()
-        if found is None:
-            raise NotFound(f"no community named {community}")
-        community_id = found.id
     user = User(username=username.strip(), password_hash=generate_password_hash(password), role=role,
-                department=department or None, community_id=community_id, session_version=0, created_at=now)
+                department=department or None, community_id=community_id, session_version=0, disabled=False,
+                created_at=now)
     session.add(user)
     session.flush()
     return user
+
+
+def get(session: Session, username: str) -> User:
+    """The user with this username; NotFound otherwise."""
+    user = find(session, username)
+    if user is None:
+        raise NotFound(f"no user {username}")
+    return user
+
+
+def edit_user(session: Session, user: User, *, role: str, department: str | None,
+              community: str | None) -> None:
+    """Change the role and limits; the user's sessions end, so the new scope applies at once."""
+    user.community_id = _scope(session, role, department, community)
+    user.role, user.department = role, department or None
+    end_sessions(user)
+    session.flush()
+
+
+def set_disabled(user: User, disabled: bool) -> None:
+    """Disable (sessions end, logins refused) or enable again; the caller commits."""
+    user.disabled = disabled
+    end_sessions(user)
+
+
+def reset_password(user: User, password: str) -> None:
+    """A new password; every session of the user ends."""
+    _check_password(password)
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
@@ -63,7 +105,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
     user = find(session, username)
     if not check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password):
         raise LoginRefused("wrong username or password")
-    if user is None:  # only if someone typed the dummy's password: still no such user
+    if user is None or user.disabled:  # a disabled user is refused like a wrong password
         raise LoginRefused("wrong username or password")
     return user
 

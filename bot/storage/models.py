@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -212,6 +212,7 @@ class User(Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     # Part of the session cookie's user id: bumping it (logout, a new password) ends every session at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # disabled: no login, no session
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -52,7 +52,7 @@ def load_user(user_id: str) -> ConsoleUser | None:
     if not number.isdigit() or not version.isdigit():
         return None
     user = get_db().get(User, int(number))
-    if user is None or (user.session_version or 0) != int(version):
+    if user is None or user.disabled or (user.session_version or 0) != int(version):
         return None
     return ConsoleUser.of(user)
 

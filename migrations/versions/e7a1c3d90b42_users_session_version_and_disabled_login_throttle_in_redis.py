@@ -1,4 +1,4 @@
-"""users: a session version (logout ends sessions server-side); failed-login counts move to Redis
+"""users: a session version (logout ends sessions server-side) and a disabled flag; failed-login counts move to Redis
 
 Revision ID: e7a1c3d90b42
 Revises: c264d02d8016
@@ -17,6 +17,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('disabled', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.drop_column('locked_until')
         batch_op.drop_column('failed_logins')
 
@@ -25,4 +26,5 @@ def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('locked_until', sa.DateTime(), nullable=True))
+        batch_op.drop_column('disabled')
         batch_op.drop_column('session_version')
