@@ -4,11 +4,11 @@ from __future__ import annotations
 import logging
 import re
 
+import pytest
+
 from bot.domain import users
 from tests.helpers_console import Console, add_user
 from tests.helpers_intake import street  # noqa: F401 - fixture
-
-import pytest
 
 
 @pytest.fixture

@@ -1,17 +1,17 @@
 """`flask --app bot user create|edit|disable|enable|reset-password` (thin wrappers over bot.domain.users)."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from bot.domain import users
 from bot.clock import utcnow
-from bot.web.request_session import get_db
+from bot.domain import users
 from bot.errors import MulinError
 from bot.storage.models import User
+from bot.web.request_session import get_db
 
 
 @click.group("user")

@@ -68,7 +68,7 @@ def scope_cases(query: Select, user: ConsoleUser) -> Select:
     return query
 
 
-def scope_residents(query: Select, user: ConsoleUser) -> Select:
+def scope_residents(query: Select[Any], user: ConsoleUser) -> Select[Any]:
     """Limit a resident query to the user's: those living in their community, or with a case they may see."""
     if user.sees_everything:
         return query

@@ -1,7 +1,7 @@
 """User management for admins: list, add (staff unless admin is chosen), edit, disable, reset a password."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required

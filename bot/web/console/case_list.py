@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import Select, case as when, func, or_, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from bot.clock import LOCAL
@@ -54,10 +56,10 @@ def _day(raw: str) -> datetime | None:
         day = date.fromisoformat(raw)
     except ValueError:
         return None
-    return datetime.combine(day, time(), LOCAL).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.combine(day, time(), LOCAL).astimezone(UTC).replace(tzinfo=None)
 
 
-def _search(query: Select, q: str) -> Select:
+def _search(query: Select[Any], q: str) -> Select[Any]:
     """Number (with or without the dash), resident's name or phone (or its last digits), words of the
     complaint, compound, building ("5号楼", "马连道南口三区5号楼")."""
     compounds = select(Compound.id).where(Compound.name.contains(q, autoescape=True))
@@ -74,7 +76,7 @@ def _search(query: Select, q: str) -> Select:
     return query.where(or_(*found))
 
 
-def _where(query: Select, f: dict[str, str], now: datetime) -> Select:
+def _where(query: Select[Any], f: dict[str, str], now: datetime) -> Select[Any]:
     """The filters applied to a case query."""
     if f["q"]:
         query = _search(query, f["q"])
@@ -101,7 +103,7 @@ def _where(query: Select, f: dict[str, str], now: datetime) -> Select:
     return query
 
 
-def _order(query: Select, sort: str) -> Select:
+def _order(query: Select[Any], sort: str) -> Select[Any]:
     """Sorted as chosen; the id breaks ties so pages never overlap."""
     rank = when({p: i for i, p in enumerate(PRIORITIES)}, value=Case.priority, else_=len(PRIORITIES))
     orders = {
