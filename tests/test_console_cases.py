@@ -304,3 +304,24 @@ def test_a_search_never_opens_a_case_out_of_scope(client, street, wechat, db) ->
     console.login("grid1", "secret-pass-1")
     res = client.get(f"/console/cases?q={case.number}")
     assert res.status_code == 200 and case.number not in _numbers(res.get_data(as_text=True))
+
+
+def test_each_answer_once_and_staff_replies_named(console: Console, settings, db) -> None:  # type: ignore[no-untyped-def]
+    """After a burst the scheduler answers late: that answer shows once, as Mulin's, not as a staff reply."""
+    from bot import create_app
+    from bot.clock import utcnow
+    from scheduler.runner import run_once
+    from tests.conftest import AES_KEY, APPID, TOKEN
+    from tests.wechat import WeChat
+
+    busy = create_app({**settings, "INLINE_BUSY_LIMIT": 0.0})
+    try:
+        WeChat(busy.test_client(), TOKEN, APPID, AES_KEY).send_text(LEAK, openid=BOUND)
+        run_once(busy, utcnow())  # the scheduler answers the queued message
+    finally:
+        services(busy).engine.dispose()
+    case = db.scalars(select(Case).where(Case.openid == BOUND)).one()
+    console.post(f"/console/cases/{case.number}/reply", text="师傅下午三点上门")
+    page = console.page(f"/console/cases/{case.number}")
+    assert page.count(f"已为您登记工单，编号 {case.number}") == 1
+    assert page.count("· 工作人员") == 1 and "· 工作人员 admin" in page
