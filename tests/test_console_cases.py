@@ -325,3 +325,30 @@ def test_each_answer_once_and_staff_replies_named(console: Console, settings, db
     page = console.page(f"/console/cases/{case.number}")
     assert page.count(f"已为您登记工单，编号 {case.number}") == 1
     assert page.count("· 工作人员") == 1 and "· 工作人员 admin" in page
+
+
+def test_the_filtered_list_exports_as_csv(console: Console, wechat, db) -> None:
+    import csv
+    import io
+
+    leak = report(wechat, db, "=1+1 楼上漏水，天花板滴水")
+    other = report(wechat, db, "楼道里有好多蟑螂，麻烦来消杀", openid=OTHER)
+    assert 'id="export-csv"' in console.page("/console/cases?intent=leak")
+    res = console.client.get("/console/cases.csv?intent=leak")
+    assert res.status_code == 200 and res.mimetype == "text/csv"
+    assert "attachment" in res.headers["Content-Disposition"]
+    text = res.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    table = list(csv.reader(io.StringIO(text[1:])))
+    assert table[0][0] == "工单号" and [r[0] for r in table[1:]] == [leak.number]
+    row = dict(zip(table[0], table[1]))
+    assert row["诉求内容"].startswith("'=1+1") and row["电话"] == "138****0001" and row["类别"] == "漏水渗水"
+    assert other.number not in text
+
+
+def test_staff_export_only_their_cases(client, street, wechat, db) -> None:
+    case = report(wechat, db)
+    add_user(db, "grid1", department="grid")
+    console = Console(client)
+    console.login("grid1", "secret-pass-1")
+    assert case.number not in client.get("/console/cases.csv").get_data(as_text=True)

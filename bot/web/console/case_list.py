@@ -115,10 +115,19 @@ def _order(query: Select[Any], sort: str) -> Select[Any]:
     return query.order_by(*orders[sort])
 
 
+def _base(user: ConsoleUser, f: dict[str, str], now: datetime) -> Select[Any]:
+    query = select(Case, Resident).outerjoin(Resident, Resident.openid == Case.openid)
+    return _where(scope_cases(query, user), f, now)
+
+
+def rows(session: Session, user: ConsoleUser, f: dict[str, str], now: datetime, cap: int) -> list[Any]:
+    """Every matching (case, resident), sorted, at most `cap` (the CSV export)."""
+    return list(session.execute(_order(_base(user, f, now), f["sort"]).limit(cap)).all())
+
+
 def page(session: Session, user: ConsoleUser, f: dict[str, str], number: int, now: datetime) -> Page:
     """The page `number` (from 1) of the user's cases matching the filters, with the total."""
-    base = _where(scope_cases(select(Case, Resident).outerjoin(Resident, Resident.openid == Case.openid), user),
-                  f, now)
+    base = _base(user, f, now)
     total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     number = min(max(number, 1), pages)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from bot.domain.cases import TRANSITIONS
-from bot.clock import utcnow
-from bot.web.console import case_list
+from bot.clock import fmt_local, utcnow
+from bot.web.console import case_export, case_list
 from bot.web.console.access import may_see, scope_cases
 from bot.web.console.conversation import Line, conversation
 from bot.web.request_session import get_db
@@ -48,6 +48,17 @@ def index() -> str | Response:
                            intents=INTENTS, priorities=case_list.PRIORITIES, departments=DEPARTMENTS,
                            sorts=case_list.SORTS, communities=communities, compounds=compounds,
                            excerpt=EXCERPT)
+
+
+@bp.get("/cases.csv")
+@login_required
+def export() -> Response:
+    """The filtered list (all pages, up to case_export.MAX_ROWS) as CSV."""
+    now = utcnow()
+    f = case_list.filters(request.args)
+    body = case_export.to_csv(case_list.rows(get_db(), current_user, f, now, case_export.MAX_ROWS), now)
+    name = f"mulin-cases-{fmt_local(now, '%Y%m%d-%H%M')}.csv"
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 def visible_case(number: str) -> Case:
