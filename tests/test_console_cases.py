@@ -352,3 +352,24 @@ def test_staff_export_only_their_cases(client, street, wechat, db) -> None:
     console = Console(client)
     console.login("grid1", "secret-pass-1")
     assert case.number not in client.get("/console/cases.csv").get_data(as_text=True)
+
+
+def test_staff_start_at_their_work_queue(client, street, db) -> None:
+    from bot.domain.cases import transition
+
+    normal, done = _cases(db, 2)
+    [critical] = _cases(db, 1, priority="critical")
+    transition(db, done, "resolve", actor="admin", now=done.created_at)
+    db.commit()
+    add_user(db, "wuye", department="property", community="茶马南街社区")
+    console = Console(client)
+    console.login("wuye", "secret-pass-1")
+    html = console.page("/console/cases")
+    assert _numbers(html) == [critical.number, normal.number]  # open cases only, 特急 first
+    assert '<option value="active" selected>' in html
+    assert set(_numbers(console.page("/console/cases?status="))) == {critical.number, normal.number, done.number}
+
+
+def test_admins_start_at_every_case_newest_first(console: Console, db) -> None:
+    made = _cases(db, 3)
+    assert _numbers(console.page("/console/cases")) == [c.number for c in reversed(made)]

@@ -18,6 +18,7 @@ from bot.web.console.access import ConsoleUser, scope_cases
 PAGE_SIZE = 50
 STATUSES = ("open", "in_progress", "resolved", "closed", "cancelled")
 OPEN_STATUSES = ("open", "in_progress")
+ACTIVE = "active"  # a status filter: open or in progress (待办)
 PRIORITIES = ("critical", "urgent", "high", "normal")  # most pressing first
 SORTS = ("newest", "oldest", "due", "priority")  # due: nearest (or most overdue) deadline first
 KEYS = ("status", "intent", "priority", "department", "community", "compound", "start", "end", "overdue",
@@ -36,9 +37,12 @@ class Page:
     pages: int
 
 
-def filters(args: Mapping[str, str]) -> dict[str, str]:
-    """The list's filters from the query string, stripped; unknown sorts fall back."""
+def filters(args: Mapping[str, str], staff: bool = False) -> dict[str, str]:
+    """The list's filters from the query string, stripped; unknown sorts fall back. Staff opening the list
+    plainly get their work queue: open cases, most pressing first."""
     f = {k: (args.get(k) or "").strip() for k in KEYS}
+    if staff and not any(k in args for k in KEYS):
+        f["status"], f["sort"] = ACTIVE, "priority"
     if f["sort"] not in SORTS:
         f["sort"] = "due" if f["overdue"] else "newest"
     return f
@@ -80,7 +84,11 @@ def _where(query: Select[Any], f: dict[str, str], now: datetime) -> Select[Any]:
     """The filters applied to a case query."""
     if f["q"]:
         query = _search(query, f["q"])
-    for key in ("status", "priority", "department"):
+    if f["status"] == ACTIVE:
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    elif f["status"]:
+        query = query.where(Case.status == f["status"])
+    for key in ("priority", "department"):
         if f[key]:
             query = query.where(getattr(Case, key) == f[key])
     if f["intent"]:

@@ -34,7 +34,7 @@ def home() -> Response:
 def index() -> str | Response:
     """The case list, a page at a time with the total; a case number in the search box opens the case."""
     session, now = get_db(), utcnow()
-    f = case_list.filters(request.args)
+    f = case_list.filters(request.args, staff=not current_user.is_admin)
     number = case_list.exact_number(f["q"])
     if number is not None:
         found = session.scalars(scope_cases(select(Case).where(Case.number == number), current_user)).first()
