@@ -164,3 +164,16 @@ def test_the_console_on_a_phone(page: Page, wechat, db) -> None:
     page.goto(f"/console/cases/{case.number}")
     page.click("#do-accept")  # the actions are reachable in the one column
     expect(page.locator("#case-status")).to_have_text("处理中")
+
+
+def test_a_new_critical_case_shows_in_the_header_without_reload(page: Page, wechat, db) -> None:
+    _login(page)
+    badge = page.locator("#live-critical")
+    expect(badge).to_be_hidden()
+    case = report(wechat, db, "家里闻到很浓的燃气味，煤气泄漏了")
+    assert case.priority == "critical"
+    expect(badge).to_be_visible(timeout=20_000)  # the badge polls every 15 s
+    expect(badge.locator("b")).to_have_text("1")
+    page.screenshot(path=str(SHOTS / "live-badge.png"))
+    badge.click()
+    expect(page.locator(f'tr[data-number="{case.number}"]')).to_be_visible()

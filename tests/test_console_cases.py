@@ -373,3 +373,21 @@ def test_staff_start_at_their_work_queue(client, street, db) -> None:
 def test_admins_start_at_every_case_newest_first(console: Console, db) -> None:
     made = _cases(db, 3)
     assert _numbers(console.page("/console/cases")) == [c.number for c in reversed(made)]
+
+
+GAS = "家里闻到很浓的燃气味，煤气泄漏了"
+
+
+def test_the_live_badge_counts_open_critical_cases_in_scope(client, street, wechat, db) -> None:
+    gas = report(wechat, db, GAS)
+    assert gas.priority == "critical"
+    add_user(db, "wuye", department=gas.department, community="茶马南街社区")
+    add_user(db, "grid1", department="grid" if gas.department != "grid" else "health")
+    console = Console(client)
+    console.login("wuye", "secret-pass-1")
+    assert client.get("/console/live.json").get_json() == {"critical_open": 1, "newest_critical": gas.number}
+    console.post("/console/logout")
+    console.login("grid1", "secret-pass-1")
+    assert client.get("/console/live.json").get_json() == {"critical_open": 0, "newest_critical": None}
+    console.post("/console/logout")
+    assert client.get("/console/live.json").status_code == 302  # login first

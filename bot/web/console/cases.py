@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from bot.domain.cases import TRANSITIONS
@@ -21,6 +21,7 @@ from handlers.intents import DEPARTMENTS, NAMES as INTENTS  # type: ignore[attr-
 bp = Blueprint("console_cases", __name__, url_prefix="/console")
 
 EXCERPT = 30  # characters of the complaint shown in the list
+LIVE_LIMIT = 1
 
 @bp.get("/")
 @login_required
@@ -48,6 +49,18 @@ def index() -> str | Response:
                            intents=INTENTS, priorities=case_list.PRIORITIES, departments=DEPARTMENTS,
                            sorts=case_list.SORTS, communities=communities, compounds=compounds,
                            excerpt=EXCERPT)
+
+
+@bp.get("/live.json")
+@login_required
+def live() -> Response:
+    """What the header's badge polls: the user's open 特急 cases (how many, the newest) and waiting messages."""
+    session = get_db()
+    query = scope_cases(select(Case.number).where(Case.priority == "critical",
+                                                  Case.status.in_(case_list.OPEN_STATUSES)), current_user)
+    numbers = list(session.scalars(query.order_by(Case.id.desc()).limit(LIVE_LIMIT)))
+    count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return jsonify({"critical_open": count, "newest_critical": numbers[0] if numbers else None})
 
 
 @bp.get("/cases.csv")
