@@ -110,7 +110,9 @@ class Case(Base):
     """A 工单: one resident's problem, routed to a department."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_building_intent_created", "building_id", "intent", "created_at"),)
+    __table_args__ = (Index("ix_cases_building_intent_created", "building_id", "intent", "created_at"),
+                      Index("ix_cases_created_at", "created_at"),  # the console's list: newest first, paged
+                      Index("ix_cases_due_at", "due_at"))  # ... and nearest deadline (most overdue) first
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)

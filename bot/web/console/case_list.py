@@ -65,13 +65,16 @@ def _day(raw: str) -> datetime | None:
 
 def _search(query: Select[Any], q: str) -> Select[Any]:
     """Number (with or without the dash), resident's name or phone (or its last digits), words of the
-    complaint, compound, building ("5号楼", "马连道南口三区5号楼")."""
-    compounds = select(Compound.id).where(Compound.name.contains(q, autoescape=True))
+    complaint, compound, building ("5号楼", "马连道南口三区5号楼"). People and places are looked up first
+    (small tables), so the cases are then found by indexed columns."""
+    people = [Resident.name.contains(q, autoescape=True)]
     found = [Case.number.contains(q, autoescape=True), Case.text.contains(q, autoescape=True),
-             Resident.name.contains(q, autoescape=True), Case.compound_id.in_(compounds)]
+             Case.compound_id.in_(select(Compound.id).where(Compound.name.contains(q, autoescape=True)))]
     digits = q.replace("-", "")
     if digits.isdigit() and len(digits) >= PHONE_TAIL:
-        found += [func.replace(Case.number, "-", "").contains(digits), Resident.phone.contains(digits)]
+        people.append(Resident.phone.contains(digits))
+        found.append(func.replace(Case.number, "-", "").contains(digits))
+    found.append(Case.openid.in_(select(Resident.openid).where(or_(*people))))
     if q.endswith("号楼"):
         name = q.removesuffix("号楼")
         found.append(Case.building_id.in_(
