@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint,
+    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -140,7 +140,9 @@ class Case(Base):
     """A 工单: one resident's problem, routed to a department."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_building_intent_created", "building_id", "intent", "created_at"),)
+    __table_args__ = (Index("ix_cases_building_intent_created", "building_id", "intent", "created_at"),
+                      Index("ix_cases_created_at", "created_at"),  # the console's list: newest first, paged
+                      Index("ix_cases_due_at", "due_at"))  # ... and nearest deadline (most overdue) first
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
@@ -242,6 +244,7 @@ class User(Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     # Part of the session cookie's user id: bumping it (logout, a new password) ends every session at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # disabled: no login, no session
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
