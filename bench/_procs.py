@@ -30,11 +30,18 @@ def wait_port(port: int, timeout: float = 60, proc: subprocess.Popen[bytes] | No
     raise RuntimeError(f"port {port} did not open")
 
 
-def start_gunicorn(gunicorn: Path, app_spec: str, port: int, env: dict[str, str], cwd: Path,
+def start(args: Sequence[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+    """A process whose output goes to `log` (the bench's own output stays readable)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        return subprocess.Popen(list(args), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def start_gunicorn(gunicorn: Path, app_spec: str, port: int, env: dict[str, str], cwd: Path, log: Path,
                    workers: int = 2, extra: Sequence[str] = ()) -> subprocess.Popen[bytes]:
-    """gunicorn serving app_spec on 127.0.0.1:port, its workers booted."""
-    proc = subprocess.Popen([str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                             "--preload", *extra, app_spec], cwd=cwd, env=env)
+    """gunicorn serving app_spec on 127.0.0.1:port, its workers booted, its output in `log`."""
+    proc = start([str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                  "--preload", *extra, app_spec], env, cwd, log)
     wait_port(port, proc=proc)
     time.sleep(1.0)  # the master listens before every worker has forked
     return proc

@@ -44,6 +44,7 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 REPORTS = int(os.environ.get("BENCH_REPORTS", "500"))
 DRAIN_TIMEOUT = float(os.environ.get("BENCH_DRAIN_TIMEOUT", "300"))
 GUNICORN_EXTRA = os.environ.get("BENCH_GUNICORN", "").split()
+LOGS = ROOT / "bench" / "results" / "logs"  # the servers' and the scheduler's output, one file each, per run
 UNANSWERED = "select count(*) from inbound_messages where status in ('queued', 'received')"
 
 
@@ -109,37 +110,38 @@ def mulin_env(base: dict[str, str], database_url: str, redis_url: str, inline_on
     return env
 
 
-def start_scheduler(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+def start_scheduler(env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
     """The WeChat API stand-in and `python -m scheduler` sending to it, as in production on one machine."""
     port = _procs.free_port()
-    standin = subprocess.Popen([sys.executable, "-m", "bot.devtools.standin", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    standin = _procs.start([sys.executable, "-m", "bot.devtools.standin", "--port", str(port)], env, ROOT,
+                           logs / "standin.log")
     _procs.wait_port(port, proc=standin)
     sched_env = dict(env, WECHAT_API_BASE_URL=f"http://127.0.0.1:{port}/cgi-bin/", TEMPLATE_IDS="default=bench",
                      LOG_LEVEL="WARNING")
-    return [standin, subprocess.Popen([sys.executable, "-m", "scheduler"], cwd=ROOT, env=sched_env)]
+    return [standin, _procs.start([sys.executable, "-m", "scheduler"], sched_env, ROOT, logs / "scheduler.log")]
 
 
-def start_targets(work: Path, base: dict[str, str], urls: dict[str, str], redis: Callable[[str], str]) -> list[Target]:
+def start_targets(work: Path, logs: Path, base: dict[str, str], urls: dict[str, str],
+                  redis: Callable[[str], str]) -> list[Target]:
     """The four servers, side by side; the scheduler paused until its turn."""
     gunicorn = BIN / "gunicorn"
     echo_port, peer_port, inline_port, default_port = (_procs.free_port() for _ in range(4))
-    echo = _procs.start_gunicorn(gunicorn, "bench.echo_app:create_app()", echo_port, base, ROOT, WORKERS,
-                                 GUNICORN_EXTRA)
+    echo = _procs.start_gunicorn(gunicorn, "bench.echo_app:create_app()", echo_port, base, ROOT, logs / "echo.log",
+                                 WORKERS, GUNICORN_EXTRA)
     peer_dir = work / f"werobot-{echo_port}"  # WeRoBot keeps its session file in the cwd
     peer_dir.mkdir()
     peer_env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "bench"), "WECHAT_TOKEN": _wrk.TOKEN}
-    peer = _procs.start_gunicorn(peer_venv() / "gunicorn", "werobot_app:app", peer_port, peer_env, peer_dir, WORKERS,
-                                 GUNICORN_EXTRA)
+    peer = _procs.start_gunicorn(peer_venv() / "gunicorn", "werobot_app:app", peer_port, peer_env, peer_dir,
+                                 logs / "werobot.log", WORKERS, GUNICORN_EXTRA)
     inline_env = mulin_env(base, urls["inline"], redis("inline"), inline_only=True)
-    inline = _procs.start_gunicorn(gunicorn, "bot:create_app()", inline_port, inline_env, ROOT, WORKERS,
-                                   GUNICORN_EXTRA)
+    inline = _procs.start_gunicorn(gunicorn, "bot:create_app()", inline_port, inline_env, ROOT,
+                                   logs / "mulin-inline.log", WORKERS, GUNICORN_EXTRA)
     default_env = mulin_env(base, urls["default"], redis("default"), inline_only=False)
-    default = _procs.start_gunicorn(gunicorn, "bot:create_app()", default_port, default_env, ROOT, WORKERS,
-                                    GUNICORN_EXTRA)
+    default = _procs.start_gunicorn(gunicorn, "bot:create_app()", default_port, default_env, ROOT,
+                                    logs / "mulin-default.log", WORKERS, GUNICORN_EXTRA)
     targets = [Target("echo", echo_port, [echo]), Target("WeRoBot", peer_port, [peer]),
                Target("inline", inline_port, [inline], database_url=urls["inline"]),
-               Target("default", default_port, [default], start_scheduler(default_env), urls["default"])]
+               Target("default", default_port, [default], start_scheduler(default_env, logs), urls["default"])]
     for target in targets:
         _procs.pause(target.helpers)  # the idle servers cost nothing; the scheduler would go on sending
     return targets
@@ -221,7 +223,9 @@ def run_backend(label: str, work: Path, base: dict[str, str], new_database: Call
     urls = {name: new_database(name) for name in ("inline", "default", "cost")}
     for url in urls.values():
         prepare(url, work)
-    targets = start_targets(work, base, urls, redis)
+    logs = LOGS / label.split()[0].lower()
+    shutil.rmtree(logs, ignore_errors=True)
+    targets = start_targets(work, logs, base, urls, redis)
     try:
         for target in targets:  # warm-up: imports, jieba's dictionary, connections
             one_round(target, work, "2s", record=False)
@@ -232,6 +236,7 @@ def run_backend(label: str, work: Path, base: dict[str, str], new_database: Call
         cost = _answer_cost.measure(mulin_env(base, urls["cost"], redis("cost"), False), REPORTS)
         verdicts = {t.name: _checks.check(t.database_url) for t in targets if t.database_url}
         report(label, targets, cost, verdicts)
+        print(f"  (the servers' and the scheduler's output: {logs.relative_to(ROOT)}/)")
     finally:
         _procs.stop([p for t in targets for p in t.procs + t.helpers])
 
