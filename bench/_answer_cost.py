@@ -58,6 +58,14 @@ def _answer_all(app: Any, expected: int) -> int:
     return done
 
 
+def answer_queue(settings: dict[str, str]) -> int:
+    """Answer whatever is queued in that database with the scheduler's job; how many."""
+    app = create_app(settings | {"LOG_LEVEL": "WARNING"})
+    answered = _answer_all(app, 10**9)
+    services(app).engine.dispose()
+    return answered
+
+
 def measure(settings: dict[str, str], reports: int) -> Cost:
     """Queue WARM_UP + `reports` reports from residents o0 … and answer them; the cost of the last `reports`."""
     app = create_app(settings | {"LOG_LEVEL": "WARNING"})

@@ -23,7 +23,9 @@ setup = function(thread) thread:set("tid", #threads); table.insert(threads, thre
 request = function()
   counter = counter + 1
   local id = tid * 100000000 + counter
-  local body = "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o" .. (id % RESIDENTS) ..
+  -- the threads start half the residents apart: one resident's two messages rarely cross
+  local resident = (counter + tid * HALF) % RESIDENTS
+  local body = "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o" .. resident ..
     "]]></FromUserName><CreateTime>CREATED</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
     "<Content><![CDATA[REPORT]]></Content><MsgId>" .. id .. "</MsgId></xml>"
   return wrk.format("POST", "PATH", {["Content-Type"] = "text/xml"}, body)
@@ -49,11 +51,14 @@ def signed_path() -> str:
 
 def script(workdir: Path) -> Path:
     """A fresh Lua script: signed now, and counters where no earlier run's MsgIds are."""
-    path = workdir / f"post-{next(_runs)}.lua"
-    offset = int(path.stem.split("-")[1]) * 1_000_000
-    path.write_text(LUA.replace("PATH", signed_path()).replace("RUN_OFFSET", str(offset))
-                    .replace("RESIDENTS", str(RESIDENTS)).replace("CREATED", str(int(time.time())))
-                    .replace("REPORT", REPORT), encoding="utf-8")
+    run = next(_runs)
+    values = {"PATH": signed_path(), "RUN_OFFSET": str(run * 1_000_000), "HALF": str(RESIDENTS // 2),
+              "RESIDENTS": str(RESIDENTS), "CREATED": str(int(time.time())), "REPORT": REPORT}
+    lua = LUA
+    for name, value in values.items():
+        lua = lua.replace(name, value)
+    path = workdir / f"post-{run}.lua"
+    path.write_text(lua, encoding="utf-8")
     return path
 
 
