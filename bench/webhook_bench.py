@@ -54,17 +54,11 @@ class Target:
 
     name: str
     port: int
-    procs: list[subprocess.Popen[bytes]]
+    proc: subprocess.Popen[bytes]
     helpers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     database_url: str | None = None
     rounds: list[dict[str, float]] = field(default_factory=list)
     rss_before: list[float] = field(default_factory=list)
-
-
-def seconds(duration: str) -> float:
-    """wrk's duration ("5s", "2m") in seconds."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    return float(duration[:-1]) * units[duration[-1]] if duration[-1] in units else float(duration)
 
 
 def progress(database_url: str) -> tuple[int, int]:
@@ -139,9 +133,9 @@ def start_targets(work: Path, logs: Path, base: dict[str, str], urls: dict[str, 
     default_env = mulin_env(base, urls["default"], redis("default"), inline_only=False)
     default = _procs.start_gunicorn(gunicorn, "bot:create_app()", default_port, default_env, ROOT,
                                     logs / "mulin-default.log", WORKERS, GUNICORN_EXTRA)
-    targets = [Target("echo", echo_port, [echo]), Target("WeRoBot", peer_port, [peer]),
-               Target("inline", inline_port, [inline], database_url=urls["inline"]),
-               Target("default", default_port, [default], start_scheduler(default_env, logs), urls["default"])]
+    targets = [Target("echo", echo_port, echo), Target("WeRoBot", peer_port, peer),
+               Target("inline", inline_port, inline, database_url=urls["inline"]),
+               Target("default", default_port, default, start_scheduler(default_env, logs), urls["default"])]
     for target in targets:
         _procs.pause(target.helpers)  # the idle servers cost nothing; the scheduler would go on sending
     return targets
@@ -185,36 +179,50 @@ def round_line(n: int, figures: dict[str, dict[str, float]]) -> str:
             + f" (default answered {default['answered_per_s']:.0f}/s, queue empty after {default['drain_s']:.1f} s)")
 
 
-def report(label: str, targets: list[Target], cost: _answer_cost.Cost, verdicts: dict[str, _checks.Verdict]) -> None:
-    """The figures of one backend, each beside its peers."""
-    fig = {t.name: median(t.rounds) for t in targets}
-    echo, peer, inline, default = fig["echo"], fig["WeRoBot"], fig["inline"], fig["default"]
+NAMES = {"echo": "echo webhook (Flask+wechatpy, stores nothing)", "WeRoBot": "WeRoBot 1.13.1, default SQLite session",
+         "inline": "Mulin inline only (INLINE_BUSY_LIMIT=1)", "default": "Mulin default, scheduler on this machine"}
+
+
+def table(label: str, targets: list[Target], fig: dict[str, dict[str, float]]) -> None:
+    """The targets' medians, one line each; `in reply`: the share of replies that carried the answer."""
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"\n{label}: medians of {ROUNDS} rounds of {DURATION}; wrk -t2 -c{CONNECTIONS}, gunicorn -w {WORKERS} "
-          f"{' '.join(GUNICORN_EXTRA) or '(sync)'} each, {os.cpu_count()} cores shared with wrk")
-    print(f"  {'':44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'answered':>9} {'non-2xx':>8} {'timeouts':>8}")
-    names = {"echo": "echo webhook (Flask+wechatpy, stores nothing)",
-             "WeRoBot": "WeRoBot 1.13.1, default SQLite session",
-             "inline": "Mulin inline only (INLINE_BUSY_LIMIT=1)", "default": "Mulin default, scheduler on this machine"}
+          f"{' '.join(GUNICORN_EXTRA) or '(sync)'} each; {os.cpu_count()} cores shared with wrk (load {load})")
+    print(f"  {'':44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'in reply':>9} {'non-2xx':>8} {'timeouts':>8}")
     for target in targets:
         f, rounds = fig[target.name], target.rounds
-        answered = sum(r["answered"] for r in rounds) / max(sum(r["total"] for r in rounds), 1)
-        print(f"  {names[target.name]:44} {f['rps']:7.0f} {f['p50']:7.1f} {f['p99']:7.1f} {answered:9.0%} "
+        in_reply = sum(r["answered"] for r in rounds) / max(sum(r["total"] for r in rounds), 1)
+        print(f"  {NAMES[target.name]:44} {f['rps']:7.0f} {f['p50']:7.1f} {f['p99']:7.1f} {in_reply:9.0%} "
               f"{sum(r['non2xx'] for r in rounds):8.0f} {sum(r['timeouts'] for r in rounds):8.0f}")
-    print(f"  Mulin inline: {inline['rps'] / peer['rps']:.2f} × WeRoBot, {inline['rps'] / echo['rps']:.2f} × echo")
+
+
+def comparisons(fig: dict[str, dict[str, float]], cost: _answer_cost.Cost) -> None:
+    """Mulin beside its peers, with issue 16's targets in brackets."""
+    echo, peer, inline, default = fig["echo"], fig["WeRoBot"], fig["inline"], fig["default"]
+    print(f"  Mulin inline: {inline['rps'] / peer['rps']:.2f} × WeRoBot, {inline['rps'] / echo['rps']:.2f} × echo"
+          "  [target ≥ 2 × WeRoBot, ≥ 0.5 × echo]")
     print(f"  Mulin default with the scheduler: stored {default['stored_per_s']:.0f} messages/s "
-          f"({default['stored_per_s'] / echo['rps']:.2f} × echo, p99 {default['p99']:.0f} ms), answered "
-          f"{default['answered_per_s']:.0f}/s from the flood's start until the queue was empty "
-          f"({default['drain_s']:.1f} s from the start of a {DURATION} flood; {default['after_flood_per_s']:.0f}/s "
-          "once the flood was over)")
-    print(f"  answer cost per report: {cost.line()}")
+          f"({default['stored_per_s'] / echo['rps']:.2f} × echo, p99 {default['p99']:.0f} ms)"
+          "  [target ≥ 0.5 × echo, p99 < 100 ms]")
+    print(f"    answered {default['answered_per_s']:.0f}/s from the flood's start until the queue was empty "
+          f"({default['drain_s']:.1f} s from the start of a {DURATION} flood), "
+          f"{default['after_flood_per_s']:.0f}/s once the flood was over")
+    print(f"  answer cost per report: {cost.line()}  [target ≤ 1 ms, ≤ 6 statements on SQLite; ≥ 1,000/s]")
+
+
+def checks(targets: list[Target], verdicts: dict[str, _checks.Verdict], waited: int) -> None:
+    """Every message answered, in order, once; and the workers' memory."""
     for name, verdict in verdicts.items():
         print(f"  check, Mulin {name}: {verdict.line()}")
+    print(f"    ({waited} of Mulin inline's messages waited behind the same resident's earlier one, being answered "
+          "at the time: the scheduler's job answered them after the rounds)")
     for target in targets:
         if target.database_url:
-            after = _procs.children_rss_mb(target.procs[0].pid)
+            after = _procs.children_rss_mb(target.proc.pid)
             print(f"  Mulin {target.name} worker RSS MB: before " + ", ".join(f"{v:.0f}" for v in target.rss_before)
                   + ", after " + ", ".join(f"{v:.0f}" for v in after)
-                  + f" ({verdicts[target.name].messages:,} messages stored by the {WORKERS} workers)")
+                  + f" ({verdicts[target.name].messages:,} messages stored by the {WORKERS} workers)"
+                  "  [target < 200 MB after 50,000]")
 
 
 def run_backend(label: str, work: Path, base: dict[str, str], new_database: Callable[[str], str],
@@ -229,7 +237,7 @@ def run_backend(label: str, work: Path, base: dict[str, str], new_database: Call
     try:
         for target in targets:  # warm-up: imports, jieba's dictionary, connections
             one_round(target, work, "2s", record=False)
-            target.rss_before = _procs.children_rss_mb(target.procs[0].pid)
+            target.rss_before = _procs.children_rss_mb(target.proc.pid)
         for n in range(1, ROUNDS + 1):
             figures = {target.name: one_round(target, work, DURATION, record=True) for target in targets}
             print(round_line(n, figures), flush=True)
@@ -238,12 +246,13 @@ def run_backend(label: str, work: Path, base: dict[str, str], new_database: Call
         waited = _answer_cost.answer_queue(mulin_env(base, urls["inline"], redis("inline"), True))
         cost = _answer_cost.measure(mulin_env(base, urls["cost"], redis("cost"), False), REPORTS)
         verdicts = {t.name: _checks.check(t.database_url) for t in targets if t.database_url}
-        report(label, targets, cost, verdicts)
-        print(f"  ({waited} of Mulin inline's messages waited behind the same resident's earlier one, being answered"
-              " at the time, and were answered by the scheduler's job after the rounds)")
+        fig = {t.name: median(t.rounds) for t in targets}
+        table(label, targets, fig)
+        comparisons(fig, cost)
+        checks(targets, verdicts, waited)
         print(f"  (the servers' and the scheduler's output: {logs.relative_to(ROOT)}/)")
     finally:
-        _procs.stop([p for t in targets for p in t.procs + t.helpers])
+        _procs.stop([p for t in targets for p in (t.proc, *t.helpers)])
 
 
 def embedded_redis(work: Path) -> tuple[object, Callable[[str], str]]:
