@@ -37,8 +37,8 @@ class Cluster:
         wait_port(self.port, proc=self.proc)
         self.version = bindir.parts[4]
 
-    def database(self, name: str) -> str:
-        """A new empty database; its SQLAlchemy URL."""
+    def database(self, name: str, template: str = "template0") -> str:
+        """A new database, a copy of `template` (default: empty); its SQLAlchemy URL."""
         import psycopg2
 
         for _ in range(100):  # the port opens a moment before the server takes connections
@@ -51,7 +51,7 @@ class Cluster:
             raise RuntimeError("the PostgreSQL cluster took no connections")
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
+            cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         conn.close()
         return f"postgresql+psycopg2://mulin@127.0.0.1:{self.port}/{name}"
 

@@ -225,12 +225,10 @@ def checks(targets: list[Target], verdicts: dict[str, _checks.Verdict], waited: 
                   "  [target < 200 MB after 50,000]")
 
 
-def run_backend(label: str, work: Path, base: dict[str, str], new_database: Callable[[str], str],
+def run_backend(label: str, work: Path, base: dict[str, str], clone: Callable[[str], str],
                 redis: Callable[[str], str]) -> None:
-    """Prepare three databases (inline, default, cost), alternate the four targets, measure the cost, check."""
-    urls = {name: new_database(name) for name in ("inline", "default", "cost")}
-    for url in urls.values():
-        prepare(url, work)
+    """Three copies of the prepared database (inline, default, cost): alternate the targets, the cost, the checks."""
+    urls = {name: clone(name) for name in ("inline", "default", "cost")}
     logs = LOGS / label.split()[0].lower()
     shutil.rmtree(logs, ignore_errors=True)
     targets = start_targets(work, logs, base, urls, redis)
@@ -273,6 +271,18 @@ def embedded_redis(work: Path) -> tuple[object, Callable[[str], str]]:
     return server, url_for
 
 
+def sqlite_clones(work: Path) -> Callable[[str], str]:
+    """Prepare one SQLite file; each clone is a copy of it (5,000 residents take a while to import)."""
+    template = work / "template.db"
+    prepare(f"sqlite:///{template}", work)
+
+    def clone(name: str) -> str:
+        shutil.copy(template, work / f"{name}.db")
+        return f"sqlite:///{work}/{name}.db"
+
+    return clone
+
+
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -284,7 +294,7 @@ def main() -> None:
     try:
         print(f"webhook bench: every request a report from one of {_wrk.RESIDENTS:,} known residents", flush=True)
         print("SQLite:", flush=True)
-        run_backend("SQLite", work, base, lambda name: f"sqlite:///{work}/{name}.db", lambda n: redis(f"sqlite-{n}"))
+        run_backend("SQLite", work, base, sqlite_clones(work), lambda n: redis(f"sqlite-{n}"))
         run_postgres(work, base, redis)
     finally:
         server.shutdown()  # type: ignore[attr-defined]
@@ -300,7 +310,9 @@ def run_postgres(work: Path, base: dict[str, str], redis: Callable[[str], str]) 
     cluster = _postgres.Cluster(bindir)
     try:
         print(f"\nPostgreSQL {cluster.version} (a throwaway cluster on 127.0.0.1:{cluster.port}):", flush=True)
-        run_backend(f"PostgreSQL {cluster.version}", work, base, cluster.database, lambda n: redis(f"pg-{n}"))
+        prepare(cluster.database("template"), work)
+        run_backend(f"PostgreSQL {cluster.version}", work, base, lambda name: cluster.database(name, "template"),
+                    lambda n: redis(f"pg-{n}"))
     finally:
         cluster.stop()
 
