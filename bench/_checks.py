@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Row, create_engine, text
 
 LATE = "late-reply:"  # the outbox key of an answer the scheduler gave (scheduler/replay_jobs.py)
 
@@ -51,9 +53,9 @@ def check(database_url: str) -> Verdict:
     late: dict[int, list[int]] = defaultdict(list)
     for key, outbox_id in late_rows:
         late[int(key[len(LATE):])].append(outbox_id)
-    verdict.late = sum(1 for ids in late.values() if ids)
-    verdict.twice = sum(1 for ids in late.values() if len(ids) > 1)
     answered = {row.id for row in rows if row.status in ("handled", "failed")}
+    verdict.late = sum(1 for message_id in late if message_id in answered)
+    verdict.twice = sum(1 for ids in late.values() if len(ids) > 1)
     verdict.orphans = sum(1 for message_id in late if message_id not in answered)
     verdict.unanswered = sum(1 for row in rows if row.status in ("queued", "received"))
     verdict.silent = sum(1 for row in rows if row.id in answered and not row.reply)
@@ -61,7 +63,7 @@ def check(database_url: str) -> Verdict:
     return verdict
 
 
-def _out_of_order(rows: list, late: dict[int, list[int]]) -> int:  # type: ignore[type-arg]
+def _out_of_order(rows: Sequence[Row[Any]], late: dict[int, list[int]]) -> int:
     """Residents with a later message answered before an earlier one (by handled_at, then outbox order)."""
     last: dict[str, tuple[datetime, int]] = {}
     residents = set()
