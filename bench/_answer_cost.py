@@ -7,6 +7,7 @@ Redis's own CPU is not in it, which on PostgreSQL leaves part of the cost out).
 """
 from __future__ import annotations
 
+import multiprocessing
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -94,3 +95,36 @@ def measure(settings: dict[str, str], reports: int) -> Cost:
     svc.engine.dispose()
     n = max(answered, 1)
     return Cost(answered, cpu * 1000 / n, counts["statements"] / n, counts["commits"] / n, answered / wall)
+
+
+def _answering_worker(settings: dict[str, str], ready: Any, results: Any) -> None:
+    """One answering process: the app built and the classifier warm, then the job until nothing is left."""
+    app = create_app(settings | {"LOG_LEVEL": "WARNING"})
+    services(app).classifier.classify(REPORT)  # jieba's dictionary loads on first use
+    ready.wait()
+    started = time.monotonic()
+    answered = _answer_all(app, 10**9)
+    results.put((answered, time.monotonic() - started))
+    services(app).engine.dispose()
+
+
+def answer_with_workers(settings: dict[str, str], reports: int, workers: int) -> tuple[int, float]:
+    """Queue `reports` reports, three from each resident interleaved, and answer them with `workers` processes
+    running the scheduler's job at once; (answered by them, answered per second)."""
+    app = create_app(settings | {"LOG_LEVEL": "WARNING"})
+    residents = max(reports // 3, 1)
+    for k in range(3):
+        for i in range(residents):
+            services(app).queue.store(_report(f"o{i}", 8_000_000_000 + k * 1_000_000 + i), utcnow())
+    services(app).engine.dispose()
+    ctx = multiprocessing.get_context("spawn")  # no engine or Redis connection crosses a fork
+    ready, results = ctx.Barrier(workers + 1), ctx.Queue()
+    procs = [ctx.Process(target=_answering_worker, args=(settings, ready, results)) for _ in range(workers)]
+    for proc in procs:
+        proc.start()
+    ready.wait()
+    done = [results.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    answered = sum(count for count, _ in done)
+    return answered, answered / max(max(wall for _, wall in done), 1e-9)

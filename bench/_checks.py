@@ -64,17 +64,28 @@ def check(database_url: str) -> Verdict:
 
 
 def _out_of_order(rows: Sequence[Row[Any]], late: dict[int, list[int]]) -> int:
-    """Residents with a later message answered before an earlier one (by handled_at, then outbox order)."""
-    last: dict[str, tuple[datetime, int]] = {}
+    """Residents with a message answered before their earlier one.
+
+    Two late answers compare by outbox row (the order they are sent in; handled_at is when the job's run
+    began, and two answering processes' runs overlap); any other pair by handled_at.
+    """
+    previous: dict[str, Row[Any]] = {}
     residents = set()
     for row in rows:  # in id order: the order the messages were stored
         if row.handled_at is None:
             continue
-        when = (_naive(row.handled_at), late[row.id][0] if late.get(row.id) else 0)
-        if row.openid in last and when < last[row.openid]:
+        before = previous.get(row.openid)
+        if before is not None and _answered_before(row, before, late):
             residents.add(row.openid)
-        last[row.openid] = max(when, last.get(row.openid, when))
+        previous[row.openid] = row
     return len(residents)
+
+
+def _answered_before(row: Row[Any], earlier: Row[Any], late: dict[int, list[int]]) -> bool:
+    """Whether `row` was answered before the resident's `earlier` message."""
+    if late.get(row.id) and late.get(earlier.id):
+        return late[row.id][0] < late[earlier.id][0]
+    return _naive(row.handled_at) < _naive(earlier.handled_at)
 
 
 def _naive(value: datetime | str) -> datetime:

@@ -12,7 +12,8 @@ neighbour on a shared machine slows them alike; each figure is the median of the
 
 Then the answer cost per report (CPU ms, SQL statements, commits) of the scheduler's job, in process, and the
 checks: every message answered, in order per resident, none twice. All of it again on PostgreSQL when a server is
-installed (a throwaway cluster). Mulin runs in plaintext mode: wrk's Lua cannot encrypt.
+installed (a throwaway cluster), with the scheduler's job in one and in two processes at once over one queue.
+Mulin runs in plaintext mode: wrk's Lua cannot encrypt.
 
 BENCH_DURATION (5s), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_WORKERS (2), BENCH_REPORTS (500, for the
 cost), BENCH_DRAIN_TIMEOUT (300 s), BENCH_POSTGRES=0 skips PostgreSQL, BENCH_GUNICORN extra gunicorn options.
@@ -225,8 +226,20 @@ def checks(targets: list[Target], verdicts: dict[str, _checks.Verdict], waited: 
                   "  [target < 200 MB after 50,000]")
 
 
+def scale_out(base: dict[str, str], clone: Callable[[str], str], redis: Callable[[str], str]) -> None:
+    """The scheduler's job in one process, then in two at once, over the same queue of reports; then the checks."""
+    print(f"  answering workers (processes running the scheduler's job at once over {REPORTS} queued reports, "
+          "three per resident):")
+    for workers in (1, 2):
+        name = f"workers-{workers}"
+        url = clone(name)
+        answered, rate = _answer_cost.answer_with_workers(mulin_env(base, url, redis(name), False), REPORTS, workers)
+        print(f"    {workers}: {rate:.0f} answered/s ({answered} answered)  [{os.cpu_count()} cores: the ratio is "
+              f"information]; check: {_checks.check(url).line()}")
+
+
 def run_backend(label: str, work: Path, base: dict[str, str], clone: Callable[[str], str],
-                redis: Callable[[str], str]) -> None:
+                redis: Callable[[str], str], workers: bool = False) -> None:
     """Three copies of the prepared database (inline, default, cost): alternate the targets, the cost, the checks."""
     urls = {name: clone(name) for name in ("inline", "default", "cost")}
     logs = LOGS / label.split()[0].lower()
@@ -248,6 +261,8 @@ def run_backend(label: str, work: Path, base: dict[str, str], clone: Callable[[s
         table(label, targets, fig)
         comparisons(fig, cost)
         checks(targets, verdicts, waited)
+        if workers:
+            scale_out(base, clone, redis)
         print(f"  (the servers' and the scheduler's output: {logs.relative_to(ROOT)}/)")
     finally:
         _procs.stop([p for t in targets for p in (t.proc, *t.helpers)])
@@ -312,7 +327,7 @@ def run_postgres(work: Path, base: dict[str, str], redis: Callable[[str], str]) 
         print(f"\nPostgreSQL {cluster.version} (a throwaway cluster on 127.0.0.1:{cluster.port}):", flush=True)
         prepare(cluster.database("template"), work)
         run_backend(f"PostgreSQL {cluster.version}", work, base, lambda name: cluster.database(name, "template"),
-                    lambda n: redis(f"pg-{n}"))
+                    lambda n: redis(f"pg-{n}"), workers=True)
     finally:
         cluster.stop()
 
