@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,23 +31,16 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bot import create_app
-
-from bot.storage import migrate
-
-from bot.domain import notices  # noqa: E402
+from bench._procs import free_port  # noqa: E402
+from bot import create_app  # noqa: E402
 from bot.clock import fmt_local, utcnow  # noqa: E402
+from bot.domain import notices  # noqa: E402
+from bot.services import services  # noqa: E402
+from bot.storage import migrate  # noqa: E402
 from bot.storage.models import Building, Community, Compound, Resident  # noqa: E402
 from scheduler import notice_jobs  # noqa: E402
 from scheduler.jobs import drain_bulk  # noqa: E402
 from scheduler.runner import LOCK_NAME  # noqa: E402
-from bot.services import services
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class StandInProcess:
@@ -238,7 +230,8 @@ def main() -> None:
             print(f"4. crash and resume (python -m scheduler --once --now, kill -9 halfway, restart), {n} residents:")
             second = cleanup + timedelta(days=14)
             make_notice(app, "和平里", second, now)
-            for label, when in (("7 days before", second - timedelta(days=7)), ("1 day before", second - timedelta(days=1))):
+            offsets = (("7 days before", second - timedelta(days=7)), ("1 day before", second - timedelta(days=1)))
+            for label, when in offsets:
                 got = killed_offset(settings, standin, fmt_local(when + timedelta(minutes=1)), n, redis_url)
                 print(f"   offset {label}: received {sum(got.values())} messages by {len(got)} of {n} residents; "
                       f"duplicates {sum(c - 1 for c in got.values())}; missing {n - len(got)}")
