@@ -45,8 +45,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     store = redis_store.connect(app.config.get("REDIS_URL", ""))
     understanding = classifier.load_classifier(app.config.get("KEYWORDS_PATH"))
     rules_checked(understanding.intents)
+    try:
+        wechat = gateway.make_gateway(app.config, store)  # checks templates/wechat/templates.yaml
+    except ConfigError as exc:
+        raise SystemExit(f"Mulin: {exc}") from None
     app.extensions[KEY] = Services(
-        engine=engine, sessions=sessions, redis=store, gateway=gateway.make_gateway(app.config, store),
+        engine=engine, sessions=sessions, redis=store, gateway=wechat,
         classifier=understanding, handler=dispatch.handle,
         load=load.LoadGauge(float(app.config["INLINE_BUSY_LIMIT"])), queue=QueueWriter(engine),
     )
