@@ -45,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "INBOUND_RETENTION_DAYS": 180,
     # Template messages' real fields per purpose (bot/messaging/template_book.py); None: the shipped file.
     "WECHAT_TEMPLATES_PATH": None,
+    "WECHAT_SUBSCRIPTIONS_PATH": None,  # subscription notices' (订阅通知) templates, the same format
     # The console's public address (https://…), for the links in staff alerts; empty: no links.
     "PUBLIC_BASE_URL": "",
 }
@@ -57,7 +58,7 @@ ENV_NAMES = (
     "WECHAT_API_BASE_URL", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "API_TOKEN",
     "SEND_RATE_PER_SECOND", "STREET_NAME", "STREET_CONTACT", "TEMPLATE_IDS", "LOG_LEVEL",
     "INLINE_BUSY_LIMIT", "REPLY_RATE_PER_SECOND", "WECHAT_MODE", "INBOUND_RETENTION_DAYS",
-    "WECHAT_TEMPLATES_PATH", "PUBLIC_BASE_URL",
+    "WECHAT_TEMPLATES_PATH", "WECHAT_SUBSCRIPTIONS_PATH", "PUBLIC_BASE_URL",
 )
 
 

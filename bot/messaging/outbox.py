@@ -19,6 +19,7 @@ from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.constants import OutboxStatus
+from bot.messaging import subscriptions
 from bot.messaging.gateway import Gateway, SendError
 from bot.messaging.template_book import TemplateBook
 from bot.messaging.window import in_window
@@ -143,13 +144,38 @@ def _send(session: Session, gateway: Gateway, row: Any, resident: Resident | Non
         except SendError as exc:
             if exc.errcode not in CUSTOM_NOT_ALLOWED:
                 raise
-    context = _context(session, gateway, row, now) if row.purpose in book.entries else {}
+    wanted = row.purpose in book.entries or row.purpose in gateway.subscriptions.entries
+    context = _context(session, gateway, row, now) if wanted else {}
+    if _subscription(session, gateway, row, text, context, now):
+        return "subscribe"
     message = book.message(row.purpose, text, context, row.payload.get("template_data"))
     if message is None:
-        raise SendError(None, f"no customer-service message possible and no template for '{row.purpose}'",
-                        transient=False)
+        raise SendError(None, f"not reachable: outside the 48-hour window, no accepted subscription notice and "
+                              f"no template for '{row.purpose}'", transient=False)
     gateway.send_template(row.openid, message.template_id, message.data, message.url)
     return "template"
+
+
+NOT_SUBSCRIBED = 43101  # the resident no longer accepts this subscription notice
+
+
+def _subscription(session: Session, gateway: Gateway, row: Any, text: str, context: dict[str, Any],
+                  now: datetime) -> bool:
+    """Send a subscription notice if the resident accepted this purpose's template; False to go on."""
+    entry = gateway.subscriptions.entries.get(row.purpose)
+    if entry is None or not subscriptions.accepted(session, row.openid, entry.template_id):
+        return False
+    message = gateway.subscriptions.message(row.purpose, text, context)
+    if message is None:
+        return False
+    try:
+        gateway.send_subscription(row.openid, message.template_id, message.data, message.url)
+    except SendError as exc:
+        if exc.errcode != NOT_SUBSCRIBED:
+            raise
+        subscriptions.withdrawn(session, row.openid, entry.template_id, now)  # committed with the outcome
+        return False
+    return True
 
 
 def drain(factory: sessionmaker[Session], gateway: Gateway, now: datetime, *, templates: dict[str, str],

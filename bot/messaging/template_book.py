@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, StrictUndefined, TemplateError, Template
+from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
 from bot.clock import fmt_local
 from bot.config import ROOT, ConfigError
 from bot.messaging.texts import label
 
 PATH = ROOT / "templates" / "wechat" / "templates.yaml"
+SUBSCRIPTIONS_PATH = ROOT / "templates" / "wechat" / "subscriptions.yaml"  # the same format, for 订阅通知
 # WeChat's limits per field type, in characters ("time"/"date" values are formatted, not cut)
 LIMITS = {"thing": 20, "character_string": 32, "phrase": 5, "name": 10, "number": 32, "letter": 32,
           "symbol": 5, "car_number": 8, "phone_number": 17, "amount": 16, "time": 32, "date": 32, "const": 20}
@@ -92,8 +93,8 @@ class TemplateBook:
         return TemplateMessage(entry.template_id, data, url or None)
 
 
-def _entry(env: Environment, purpose: str, spec: Any) -> Entry | None:
-    where = f"{PATH.name}: {purpose}"
+def _entry(env: Environment, path: Path, purpose: str, spec: Any) -> Entry | None:
+    where = f"{path.name}: {purpose}"
     if not isinstance(spec, dict) or not isinstance(spec.get("fields"), dict) or not spec["fields"]:
         raise TemplateFileError(f"{where}: needs template_id and a non-empty `fields` mapping")
     template_id = str(spec.get("template_id") or "").strip()
@@ -125,5 +126,5 @@ def load(shortcut: dict[str, str] | None = None, path: Path = PATH) -> TemplateB
     if not isinstance(spec, dict):
         raise TemplateFileError(f"{path.name}: expected one entry per purpose (notice, followup, …)")
     env = _environment()
-    entries = {str(purpose): _entry(env, str(purpose), value) for purpose, value in spec.items()}
+    entries = {str(purpose): _entry(env, path, str(purpose), value) for purpose, value in spec.items()}
     return TemplateBook({k: v for k, v in entries.items() if v is not None}, dict(shortcut or {}))
