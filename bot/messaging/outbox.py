@@ -173,7 +173,8 @@ def _subscription(session: Session, gateway: Gateway, row: Any, text: str, conte
     except SendError as exc:
         if exc.errcode != NOT_SUBSCRIBED:
             raise
-        subscriptions.withdrawn(session, row.openid, entry.template_id, now)  # committed with the outcome
+        subscriptions.withdrawn(session, row.openid, entry.template_id, now)
+        session.commit()  # before the template send: SQLite's write lock is never held across an API call
         return False
     return True
 
