@@ -37,6 +37,8 @@ from bot.clock import fmt_local, utcnow  # noqa: E402
 from bot.domain import notices  # noqa: E402
 from bot.services import services  # noqa: E402
 from bot.storage import migrate  # noqa: E402
+from bot.clock import parse_local  # noqa: E402
+from bot.messaging.outbox import SENDING_LEASE  # noqa: E402
 from bot.storage.models import Building, Community, Compound, Resident  # noqa: E402
 from scheduler import notice_jobs  # noqa: E402
 from scheduler.jobs import drain_bulk  # noqa: E402
@@ -73,7 +75,7 @@ class StandInProcess:
     def sends_since(self, since: int) -> list[dict[str, Any]]:
         """Successful message sends recorded from index `since` on."""
         return [r for r in self._get(since)["requests"]
-                if r["errcode"] == 0 and r["kind"] in ("custom", "template")]
+                if r["errcode"] == 0 and r["kind"] in ("custom", "template", "subscribe")]
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -131,6 +133,12 @@ class TimedGateway:
     def send_template(self, *args: Any) -> Any:
         return self._timed(self.inner.send_template, *args)
 
+    def send_subscription(self, *args: Any) -> Any:
+        return self._timed(self.inner.send_subscription, *args)
+
+    def __getattr__(self, name: str) -> Any:  # templates, backing_off … as the real gateway's
+        return getattr(self.inner, name)
+
 
 def scheduler_env(settings: dict[str, Any], rate: float) -> dict[str, str]:
     env = dict(os.environ)
@@ -160,7 +168,11 @@ def killed_offset(settings: dict[str, Any], standin: StandInProcess, when: str, 
     proc.wait()
     at_kill = len(standin.sends_since(start))
     redis.Redis.from_url(redis_url).delete(LOCK_NAME)  # what the lock's 30 s TTL would do
-    again = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # the dead run's claimed rows are taken over once their claim expires (a live scheduler that only lost
+    # the lock may still hold them): the restart runs as of a moment past the claim
+    later = fmt_local(parse_local(when) + SENDING_LEASE + timedelta(minutes=1))
+    again = subprocess.run([*cmd[:-1], later], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
     took = time.monotonic() - t0
     got = Counter(r["openid"] for r in standin.sends_since(start))
     print(f"    killed after {at_kill} sends; restart exit code {again.returncode}; "

@@ -216,6 +216,18 @@ class Outbox(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
 
 
+class Subscription(Base):
+    """A resident's answer to a subscription notice template (订阅通知): accept or reject, the latest wins."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("openid", "template_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    template_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))  # accept|reject (WeChat's SubscribeStatusString)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Notice(Base):
     """A hallway-cleanup notice for some buildings, sent at configured offsets before."""
 
