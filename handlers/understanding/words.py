@@ -74,3 +74,8 @@ def utility_kinds(text: str | None) -> list[str]:
     """The utilities a message names (power, water, gas, heating), in the table's order."""
     cleaned = _clean(text)
     return [kind for kind, words in _words()["utility_kinds"].items() if any(_clean(w) in cleaned for w in words)]
+
+
+def utility_words(kind: str) -> list[str]:
+    """The words that name one utility (power, water, gas, heating)."""
+    return list(_words()["utility_kinds"].get(kind, []))
