@@ -138,3 +138,15 @@ def test_two_problems_in_one_message_are_both_routed(wechat, street):
     assert clutter.text == leak.text and leak.number in reply.text and clutter.number in reply.text
     assert reply.text.index(leak.number) < reply.text.index(clutter.number)  # the more urgent one leads
     assert {row.openid for row in outbox(street, "staff")} >= {"demo-staff-property-1", "demo-staff-community-1"}
+
+
+def test_a_photo_sent_before_the_words_joins_the_case_that_follows(wechat, street):
+    wechat.send_image(openid=BOUND, media_id="m-first")
+    wechat.send_text("楼道里堆满了杂物和纸箱", openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    assert [e.data["MediaId"] for e in events(street, case, "photo")] == ["m-first"]
+    wechat.send_image(openid=NEW, media_id="m-new")  # a new resident: kept through the address question too
+    wechat.send_text("家里厨房有很多蟑螂", openid=NEW)
+    wechat.send_text("天宁寺北里6楼3门301", openid=NEW)
+    [pest] = cases_of(street, NEW)
+    assert [e.data["MediaId"] for e in events(street, pest, "photo")] == ["m-new"]
