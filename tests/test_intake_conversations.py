@@ -150,3 +150,12 @@ def test_a_photo_sent_before_the_words_joins_the_case_that_follows(wechat, stree
     wechat.send_text("天宁寺北里6楼3门301", openid=NEW)
     [pest] = cases_of(street, NEW)
     assert [e.data["MediaId"] for e in events(street, pest, "photo")] == ["m-new"]
+
+
+def test_a_bungalow_address_does_not_loop(wechat, street):
+    wechat.send_text("家里下水道堵了，污水往外冒", openid=NEW)
+    asked = wechat.send_text("我住红莲南里平房区", openid=NEW)
+    assert "红莲南里平房区" in asked.text
+    done = wechat.send_text("就是2号院", openid=NEW)
+    [case] = cases_of(street, NEW)
+    assert (case.compound.name, case.building.name) == ("红莲南里平房区", "2") and case.number in done.text
