@@ -50,7 +50,7 @@ def nearest_compound(session: Session, lat: float, lon: float) -> Compound | Non
     """The closest compound with coordinates within NEAR_METRES."""
     best: tuple[float, Compound] | None = None
     for compound in session.scalars(select(Compound).where(Compound.latitude.is_not(None))).all():
-        distance = _metres(lat, lon, compound.latitude, compound.longitude or 0.0)
+        distance = _metres(lat, lon, compound.latitude or 0.0, compound.longitude or 0.0)
         if distance <= NEAR_METRES and (best is None or distance < best[0]):
             best = (distance, compound)
     return best[1] if best else None
@@ -59,7 +59,7 @@ def nearest_compound(session: Session, lat: float, lon: float) -> Compound | Non
 def location(ctx: Context, msg: Inbound) -> str | None:
     """A location helps pick the compound; for a resident with an address it joins the open case."""
     try:
-        lat, lon = float(msg.raw.get("Location_X")), float(msg.raw.get("Location_Y"))
+        lat, lon = float(msg.raw.get("Location_X") or ""), float(msg.raw.get("Location_Y") or "")
     except (TypeError, ValueError):
         return render_text("media_ack", kind=render_text("intake/media_kind", kind="location"))
     resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)

@@ -5,6 +5,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -13,8 +14,9 @@ _PUNCT = re.compile(r"[\s,.!?;:，。！？；：、~…\"'“”‘’()（）�
 
 
 @lru_cache(maxsize=1)
-def _words() -> dict:
-    return yaml.safe_load(WORDS_PATH.read_text(encoding="utf-8"))
+def _words() -> dict[str, Any]:
+    words: dict[str, Any] = yaml.safe_load(WORDS_PATH.read_text(encoding="utf-8"))
+    return words
 
 
 def _clean(text: str | None) -> str:
@@ -28,7 +30,7 @@ def command_of(text: str | None) -> str | None:
         return "help"
     for name, words in _words()["commands"].items():
         if cleaned in (_clean(w) for w in words):
-            return name
+            return str(name)
     return None
 
 
