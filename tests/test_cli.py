@@ -22,11 +22,14 @@ from tests.wechat import WeChat
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 STAFF_CSV = "name,openid,department,community\n王物业,o-property,property,茶马南街社区\n街道管理员,o-admin,admin,\n"
 RESIDENTS_CSV = "openid,name,phone,compound,building,unit,room\no-zhang,张阿姨,13800000009,马连道南口三区,5,2,1501\n"
-# Commands run through the CLI runner here (mulinfang: tests/test_mulinfang.py); the README's
+# Commands run through the CLI runner here, or in the test module named beside them; the README's
 # `flask --app bot ...` lines must all be among them.
 TESTED = {"init-db", "import-directory", "import-staff", "import-residents", "user create", "demo-data", "cases",
           "case accept", "case resolve", "case reopen", "notice create", "notice list", "notice show",
-          "notice cancel", "classify", "mulinfang add", "mulinfang remove", "mulinfang list"}
+          "notice cancel", "classify",
+          "mulinfang add", "mulinfang remove", "mulinfang list",  # tests/test_mulinfang.py
+          "user edit", "user disable", "user enable", "user reset",  # tests/test_users.py
+          "outbox"}  # tests/test_outbox_cli.py
 
 
 def ok(runner: FlaskCliRunner, *args: str, stdin: str | None = None) -> Result:

@@ -37,8 +37,7 @@ def _buildings(raw: str) -> list[str] | None:
 
 
 def _problem(exc: Exception, form: Any) -> str:
-    """What is wrong with a refused notice form, as the code of a Chinese message (templates/console/base.html);
-    the domain's own messages are English, for the CLI, and are never shown to staff."""
+    """What is wrong with a refused notice form, as the code of a Chinese message (templates/console/base.html)."""
     if isinstance(exc, notices.NoticeLocked):
         return "notice_locked"
     if isinstance(exc, NotFound):
@@ -103,6 +102,8 @@ def create() -> Response:
     except (MulinError, ValueError) as exc:
         session.rollback()
         flash(_problem(exc, form), "error")
+        if isinstance(exc, MulinError):
+            flash(str(exc), "detail")  # the domain's own reason, in Chinese (templates/text/errors.yaml)
         kept = {k: form[k] for k in FORM_FIELDS if form.get(k)}  # the form comes back filled in
         return redirect(url_for("console_notices.index", **kept))
     session.commit()
@@ -136,6 +137,8 @@ def edit(notice_id: int) -> Response:
     except (MulinError, ValueError) as exc:
         session.rollback()
         flash(_problem(exc, form), "error")
+        if isinstance(exc, MulinError):
+            flash(str(exc), "detail")  # the domain's own reason, in Chinese (templates/text/errors.yaml)
         return redirect(url_for("console_notices.show", notice_id=notice_id))
     session.commit()
     flash("done_notice_edit", "ok")
