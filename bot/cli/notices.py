@@ -1,6 +1,7 @@
 """`flask --app bot notice create|list|show|cancel`: thin wrappers over bot.domain.notices."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -8,9 +9,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from bot.domain import notices
+from bot.domain import door_sheets, notices
 from bot.clock import fmt_local, parse_local, utcnow
 from bot.errors import MulinError
+from bot.messaging import qrcodes
+from bot.messaging.gateway import SendError
 from bot.messaging.texts import render_text
 from bot.services import services
 
@@ -79,3 +82,22 @@ def cancel_command(notice_id: int) -> None:
             _fail(exc)
         session.commit()
         click.echo(render_text("notice/cancelled", n=notice, p=notices.notice_progress(session, notice)))
+
+
+@notice_group.command("sheet")
+@click.argument("notice_id", type=int)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="the PDF file")
+def sheet_command(notice_id: int, out: Path) -> None:
+    """Printable A4 unit-door sheets: one page per targeted building, with its QR code."""
+    svc = services(current_app)
+    street = door_sheets.Street(current_app.config["STREET_NAME"], current_app.config["STREET_CONTACT"])
+    with _session() as session:
+        try:
+            notice = notices.get_notice(session, notice_id)
+            buildings = door_sheets.notice_buildings(session, notice)
+            pdf = door_sheets.render(notice, buildings,
+                                     lambda b: qrcodes.fetch(svc.gateway, qrcodes.building_scene(b.id)).png, street)
+        except (MulinError, SendError) as exc:
+            raise click.ClickException(render_text("notice/error", reason=str(exc))) from exc
+    out.write_bytes(pdf)
+    click.echo(render_text("notice/sheet_saved", pages=len(buildings), out=out))

@@ -12,10 +12,12 @@ from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case, notify_department, transition
 from bot.clock import fmt_local
 from bot.messaging.inbound import Inbound
-from bot.storage.models import Case, Compound
+from bot.messaging.qrcodes import building_of_scene
+from bot.storage.models import Building, Case, Compound, Resident
 from bot.messaging.texts import label, render_text
 from handlers.conversation import dialogue
 from handlers.intents import FALLBACK, get_spec
+from handlers.understanding.address import AddressMatch
 from handlers.understanding.words import command_of
 
 ASKING = ("await_address", "confirm_address")
@@ -85,18 +87,41 @@ def help_text(session: Session, msg: Inbound, now: datetime) -> str:
 
 
 def welcome(session: Session, msg: Inbound, now: datetime) -> str:
-    """Subscribe or scan: welcome; a compound's QR code (EventKey) suggests the compound."""
+    """Subscribe or scan: welcome; a building's QR code binds the resident, a compound's suggests the compound."""
+    resident = residents.get_or_create(session, msg.openid, now)
+    text = render_text("welcome", street=current_app.config["STREET_NAME"])
+    building_id = building_of_scene(msg.event_key)
+    building = session.get(Building, building_id) if building_id is not None else None
+    if building is not None:
+        bound = _scanned_building(session, msg.openid, resident, building, now)
+        return bound if msg.event == "scan" else text + "\n\n" + bound
     compound = None
     if msg.event_key:
         compound = session.scalars(select(Compound).where(Compound.qr_scene == msg.event_key)).one_or_none()
-    resident = residents.get_or_create(session, msg.openid, now)
-    text = render_text("welcome", street=current_app.config["STREET_NAME"])
     if compound is not None and resident.building_id is None:
         state = dialogue.load(msg.openid)
         dialogue.save(session, msg.openid, dialogue.State(state.name if state.name in ASKING else "await_address",
                                                  {**state.data, "hint": compound.id, "hint_sure": True}))
         text += "\n\n" + render_text("intake/welcome_compound", compound=compound.name)
     return text
+
+
+def _scanned_building(session: Session, openid: str, resident: Resident, building: Building, now: datetime) -> str:
+    """A unit-door QR code: bind an unbound resident to the building (opening a report that waited for it)."""
+    scanned = render_text("intake/place", compound=building.compound.name, building=building.name, unit="", room="")
+    if resident.building_id == building.id:
+        return render_text("intake/building_known", address=scanned)
+    if resident.building_id is not None:  # a neighbour's door, or a move: never overwrite silently
+        current = render_text("intake/place", compound=resident.compound.name if resident.compound else "",
+                              building=resident.building.name if resident.building else "",
+                              unit=resident.unit or "", room=resident.room or "")
+        return render_text("intake/building_other", scanned=scanned, current=current)
+    state = dialogue.load(openid)
+    waiting = state.data if state.name in ASKING else {}
+    step = dialogue.bind(session, openid, AddressMatch("ok", building.compound, building, None, None, 1.0), now,
+                         {k: v for k, v in waiting.items() if k not in ("hint", "hint_sure", "candidate")})
+    dialogue.save(session, openid, dialogue.State(step.state, step.data))
+    return step.reply or ""
 
 
 ACTIONS: dict[str, Callable[[Session, Inbound, datetime], str]] = {
