@@ -99,7 +99,7 @@ def test_sheet_has_one_page_per_building_with_its_qr_code(runner, db, standin, t
     assert b"/BaseFont /STSong-Light" in pdf
     pages = pages_with_images(pdf)
     assert len(pages) == 3
-    for page, name in zip(pages, ("1", "6", "10")):
+    for page, name in zip(pages, ("1", "6", "10"), strict=True):
         assert page == [pixels(standin.qr_images[_scene(_building(db, name))])]
 
 

@@ -6,9 +6,9 @@ nothing has to be installed or embedded.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4

@@ -8,12 +8,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain import case_queries, residents
+from bot.domain import case_queries, notices, residents
 from bot.domain.cases import add_event, create_case, notify_department, transition
 from bot.clock import fmt_local
 from bot.messaging.inbound import Inbound
 from bot.messaging.qrcodes import building_of_scene
-from bot.storage.models import Building, Case, Compound, Resident
+from bot.storage.models import Building, Case, Compound, Notice, Resident
 from bot.messaging.texts import label, render_text
 from handlers.conversation import dialogue
 from handlers.intents import FALLBACK, get_spec
@@ -53,7 +53,8 @@ def handoff(session: Session, msg: Inbound, now: datetime) -> str:
     state = dialogue.load(msg.openid)
     case = session.get(Case, state.data.get("case_id") or 0) or case_queries.latest_open(session, msg.openid)
     if case is None or case.status not in case_queries.OPEN_STATUSES:
-        pending = state.data.get("pending") or {"text": msg.text, "intent": FALLBACK,
+        said = msg.text or render_text("menu/handoff_case")  # the menu's button says nothing itself
+        pending = state.data.get("pending") or {"text": said, "intent": FALLBACK,
                                                 "priority": get_spec(FALLBACK).priority, "also": []}
         resident = residents.get_or_create(session, msg.openid, now)
         case = create_case(session, openid=msg.openid, text=pending["text"], intent=pending["intent"],
@@ -127,3 +128,37 @@ def _scanned_building(session: Session, openid: str, resident: Resident, buildin
 ACTIONS: dict[str, Callable[[Session, Inbound, datetime], str]] = {
     "cancel": cancel, "handoff": handoff, "address": change_address, "my_cases": my_cases, "help": help_text,
 }
+
+
+def report_prompt(session: Session, msg: Inbound, now: datetime) -> str:
+    """The menu's 我要报事: how to report (the next message is the report)."""
+    return render_text("menu/report")
+
+
+def my_notices(session: Session, msg: Inbound, now: datetime) -> str:
+    """The menu's 通知公告: the coming cleanups of the resident's building."""
+    resident = residents.get_or_create(session, msg.openid, now)
+    if resident.building_id is None:
+        return render_text("menu/notices", bound=False, notices=[])
+    coming = session.scalars(select(Notice).where(Notice.status == "active", Notice.cleanup_at > now)
+                             .order_by(Notice.cleanup_at))
+    mine = [n for n in coming
+            if session.scalar(notices.recipients_query(n).where(Resident.openid == msg.openid).limit(1))]
+    rows = [{"when": fmt_local(n.cleanup_at, "%m-%d %H:%M"), "text": n.text} for n in mine]
+    return render_text("menu/notices", bound=True, notices=rows)
+
+
+# The menu's CLICK keys (templates/menu.yaml): the commands, and what only the menu offers.
+MENU_ACTIONS: dict[str, Callable[[Session, Inbound, datetime], str]] = {
+    "report": report_prompt, "notices": my_notices, **ACTIONS,
+}
+
+
+def is_menu_click(msg: Inbound) -> bool:
+    """Pure check: a tap on a click button of the menu."""
+    return msg.msg_type == "event" and msg.event == "click"
+
+
+def menu_click(session: Session, msg: Inbound, now: datetime) -> str:
+    """Run the command a menu key names; a key the menu no longer has gets the help."""
+    return MENU_ACTIONS.get(msg.event_key or "", help_text)(session, msg, now)

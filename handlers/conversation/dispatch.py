@@ -48,6 +48,7 @@ def _silent(session: Session, msg: Inbound, now: datetime) -> str | None:
 ROUTES: tuple[Route, ...] = (
     Route("subscribe", lambda m: m.event in ("subscribe", "subscribe_scan", "scan"), commands.welcome),
     Route("unsubscribe", lambda m: m.event == "unsubscribe", _unsubscribe),
+    Route("menu", commands.is_menu_click, commands.menu_click),
     Route("command", commands.is_command, commands.run),
     Route("followup answer", followup.check, followup.answer),
     Route("location", lambda m: m.msg_type == "location", media.location),
