@@ -26,7 +26,7 @@ from bot.messaging.texts import render_text
 from bot.storage.models import Building, Community, Compound, Notice
 
 FONT = "STSong-Light"
-QR_SIZE = 6 * cm
+QR_SIZE = 7.5 * cm
 MARGIN = 2 * cm
 FRAME_PADDING = 12  # platypus frames keep 6 pt inside each edge
 
@@ -51,9 +51,9 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", parent=base, fontSize=34, leading=44, alignment=1),
         "place": ParagraphStyle("place", parent=base, fontSize=22, leading=32, alignment=1),
-        "text": ParagraphStyle("text", parent=base, fontSize=18, leading=30, firstLineIndent=36),
-        "when": ParagraphStyle("when", parent=base, fontSize=18, leading=30),
-        "qr": ParagraphStyle("qr", parent=base, fontSize=13, leading=20, alignment=1),
+        "text": ParagraphStyle("text", parent=base, fontSize=20, leading=36, firstLineIndent=40),
+        "when": ParagraphStyle("when", parent=base, fontSize=20, leading=36),
+        "qr": ParagraphStyle("qr", parent=base, fontSize=15, leading=24, alignment=1),
         "contact": ParagraphStyle("contact", parent=base, fontSize=14, leading=22, alignment=2),
     }
 
@@ -103,10 +103,10 @@ def _page(notice: Notice, building: Building, qr_png: bytes, street: Street) -> 
         para("text", notice.text),
         Spacer(1, 0.4 * cm),
         para("when", render_text("sheet/when", at=to_local(notice.cleanup_at))),
-        Spacer(1, 1.2 * cm),
+        Spacer(1, 1.6 * cm),
         Image(io.BytesIO(qr_png), QR_SIZE, QR_SIZE),
         para("qr", render_text("sheet/qr", street=street.name)),
-        Spacer(1, 1.2 * cm),
+        Spacer(1, 1.6 * cm),
         para("contact", render_text("sheet/contact", street=street.name, contact=street.contact)),
     ]
     width, height = A4[0] - 2 * MARGIN - FRAME_PADDING, A4[1] - 2 * MARGIN - FRAME_PADDING
