@@ -181,3 +181,28 @@ def test_an_unknown_building_scene_is_only_a_welcome(wechat, db) -> None:  # typ
     reply = wechat.event("subscribe", openid="u-1", EventKey="qrscene_building:424242")
     assert "欢迎关注" in reply.text and "已登记" not in reply.text
     assert _resident(db, "u-1").building_id is None
+
+
+def test_the_console_notice_page_offers_the_sheets(client, db, standin) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers_console import Console, add_user
+
+    street(db, buildings=("1", "2"))
+    add_user(db, "printer", role="admin")
+    console = Console(client)
+    console.login("printer", "secret-pass-1")
+    at = (NOW.replace(second=0, microsecond=0)).strftime("%Y-%m-%dT%H:%M")
+    created = console.post("/console/notices", compound="和平里", buildings="2", community="", cleanup_at=at,
+                           text="请搬走楼道杂物")
+    notice_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    page = console.page(f"/console/notices/{notice_id}")
+    assert f'href="/console/notices/{notice_id}/sheet.pdf"' in page
+    res = client.get(f"/console/notices/{notice_id}/sheet.pdf")
+    assert res.status_code == 200 and res.mimetype == "application/pdf"
+    assert "attachment" in res.headers["Content-Disposition"]
+    assert pages_with_images(res.data) == [[pixels(standin.qr_images[_scene(_building(db, "2"))])]]
+    standin.fail(-1, path="qrcode/create")
+    failed = client.get(f"/console/notices/{notice_id}/sheet.pdf")
+    assert failed.status_code == 302
+    assert "操作未完成" in console.page(f"/console/notices/{notice_id}")
+    console.post("/console/logout")
+    assert client.get(f"/console/notices/{notice_id}/sheet.pdf").status_code == 302  # to the login page

@@ -1,4 +1,4 @@
-"""`flask --app bot notice create|list|show|cancel`: thin wrappers over bot.domain.notices."""
+"""`flask --app bot notice create|list|show|cancel|sheet`: thin wrappers over bot.domain.notices and door_sheets."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from bot.domain import door_sheets, notices
 from bot.clock import fmt_local, parse_local, utcnow
 from bot.errors import MulinError
-from bot.messaging import qrcodes
 from bot.messaging.gateway import SendError
 from bot.messaging.texts import render_text
 from bot.services import services
@@ -93,11 +92,8 @@ def sheet_command(notice_id: int, out: Path) -> None:
     street = door_sheets.Street(current_app.config["STREET_NAME"], current_app.config["STREET_CONTACT"])
     with _session() as session:
         try:
-            notice = notices.get_notice(session, notice_id)
-            buildings = door_sheets.notice_buildings(session, notice)
-            pdf = door_sheets.render(notice, buildings,
-                                     lambda b: qrcodes.fetch(svc.gateway, qrcodes.building_scene(b.id)).png, street)
+            pdf, pages = door_sheets.for_notice(session, notices.get_notice(session, notice_id), svc.gateway, street)
         except (MulinError, SendError) as exc:
             raise click.ClickException(render_text("notice/error", reason=str(exc))) from exc
     out.write_bytes(pdf)
-    click.echo(render_text("notice/sheet_saved", pages=len(buildings), out=out))
+    click.echo(render_text("notice/sheet_saved", pages=pages, out=out))

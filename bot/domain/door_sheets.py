@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from bot.clock import to_local
 from bot.errors import MulinError, NotFound
+from bot.messaging import qrcodes
+from bot.messaging.gateway import Gateway
 from bot.messaging.texts import render_text
 from bot.storage.models import Building, Community, Compound, Notice
 
@@ -123,3 +125,10 @@ def render(notice: Notice, buildings: list[Building], qr_png: Callable[[Building
         story += _page(notice, building, qr_png(building), street)
     doc.build(story[:-1])  # no page break after the last building
     return out.getvalue()
+
+
+def for_notice(session: Session, notice: Notice, gateway: Gateway, street: Street) -> tuple[bytes, int]:
+    """The sheets of a notice with each building's QR code from WeChat; (PDF, pages). SendError if WeChat fails."""
+    buildings = notice_buildings(session, notice)
+    pdf = render(notice, buildings, lambda b: qrcodes.fetch(gateway, qrcodes.building_scene(b.id)).png, street)
+    return pdf, len(buildings)
