@@ -9,8 +9,11 @@ from sqlalchemy import select
 
 from bot.config import ROOT
 from bot.messaging.texts import render_text
-from bot.storage.models import Case
-from tests.helpers_outreach import NOW, street
+from bot.storage.models import Case, InboundMessage
+from tests.helpers_intake import street  # noqa: F401 - fixture (the demo street), for the browser test
+from tests.helpers_outreach import NOW
+from tests.helpers_outreach import street as a_street
+from tests.test_browser import page, server  # noqa: F401 - fixtures (the app in a thread, Chromium)
 
 DECLARED = yaml.safe_load((ROOT / "templates" / "menu.yaml").read_text(encoding="utf-8"))
 
@@ -75,7 +78,7 @@ def _click(wechat, key: str, openid: str = "o1", at: int | None = None):  # type
 
 
 def test_every_declared_click_key_answers(wechat, db) -> None:  # type: ignore[no-untyped-def]
-    street(db)
+    a_street(db)
     now = int(time.time())
     for i, key in enumerate(_clicks(DECLARED)):
         reply = _click(wechat, key, openid="o-和平里-1-0", at=now + i)
@@ -91,7 +94,7 @@ def test_click_keys_give_the_same_answer_as_the_typed_commands(wechat, db) -> No
 
 
 def test_the_report_button_then_a_message_opens_a_case(wechat, db) -> None:  # type: ignore[no-untyped-def]
-    street(db)
+    a_street(db)
     _click(wechat, "report", openid="o-和平里-6-0")
     reply = wechat.send_text("楼上漏水，顶棚一直滴水", openid="o-和平里-6-0")
     case = db.scalars(select(Case).where(Case.openid == "o-和平里-6-0")).one()
@@ -99,7 +102,7 @@ def test_the_report_button_then_a_message_opens_a_case(wechat, db) -> None:  # t
 
 
 def test_the_handoff_button_flags_a_case_for_a_person(wechat, db) -> None:  # type: ignore[no-untyped-def]
-    street(db)
+    a_street(db)
     reply = _click(wechat, "handoff", openid="o-和平里-1-0")
     case = db.scalars(select(Case).where(Case.openid == "o-和平里-1-0")).one()
     assert case.handoff and case.text == render_text("menu/handoff_case")
@@ -107,7 +110,7 @@ def test_the_handoff_button_flags_a_case_for_a_person(wechat, db) -> None:  # ty
 
 
 def test_the_notices_button_lists_the_residents_coming_cleanups(wechat, db, runner) -> None:  # type: ignore[no-untyped-def]
-    street(db)
+    a_street(db)
     now = int(time.time())
     assert "没有清理通知" in _click(wechat, "notices", openid="o-和平里-1-0", at=now).text
     at = NOW.strftime("%Y-%m-%d 09:00")
@@ -123,3 +126,49 @@ def test_the_notices_button_lists_the_residents_coming_cleanups(wechat, db, runn
 
 def test_a_key_the_menu_no_longer_has_gets_the_help(wechat) -> None:  # type: ignore[no-untyped-def]
     assert _click(wechat, "old_key").text == render_text("intake/help")
+
+
+def test_the_simulator_shows_the_menu_and_taps_it_through_the_webhook(client, db) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers_console import Console, add_user
+
+    a_street(db)
+    add_user(db, "demo-admin", role="admin")
+    console = Console(client)
+    console.login("demo-admin", "secret-pass-1")
+    html = console.page("/console/simulator")
+    for key in _clicks(DECLARED):
+        assert f'data-menu-key="{key}"' in html
+    token = console.token("/console/simulator")
+    res = client.post("/console/simulator/send", json={"openid": "o-和平里-1-0", "kind": "click", "key": "my_cases"},
+                      headers={"X-CSRFToken": token})
+    assert res.status_code == 200 and res.get_json()["reply"] == render_text("intake/my_cases", cases=[])
+    bad = client.post("/console/simulator/send", json={"openid": "o-和平里-1-0", "kind": "click", "key": "nope"},
+                      headers={"X-CSRFToken": token})
+    assert bad.status_code == 400
+
+
+def test_the_simulators_menu_in_a_real_browser(page, db) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Chromium: tap 我的工单, then 睦邻坊 → 使用帮助; each answer comes back through the webhook."""
+    from playwright.sync_api import expect
+
+    from tests.helpers_intake import BOUND
+    from tests.test_browser import SHOTS, _login
+
+    _login(page)
+    page.goto(f"/console/simulator?openid={BOUND}")
+    chat = page.locator("#sim-chat")
+    page.click("#sim-menu >> text=我的工单")
+    expect(chat.locator("li.resident").last).to_contain_text("[菜单] 我的工单")
+    expect(chat.locator("li.bot").last).to_contain_text("您还没有工单")
+    page.click("#sim-menu summary:has-text('睦邻坊')")
+    page.click("#sim-menu >> text=使用帮助")
+    expect(chat.locator("li.bot").last).to_contain_text("使用说明")
+    page.screenshot(path=str(SHOTS / "simulator-menu.png"), full_page=True)
+
+
+def test_two_taps_within_one_second_are_two_events_and_a_retry_is_one(wechat, db) -> None:  # type: ignore[no-untyped-def]
+    now = int(time.time())
+    assert _click(wechat, "my_cases", at=now).text == render_text("intake/my_cases", cases=[])
+    assert _click(wechat, "help", at=now).text == render_text("intake/help")
+    assert _click(wechat, "help", at=now).text == render_text("intake/help")  # WeChat's retry: the first answer
+    assert db.query(InboundMessage).filter(InboundMessage.openid == "o1").count() == 2

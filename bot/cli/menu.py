@@ -5,72 +5,22 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 from flask import current_app
 from flask.cli import AppGroup
 
-from bot.config import ROOT
 from bot.messaging.gateway import SendError
 from bot.messaging.texts import render_text
 from bot.services import services
-from handlers.conversation.commands import MENU_ACTIONS
-
-MENU_FILE = ROOT / "templates" / "menu.yaml"
-MAX_BUTTONS, MAX_SUB_BUTTONS = 3, 5
-NAME_WIDTH = {"button": 8, "sub_button": 16}  # WeChat: 4 and 8 Chinese characters, a letter counts half
-FIELDS = ("type", "name", "key", "url", "appid", "pagepath")  # what menu/create takes, besides sub_button
+from handlers.conversation.menu import MENU_FILE, InvalidMenu, click_buttons, load_menu
 
 menu_group = AppGroup("menu", help="The official account's custom menu.")
 
 
-class MenuError(click.ClickException):
-    """A menu file WeChat would refuse, or that names a key Mulin does not answer."""
-
-    def __init__(self, path: Path, problem: str, **detail: str) -> None:
-        context = {"button": "", "detail": "", "keys": "", **detail}
-        super().__init__(render_text("menu/invalid", path=path, problem=problem, **context))
-
-
-def _width(name: str) -> int:
-    return sum(1 if ord(ch) < 128 else 2 for ch in name)
-
-
-def _button(path: Path, raw: Any, level: str) -> dict[str, Any]:
-    """One button checked and reduced to the fields WeChat takes."""
-    item = raw if isinstance(raw, dict) else {}
-    name = str(item.get("name") or "")
-    if not name or _width(name) > NAME_WIDTH[level]:
-        raise MenuError(path, "name", button=name)
-    if level == "button" and "sub_button" in item:
-        subs = item["sub_button"]
-        if not isinstance(subs, list) or not 1 <= len(subs) <= MAX_SUB_BUTTONS:
-            raise MenuError(path, "sub_buttons", button=name)
-        return {"name": name, "sub_button": [_button(path, sub, "sub_button") for sub in subs]}
-    kind = item.get("type")
-    if kind == "click" and str(item.get("key")) not in MENU_ACTIONS:
-        raise MenuError(path, "key", button=name, detail=str(item.get("key")), keys=", ".join(MENU_ACTIONS))
-    if kind == "view" and not str(item.get("url") or "").startswith(("http://", "https://")):
-        raise MenuError(path, "url", button=name)
-    if kind not in ("click", "view"):
-        raise MenuError(path, "type", button=name, detail=str(kind))
-    return {k: str(item[k]) for k in FIELDS if item.get(k) is not None}
-
-
-def load_menu(path: Path = MENU_FILE) -> dict[str, Any]:
-    """The menu file as WeChat's menu/create body, or MenuError saying what is wrong."""
+def _load(path: Path) -> dict[str, Any]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise MenuError(path, "yaml", detail=type(exc).__name__) from exc
-    buttons = raw.get("button") if isinstance(raw, dict) else None
-    if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
-        raise MenuError(path, "buttons")
-    return {"button": [_button(path, b, "button") for b in buttons]}
-
-
-def _clicks(menu: dict[str, Any]) -> list[str]:
-    items = [s for b in menu["button"] for s in b.get("sub_button", [b])]
-    return [i["key"] for i in items if i.get("type") == "click"]
+        return load_menu(path)
+    except InvalidMenu as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 _FILE = click.option("--file", "path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -81,15 +31,15 @@ _FILE = click.option("--file", "path", type=click.Path(dir_okay=False, exists=Tr
 @_FILE
 def check_command(path: Path) -> None:
     """Check the menu file without sending it."""
-    menu = load_menu(path)
-    click.echo(render_text("menu/checked", buttons=menu["button"], clicks=len(_clicks(menu))))
+    menu = _load(path)
+    click.echo(render_text("menu/checked", buttons=menu["button"], clicks=len(click_buttons(menu))))
 
 
 @menu_group.command("push")
 @_FILE
 def push_command(path: Path) -> None:
     """Send the menu file to WeChat (menu/create replaces the account's menu)."""
-    menu = load_menu(path)
+    menu = _load(path)
     try:
         services(current_app).gateway.create_menu(menu)
     except SendError as exc:

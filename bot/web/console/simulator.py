@@ -18,6 +18,8 @@ from bot.web.request_session import get_db
 from bot.devtools.wechat_push import Pusher, message_xml
 from bot.storage.models import InboundMessage, Resident
 from bot.web.console.access import login_required
+from handlers.conversation.commands import MENU_ACTIONS
+from handlers.conversation.menu import InvalidMenu, load_menu
 
 bp = Blueprint("console_simulator", __name__, url_prefix="/console/simulator")
 
@@ -72,7 +74,11 @@ def standin_pushes(openid: str, since: int) -> tuple[int, list[dict[str, Any]]]:
 def page() -> str:
     """The chat page with the residents to pick from."""
     residents = get_db().scalars(select(Resident).order_by(Resident.id.desc()).limit(100)).all()
-    return render_template("console/simulator.html", residents=residents,
+    try:
+        menu = load_menu()["button"]
+    except InvalidMenu:
+        menu = []  # `flask --app bot menu check` says why
+    return render_template("console/simulator.html", residents=residents, menu=menu,
                            openid=request.args.get("openid", ""))
 
 
@@ -106,7 +112,7 @@ def feed() -> Response:
 @bp.post("/send")
 @login_required
 def send() -> Response:
-    """The resident sends a text, a photo, or follows the account (a new resident)."""
+    """The resident sends a text, a photo, taps a menu button, or follows the account (a new resident)."""
     data = request.get_json(silent=True) or {}
     openid = str(data.get("openid") or "").strip()
     kind = data.get("kind", "text")
@@ -115,6 +121,11 @@ def send() -> Response:
         status, reply = push(openid, "event", {"Event": "subscribe"})
     elif not openid or len(openid) > 64:
         abort(400)
+    elif kind == "click":  # a tap on a button of the account's menu
+        key = str(data.get("key") or "")
+        if key not in MENU_ACTIONS:
+            abort(400)
+        status, reply = push(openid, "event", {"Event": "CLICK", "EventKey": key})
     elif kind == "image":
         media = secrets.token_hex(6)
         status, reply = push(openid, "image", {"PicUrl": f"http://127.0.0.1/simulated/{media}.jpg", "MediaId": media})
