@@ -118,9 +118,14 @@ def test_sheet_for_a_community_covers_every_building_and_long_texts_stay_one_pag
     assert pages == [[pixels(standin.qr_images[_scene(b)])] for b in expected]
 
 
-def test_sheet_for_unknown_notice_fails_in_chinese(runner, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_sheet_for_an_unknown_or_cancelled_notice(runner, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(args=["notice", "sheet", "999", "--out", str(tmp_path / "x.pdf")])
     assert result.exit_code != 0 and "操作未完成" in result.output
+    street(db)
+    notice_id = _notice(runner, "--compound", "和平里")
+    assert runner.invoke(args=["notice", "cancel", str(notice_id)]).exit_code == 0
+    cancelled = runner.invoke(args=["notice", "sheet", str(notice_id), "--out", str(tmp_path / "x.pdf")])
+    assert cancelled.exit_code != 0 and "cancelled" in cancelled.output
     assert not (tmp_path / "x.pdf").exists()
 
 

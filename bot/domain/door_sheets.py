@@ -1,7 +1,8 @@
 """Printable A4 unit-door sheets: one page per building with the notice, its time, the contact and its QR code.
 
-The font is ReportLab's built-in CJK CID font STSong-Light: PDF readers ship it, so
-nothing has to be installed or embedded.
+The font is ReportLab's built-in CJK CID font STSong-Light: PDF readers supply it, so
+nothing has to be installed or embedded. ReportLab's layout modules are imported on first
+use: they take about 0.3 s, which every web worker and the scheduler would pay at start-up.
 """
 from __future__ import annotations
 
@@ -9,14 +10,11 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Flowable, Image, KeepInFrame, PageBreak, Paragraph, SimpleDocTemplate, Spacer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,14 +25,18 @@ from bot.messaging.gateway import Gateway
 from bot.messaging.texts import render_text
 from bot.storage.models import Building, Community, Compound, Notice
 
+if TYPE_CHECKING:
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Flowable
+
 FONT = "STSong-Light"
 QR_SIZE = 7.5 * cm
 MARGIN = 2 * cm
 FRAME_PADDING = 12  # platypus frames keep 6 pt inside each edge
 
 
-class NoBuildings(MulinError):
-    """Nothing to print: the target has no buildings."""
+class NothingToPrint(MulinError):
+    """No sheet to print: the notice was cancelled, or its target has no buildings."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class Street:
 
 @lru_cache(maxsize=1)
 def _styles() -> dict[str, ParagraphStyle]:
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
     pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     # wordWrap="CJK": Chinese lines may break between any two characters.
     base = ParagraphStyle("base", fontName=FONT, fontSize=16, leading=26, wordWrap="CJK")
@@ -87,12 +93,14 @@ def notice_buildings(session: Session, notice: Notice) -> list[Building]:
             query = query.where(Building.name.in_(target["buildings"]))
     rows = sorted(session.scalars(query), key=_natural)
     if not rows:
-        raise NoBuildings(f"notice {notice.id} targets no building")
+        raise NothingToPrint(f"notice {notice.id} targets no building")
     return rows
 
 
 def _page(notice: Notice, building: Building, qr_png: bytes, street: Street) -> list[Flowable]:
     """One building's page; a long text shrinks to fit, so each building stays one sheet."""
+    from reportlab.platypus import Image, KeepInFrame, PageBreak, Paragraph, Spacer
+
     styles = _styles()
 
     def para(style: str, text: str) -> Paragraph:
@@ -117,6 +125,8 @@ def _page(notice: Notice, building: Building, qr_png: bytes, street: Street) -> 
 
 def render(notice: Notice, buildings: list[Building], qr_png: Callable[[Building], bytes], street: Street) -> bytes:
     """The PDF: one A4 page per building, each with that building's QR code image."""
+    from reportlab.platypus import SimpleDocTemplate
+
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
                             bottomMargin=MARGIN, title=render_text("sheet/title"), author=street.name)
@@ -129,6 +139,8 @@ def render(notice: Notice, buildings: list[Building], qr_png: Callable[[Building
 
 def for_notice(session: Session, notice: Notice, gateway: Gateway, street: Street) -> tuple[bytes, int]:
     """The sheets of a notice with each building's QR code from WeChat; (PDF, pages). SendError if WeChat fails."""
+    if notice.status == "cancelled":
+        raise NothingToPrint(f"notice {notice.id} was cancelled")
     buildings = notice_buildings(session, notice)
     pdf = render(notice, buildings, lambda b: qrcodes.fetch(gateway, qrcodes.building_scene(b.id)).png, street)
     return pdf, len(buildings)
