@@ -211,3 +211,21 @@ def test_the_console_notice_page_offers_the_sheets(client, db, standin) -> None:
     assert "操作未完成" in console.page(f"/console/notices/{notice_id}")
     console.post("/console/logout")
     assert client.get(f"/console/notices/{notice_id}/sheet.pdf").status_code == 302  # to the login page
+
+
+def test_file_names_stay_inside_the_folder(runner, db, standin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    street(db, buildings=("../7", "A 座"), compound="和平里")
+    assert runner.invoke(args=["qr", "--compound", "和平里", "--out", str(tmp_path / "qr")]).exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "qr").iterdir()) == ["和平里-.._7.png", "和平里-A_座.png"]
+
+
+def test_an_unknown_ticket_is_an_error_not_an_image(app, standin) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from bot.messaging.gateway import SendError
+    from bot.services import services
+
+    with app.app_context(), pytest.raises(SendError) as failed:
+        services(app).gateway.qr_image("gQ-unknown")
+    assert failed.value.errcode is None and "404" in failed.value.message
+    assert standin.requests_to("showqrcode")[-1]["errcode"] == 404

@@ -1,6 +1,7 @@
 """`flask --app bot qr --compound C [--building B] --out DIR`: a permanent QR code per building, saved as PNG."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -13,6 +14,8 @@ from bot.messaging import qrcodes
 from bot.messaging.gateway import SendError
 from bot.messaging.texts import render_text
 from bot.services import services
+
+UNSAFE = re.compile(r'[\\/:*?"<>|\s]')  # characters no file name should carry, on any system
 
 
 @click.command("qr")
@@ -37,7 +40,7 @@ def qr_command(compound: str, building: str | None, out: Path) -> None:
                 code = qrcodes.fetch(svc.gateway, scene)
             except SendError as exc:
                 raise click.ClickException(render_text("notice/error", reason=str(exc))) from exc
-            path = out / f"{compound}-{b.name}.png"
+            path = out / UNSAFE.sub("_", f"{compound}-{b.name}.png")
             path.write_bytes(code.png)
             rows.append({"file": path.name, "scene": scene})
     click.echo(render_text("qr/saved", rows=rows, out=out))
