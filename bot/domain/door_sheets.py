@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import to_local
+from bot.constants import NoticeStatus
 from bot.errors import MulinError, NotFound
 from bot.messaging import qrcodes
 from bot.messaging.gateway import Gateway
@@ -139,7 +140,7 @@ def render(notice: Notice, buildings: list[Building], qr_png: Callable[[Building
 
 def for_notice(session: Session, notice: Notice, gateway: Gateway, street: Street) -> tuple[bytes, int]:
     """The sheets of a notice with each building's QR code from WeChat; (PDF, pages). SendError if WeChat fails."""
-    if notice.status == "cancelled":
+    if notice.status == NoticeStatus.CANCELLED:
         raise NothingToPrint(f"notice {notice.id} was cancelled")
     buildings = notice_buildings(session, notice)
     pdf = render(notice, buildings, lambda b: qrcodes.fetch(gateway, qrcodes.building_scene(b.id)).png, street)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,6 +14,7 @@ from bot.messaging.gateway import SendError
 from bot.messaging.texts import render_text
 from bot.services import services
 from bot.clock import parse_local, to_local, utcnow
+from bot.constants import NoticeStatus
 from bot.web.request_session import get_db
 from bot.errors import MulinError, NotFound
 from bot.storage.models import Community, Compound, Notice
@@ -29,6 +31,22 @@ def _when(raw: str) -> datetime:
 def _buildings(raw: str) -> list[str] | None:
     names = [n.strip() for n in raw.replace("\uff0c", ",").split(",") if n.strip()]
     return names or None
+
+
+def _problem(exc: Exception, form: Any) -> str:
+    """What is wrong with a refused notice form, as the code of a Chinese message (templates/console/base.html);
+    the domain's own messages are English, for the CLI, and are never shown to staff."""
+    if isinstance(exc, notices.NoticeLocked):
+        return "notice_locked"
+    if isinstance(exc, NotFound):
+        return "notice_place_unknown"
+    if isinstance(exc, ValueError):
+        return "notice_time_invalid"
+    if "text" in form and not form["text"].strip():
+        return "notice_text_missing"
+    if form.get("cleanup_at") and _when(form["cleanup_at"]) <= utcnow():
+        return "notice_time_past"
+    return "notice_target_invalid"
 
 
 def _allowed(community_name: str | None) -> bool:
@@ -81,8 +99,7 @@ def create() -> Response:
             actor=current_user.username, now=utcnow())
     except (MulinError, ValueError) as exc:
         session.rollback()
-        flash("notice_invalid", "error")
-        flash(str(exc), "detail")
+        flash(_problem(exc, form), "error")
         return redirect(url_for("console_notices.index"))
     session.commit()
     flash("done_notice", "ok")
@@ -95,7 +112,7 @@ def show(notice_id: int) -> str:
     """One notice: target, text, progress with failure reasons, and edit/cancel while allowed."""
     notice = _notice(notice_id)
     progress = notices.notice_progress(get_db(), notice)
-    editable = notice.status == "active" and not notice.fanned_out
+    editable = notice.status == NoticeStatus.ACTIVE and not notice.fanned_out
     local = to_local(notice.cleanup_at).strftime("%Y-%m-%dT%H:%M")
     return render_template("console/notice.html", notice=notice, progress=progress, editable=editable,
                            cleanup_local=local)
@@ -129,7 +146,7 @@ def edit(notice_id: int) -> Response:
             actor=current_user.username, now=utcnow())
     except (MulinError, ValueError) as exc:
         session.rollback()
-        flash("notice_locked" if isinstance(exc, notices.NoticeLocked) else "notice_invalid", "error")
+        flash(_problem(exc, form), "error")
         return redirect(url_for("console_notices.show", notice_id=notice_id))
     session.commit()
     flash("done_notice_edit", "ok")
