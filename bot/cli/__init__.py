@@ -24,7 +24,9 @@ def init_app(app: Flask) -> None:
     from bot.cli.notices import notice_group
     from bot.cli.outbox import outbox_group
     from bot.cli.users import user_group
+    from bot.cli.menu import menu_group
+    from bot.cli.qr import qr_command
 
     for command in (init_db_command, classify_command, notice_group, outbox_group, user_group, mulinfang_group,
-                    *directory.COMMANDS, *cases.COMMANDS):
+                    qr_command, menu_group, *directory.COMMANDS, *cases.COMMANDS):
         app.cli.add_command(command)

@@ -1,6 +1,7 @@
-"""`flask --app bot notice create|list|show|cancel`: thin wrappers over bot.domain.notices."""
+"""`flask --app bot notice create|list|show|cancel|sheet`: thin wrappers over bot.domain.notices and door_sheets."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -8,10 +9,12 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from bot.cli.common import open_session
+from bot.domain import door_sheets, notices
 from bot.clock import fmt_local, parse_local, utcnow
-from bot.domain import notices
 from bot.errors import MulinError
+from bot.messaging.gateway import SendError
 from bot.messaging.texts import render_text
+from bot.services import services
 
 notice_group = AppGroup("notice", help="Hallway-cleanup notices.")
 
@@ -75,3 +78,19 @@ def cancel_command(notice_id: int) -> None:
             _fail(exc)
         session.commit()
         click.echo(render_text("notice/cancelled", n=notice, p=notices.notice_progress(session, notice)))
+
+
+@notice_group.command("sheet")
+@click.argument("notice_id", type=int)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="the PDF file")
+def sheet_command(notice_id: int, out: Path) -> None:
+    """Printable A4 unit-door sheets: one page per targeted building, with its QR code."""
+    svc = services(current_app)
+    street = door_sheets.Street(current_app.config["STREET_NAME"], current_app.config["STREET_CONTACT"])
+    with open_session() as session:
+        try:
+            pdf, pages = door_sheets.for_notice(session, notices.get_notice(session, notice_id), svc.gateway, street)
+        except (MulinError, SendError) as exc:
+            raise click.ClickException(render_text("notice/error", reason=str(exc))) from exc
+    out.write_bytes(pdf)
+    click.echo(render_text("notice/sheet_saved", pages=pages, out=out))

@@ -1,8 +1,9 @@
 """A local stand-in for WeChat's API, for tests and the demo.
 
 Answers the endpoints Mulin uses (token, custom send, template send, subscription notice
-(message/subscribe/bizsend), user info, tags, media) like WeChat does, can return chosen errcodes, answer late (a send WeChat accepted whose
-answer never arrived), run a test's step after the n-th send, and records every request.
+(message/subscribe/bizsend), user info, tags, media, permanent QR codes and their images, the custom menu)
+like WeChat does, can return chosen errcodes, answer late (a send WeChat accepted whose answer never
+arrived), run a test's step after the n-th send, and records every request.
 Control endpoints under /_standin/ read the record and script failures.
 
 Run: python -m bot.devtools.standin --port 8001 [--record FILE]
@@ -10,6 +11,8 @@ Run: python -m bot.devtools.standin --port 8001 [--record FILE]
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import itertools
 import json
 import secrets
@@ -21,8 +24,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from PIL import Image
+from reportlab.graphics.barcode import qrencoder
+
 API = "/cgi-bin/"
 SENDS = ("custom", "template", "subscribe")  # the kinds of request that deliver a message
+QR_MODULE_PX, QR_BORDER = 4, 4  # pixels per module; quiet zone in modules
 
 
 class StandIn:
@@ -38,6 +45,9 @@ class StandIn:
         self.record = record.open("a", encoding="utf-8") if record else None
         self.msgids = itertools.count(1000)
         self.tags: dict[int, str] = {}
+        self.qr_scenes: dict[str, str] = {}  # ticket -> scene string
+        self.qr_images: dict[str, bytes] = {}  # scene string -> the PNG showqrcode serves
+        self.menu: dict[str, Any] | None = None
         self.server: ThreadingHTTPServer | None = None
 
     # -- scripting, for tests -------------------------------------------------
@@ -83,6 +93,11 @@ class StandIn:
         with self.lock:
             rows = [r for r in self.requests if r.get("errcode") == 0 and r["kind"] in SENDS]
         return [r for r in rows if kind is None or r["kind"] == kind]
+
+    def requests_to(self, endpoint: str) -> list[dict[str, Any]]:
+        """Recorded requests to one endpoint (e.g. "menu/create"), oldest first."""
+        with self.lock:
+            return [r for r in self.requests if r["path"] == endpoint]
 
     # -- the API ---------------------------------------------------------------
     def _scripted(self, path: str, openid: str | None) -> int | None:
@@ -131,9 +146,37 @@ class StandIn:
             return {"tag": {"id": tag_id, "name": self.tags[tag_id]}}
         if endpoint == "tags/get":
             return {"tags": [{"id": k, "name": v, "count": 0} for k, v in self.tags.items()]}
+        if endpoint == "qrcode/create":
+            return self._qrcode(body)
+        if endpoint == "menu/create":
+            self.menu = body
+            return {"errcode": 0, "errmsg": "ok"}
+        if endpoint == "menu/get":
+            return {"menu": self.menu} if self.menu else {"errcode": 46003, "errmsg": "menu no exist"}
         if endpoint == "media/upload":
             return {"type": query.get("type", "image"), "media_id": secrets.token_hex(8), "created_at": int(time.time())}
         return {"errcode": 0, "errmsg": "ok"}
+
+    def _qrcode(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A permanent QR code: the same scene always gets the same ticket, like WeChat's."""
+        scene = str(body.get("action_info", {}).get("scene", {}).get("scene_str") or "")
+        if body.get("action_name") != "QR_LIMIT_STR_SCENE" or not 1 <= len(scene) <= 64:
+            return {"errcode": 40053, "errmsg": "invalid action info"}
+        ticket = "gQ" + hashlib.sha256(scene.encode("utf-8")).hexdigest()[:30]
+        url = f"http://weixin.qq.com/q/{ticket}"
+        if ticket not in self.qr_scenes:
+            self.qr_scenes[ticket] = scene
+            self.qr_images[scene] = _qr_png(url)
+        return {"ticket": ticket, "url": url}
+
+    def show_qrcode(self, query: dict[str, str]) -> bytes | None:
+        """The PNG of a ticket (None: unknown ticket); recorded like the API calls."""
+        with self.lock:
+            scene = self.qr_scenes.get(query.get("ticket", ""))
+            self.requests.append({"t": time.time(), "method": "GET", "kind": "showqrcode", "path": "showqrcode",
+                                  "openid": None, "body": {"ticket": query.get("ticket"), "scene": scene},
+                                  "errcode": 0 if scene else 404})
+            return self.qr_images[scene] if scene else None
 
     # -- serving ---------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -171,6 +214,13 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):  # the caller stopped waiting (a late answer)
                 self.close_connection = True
 
+        def _image(self, png: bytes | None) -> None:
+            self.send_response(200 if png else 404)
+            self.send_header("Content-Type", "image/png" if png else "text/plain")
+            self.send_header("Content-Length", str(len(png or b"")))
+            self.end_headers()
+            self.wfile.write(png or b"")
+
         def _handle(self, method: str) -> None:
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -182,6 +232,9 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
                 body = {}
             if url.path.startswith("/_standin/"):
                 self._reply(_control(state, url.path, query, body))
+                return
+            if url.path == API + "showqrcode":
+                self._image(state.show_qrcode(query))
                 return
             answer = state.answer(method, url.path, query, body)
             state._after_send()
@@ -197,6 +250,24 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
             self._handle("POST")
 
     return Handler
+
+
+def _qr_png(text: str) -> bytes:
+    """A real QR code of text as a small greyscale PNG (what showqrcode returns)."""
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(text)
+    code.make()
+    count = code.getModuleCount()
+    side = (count + 2 * QR_BORDER) * QR_MODULE_PX
+    image = Image.new("L", (side, side), 255)
+    for row in range(count):
+        for col in range(count):
+            if code.isDark(row, col):
+                x, y = (col + QR_BORDER) * QR_MODULE_PX, (row + QR_BORDER) * QR_MODULE_PX
+                image.paste(0, (x, y, x + QR_MODULE_PX, y + QR_MODULE_PX))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 def _control(state: StandIn, path: str, query: dict[str, str], body: dict[str, Any]) -> Any:

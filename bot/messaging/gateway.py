@@ -24,6 +24,8 @@ TRANSIENT = {-1, 45009, 45011}
 TOKEN_ERRORS = {40001, 40014, 42001}
 PERMANENT = {43004, 43101, 45015, 45047, 47003, 40003, 40037}
 TOKEN_MARGIN = 300  # refresh five minutes before WeChat's expiry
+WECHAT_API = "https://api.weixin.qq.com/"
+SHOWQRCODE = "https://mp.weixin.qq.com/cgi-bin/showqrcode"  # WeChat serves QR images from another host
 
 
 class SendError(Exception):
@@ -162,6 +164,31 @@ class Gateway:
                       url: str | None = None) -> dict[str, Any]:
         """A template message (outside the window)."""
         return self._call(self.client.message.send_template, openid, template_id, data, url)
+
+    def create_qr(self, scene: str) -> dict[str, Any]:
+        """A permanent parameter QR code (QR_LIMIT_STR_SCENE) for a scene string: its ticket and url."""
+        data = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
+        return self._call(self.client.qrcode.create, data)
+
+    def qr_image(self, ticket: str) -> bytes:
+        """The image of a QR code ticket (showqrcode needs no access_token)."""
+        try:
+            res = self.client._http.get(showqrcode_url(self.client.API_BASE_URL), params={"ticket": ticket},
+                                        timeout=self.client.timeout)
+        except requests.RequestException as exc:
+            raise SendError(None, type(exc).__name__, transient=True) from exc
+        if res.status_code != 200 or not res.headers.get("Content-Type", "").startswith("image/"):
+            raise SendError(None, f"showqrcode answered HTTP {res.status_code}", transient=res.status_code >= 500)
+        return cast(bytes, res.content)
+
+    def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
+        """Replace the account's custom menu (menu/create)."""
+        return self._call(self.client.menu.create, menu)
+
+
+def showqrcode_url(api_base: str) -> str:
+    """Where QR images are: WeChat's own host for the real API, the same base for a stand-in."""
+    return SHOWQRCODE if api_base.startswith(WECHAT_API) else api_base + "showqrcode"
 
 
 def make_gateway(config: dict[str, Any], store: redis.Redis) -> Gateway:

@@ -112,8 +112,8 @@ def from_wechat(message: Any) -> Inbound:
     msg_id = raw.get("MsgId") or raw.get("MsgID")
     if msg_type != "event" and msg_id:
         key = f"{openid}:{msg_id}"
-    else:
-        key = f"{openid}:ev:{created}:{event or msg_type}"
+    else:  # WeChat's retries repeat the EventKey; two menu taps within one second differ by it
+        key = f"{openid}:ev:{created}:{event or msg_type}:{raw.get('EventKey') or ''}"
     content = raw.get("Content") if msg_type == "text" else raw.get("Recognition") if msg_type == "voice" else None
     return Inbound(
         dedup_key=key[:160], openid=openid, msg_type=msg_type, sent_at=sent_at, raw=raw,

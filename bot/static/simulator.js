@@ -84,5 +84,15 @@
     const data = await send({kind: "image"});
     if (data && data.reply) line("bot", data.reply, "reply");
   });
+  document.querySelectorAll("[data-menu-key]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      if (!openid) return;
+      line("resident", labels.menu + button.textContent, "click");
+      const data = await send({kind: "click", key: button.dataset.menuKey});
+      if (data && data.reply) line("bot", data.reply, "reply");
+      const open = button.closest("details");
+      if (open) open.open = false;
+    });
+  });
   if (openid) choose(openid);
 })();

@@ -4,17 +4,19 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.clock import fmt_local
-from bot.domain import case_queries, residents
+from bot.domain import case_queries, notices, residents
 from bot.domain.cases import add_event, create_case, notify_department, transition
-from bot.constants import OPEN_STATUSES, CaseStatus
+from bot.constants import OPEN_STATUSES, CaseStatus, NoticeStatus
 from bot.messaging.inbound import Inbound
+from bot.messaging.qrcodes import building_of_scene
 from bot.messaging.texts import label, render_text
-from bot.storage.models import Case, Compound
-from handlers.conversation import memory
+from bot.storage.models import Building, Case, Compound, Notice, Resident
+from handlers.conversation import address_steps, memory
 from handlers.conversation.actions import Action
 from handlers.conversation.context import Context
 from handlers.conversation.states import ASKING_ADDRESS, DialogueState, State
 from handlers.intents import FALLBACK
+from handlers.understanding.address import AddressMatch
 from handlers.understanding.words import command_of
 
 
@@ -49,7 +51,8 @@ def handoff(ctx: Context, msg: Inbound) -> str:
     state = memory.load(ctx, msg.openid)
     case = session.get(Case, state.data.get("case_id") or 0) or case_queries.latest_open(session, msg.openid)
     if case is None or case.status not in OPEN_STATUSES:
-        pending = state.data.get("pending") or {"text": msg.text, "intent": FALLBACK,
+        said = msg.text or render_text("menu/handoff_case")  # the menu's button says nothing itself
+        pending = state.data.get("pending") or {"text": said, "intent": FALLBACK,
                                                 "priority": ctx.classifier.spec(FALLBACK).priority, "also": []}
         resident = residents.get_or_create(session, msg.openid, now)
         case = create_case(session, openid=msg.openid, text=pending["text"], intent=pending["intent"],
@@ -84,12 +87,17 @@ def help_text(ctx: Context, msg: Inbound) -> str:
 
 
 def welcome(ctx: Context, msg: Inbound) -> str:
-    """Subscribe or scan: welcome; a compound's QR code (EventKey) suggests the compound."""
+    """Subscribe or scan: welcome; a building's QR code binds the resident, a compound's suggests the compound."""
+    resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
+    text = render_text("welcome", street=ctx.street_name)
+    building_id = building_of_scene(msg.event_key)
+    building = ctx.session.get(Building, building_id) if building_id is not None else None
+    if building is not None:
+        bound = _scanned_building(ctx, msg.openid, resident, building)
+        return bound if msg.event == "scan" else text + "\n\n" + bound
     compound = None
     if msg.event_key:
         compound = ctx.session.scalars(select(Compound).where(Compound.qr_scene == msg.event_key)).one_or_none()
-    resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
-    text = render_text("welcome", street=ctx.street_name)
     if compound is not None and resident.building_id is None:
         state = memory.load(ctx, msg.openid)
         name = state.name if state.name in ASKING_ADDRESS else DialogueState.AWAIT_ADDRESS
@@ -98,6 +106,57 @@ def welcome(ctx: Context, msg: Inbound) -> str:
     return text
 
 
+def _scanned_building(ctx: Context, openid: str, resident: Resident, building: Building) -> str:
+    """A unit-door QR code: bind an unbound resident to the building (opening a report that waited for it)."""
+    scanned = render_text("intake/place", compound=building.compound.name, building=building.name, unit="", room="")
+    if resident.building_id == building.id:
+        return render_text("intake/building_known", address=scanned)
+    if resident.building_id is not None:  # a neighbour's door, or a move: never overwrite silently
+        current = render_text("intake/place", compound=resident.compound.name if resident.compound else "",
+                              building=resident.building.name if resident.building else "",
+                              unit=resident.unit or "", room=resident.room or "")
+        return render_text("intake/building_other", scanned=scanned, current=current)
+    state = memory.load(ctx, openid)
+    waiting = state.data if state.name in ASKING_ADDRESS else {}
+    found = AddressMatch("ok", building.compound, building, None, None, 1.0)
+    step = address_steps.bind(ctx, openid, found,
+                              {k: v for k, v in waiting.items() if k not in ("hint", "hint_sure", "candidate")})
+    memory.save(ctx, openid, State(step.state, step.data))
+    return step.reply or ""
+
+
 ACTIONS: dict[str, Action] = {
     "cancel": cancel, "handoff": handoff, "address": change_address, "my_cases": my_cases, "help": help_text,
 }
+
+
+def report_prompt(ctx: Context, msg: Inbound) -> str:
+    """The menu's 我要报事: how to report (the next message is the report)."""
+    return render_text("menu/report")
+
+
+def my_notices(ctx: Context, msg: Inbound) -> str:
+    """The menu's 通知公告: the coming cleanups of the resident's building."""
+    resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
+    if resident.building_id is None:
+        return render_text("menu/notices", bound=False, notices=[])
+    coming = ctx.session.scalars(select(Notice).where(Notice.status == NoticeStatus.ACTIVE,
+                                                      Notice.cleanup_at > ctx.now).order_by(Notice.cleanup_at))
+    mine = [n for n in coming
+            if ctx.session.scalar(notices.recipients_query(n).where(Resident.openid == msg.openid).limit(1))]
+    rows = [{"when": fmt_local(n.cleanup_at, "%m-%d %H:%M"), "text": n.text} for n in mine]
+    return render_text("menu/notices", bound=True, notices=rows)
+
+
+# The menu's CLICK keys (templates/menu.yaml): the commands, and what only the menu offers.
+MENU_ACTIONS: dict[str, Action] = {"report": report_prompt, "notices": my_notices, **ACTIONS}
+
+
+def is_menu_click(msg: Inbound) -> bool:
+    """Pure check: a tap on a click button of the menu."""
+    return msg.msg_type == "event" and msg.event == "click"
+
+
+def menu_click(ctx: Context, msg: Inbound) -> str | None:
+    """Run the command a menu key names; a key the menu no longer has gets the help."""
+    return MENU_ACTIONS.get(msg.event_key or "", help_text)(ctx, msg)

@@ -58,6 +58,7 @@ ROUTES: tuple[Route, ...] = (
     Route("subscribe", lambda m: m.event in ("subscribe", "subscribe_scan", "scan"), commands.welcome),
     Route("unsubscribe", lambda m: m.event == "unsubscribe", _unsubscribe),
     Route("subscription notice answer", lambda m: m.event in subscriptions.EVENTS, _subscription_answer),
+    Route("menu", commands.is_menu_click, commands.menu_click),
     Route("command", commands.is_command, commands.run),
     Route("followup answer", followup.check, followup.answer),
     Route("location", lambda m: m.msg_type == "location", media.location),

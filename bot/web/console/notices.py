@@ -1,4 +1,4 @@
-"""Notices in the console: list with progress, create, edit before sending starts, cancel."""
+"""Notices in the console: list with progress, create, edit before sending starts, cancel, print the door sheets."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from bot.domain import notices
+from bot.domain import door_sheets, notices
+from bot.messaging.gateway import SendError
+from bot.messaging.texts import render_text
+from bot.services import services
 from bot.clock import parse_local, to_local, utcnow
 from bot.constants import NoticeStatus
 from bot.web.request_session import get_db
@@ -121,6 +124,21 @@ def show(notice_id: int) -> str:
     local = to_local(notice.cleanup_at).strftime("%Y-%m-%dT%H:%M")
     return render_template("console/notice.html", notice=notice, progress=progress, editable=editable,
                            cleanup_local=local)
+
+
+@bp.get("/notices/<int:notice_id>/sheet.pdf")
+@login_required
+def sheet(notice_id: int) -> Response:
+    """The unit-door sheets to print: one A4 page per targeted building with its QR code."""
+    notice = _notice(notice_id)
+    street = door_sheets.Street(current_app.config["STREET_NAME"], current_app.config["STREET_CONTACT"])
+    try:
+        pdf, _ = door_sheets.for_notice(get_db(), notice, services(current_app).gateway, street)
+    except (MulinError, SendError) as exc:
+        flash(render_text("notice/error", reason=str(exc)), "error")
+        return redirect(url_for("console_notices.show", notice_id=notice_id))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename=notice-{notice_id}-sheets.pdf"})
 
 
 @bp.post("/notices/<int:notice_id>/edit")

@@ -20,6 +20,8 @@ from bot.web.request_session import get_db
 from bot.devtools.wechat_push import Pusher, message_xml
 from bot.storage.models import InboundMessage, Resident
 from bot.web.console.access import login_required
+from handlers.conversation.commands import MENU_ACTIONS
+from handlers.conversation.menu import InvalidMenu, load_menu
 
 bp = Blueprint("console_simulator", __name__, url_prefix="/console/simulator")
 
@@ -85,7 +87,11 @@ def page() -> str:
     """The chat page with the residents to pick from."""
     query = scope_residents(select(Resident).order_by(Resident.id.desc()).limit(100), current_user)
     residents = get_db().scalars(query).all()
-    return render_template("console/simulator.html", residents=residents,
+    try:
+        menu = load_menu()["button"]
+    except InvalidMenu:
+        menu = []  # `flask --app bot menu check` says why
+    return render_template("console/simulator.html", residents=residents, menu=menu,
                            openid=request.args.get("openid", ""))
 
 
@@ -120,7 +126,7 @@ def feed() -> Response:
 @bp.post("/send")
 @login_required
 def send() -> Response:
-    """The resident sends a text, a photo, or follows the account (a new resident; unscoped users only)."""
+    """The resident sends a text or a photo, taps a menu button, or follows the account (unscoped users only)."""
     data = request.get_json(silent=True) or {}
     openid = str(data.get("openid") or "").strip()
     kind = data.get("kind", "text")
@@ -131,6 +137,12 @@ def send() -> Response:
         status, reply = push(openid, "event", {"Event": "subscribe"})
     elif not openid or len(openid) > 64:
         abort(400)
+    elif kind == "click":  # a tap on a button of the account's menu
+        key = str(data.get("key") or "")
+        if key not in MENU_ACTIONS:
+            abort(400)
+        _within_scope(openid)
+        status, reply = push(openid, "event", {"Event": "CLICK", "EventKey": key})
     elif kind == "image":
         _within_scope(openid)
         media = secrets.token_hex(6)
