@@ -29,7 +29,8 @@ TESTED = {"init-db", "import-directory", "import-staff", "import-residents", "us
           "notice cancel", "classify",
           "mulinfang add", "mulinfang remove", "mulinfang list",  # tests/test_mulinfang.py
           "user edit", "user disable", "user enable", "user reset",  # tests/test_users.py
-          "outbox"}  # tests/test_outbox_cli.py
+          "outbox",  # tests/test_outbox_cli.py
+          "qr", "notice sheet", "menu push", "menu check"}  # tests/test_qr_sheets.py, tests/test_menu.py
 
 
 def ok(runner: FlaskCliRunner, *args: str, stdin: str | None = None) -> Result:
@@ -58,7 +59,7 @@ def test_the_readme_documents_only_commands_tested_here() -> None:
     documented = set()
     for line in re.findall(r"flask --app bot ([a-z-]+(?: [a-z|]+)?)", README):
         group, _, rest = line.partition(" ")
-        subs = rest.split("|") if group in ("case", "notice", "user", "mulinfang") and rest else [""]
+        subs = rest.split("|") if group in ("case", "notice", "user", "mulinfang", "menu") and rest else [""]
         documented |= {f"{group} {sub}".strip() for sub in subs}
     documented |= {"notice show", "notice cancel"}  # "notice list | show ID | cancel ID"
     assert documented <= TESTED, documented - TESTED
