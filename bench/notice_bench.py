@@ -33,12 +33,15 @@ from sqlalchemy import insert  # noqa: E402
 
 from bench._procs import free_port  # noqa: E402
 from bot import create_app  # noqa: E402
-from bot.clock import fmt_local, utcnow  # noqa: E402
+from bot.clock import (  # noqa: E402
+    fmt_local,
+    parse_local,  # noqa: E402
+    utcnow,
+)
 from bot.domain import notices  # noqa: E402
+from bot.messaging.outbox import SENDING_LEASE  # noqa: E402
 from bot.services import services  # noqa: E402
 from bot.storage import migrate  # noqa: E402
-from bot.clock import parse_local  # noqa: E402
-from bot.messaging.outbox import SENDING_LEASE  # noqa: E402
 from bot.storage.models import Building, Community, Compound, Resident  # noqa: E402
 from scheduler import notice_jobs  # noqa: E402
 from scheduler.jobs import drain_bulk  # noqa: E402

@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from dotenv import dotenv_values
 
@@ -118,12 +119,14 @@ def _wechat_mode(config: Mapping[str, Any]) -> str:
         if not config.get("WECHAT_AES_KEY"):
             raise ConfigError(
                 "Mulin cannot start: set WECHAT_AES_KEY (the EncodingAESKey, for 安全模式) or, knowing that anyone "
-                "who sees one signed URL can then post as any resident, WECHAT_MODE=plaintext (see README, 'Security').")
+                "who sees one signed URL can then post as any resident, WECHAT_MODE=plaintext "
+                "(see README, 'Security').")
         return "safe"
     if mode not in WECHAT_MODES:
         raise ConfigError(f"Mulin cannot start: WECHAT_MODE must be one of {', '.join(WECHAT_MODES)}.")
     if mode in ENCRYPTED_MODES and len(str(config.get("WECHAT_AES_KEY") or "")) != 43:
-        raise ConfigError(f"Mulin cannot start: WECHAT_MODE={mode} needs WECHAT_AES_KEY, the 43-character EncodingAESKey.")
+        raise ConfigError(f"Mulin cannot start: WECHAT_MODE={mode} needs WECHAT_AES_KEY, "
+                          "the 43-character EncodingAESKey.")
     return mode
 
 

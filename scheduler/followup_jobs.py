@@ -13,13 +13,13 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.messaging import outbox
-from bot.domain.cases import add_event, transition
 from bot.clock import fmt_local
 from bot.constants import AWAITING_ANSWER, CaseStatus, FollowupState, Purpose, Satisfaction
-from bot.storage.models import Case
+from bot.domain.cases import add_event, transition
+from bot.messaging import outbox
 from bot.messaging.texts import label, render_text
 from bot.services import services
+from bot.storage.models import Case
 
 NOT_RATED = Satisfaction.NOT_RATED
 SUMMARY_CHARS = 20

@@ -8,21 +8,20 @@ are unique, so a crash or a second run never makes a second row.
 """
 from __future__ import annotations
 
-from sqlalchemy import CursorResult
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from bot.messaging import outbox
 from bot.clock import fmt_local
 from bot.constants import NoticeStatus, OutboxStatus, Purpose
-from bot.storage.models import Notice, Resident
 from bot.domain.notices import recipients_query
+from bot.messaging import outbox
 from bot.messaging.texts import render_text
 from bot.services import services
+from bot.storage.models import Notice, Resident
 
 CHUNK = 1000  # rows per INSERT statement (well under SQLite's bound-parameter limit)
 

@@ -14,13 +14,13 @@ from flask import Flask
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.messaging import outbox
-from bot.domain.cases import add_event, place
 from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, CaseStatus, Department, Purpose
-from bot.storage.models import Case, Staff
+from bot.domain.cases import add_event, place
+from bot.messaging import outbox
 from bot.messaging.texts import label, render_text
 from bot.services import services
+from bot.storage.models import Case, Staff
 
 SUPERVISOR = Department.SUPERVISOR
 SUMMARY_CHARS = 40

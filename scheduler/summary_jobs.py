@@ -6,21 +6,20 @@ every administrator; the outbox key carries the ISO week, so it goes out once pe
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.messaging import outbox
-
-from bot.domain import stats
 from bot.clock import LOCAL, to_local
 from bot.constants import Department, Purpose
-from bot.storage.models import Outbox, Staff
+from bot.domain import stats
+from bot.messaging import outbox
 from bot.messaging.texts import render_text
 from bot.services import services
+from bot.storage.models import Outbox, Staff
 
 ADMIN = Department.ADMIN
 
@@ -35,7 +34,7 @@ def due_week(now: datetime, weekday: int, hour: int) -> tuple[datetime, datetime
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def send_summary(session: Session, now: datetime, start: datetime, end: datetime, street: str) -> int:
@@ -48,7 +47,8 @@ def send_summary(session: Session, now: datetime, start: datetime, end: datetime
         return 0
     rates = stats.compute(session, start, end, now=now)
     text = render_text("summary/weekly", street=street, r=rates, week=week,
-                       first=to_local(start).strftime("%Y-%m-%d"), last=to_local(end - timedelta(days=1)).strftime("%Y-%m-%d"))
+                       first=to_local(start).strftime("%Y-%m-%d"),
+                       last=to_local(end - timedelta(days=1)).strftime("%Y-%m-%d"))
     count = 0
     for openid, key in keys.items():
         if session.scalar(select(Outbox.id).where(Outbox.key == key)) is None:

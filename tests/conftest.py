@@ -4,18 +4,20 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import redis
 
 from bot import create_app
-
-from bot.storage import migrate
 from bot.devtools.standin import StandIn
-from tests.wechat import WeChat
 from bot.services import services
+from bot.storage import migrate
+from tests.wechat import WeChat
+
+# Shared fixtures live in the helpers modules; registered here so tests never import them by name.
+pytest_plugins = ["tests.helpers_console", "tests.helpers_intake"]
 
 warnings.filterwarnings("ignore", category=SyntaxWarning, module="jieba")
 

@@ -8,8 +8,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from bot.domain import users
 from bot.clock import utcnow
+from bot.domain import users
 from bot.storage.models import Case
 from tests.helpers_intake import BOUND, cases_of
 

@@ -8,9 +8,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
-from bot.storage.models import Building, Case, Community, Compound, Resident, Staff
 from bot.devtools.standin import StandIn
-
+from bot.storage.models import Building, Case, Community, Compound, Resident, Staff
 
 
 def _next_monday(days_ahead: int = 30) -> datetime:

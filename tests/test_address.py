@@ -6,7 +6,6 @@ import time
 import pytest
 
 from handlers.understanding.address import MAX_CHARS, match_address, match_in_report, parse_place
-from tests.helpers_intake import street  # noqa: F401
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -43,7 +42,8 @@ def test_match_address(street, text, status, compound, building):
     assert (found.building.name if found.building else None) == building
 
 
-@pytest.mark.parametrize("tail", ["a" * 60000, "，" + "1" * 60000, "。楼上邻居家的水管坏了，水一直往我家天花板上渗" * 2000])
+@pytest.mark.parametrize("tail", ["a" * 60000, "，" + "1" * 60000,
+                                  "。楼上邻居家的水管坏了，水一直往我家天花板上渗" * 2000])
 def test_long_message_with_an_address_is_matched_quickly(street, tail):
     started = time.monotonic()
     found = match_address(street, "马连道南口三区5号楼2单元1501" + tail)
@@ -82,7 +82,8 @@ def test_place_inside_a_complaint(street, text, status, compound, building, room
     assert found.room == room
 
 
-@pytest.mark.parametrize("text,building", [("红莲南里平房区2号院", "2"), ("红莲平房3号", "3"), ("红莲南里平房区二号院", "2")])
+@pytest.mark.parametrize("text,building", [("红莲南里平房区2号院", "2"), ("红莲平房3号", "3"),
+                                           ("红莲南里平房区二号院", "2")])
 def test_bungalow_yards_are_buildings(street, text, building):
     found = match_address(street, text)
     assert (found.status, found.compound.name, found.building.name) == ("ok", "红莲南里平房区", building)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.helpers_console import report
-from tests.helpers_intake import events, street  # noqa: F401 - fixture
+from tests.helpers_intake import events
 
 AUTH = {"Authorization": "Bearer test-api-token"}
 

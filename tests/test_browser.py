@@ -6,20 +6,20 @@ resident talks through the signed webhook. Screenshots go to tests/screenshots/ 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from bot.domain import users
 from bot.clock import fmt_local, utcnow
+from bot.domain import users
 from bot.storage.models import Case, Notice
 from scheduler.runner import run_once
 from tests.helpers_console import report
-from tests.helpers_intake import BOUND, street  # noqa: F401 - fixture
+from tests.helpers_intake import BOUND
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -15,7 +15,7 @@ from bot.errors import InvalidTransition, NotFound
 from bot.storage.db import make_engine
 from bot.storage.models import Case, Resident
 from scheduler.jobs import drain_outbox
-from tests.helpers_intake import BOUND, UNMANAGED, cases_of, events, outbox, street  # noqa: F401
+from tests.helpers_intake import BOUND, UNMANAGED, cases_of, events, outbox
 
 NOW = datetime(2026, 11, 25, 2, 0)  # 10:00 in Beijing
 

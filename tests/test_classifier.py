@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from handlers.understanding import classifier as classifier_module
-from handlers.understanding.classifier import Classifier, LexiconError, load_classifier
 from bot.constants import CASE_DEPARTMENTS
 from bot.domain import routing
 from handlers.intents import INTENTS, get_spec
+from handlers.understanding import classifier as classifier_module
+from handlers.understanding.classifier import Classifier, LexiconError, load_classifier
 from handlers.understanding.lexicon import DEFAULT_PATH, TEXT_DIR
 
 

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.storage.models import Case, CaseEvent
-from tests.helpers_intake import street  # noqa: F401
 
 # One report per intent, and the gas smell that raises utility to critical (its time limit shrinks).
 REPORTS = {

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.services import services
-
 from bot.config import ConfigError, load_config
+from bot.services import services
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +39,7 @@ def test_demo_mode_generates_local_values() -> None:
 
 def test_init_db_is_idempotent_and_creates_the_schema(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import create_engine, inspect
+
     from bot import create_app
     url = f"sqlite:///{tmp_path}/fresh.db"
     app = create_app({**settings, "DATABASE_URL": url})
@@ -57,7 +57,8 @@ def test_paces_and_the_burst_limit_come_from_the_environment(monkeypatch: pytest
     monkeypatch.setenv("REPLY_RATE_PER_SECOND", "250")
     monkeypatch.setenv("INLINE_BUSY_LIMIT", "0.4")
     config = load_config()
-    assert (config["SEND_RATE_PER_SECOND"], config["REPLY_RATE_PER_SECOND"], config["INLINE_BUSY_LIMIT"]) == (5.0, 250.0, 0.4)
+    rates = (config["SEND_RATE_PER_SECOND"], config["REPLY_RATE_PER_SECOND"], config["INLINE_BUSY_LIMIT"])
+    assert rates == (5.0, 250.0, 0.4)
     monkeypatch.delenv("REPLY_RATE_PER_SECOND")
     assert load_config()["REPLY_RATE_PER_SECOND"] == 100.0  # answers after a burst: not at the notice pace
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 import pytest
 
 from bot.domain import users
+from bot.services import services
 from bot.web.console import throttle
 from tests.helpers_console import Console, add_user
-from tests.helpers_intake import street  # noqa: F401 - fixture
-from bot.services import services
 
 
 @pytest.fixture
@@ -45,7 +44,8 @@ def test_post_without_csrf_token_is_refused(console: Console) -> None:
     assert res.status_code == 400 and "页面已过期" in res.get_data(as_text=True)
     assert console.client.get("/console/cases").status_code == 302  # not logged in
     console.login()
-    res = console.client.post("/console/notices", data={"community": "x", "text": "y", "cleanup_at": "2030-01-01T10:00"})
+    res = console.client.post("/console/notices",
+                              data={"community": "x", "text": "y", "cleanup_at": "2030-01-01T10:00"})
     assert res.status_code == 400
     res = console.client.post("/console/logout")
     assert res.status_code == 400

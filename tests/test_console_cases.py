@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.storage.models import Case, CaseEvent, Outbox
-from tests.helpers_console import Console, add_user, report, console  # noqa: F401 - fixture
-from tests.helpers_intake import BOUND, street  # noqa: F401 - fixture
 from bot.services import services
+from bot.storage.models import Case, CaseEvent, Outbox
+from tests.helpers_console import Console, add_user, report
+from tests.helpers_intake import BOUND
 
 OTHER = "demo-resident-2"  # 天宁寺北里 (another community)
 
@@ -147,8 +147,8 @@ def test_reply_respects_the_48_hour_window(console: Console, app, wechat, db, st
 
 
 def test_linked_reports_from_the_same_building_are_shown(console: Console, wechat, db) -> None:
-    from bot.domain import cases
     from bot.clock import utcnow
+    from bot.domain import cases
     from bot.storage.models import Resident
 
     first = report(wechat, db)
@@ -250,7 +250,7 @@ def test_the_most_overdue_case_comes_first(console: Console, db) -> None:
     from bot.clock import utcnow
 
     made = _cases(db, 3)
-    for hours, case in zip((5, 50, 20), made):
+    for hours, case in zip((5, 50, 20), made, strict=True):
         case.due_at = utcnow() - timedelta(hours=hours)
     db.commit()
     assert _numbers(console.page("/console/cases?overdue=1")) == [made[1].number, made[2].number, made[0].number]
@@ -283,7 +283,8 @@ def test_handoff_cases_are_marked_and_filtered(console: Console, wechat, db) -> 
     assert "天花板一直在滴水" in html  # the start of the complaint
 
 
-@pytest.mark.parametrize("q", ["张阿姨", "0001", "13800000001", "天花板", "马连道南口三区", "5号楼", "马连道南口三区5号楼"])
+@pytest.mark.parametrize("q", ["张阿姨", "0001", "13800000001", "天花板", "马连道南口三区", "5号楼",
+                               "马连道南口三区5号楼"])
 def test_search_finds_what_a_clerk_remembers(console: Console, wechat, db, q: str) -> None:
     case = report(wechat, db)
     other = report(wechat, db, "楼道里有好多蟑螂，麻烦来消杀", openid="demo-resident-2")
@@ -341,7 +342,7 @@ def test_the_filtered_list_exports_as_csv(console: Console, wechat, db) -> None:
     assert text.startswith("\ufeff")
     table = list(csv.reader(io.StringIO(text[1:])))
     assert table[0][0] == "工单号" and [r[0] for r in table[1:]] == [leak.number]
-    row = dict(zip(table[0], table[1]))
+    row = dict(zip(table[0], table[1], strict=True))
     assert row["诉求内容"].startswith("'=1+1") and row["电话"] == "138****0001" and row["类别"] == "漏水渗水"
     assert other.number not in text
 

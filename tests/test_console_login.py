@@ -13,7 +13,6 @@ from bot.domain import users
 from bot.services import services
 from bot.web.console import throttle
 from tests.helpers_console import Console, add_user
-from tests.helpers_intake import street  # noqa: F401 - fixture
 
 HOME, ELSEWHERE = "10.0.0.1", "10.0.0.2"
 

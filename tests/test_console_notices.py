@@ -8,8 +8,7 @@ import pytest
 from bot.clock import fmt_local, utcnow
 from bot.storage.models import Notice
 from scheduler.runner import run_once
-from tests.helpers_console import Console, add_user, console  # noqa: F401 - fixture
-from tests.helpers_intake import street  # noqa: F401 - fixture
+from tests.helpers_console import Console, add_user
 
 COMPOUND = "马连道南口三区"  # the demo resident demo-resident-1 lives in building 5
 

@@ -5,12 +5,10 @@ import pytest
 
 from bot import create_app
 from bot.clock import utcnow
-from scheduler.runner import run_once
-from tests.helpers_console import Console, add_user, console  # noqa: F401 - fixture
-from tests.helpers_intake import BOUND, cases_of, street  # noqa: F401 - fixture
 from bot.services import services
-
-
+from scheduler.runner import run_once
+from tests.helpers_console import Console, add_user
+from tests.helpers_intake import BOUND, cases_of
 
 
 def _send(console: Console, **payload: str):  # type: ignore[no-untyped-def]

@@ -4,10 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.helpers_console import Console, add_user, report, console  # noqa: F401 - fixture
-from tests.helpers_intake import street  # noqa: F401 - fixture
-
-
+from tests.helpers_console import Console, add_user, report
 
 
 def _rated(wechat, db, satisfaction: str, text: str = "我家楼上漏水了，天花板一直在滴水"):  # type: ignore[no-untyped-def]

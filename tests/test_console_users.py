@@ -8,7 +8,6 @@ import pytest
 
 from bot.domain import users
 from tests.helpers_console import Console, add_user
-from tests.helpers_intake import street  # noqa: F401 - fixture
 
 
 @pytest.fixture

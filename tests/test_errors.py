@@ -8,8 +8,7 @@ import yaml
 
 from bot.clock import fmt_local, utcnow
 from bot.errors import MESSAGES_PATH, InvalidUser, MulinError, NotFound, message
-from tests.helpers_console import Console, console  # noqa: F401 - fixture
-from tests.helpers_intake import street  # noqa: F401 - fixture
+from tests.helpers_console import Console
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

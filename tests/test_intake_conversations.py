@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.messaging.texts import render_text
-from tests.helpers_intake import BOUND, cases_of, events, outbox, resident, street  # noqa: F401
+from tests.helpers_intake import BOUND, cases_of, events, outbox, resident
 
 NEW = "o-writes-freely"
 

@@ -7,8 +7,8 @@ import pytest
 
 from bot.clock import utcnow
 from bot.messaging.texts import render_text
-from tests.helpers_intake import BOUND, age_cases, cases_of, events, outbox, resident, street  # noqa: F401
 from bot.services import services
+from tests.helpers_intake import BOUND, age_cases, cases_of, events, outbox, resident
 
 NEW = "o-new-resident"
 

@@ -7,7 +7,7 @@ import redis
 from sqlalchemy import select
 
 from bot.storage.models import PendingReport
-from tests.helpers_intake import cases_of, events, street  # noqa: F401
+from tests.helpers_intake import cases_of, events
 
 NEW = "o-outage"
 ADDRESS = "马连道南口三区5号楼2单元1501"

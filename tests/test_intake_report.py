@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.messaging.texts import label, render_text
-from tests.helpers_intake import BOUND, UNMANAGED, cases_of, events, outbox, street  # noqa: F401
+from tests.helpers_intake import BOUND, UNMANAGED, cases_of, events, outbox
 
 
 @pytest.mark.parametrize("openid,text,intent,department,hours,staff", [

@@ -1,6 +1,7 @@
 """An overloaded web worker only stores (queues) messages; the scheduler answers them in order."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 
@@ -10,12 +11,13 @@ from sqlalchemy import select
 
 from bot import create_app
 from bot.clock import utcnow
+from bot.messaging.inbound import Inbound
 from bot.services import services
 from bot.storage.models import InboundMessage
 from bot.web.load import LoadGauge
 from scheduler.jobs import drain_outbox, replay_inbound
 from tests.conftest import AES_KEY, APPID, TOKEN
-from tests.helpers_intake import BOUND, cases_of, outbox, street  # noqa: F401
+from tests.helpers_intake import BOUND, cases_of, outbox
 from tests.wechat import WeChat
 
 
@@ -204,11 +206,10 @@ def test_webhook_feeds_the_gauge_and_queues_while_busy(settings, street) -> None
     services(application).engine.dispose()
 
 
-def _message(key: str) -> inbound.Inbound:
+def _message(key: str) -> Inbound:
     from datetime import datetime
 
-    from bot.messaging import inbound
-    return inbound.Inbound(dedup_key=f"o-writer:{key}", openid="o-writer", msg_type="text",
+    return Inbound(dedup_key=f"o-writer:{key}", openid="o-writer", msg_type="text",
                            sent_at=datetime(2026, 11, 30, 1, 2, 3), content="楼道里堆了好多纸箱",
                            raw={"MsgId": key, "Content": "楼道里堆了好多纸箱", "CreateTime": 1700000000})
 
@@ -232,7 +233,7 @@ def test_queue_writer_recovers_from_a_broken_connection(busy, db) -> None:  # ty
     writer = services(busy).queue
     assert writer.store(_message("a"), datetime(2026, 11, 30))
     writer._connection().driver_connection.close()  # as when the database server restarts
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.ProgrammingError):  # "Cannot operate on a closed database"
         writer.store(_message("b"), datetime(2026, 11, 30))  # WeChat gets an error and retries
     assert writer.store(_message("b"), datetime(2026, 11, 30))  # the retry opens a new connection
     assert [r.dedup_key for r in _stored(db, "o-writer")] == ["o-writer:a", "o-writer:b"]
@@ -347,6 +348,7 @@ def test_a_locked_database_in_a_burst_keeps_the_message_and_answers_success(app,
 def test_later_message_waits_behind_its_residents_stranded_one(app, settings, street, wechat) -> None:  # type: ignore[no-untyped-def]
     """A report stranded while Redis was down is answered before the address sent after it, not after."""
     from datetime import timedelta
+
     from scheduler.replay_jobs import replay
     new = "o-stranded"
     down = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})  # a worker whose Redis is gone
@@ -369,6 +371,7 @@ def test_later_message_waits_behind_its_residents_stranded_one(app, settings, st
 def test_a_message_the_scheduler_cannot_answer_holds_back_the_residents_later_ones(app, busy, settings, street) -> None:  # type: ignore[no-untyped-def]
     """Redis down for the scheduler: the report stays unanswered, and the address queued after it is given back."""
     from datetime import timedelta
+
     from scheduler.replay_jobs import replay
     new = "o-held"
     _pusher(busy).send_text("厨房水管漏水了", openid=new)

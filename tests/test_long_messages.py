@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import yaml
@@ -12,15 +12,15 @@ from flask import Flask
 from sqlalchemy import select
 
 from bot import create_app
-from bot.services import services
 from bot.clock import utcnow
+from bot.services import services
 from bot.storage.models import InboundMessage
 from handlers.understanding.classifier import load_classifier
 from handlers.understanding.lexicon import DEFAULT_PATH
 from scheduler import replay_jobs
 from scheduler.jobs import replay_inbound
 from tests.conftest import AES_KEY, APPID, TOKEN
-from tests.helpers_intake import BOUND, cases_of, outbox, street  # noqa: F401
+from tests.helpers_intake import BOUND, cases_of, outbox
 from tests.wechat import WeChat
 
 WECHAT_DEADLINE = 5.0  # seconds WeChat waits for an answer; the bug took 30+ s and killed the worker

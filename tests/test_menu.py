@@ -10,7 +10,6 @@ from sqlalchemy import select
 from bot.config import ROOT
 from bot.messaging.texts import render_text
 from bot.storage.models import Case, InboundMessage
-from tests.helpers_intake import street  # noqa: F401 - fixture (the demo street), for the browser test
 from tests.helpers_outreach import NOW
 from tests.helpers_outreach import street as a_street
 from tests.test_browser import page, server  # noqa: F401 - fixtures (the app in a thread, Chromium)

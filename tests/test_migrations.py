@@ -14,6 +14,7 @@ def test_models_and_migrations_agree(migrated_db: Path) -> None:
 
 def test_upgrade_keeps_existing_data(tmp_path: Path) -> None:
     from sqlalchemy import create_engine, text
+
     from bot.storage.migrate import upgrade
     url = f"sqlite:///{tmp_path}/keep.db"
     upgrade(url)

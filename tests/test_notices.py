@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain import notices
 from bot.clock import fmt_local
+from bot.domain import notices
 from bot.storage.models import Notice, Outbox, Resident
 from scheduler.runner import run_once
 from tests.helpers_outreach import NOW, received, street, texts
@@ -159,7 +159,8 @@ def test_invalid_notices_are_refused(db, kw: dict, error: type) -> None:  # type
 
 def test_cli_refuses_bad_input_politely(db, runner) -> None:  # type: ignore[no-untyped-def]
     street(db)
-    result = runner.invoke(args=["notice", "create", "--compound", "无此小区", "--at", fmt_local(CLEANUP), "--text", "x"])
+    result = runner.invoke(args=["notice", "create", "--compound", "无此小区", "--at", fmt_local(CLEANUP),
+                                 "--text", "x"])
     assert result.exit_code != 0 and "无此小区" in result.output
     result = runner.invoke(args=["notice", "create", "--compound", "和平里", "--at", "next week", "--text", "x"])
     assert result.exit_code != 0 and "YYYY-MM-DD HH:MM" in result.output

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.clock import utcnow
 from bot.storage.models import Case, CaseEvent, InboundMessage
 from scheduler.runner import run_once
-from tests.helpers_intake import BOUND, street  # noqa: F401
+from tests.helpers_intake import BOUND
 
 
 def _messages(db, openid: str) -> list[InboundMessage]:  # type: ignore[no-untyped-def]

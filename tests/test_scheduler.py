@@ -84,7 +84,7 @@ def test_running_schedulers_share_the_work_and_stop_on_sigterm(db, settings, sta
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
         outputs = [proc.communicate(timeout=60) for proc in procs]
-    for proc, (_, err) in zip(procs, outputs):
+    for proc, (_, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0 and "scheduler stopped" in err, err
     assert sum("scheduler lock acquired" in err for _, err in outputs) >= 1
     got = received(standin)

@@ -72,7 +72,8 @@ def test_wrong_msg_signature_is_403(wechat: WeChat) -> None:
 def test_msg_signature_must_not_be_the_plain_signature(wechat: WeChat) -> None:
     ts, nonce = str(int(time.time())), "5"
     reply = wechat.post(wechat.xml("o1", "text", {"Content": "x"}), mode="safe",
-                        timestamp=ts, nonce=nonce, signature=sign(TOKEN, ts, nonce), msg_signature=sign(TOKEN, ts, nonce))
+                        timestamp=ts, nonce=nonce, signature=sign(TOKEN, ts, nonce),
+                        msg_signature=sign(TOKEN, ts, nonce))
     assert reply.status == 403
 
 

@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 
 from bot import create_app
 from bot.config import ConfigError, load_config
+from bot.services import services
 from bot.storage.models import InboundMessage
 from tests.conftest import AES_KEY, APPID, TOKEN
-from tests.helpers_intake import BOUND, cases_of, street  # noqa: F401  (fixture)
+from tests.helpers_intake import BOUND, cases_of
 from tests.wechat import WeChat
-from bot.services import services
 
 PRODUCTION = {"MULIN_ENV": "production", "WECHAT_TOKEN": TOKEN, "SECRET_KEY": "s" * 40,
               "WECHAT_APPID": APPID, "WECHAT_SECRET": "x"}

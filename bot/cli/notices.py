@@ -9,8 +9,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from bot.cli.common import open_session
-from bot.domain import door_sheets, notices
 from bot.clock import fmt_local, parse_local, utcnow
+from bot.domain import door_sheets, notices
 from bot.errors import MulinError
 from bot.messaging.gateway import SendError
 from bot.messaging.texts import render_text

@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import click
-from sqlalchemy.orm import Session
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from bot.cli.common import open_session, refused
 from bot.clock import utcnow

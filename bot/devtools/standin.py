@@ -154,7 +154,8 @@ class StandIn:
         if endpoint == "menu/get":
             return {"menu": self.menu} if self.menu else {"errcode": 46003, "errmsg": "menu no exist"}
         if endpoint == "media/upload":
-            return {"type": query.get("type", "image"), "media_id": secrets.token_hex(8), "created_at": int(time.time())}
+            return {"type": query.get("type", "image"), "media_id": secrets.token_hex(8),
+                    "created_at": int(time.time())}
         return {"errcode": 0, "errmsg": "ok"}
 
     def _qrcode(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ class Pusher:
         envelope = xmltodict.parse(self._crypto().encrypt_message(xml, nonce, timestamp))["xml"]
         query.update(encrypt_type="aes", msg_signature=envelope["MsgSignature"])
         inner = xml[len("<xml>"):-len("</xml>")] if mode == "compatible" else ""
-        return query, f"<xml>{inner}<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>".encode("utf-8")
+        return query, f"<xml>{inner}<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>".encode()
 
     def open_reply(self, body: str) -> dict[str, Any] | None:
         """The reply's fields (decrypted when it came encrypted); None for `success` or an empty body."""

@@ -5,8 +5,6 @@ reply, CLI commands and the console commit themselves.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import datetime, timedelta
 from typing import Any
 

@@ -16,8 +16,8 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain.compound_names import find_compound
 from bot.constants import STAFF_DEPARTMENTS
+from bot.domain.compound_names import find_compound
 from bot.errors import ImportFileError
 from bot.storage.models import Base, Building, Community, Compound, Resident, Staff
 

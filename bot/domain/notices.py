@@ -6,8 +6,6 @@ and offset; this module only reads those rows to report progress.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any

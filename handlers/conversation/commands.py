@@ -4,9 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.clock import fmt_local
+from bot.constants import OPEN_STATUSES, CaseStatus, NoticeStatus
 from bot.domain import case_queries, notices, residents
 from bot.domain.cases import add_event, create_case, notify_department, transition
-from bot.constants import OPEN_STATUSES, CaseStatus, NoticeStatus
 from bot.messaging.inbound import Inbound
 from bot.messaging.qrcodes import building_of_scene
 from bot.messaging.texts import label, render_text

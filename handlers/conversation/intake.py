@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
+from bot.constants import OPEN_STATUSES
 from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case
-from bot.constants import OPEN_STATUSES
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
 from bot.storage.models import Case, Compound, Resident

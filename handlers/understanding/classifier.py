@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
-
 with warnings.catch_warnings():
     # jieba 0.42.1 has invalid escapes in regex literals: Python 3.11 warns when compiling them.
     warnings.filterwarnings("ignore", message="invalid escape sequence", category=SyntaxWarning)
@@ -119,7 +118,8 @@ class Classifier:
         """The segmentation the classifier works on (for --explain): of the first max_chars characters."""
         # A report says what is wrong at the start; the cut bounds each message's work (60,000 characters
         # of the same story added nothing but time), whatever jieba or a future rule may cost per character.
-        return self._tok.lcut(_normalize(text[:self._set.max_chars]), HMM=False)
+        tokens: list[str] = self._tok.lcut(_normalize(text[:self._set.max_chars]), HMM=False)
+        return tokens
 
     def _match(self, tokens: list[str]) -> list[_Hit]:
         """Longest n-gram of tokens found in the table, left to right, non-overlapping."""

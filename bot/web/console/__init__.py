@@ -11,16 +11,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from bot.messaging import inbound
 from bot.clock import fmt_local, utcnow
-from bot.web.request_session import get_db
+from bot.messaging import inbound
 from bot.messaging.texts import label
-
+from bot.web.request_session import get_db
 
 # The console's own files only: no inline script or style, no framing (clickjacking), no plugins. Photos
 # residents sent are shown from WeChat's servers, hence images from anywhere.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; "
-                           "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data: https: http:; connect-src 'self'; object-src 'none'; "
+                           "base-uri 'none'; form-action 'self'; "
                            "frame-ancestors 'none'")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -33,10 +33,17 @@ SESSION_LIFETIME = timedelta(hours=12)  # a signed cookie is refused after this,
 
 def init_app(app: Flask) -> None:
     """Set up Flask-Login and CSRF protection, and register the console and API blueprints."""
-    from bot.web import webhook
-    from bot.web.console import access, admin, auth, cases, notices, simulator, statistics
-    from bot.web import api
-    from bot.web.console import case_actions  # noqa: F401 - adds the action routes to cases.bp
+    from bot.web import api, webhook
+    from bot.web.console import (
+        access,
+        admin,
+        auth,
+        case_actions,  # noqa: F401 - adds the action routes to cases.bp
+        cases,
+        notices,
+        simulator,
+        statistics,
+    )
 
     login = LoginManager(app)
     login.login_view = "console_auth.login"

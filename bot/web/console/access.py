@@ -1,19 +1,19 @@
 """Who may see what: the logged-in user, role checks and the staff's case scope."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable, TypeVar, cast, TypeVarTuple, Unpack
+from typing import Any, TypeVar, TypeVarTuple, cast
 
-from flask import abort
 import flask_login
+from flask import abort
 from flask_login import UserMixin, current_user
 from sqlalchemy import Select, or_, select
 
 from bot.constants import Role
-from bot.web.request_session import get_db
 from bot.storage.models import Case, Compound, Resident, User
-
+from bot.web.request_session import get_db
 
 View = TypeVar("View", bound=Callable[..., Any])
 Rows = TypeVarTuple("Rows")
@@ -68,7 +68,7 @@ def load_user(user_id: str) -> ConsoleUser | None:
     return ConsoleUser.of(user)
 
 
-def scope_cases(query: Select[Unpack[Rows]], user: ConsoleUser) -> Select[Unpack[Rows]]:
+def scope_cases(query: Select[*Rows], user: ConsoleUser) -> Select[*Rows]:
     """Limit a case query to what the user may see: staff get their department and community."""
     if user.is_admin:
         return query

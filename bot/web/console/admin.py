@@ -9,14 +9,14 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from bot.clock import utcnow
+from bot.constants import CASE_DEPARTMENTS
 from bot.domain import users
-from bot.web.console.access import admin_required, login_required
-from bot.web.request_session import get_db
 from bot.errors import MulinError
 from bot.services import services
 from bot.storage.models import Community, User
-from bot.constants import CASE_DEPARTMENTS
 from bot.web.console import throttle
+from bot.web.console.access import admin_required, login_required
+from bot.web.request_session import get_db
 
 bp = Blueprint("console_admin", __name__, url_prefix="/console")
 

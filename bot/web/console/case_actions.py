@@ -5,16 +5,15 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from bot.domain import cases
-
-from bot.messaging import outbox
 from bot.clock import utcnow
+from bot.constants import CASE_DEPARTMENTS, Purpose
+from bot.domain import cases
+from bot.errors import InvalidTransition
+from bot.messaging import outbox
+from bot.web.console.access import login_required
 from bot.web.console.cases import bp, visible_case
 from bot.web.console.conversation import REPLY_KEY
 from bot.web.request_session import get_db
-from bot.errors import InvalidTransition
-from bot.constants import CASE_DEPARTMENTS, Purpose
-from bot.web.console.access import login_required
 
 MAX_REPLY = 600
 

@@ -12,7 +12,8 @@ from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from bot.clock import LOCAL
-from bot.constants import OPEN_STATUSES, PRIORITIES as PRIORITY_ORDER, CaseStatus
+from bot.constants import OPEN_STATUSES, CaseStatus
+from bot.constants import PRIORITIES as PRIORITY_ORDER
 from bot.storage.models import Building, Case, Compound, Resident
 from bot.web.console.access import ConsoleUser, scope_cases
 
@@ -63,7 +64,7 @@ def _day(raw: str) -> datetime | None:
     return datetime.combine(day, time(), LOCAL).astimezone(UTC).replace(tzinfo=None)
 
 
-def _search(query: Select[Any], q: str) -> Select[Any]:
+def _search(query: Select[Case, Resident], q: str) -> Select[Case, Resident]:
     """Number (with or without the dash), resident's name or phone (or its last digits), words of the
     complaint, compound, building ("5号楼", "马连道南口三区5号楼"). People and places are looked up first
     (small tables), so the cases are then found by indexed columns."""
@@ -83,7 +84,7 @@ def _search(query: Select[Any], q: str) -> Select[Any]:
     return query.where(or_(*found))
 
 
-def _where(query: Select[Any], f: dict[str, str], now: datetime) -> Select[Any]:
+def _where(query: Select[Case, Resident], f: dict[str, str], now: datetime) -> Select[Case, Resident]:
     """The filters applied to a case query."""
     if f["q"]:
         query = _search(query, f["q"])
@@ -114,7 +115,7 @@ def _where(query: Select[Any], f: dict[str, str], now: datetime) -> Select[Any]:
     return query
 
 
-def _order(query: Select[Any], sort: str) -> Select[Any]:
+def _order(query: Select[Case, Resident], sort: str) -> Select[Case, Resident]:
     """Sorted as chosen; the id breaks ties so pages never overlap."""
     rank = when({p: i for i, p in enumerate(PRIORITIES)}, value=Case.priority, else_=len(PRIORITIES))
     orders = {
@@ -126,7 +127,7 @@ def _order(query: Select[Any], sort: str) -> Select[Any]:
     return query.order_by(*orders[sort])
 
 
-def _base(user: ConsoleUser, f: dict[str, str], now: datetime) -> Select[Any]:
+def _base(user: ConsoleUser, f: dict[str, str], now: datetime) -> Select[Case, Resident]:
     query = select(Case, Resident).outerjoin(Resident, Resident.openid == Case.openid)
     return _where(scope_cases(query, user), f, now)
 

@@ -8,16 +8,16 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from bot.constants import CASE_DEPARTMENTS
-from bot.domain.cases import TRANSITIONS
 from bot.clock import fmt_local, utcnow
+from bot.constants import CASE_DEPARTMENTS, OPEN_STATUSES
+from bot.domain.cases import TRANSITIONS
+from bot.domain.residents import in_service_window
+from bot.services import services
+from bot.storage.models import Case, Community, Compound, Resident
 from bot.web.console import case_export, case_list
 from bot.web.console.access import login_required, may_see, scope_cases
 from bot.web.console.conversation import Line, conversation
 from bot.web.request_session import get_db
-from bot.domain.residents import in_service_window
-from bot.services import services
-from bot.storage.models import Case, Community, Compound, Resident
 
 bp = Blueprint("console_cases", __name__, url_prefix="/console")
 
@@ -47,7 +47,8 @@ def index() -> str | Response:
     communities = session.scalars(select(Community).order_by(Community.name)).all()
     compounds = session.scalars(select(Compound).order_by(Compound.name)).all()
     return render_template("console/cases.html", listing=listing, f=f, now=now, statuses=case_list.STATUSES,
-                           intents=services(current_app).classifier.intents, priorities=case_list.PRIORITIES, departments=CASE_DEPARTMENTS,
+                           intents=services(current_app).classifier.intents, priorities=case_list.PRIORITIES,
+                           departments=CASE_DEPARTMENTS,
                            sorts=case_list.SORTS, communities=communities, compounds=compounds,
                            excerpt=EXCERPT)
 
@@ -58,7 +59,7 @@ def live() -> Response:
     """What the header's badge polls: the user's open 特急 cases (how many, the newest) and waiting messages."""
     session = get_db()
     query = scope_cases(select(Case.number).where(Case.priority == "critical",
-                                                  Case.status.in_(case_list.OPEN_STATUSES)), current_user)
+                                                  Case.status.in_(OPEN_STATUSES)), current_user)
     numbers = list(session.scalars(query.order_by(Case.id.desc()).limit(LIVE_LIMIT)))
     count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     return jsonify({"critical_open": count, "newest_critical": numbers[0] if numbers else None})

@@ -3,23 +3,23 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from bot.clock import parse_local, to_local, utcnow
+from bot.constants import NoticeStatus
 from bot.domain import door_sheets, notices
+from bot.errors import MulinError, NotFound, NoticeLocked
 from bot.messaging.gateway import SendError
 from bot.messaging.texts import render_text
 from bot.services import services
-from bot.clock import parse_local, to_local, utcnow
-from bot.constants import NoticeStatus
-from bot.web.request_session import get_db
-from bot.errors import MulinError, NotFound
 from bot.storage.models import Community, Compound, Notice
 from bot.web.console.access import login_required
+from bot.web.request_session import get_db
 
 bp = Blueprint("console_notices", __name__, url_prefix="/console")
 
@@ -41,7 +41,7 @@ def _buildings(raw: str) -> list[str] | None:
 
 def _problem(exc: Exception, form: Any) -> str:
     """What is wrong with a refused notice form, as the code of a Chinese message (templates/console/base.html)."""
-    if isinstance(exc, notices.NoticeLocked):
+    if isinstance(exc, NoticeLocked):
         return "notice_locked"
     if isinstance(exc, NotFound):
         return "notice_place_unknown"
@@ -108,7 +108,7 @@ def create() -> Response:
         if isinstance(exc, MulinError):
             flash(str(exc), "detail")  # the domain's own reason, in Chinese (templates/text/errors.yaml)
         kept = {k: form[k] for k in FORM_FIELDS if form.get(k)}  # the form comes back filled in
-        return redirect(url_for("console_notices.index", **kept))
+        return redirect(url_for("console_notices.index", **cast(dict[str, Any], kept)))
     session.commit()
     flash("done_notice", "ok")
     return redirect(url_for("console_notices.show", notice_id=notice.id))
@@ -149,7 +149,8 @@ def edit(notice_id: int) -> Response:
     notice = _notice(notice_id)
     try:
         notices.update_notice(
-            session, notice.id, text=form.get("text"), cleanup_at=_when(form["cleanup_at"]) if form.get("cleanup_at") else None,
+            session, notice.id, text=form.get("text"),
+            cleanup_at=_when(form["cleanup_at"]) if form.get("cleanup_at") else None,
             buildings=_buildings(form.get("buildings", "")) if notice.target.get("compound") else None,
             actor=current_user.username, now=utcnow())
     except (MulinError, ValueError) as exc:

@@ -15,11 +15,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from bot.web.console.access import scope_residents
-from bot.web.request_session import get_db
 from bot.devtools.wechat_push import Pusher, message_xml
 from bot.storage.models import InboundMessage, Resident
-from bot.web.console.access import login_required
+from bot.web.console.access import login_required, scope_residents
+from bot.web.request_session import get_db
 from handlers.conversation.commands import MENU_ACTIONS
 from handlers.conversation.menu import InvalidMenu, load_menu
 

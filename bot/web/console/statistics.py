@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from bot.domain import stats
 from bot.clock import LOCAL, to_local, utcnow
-from bot.web.console.charts import bar_chart
-from bot.web.request_session import get_db
+from bot.domain import stats
 from bot.storage.models import Community
 from bot.web.console.access import login_required
+from bot.web.console.charts import bar_chart
+from bot.web.request_session import get_db
 
 bp = Blueprint("console_stats", __name__, url_prefix="/console")
 
@@ -31,7 +31,7 @@ def _day(raw: str | None, fallback: date) -> date:
 
 def _utc(day: date) -> datetime:
     """Midnight of a Beijing day as naive UTC."""
-    return datetime.combine(day, time(), LOCAL).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.combine(day, time(), LOCAL).astimezone(UTC).replace(tzinfo=None)
 
 
 def period(args: Any, now: datetime) -> tuple[date, date, datetime, datetime]:
