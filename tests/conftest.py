@@ -17,7 +17,7 @@ from bot.storage import migrate
 from tests.wechat import WeChat
 
 # Shared fixtures live in the helpers modules; registered here so tests never import them by name.
-pytest_plugins = ["tests.helpers_console", "tests.helpers_intake"]
+pytest_plugins = ["tests.helpers_intake", "tests.helpers_console"]
 
 warnings.filterwarnings("ignore", category=SyntaxWarning, module="jieba")
 
