@@ -23,5 +23,6 @@ def init_app(app: Flask) -> None:
     from bot.cli.users import user_group
     from bot.cli.classify import classify_command
 
-    for command in (init_db_command, classify_command, notice_group, user_group, *case_commands):
+    from bot.cli.consult import consult_group
+    for command in (init_db_command, classify_command, notice_group, user_group, *case_commands, consult_group):
         app.cli.add_command(command)
