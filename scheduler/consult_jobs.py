@@ -14,11 +14,11 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
-from bot.domain import consultations
+from bot.domain import consultations, projects
 from bot.domain.notices import recipients_of
 from bot.messaging import outbox
 from bot.services import services
-from bot.storage.models import Consultation, ConsultationReply, Resident
+from bot.storage.models import Consultation, ConsultationReply, ProjectPhase, Resident
 
 CHUNK = 1000  # rows per INSERT statement
 PURPOSE = "notice"  # bulk: drained by outbox_bulk at SEND_RATE_PER_SECOND
@@ -65,7 +65,7 @@ def close(session: Session, consultation: Consultation, now: datetime) -> int:
 
 def run(app: Flask, now: datetime) -> dict[str, Any]:
     """Scheduler job: questions of new consultations, results of ended ones, works notices of coming phases."""
-    counts = {"questions": 0, "results": 0}
+    counts = {"questions": 0, "results": 0, "works_notices": 0}
     contact = app.config["STREET_CONTACT"]
     with services(app).sessions() as session:
         due = session.scalars(select(Consultation).where(Consultation.status == "active")
@@ -75,5 +75,21 @@ def run(app: Flask, now: datetime) -> dict[str, Any]:
                 counts["results"] += close(session, consultation, now)
             elif consultation.fanned_out_at is None:
                 counts["questions"] += send_question(session, consultation, now, contact)
+        for phase in projects.phases_to_announce(session, now):
+            counts["works_notices"] += works_notice(session, phase, now)
     return counts
 
+
+
+def works_notice(session: Session, phase: ProjectPhase, now: datetime) -> int:
+    """Tell the residents of a project's places that a phase is about to start; commits; returns rows."""
+    project = projects.get_project(session, phase.project_id)
+    text = projects.works_notice_text(project, phase)
+    openids: dict[str, None] = {}  # a resident reached through two places hears it once
+    for target in projects.targets(project):
+        openids.update(dict.fromkeys(session.scalars(recipients_of(target).order_by(Resident.id))))
+    rows = _rows([(f"project:{project.id}:phase:{phase.id}:{o}", o) for o in openids], text, now)
+    outbox.enqueue_many(session, rows, CHUNK)
+    done = update(ProjectPhase).where(ProjectPhase.id == phase.id, ProjectPhase.notified_at.is_(None)
+                                      ).values(notified_at=now)
+    return len(rows) if _mark(session, done) else 0

@@ -24,5 +24,7 @@ def init_app(app: Flask) -> None:
     from bot.cli.classify import classify_command
 
     from bot.cli.consult import consult_group
-    for command in (init_db_command, classify_command, notice_group, user_group, *case_commands, consult_group):
+    from bot.cli.project import project_group
+    for command in (init_db_command, classify_command, notice_group, user_group, *case_commands, consult_group,
+                    project_group):
         app.cli.add_command(command)

@@ -207,7 +207,7 @@ def results_csv(results: Results) -> str:
     options = list(results.consultation.options)
     writer.writerow(["楼栋", "应参与户数", "参与户数", "参与率", *options])
     for t in [*results.buildings, results.overall]:
-        name = t.name if t is not results.overall else "合计"
+        name = "合计" if t is results.overall else f"{t.name}号楼" if t.name else "未登记楼栋"
         turnout = f"{t.turnout:.1%}" if t.turnout is not None else ""
         writer.writerow([name, t.targeted, t.answered, turnout, *t.counts])
     return "\ufeff" + out.getvalue()

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.domain import residents
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
-from handlers.conversation import commands, consultation_replies, dialogue, followup, media
+from handlers.conversation import commands, consultation_replies, dialogue, followup, media, project_questions
 
 # Events after which WeChat lets us send customer-service messages for 48 hours.
 INTERACTIVE_EVENTS = {"subscribe", "subscribe_scan", "scan", "click"}
@@ -51,6 +51,7 @@ ROUTES: tuple[Route, ...] = (
     Route("command", commands.is_command, commands.run),
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),
+    Route("project", project_questions.check, project_questions.answer),
     Route("location", lambda m: m.msg_type == "location", media.location),
     Route("media", lambda m: m.msg_type in ("image", "video", "shortvideo")
           or (m.msg_type == "voice" and m.text is None), media.media),
