@@ -11,7 +11,7 @@ from bot.clock import to_local, utcnow
 from bot.domain.projects import CATEGORIES
 from bot.storage.models import Case, Outbox, ProjectCase
 from scheduler.runner import run_once
-from tests.helpers_outreach import received, street, texts
+from tests.helpers_outreach import received, staff, street, texts
 
 TODAY = to_local(utcnow()).date()  # the webhook answers as of the real clock
 PHASE1 = ("拆除违建", TODAY - timedelta(days=2), TODAY + timedelta(days=10))
@@ -82,6 +82,7 @@ def test_question_from_an_unknown_address_asks_for_it(app, db, runner, wechat) -
 
 def test_disturbance_complaint_is_linked_and_routed_to_the_unit(app, db, runner, standin, wechat) -> None:  # type: ignore[no-untyped-def]
     street(db)
+    staff(db, "o-community", "community")
     pid = elevator_project(runner)
     reply = wechat.send_text("工地晚上十一点还在施工，太吵了睡不着", openid="o-和平里-2-0").text
     case = db.scalars(select(Case).where(Case.openid == "o-和平里-2-0")).one()
@@ -96,7 +97,7 @@ def test_disturbance_complaint_is_linked_and_routed_to_the_unit(app, db, runner,
     wechat.send_image(openid="o-和平里-2-0")  # a photo joins the project's case
     assert any(e.kind == "photo" for e in db.get(Case, case.id).events)
     run_once(app, utcnow())
-    assert received(standin)["o-unit"] == 1
+    assert received(standin)["o-unit"] == 1 and received(standin)["o-community"] == 1  # the community hears once
     shown = runner.invoke(args=["project", "show", str(pid)]).output
     assert "第1阶段 拆除违建" in shown and "第2阶段 管线改造" in shown and "和平里1号楼、和平里2号楼" in shown
     assert "关联工单 1 件" in shown and case.number in shown and "响应率" in shown and "满意率" in shown

@@ -40,9 +40,10 @@ CATEGORIES = tuple(c.value for c in Category)
 STATUSES = ("active", "suspended", "cancelled")
 NOTICE_LEAD = timedelta(days=3)  # residents hear of a phase this long before it starts
 WORKS_INTENT = "works"  # a 施工扰民 complaint about a project's site
-# The routing rule for works complaints: the project's responsible unit (its people, project.unit_openids,
-# and any staff of department "project"), a 24-hour limit, the community told as well.
-PROJECT_ROUTE = Decision(department="project", time_limit=timedelta(hours=24), inform=("community",))
+# The routing rule for works complaints: the project's responsible unit (its people, project.unit_openids),
+# 24 hours. No staff row has department "project", so the case's community staff hear of it as of any
+# case nobody else would (bot.domain.case_notify's fallback): told once, and of overdue reminders too.
+PROJECT_ROUTE = Decision(department="project", time_limit=timedelta(hours=24), inform=())
 
 
 class InvalidProject(MulinError):
