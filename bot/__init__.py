@@ -9,6 +9,17 @@ from flask import Flask
 from bot.config import ConfigError, load_config
 
 
+def rules_checked(intents: tuple[str, ...]) -> None:
+    """Stop start-up with a clear message when routing.yaml does not fit the loaded intents."""
+    from bot.domain import routing
+    from bot.errors import RoutingError
+
+    try:
+        routing.check_intents(routing.load_rules(), intents)
+    except RoutingError as exc:
+        raise SystemExit(f"Mulin: {exc}") from None
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app: settings, database, Redis, WeChat gateway, classifier, routes, CLI."""
     from bot import cli
@@ -32,9 +43,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     engine, sessions = db.connect(app.config["DATABASE_URL"])
     store = redis_store.connect(app.config.get("REDIS_URL", ""))
+    understanding = classifier.load_classifier(app.config.get("KEYWORDS_PATH"))
+    rules_checked(understanding.intents)
     app.extensions[KEY] = Services(
         engine=engine, sessions=sessions, redis=store, gateway=gateway.make_gateway(app.config, store),
-        classifier=classifier.load_classifier(app.config.get("KEYWORDS_PATH")), handler=dispatch.handle,
+        classifier=understanding, handler=dispatch.handle,
         load=load.LoadGauge(float(app.config["INLINE_BUSY_LIMIT"])), queue=QueueWriter(engine),
     )
     request_session.init_app(app)

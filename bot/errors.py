@@ -16,3 +16,7 @@ class InvalidTransition(MulinError):
 
 class ImportFileError(MulinError):
     """A CSV file that cannot be imported (the message names the line)."""
+
+
+class RoutingError(ValueError):
+    """routing.yaml cannot be used (checked on start-up); the message names the file and the bad entry."""

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from bot.messaging import outbox
 from bot.domain.cases import add_event, transition
 from bot.clock import fmt_local
+from bot.constants import AWAITING_ANSWER, CaseStatus, FollowupState, Purpose, Satisfaction
 from bot.storage.models import Case
 from bot.messaging.texts import label, render_text
 from bot.services import services
 
-NOT_RATED = "未评价"  # stored code (models.Case.satisfaction)
-ASKED = ("asked", "reminded")
+NOT_RATED = Satisfaction.NOT_RATED
 SUMMARY_CHARS = 20
 
 
@@ -30,15 +30,16 @@ def _message(session: Session, case: Case, step: str, now: datetime) -> None:
     text = render_text(f"followup/{step}", case=case, intent=label("intent", case.intent), summary=summary,
                        resolved=fmt_local(case.resolved_at))
     outbox.enqueue(session, key=f"followup:{case.id}:{case.reopen_count}:{step}", openid=case.openid,
-                   purpose="followup", text=text, now=now, case_id=case.id)
+                   purpose=Purpose.FOLLOWUP, text=text, now=now, case_id=case.id)
 
 
 def expire(session: Session, now: datetime, after: timedelta) -> int:
     """Close reminded cases with no answer as 未评价."""
     cases = session.scalars(select(Case).where(
-        Case.status == "resolved", Case.followup_state == "reminded", Case.followup_reminded_at <= now - after)).all()
+        Case.status == CaseStatus.RESOLVED, Case.followup_state == FollowupState.REMINDED,
+        Case.followup_reminded_at <= now - after)).all()
     for case in cases:
-        case.satisfaction, case.followup_state = NOT_RATED, "expired"
+        case.satisfaction, case.followup_state = NOT_RATED, FollowupState.EXPIRED
         transition(session, case, "close", actor="scheduler", now=now, note=NOT_RATED)
     return len(cases)
 
@@ -46,9 +47,10 @@ def expire(session: Session, now: datetime, after: timedelta) -> int:
 def remind(session: Session, now: datetime, after: timedelta) -> int:
     """Remind once those asked `after` ago without an answer."""
     cases = session.scalars(select(Case).where(
-        Case.status == "resolved", Case.followup_state == "asked", Case.followup_asked_at <= now - after)).all()
+        Case.status == CaseStatus.RESOLVED, Case.followup_state == FollowupState.ASKED,
+        Case.followup_asked_at <= now - after)).all()
     for case in cases:
-        case.followup_state, case.followup_reminded_at = "reminded", now
+        case.followup_state, case.followup_reminded_at = FollowupState.REMINDED, now
         _message(session, case, "remind", now)
         add_event(session, case, "followup_reminded", actor="scheduler", now=now)
     return len(cases)
@@ -56,16 +58,17 @@ def remind(session: Session, now: datetime, after: timedelta) -> int:
 
 def ask(session: Session, now: datetime, after: timedelta) -> int:
     """Ask about cases resolved `after` ago, one per resident at a time, oldest first."""
-    busy = set(session.scalars(select(Case.openid).where(Case.status == "resolved", Case.followup_state.in_(ASKED))))
+    busy = set(session.scalars(select(Case.openid).where(Case.status == CaseStatus.RESOLVED,
+                                                         Case.followup_state.in_(AWAITING_ANSWER))))
     cases = session.scalars(select(Case).where(
-        Case.status == "resolved", Case.followup_asked_at.is_(None), Case.resolved_at <= now - after)
+        Case.status == CaseStatus.RESOLVED, Case.followup_asked_at.is_(None), Case.resolved_at <= now - after)
         .order_by(Case.resolved_at, Case.id)).all()
     count = 0
     for case in cases:
         if case.openid in busy:
             continue
         busy.add(case.openid)
-        case.followup_state, case.followup_asked_at = "asked", now
+        case.followup_state, case.followup_asked_at = FollowupState.ASKED, now
         _message(session, case, "ask", now)
         add_event(session, case, "followup_asked", actor="scheduler", now=now)
         count += 1

@@ -13,6 +13,7 @@ from flask import Flask
 
 from scheduler import replay_jobs as inbound_replay
 
+from bot.constants import BULK_PURPOSES
 from bot.messaging import outbox
 from scheduler import consult_jobs, followup_jobs, notice_jobs, overdue_jobs, summary_jobs
 from bot.services import services
@@ -27,8 +28,7 @@ class Job:
     run: Callable[[Flask, datetime], dict[str, Any]]
 
 
-# Bulk sends drain in their own job so a 10,000-resident notice never delays a reply.
-BULK = ("notice",)
+BULK = BULK_PURPOSES  # drained in their own job so a 10,000-resident notice never delays a reply
 
 
 def _drain(app: Flask, now: datetime, rate: str, **scope: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.messaging import outbox
 from bot.clock import fmt_local
+from bot.constants import NoticeStatus, OutboxStatus, Purpose
 from bot.storage.models import Notice, Resident
 from bot.domain.notices import recipients_query
 from bot.messaging.texts import render_text
@@ -58,16 +59,16 @@ def fan_out_notice(session: Session, notice: Notice, now: datetime, contact: str
     if send is not None:
         payload = {"text": notice_text(notice, now, contact), "template_data": None}
         openids = session.scalars(recipients_query(notice).order_by(Resident.id)).all()
-        rows = [{"key": f"notice:{notice.id}:{send}:{openid}", "openid": openid, "purpose": "notice",
-                 "payload": payload, "status": "pending", "attempts": 0, "next_attempt_at": now,
+        rows = [{"key": f"notice:{notice.id}:{send}:{openid}", "openid": openid, "purpose": Purpose.NOTICE,
+                 "payload": payload, "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now,
                  "created_at": now, "notice_id": notice.id, "notice_offset": send} for openid in openids]
         outbox.enqueue_many(session, rows, CHUNK)
         created = len(rows)
     marked = sorted(set(notice.fanned_out) | set(skipped) | ({send} if send is not None else set()),
                     reverse=True)
     # Only an active notice is marked; a cancel that won the race rolls this fan-out back.
-    result = cast(CursorResult[Any], session.execute(update(Notice).where(Notice.id == notice.id, Notice.status == "active")
-                             .values(fanned_out=marked)))
+    result = cast(CursorResult[Any], session.execute(
+        update(Notice).where(Notice.id == notice.id, Notice.status == NoticeStatus.ACTIVE).values(fanned_out=marked)))
     if result.rowcount != 1:
         session.rollback()
         return 0
@@ -80,7 +81,7 @@ def fan_out(app: Flask, now: datetime) -> dict[str, Any]:
     counts = {"notices": 0, "deliveries": 0}
     contact = app.config["STREET_CONTACT"]
     with services(app).sessions() as session:
-        ids = session.scalars(select(Notice.id).where(Notice.status == "active").order_by(Notice.id)).all()
+        ids = session.scalars(select(Notice.id).where(Notice.status == NoticeStatus.ACTIVE).order_by(Notice.id)).all()
         for notice_id in ids:
             notice = session.get(Notice, notice_id)
             if notice is None or len(notice.fanned_out) >= len(notice.offsets):

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from bot.messaging import outbox
 from bot.domain.cases import add_event, place
 from bot.clock import fmt_local
+from bot.constants import OPEN_STATUSES, CaseStatus, Department, Purpose
 from bot.storage.models import Case, Staff
 from bot.messaging.texts import label, render_text
 from bot.services import services
 
-OPEN_STATUSES = ("open", "in_progress")
-SUPERVISOR = "supervisor"
+SUPERVISOR = Department.SUPERVISOR
 SUMMARY_CHARS = 40
 
 
@@ -39,13 +39,13 @@ def _tell(session: Session, case: Case, members: list[Staff], step: str, now: da
                        due=fmt_local(case.due_at), **extra)
     for member in members:
         outbox.enqueue(session, key=f"overdue:{case.id}:{case.reopen_count}:{step}:{member.openid}",
-                       openid=member.openid, purpose="staff", text=text, now=now, case_id=case.id)
+                       openid=member.openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id)
 
 
 def warn(session: Session, now: datetime, fraction: float) -> int:
     """Tell the department about unaccepted cases that have used `fraction` of their time."""
     cases = session.scalars(select(Case).where(
-        Case.status == "open", Case.first_response_at.is_(None), Case.resolved_at.is_(None),
+        Case.status == CaseStatus.OPEN, Case.first_response_at.is_(None), Case.resolved_at.is_(None),
         Case.warned_at.is_(None), Case.due_at > now)).all()
     count = 0
     for case in cases:

@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from bot.constants import InboundStatus, Purpose
 from bot.messaging import inbound, outbox
 from bot.storage.models import InboundMessage
 from bot.messaging.texts import render_text
@@ -32,7 +33,8 @@ def _as_inbound(row: InboundMessage) -> inbound.Inbound:
 def _answer_later(row: InboundMessage, now: datetime) -> inbound.Deliver:
     """WeChat's passive-reply moment has passed: the answer goes out as a customer-service message."""
     def deliver(session: Session, text: str) -> None:
-        outbox.enqueue(session, key=f"late-reply:{row.id}", openid=row.openid, purpose="reply", text=text, now=now)
+        outbox.enqueue(session, key=f"late-reply:{row.id}", openid=row.openid, purpose=Purpose.REPLY, text=text,
+                       now=now)
     return deliver
 
 
@@ -43,8 +45,8 @@ def replay(app: Flask, now: datetime, limit: int = 200, budget: timedelta = BUDG
     with app.app_context(), services(app).sessions() as session:
         rows = session.scalars(
             select(InboundMessage).where(or_(
-                InboundMessage.status == inbound.QUEUED,
-                and_(InboundMessage.status == "received", InboundMessage.received_at < now - STALE),
+                InboundMessage.status == InboundStatus.QUEUED,
+                and_(InboundMessage.status == InboundStatus.RECEIVED, InboundMessage.received_at < now - STALE),
             )).order_by(InboundMessage.id).limit(limit)
         ).all()
         for start in range(0, len(rows), CLAIM_CHUNK):

@@ -17,11 +17,12 @@ from bot.messaging import outbox
 
 from bot.domain import stats
 from bot.clock import LOCAL, to_local
+from bot.constants import Department, Purpose
 from bot.storage.models import Outbox, Staff
 from bot.messaging.texts import render_text
 from bot.services import services
 
-ADMIN = "admin"
+ADMIN = Department.ADMIN
 
 
 def due_week(now: datetime, weekday: int, hour: int) -> tuple[datetime, datetime] | None:
@@ -51,7 +52,7 @@ def send_summary(session: Session, now: datetime, start: datetime, end: datetime
     count = 0
     for openid, key in keys.items():
         if session.scalar(select(Outbox.id).where(Outbox.key == key)) is None:
-            outbox.enqueue(session, key=key, openid=openid, purpose="summary", text=text, now=now)
+            outbox.enqueue(session, key=key, openid=openid, purpose=Purpose.SUMMARY, text=text, now=now)
             count += 1
     return count
 

@@ -186,3 +186,53 @@ def test_cli_cases_json(street, runner):
     assert (first["created_at"], first["due_at"], first["first_response_at"], first["resolved_at"]) == (
         "2026-11-25T02:00:00", "2026-11-26T02:00:00", "2026-11-25T02:30:00", None)
     assert rows[1]["department"] == "repair"
+
+
+# --- routing.yaml: the one home of department and time limit ---------------------------------------
+
+def _rules_file(tmp_path, text: str):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    path = Path(tmp_path) / "routing.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("rule,message", [
+    ("{intent: leak, department: property}", "rule 1: missing 'hours'"),
+    ("{intent: leak, department: police, hours: 2}", "rule 1: unknown department 'police'"),
+    ("{intent: leak, department: admin, hours: 2}", "rule 1: unknown department 'admin'"),
+    ("{intent: leak, situation: moon, department: property, hours: 2}", "rule 1: unknown situation 'moon'"),
+    ("{intent: leak, department: property, hours: -1}", "rule 1: hours must be a positive number"),
+    ("{intent: leak, department: property, hours: 2, colour: red}", "rule 1: unknown key 'colour'"),
+])
+def test_bad_routing_rule_names_the_entry(tmp_path, rule: str, message: str) -> None:
+    from bot.domain import routing
+    from bot.errors import RoutingError
+
+    with pytest.raises(RoutingError, match=message):
+        routing.load_rules(_rules_file(tmp_path, f"rules:\n  - {rule}\n"))
+
+
+def test_routing_must_cover_every_loaded_intent(tmp_path) -> None:
+    from bot.domain import routing
+    from bot.errors import RoutingError
+
+    rules = routing.load_rules(_rules_file(tmp_path, "rules:\n  - {intent: leak, situation: managed, "
+                                                     "department: property, hours: 24}\n"))
+    with pytest.raises(RoutingError, match="no rule for intent 'leak' in situation 'unmanaged'"):
+        routing.check_intents(rules, ["leak"])
+    with pytest.raises(RoutingError, match="rule 1: unknown intent 'leak'"):
+        routing.check_intents(rules, ["pest"])
+    from handlers.intents import NAMES
+
+    routing.check_intents(routing.load_rules(), [*NAMES, "noise"])  # the shipped table catches new intents
+
+
+def test_a_raised_priority_shortens_the_time_limit_never_lengthens_it() -> None:
+    from bot.domain import routing
+
+    assert routing.decide("pest", "critical", "managed").time_limit == timedelta(hours=2)
+    assert routing.decide("pest", "urgent", "managed").time_limit == timedelta(hours=24)
+    assert routing.decide("leak", "urgent", "unmanaged").time_limit == timedelta(hours=2)
+    assert routing.decide("construction", "high", "managed").time_limit == timedelta(hours=168)

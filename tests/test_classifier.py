@@ -11,7 +11,9 @@ import yaml
 
 from handlers.understanding import classifier as classifier_module
 from handlers.understanding.classifier import Classifier, LexiconError, load_classifier
-from handlers.intents import DEPARTMENTS, INTENTS, get_spec
+from bot.constants import CASE_DEPARTMENTS
+from bot.domain import routing
+from handlers.intents import INTENTS, get_spec
 from handlers.understanding.lexicon import DEFAULT_PATH, TEXT_DIR
 
 
@@ -139,7 +141,7 @@ def test_two_complaints(clf: Classifier, text: str, intent: str, also: str) -> N
 def test_gas_smell_is_critical(clf: Classifier, text: str) -> None:
     result = clf.classify(text)
     assert (result.intent, result.priority, result.safety) == ("utility", "critical", "safety/gas")
-    assert result.time_limit == timedelta(hours=2)
+    assert routing.decide(result.intent, result.priority, "managed").time_limit == timedelta(hours=2)
 
 
 def test_gas_smell_comes_first_in_a_mixed_message(clf: Classifier) -> None:
@@ -150,9 +152,11 @@ def test_gas_smell_comes_first_in_a_mixed_message(clf: Classifier) -> None:
 
 def test_burst_pipe_is_critical_and_a_plain_leak_is_not(clf: Classifier) -> None:
     burst = clf.classify("水管爆了，屋里都淹了")
-    assert (burst.intent, burst.priority, burst.time_limit) == ("leak", "critical", timedelta(hours=2))
+    assert (burst.intent, burst.priority) == ("leak", "critical")
+    assert routing.decide(burst.intent, burst.priority, "managed").time_limit == timedelta(hours=2)
     drip = clf.classify("卫生间顶上有点渗水")
-    assert (drip.intent, drip.priority, drip.time_limit) == ("leak", "urgent", timedelta(hours=24))
+    assert (drip.intent, drip.priority) == ("leak", "urgent")
+    assert routing.decide(drip.intent, drip.priority, "managed").time_limit == timedelta(hours=24)
 
 
 def test_gas_bill_is_not_a_gas_emergency(clf: Classifier) -> None:
@@ -221,11 +225,13 @@ def test_the_global_jieba_tokenizer_is_left_alone(clf: Classifier) -> None:
 
 def test_intent_table_order_and_departments() -> None:
     assert [s.name for s in INTENTS] == ["leak", "pest", "clutter", "construction", "utility", "other"]
-    assert {s.name: s.department for s in INTENTS} == {
+    decisions = {s.name: routing.decide(s.name, s.priority, "managed") for s in INTENTS}  # routing.yaml's
+    assert {name: d.department for name, d in decisions.items()} == {
         "leak": "property", "pest": "health", "clutter": "community", "construction": "enforcement",
         "utility": "property", "other": "community"}
-    assert all(s.department in DEPARTMENTS for s in INTENTS)
-    assert get_spec("utility").time_limit == timedelta(hours=24)
+    assert all(d.department in CASE_DEPARTMENTS for d in decisions.values())
+    assert decisions["utility"].time_limit == timedelta(hours=24)
+    assert decisions["pest"].time_limit == timedelta(hours=72)
     assert get_spec("other").safety is None
     with pytest.raises(KeyError):
         get_spec("noise")
@@ -257,25 +263,26 @@ def _write(tmp_path: Path, data: object) -> Path:
 def test_new_intent_from_yaml_alone(tmp_path: Path) -> None:
     data = _table()
     data["intents"]["noise"] = {
-        "spec": {"department": "grid", "priority": "high", "time_limit_hours": 72},
+        "spec": {"priority": "high"},
         "terms": [{"广场舞": 4}, {"噪音扰民": {"weight": 4, "aliases": ["吵死人"]}}],
     }
     del data["intents"]["other"]["terms"]
     custom = load_classifier(_write(tmp_path, data))
     result = custom.classify("楼下广场舞每天晚上放到十点")
     assert (result.intent, result.priority) == ("noise", "high")
-    assert result.time_limit == timedelta(hours=72)
-    assert custom.spec("noise").department == "grid"
+    routing.check_intents(routing.load_rules(), custom.intents)  # routing.yaml's last rule catches it
+    decision = routing.decide("noise", "high", "managed")
+    assert (decision.department, decision.time_limit) == ("community", timedelta(hours=168))
     assert custom.intents[-2:] == ("noise", "other")
     assert custom.classify("楼上漏水了").intent == "leak"
 
 
 def test_yaml_spec_overrides_module_facts(tmp_path: Path) -> None:
     data = _table()
-    data["intents"]["pest"]["spec"] = {"time_limit_hours": 48, "priority": "high"}
+    data["intents"]["pest"]["spec"] = {"priority": "high"}
     custom = load_classifier(_write(tmp_path, data))
-    assert custom.spec("pest").time_limit == timedelta(hours=48)
-    assert custom.spec("pest").department == "health"
+    assert custom.spec("pest").priority == "high"
+    assert custom.spec("pest").safety == "safety/pest"
     assert custom.classify("家里好多蟑螂").priority == "high"
 
 
@@ -293,9 +300,11 @@ def _broken(path: list, value: object) -> dict:
      "keywords.yaml: intents.leak.terms[3]: weight must be a number"),
     (["intents", "leak", "terms", 0], {"漏水": -1}, "intents.leak.terms[0]: weight must be positive"),
     (["intents", "pest", "colour"], "red", "intents.pest: unknown key 'colour'"),
-    (["intents", "noise"], {"terms": ["广场舞"]}, "intents.noise.spec: intent 'noise' has no handlers/noise.py"),
-    (["intents", "noise"], {"spec": {"priority": "high"}}, "intents.noise.spec: a new intent needs a department"),
-    (["intents", "noise"], {"spec": {"department": "police"}}, "intents.noise.spec.department: must be one of"),
+    (["intents", "noise"], {"spec": {"department": "grid"}},
+     "intents.noise.spec.department: department and time limit are decided by bot/domain/routing.yaml"),
+    (["intents", "pest", "spec"], {"time_limit_hours": 48},
+     "intents.pest.spec.time_limit_hours: department and time limit are decided by bot/domain/routing.yaml"),
+    (["intents", "noise"], {"spec": {"priority": "asap"}}, "intents.noise.spec.priority: must be one of"),
     (["intents", "leak", "spec"], {"safety": "safety/nothing"}, "no template templates/text/safety/nothing.txt"),
     (["intents", "Bad-Name"], {}, "intent names are lowercase"),
     (["settings", "min_confidence"], "high", "settings: min_confidence must be a number"),
@@ -346,23 +355,15 @@ def test_resolved_flag(clf: Classifier) -> None:
     assert not clf.classify("水费怎么交").resolved
 
 
-def test_get_spec_sees_yaml_only_intents_in_the_app(tmp_path: Path) -> None:
-    from types import SimpleNamespace
-
-    from flask import Flask
-
-    from handlers import intents
-
+def test_get_spec_is_the_code_and_the_classifier_has_the_effective_spec(tmp_path: Path) -> None:
     data = _table()
-    data["intents"]["noise"] = {"spec": {"department": "grid"}, "terms": [{"广场舞": 4}]}
-    app = Flask(__name__)
+    data["intents"]["noise"] = {"spec": {"priority": "high"}, "terms": [{"广场舞": 4}]}
+    data["intents"]["pest"]["spec"] = {"priority": "urgent"}
     clf = classifier_module.load_classifier(_write(tmp_path, data))
-    app.extensions["mulin"] = SimpleNamespace(classifier=clf)  # what create_app puts there, as far as get_spec looks
-    with app.app_context():
-        assert intents.get_spec("noise").department == "grid"
-        assert clf.classify("广场舞太响了").intent == "noise"
+    assert clf.spec("noise").priority == "high" and clf.classify("广场舞太响了").intent == "noise"
+    assert (clf.spec("pest").priority, get_spec("pest").priority) == ("urgent", "normal")
     with pytest.raises(KeyError):
-        intents.get_spec("noise")
+        get_spec("noise")
 
 
 @pytest.mark.parametrize("text", ["上个月停电把我家冰箱弄坏了，这个损失谁赔", "暖气费能不能按不热的天数退一部分"])

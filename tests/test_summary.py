@@ -59,3 +59,19 @@ def test_due_week(hours_after_monday_9: int, due: bool) -> None:
     if week:
         start, end = week
         assert end - start == timedelta(days=7) and to_local(end).weekday() == 0 and to_local(end).hour == 0
+
+
+def test_reaches_an_admin_imported_the_documented_way(app, db, runner, standin, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # README: `flask --app bot import-staff FILE.csv` (name,openid,department,community), department admin
+    path = tmp_path / "staff.csv"
+    path.write_text("name,openid,department,community\n街道管理员,o-imported-admin,admin,\n"
+                    "督办,o-imported-supervisor,supervisor,\n", encoding="utf-8")
+    result = runner.invoke(args=["import-staff", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "created: 2" in result.output
+    case(db, "20260225-0001", "o-a", status="closed", created_at=NOW - timedelta(days=5),
+         resolved_at=NOW - timedelta(days=5) + H, satisfaction="满意", solved=True)
+    run_once(app, MONDAY_9)
+    [summary] = [t for t in texts(standin, "o-imported-admin") if "周报" in t]
+    assert "新增工单：1 件" in summary
+    assert not [t for t in texts(standin, "o-imported-supervisor") if "周报" in t]

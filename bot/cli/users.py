@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from bot.constants import Role
 from bot.domain import users
 from bot.clock import utcnow
 from bot.web.request_session import get_db
@@ -17,7 +18,7 @@ def user_group() -> None:
 
 @user_group.command("create")
 @click.option("--username", required=True)
-@click.option("--role", type=click.Choice(users.ROLES), required=True)
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
 @click.option("--department", default=None, help="staff only: the department whose cases they see")
 @click.option("--community", default=None, help="staff only: the community whose cases they see")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.messaging import outbox
 from bot.clock import fmt_local
+from bot.constants import Purpose
 from bot.storage.models import Case, Staff
 from bot.messaging.texts import label, render_text
 
@@ -46,7 +47,7 @@ def notify(session: Session, case: Case, department: str, now: datetime, kind: s
                        due=fmt_local(case.due_at))
     for member in staff:
         outbox.enqueue(session, key=f"staff:{case.id}:{department}:{kind}:{member.openid}",
-                       openid=member.openid, purpose="staff", text=text, now=now, case_id=case.id)
+                       openid=member.openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id)
     return len(staff)
 
 

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from bot.constants import OPEN_STATUSES
 from bot.storage.models import Case
 
-OPEN_STATUSES = ("open", "in_progress")
 DUPLICATE_WINDOW = timedelta(hours=24)
 # Hot queries are built once with bound parameters: SQLAlchemy then skips rebuilding and re-keying them.
 

@@ -16,20 +16,20 @@ from bot.messaging import outbox
 from bot.domain.case_notify import notify, notify_department, place
 from bot.domain.case_numbers import next_number
 from bot.clock import fmt_local
+from bot.constants import OPEN_STATUSES, CaseStatus, Purpose
 from bot.errors import InvalidTransition, NotFound
 from bot.storage.models import Case, CaseEvent, Resident
 from bot.messaging.texts import label, render_text
 from bot.domain.routing import Decision, route
 
 LINK_WINDOW = timedelta(hours=24)
-OPEN_STATUSES = ("open", "in_progress")
 # action -> (statuses it may start from, status it leads to)
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "accept": (("open",), "in_progress"),
-    "resolve": (("open", "in_progress"), "resolved"),
-    "reopen": (("resolved", "closed"), "open"),
-    "close": (("resolved",), "closed"),
-    "cancel": (("open",), "cancelled"),
+TRANSITIONS: dict[str, tuple[tuple[CaseStatus, ...], CaseStatus]] = {
+    "accept": ((CaseStatus.OPEN,), CaseStatus.IN_PROGRESS),
+    "resolve": (OPEN_STATUSES, CaseStatus.RESOLVED),
+    "reopen": ((CaseStatus.RESOLVED, CaseStatus.CLOSED), CaseStatus.OPEN),
+    "close": ((CaseStatus.RESOLVED,), CaseStatus.CLOSED),
+    "cancel": ((CaseStatus.OPEN,), CaseStatus.CANCELLED),
 }
 TELL_RESIDENT = ("accept", "resolve", "reopen")
 
@@ -54,7 +54,7 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
         earlier.group_id = earlier.id
     case = Case(
         number=next_number(session, now), openid=openid, intent=intent, also=",".join(also) or None,
-        priority=priority, department=decision.department, status="open", text=text,
+        priority=priority, department=decision.department, status=CaseStatus.OPEN, text=text,
         community_id=compound.community_id if compound else None, compound_id=resident.compound_id,
         building_id=resident.building_id, unit=resident.unit, room=resident.room,
         created_at=now, due_at=now + decision.time_limit, reopen_count=0, handoff=False,
@@ -72,7 +72,7 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
 
 _EARLIER_REPORT = (
     select(Case).where(Case.building_id == bindparam("building_id"), Case.intent == bindparam("intent"),
-                       Case.created_at >= bindparam("since"), Case.status != "cancelled")
+                       Case.created_at >= bindparam("since"), Case.status != CaseStatus.CANCELLED)
     .order_by(Case.id).limit(1)
 )
 
@@ -109,7 +109,7 @@ def transition(session: Session, case: Case, action: str, *, actor: str, now: da
     event = add_event(session, case, action, actor=actor, now=now, note=note)
     if action in TELL_RESIDENT:
         outbox.enqueue(session, key=f"case:{case.id}:{action}:{event.id}", openid=case.openid,
-                       purpose="case_status", now=now, case_id=case.id,
+                       purpose=Purpose.CASE_STATUS, now=now, case_id=case.id,
                        text=render_text(f"intake/status_{action}", case=case, note=note,
                                         department=label("department", case.department),
                                         due=fmt_local(case.due_at)))

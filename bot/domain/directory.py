@@ -15,11 +15,10 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.constants import STAFF_DEPARTMENTS
 from bot.errors import ImportFileError
 from bot.storage.models import Building, Community, Compound, Resident, Staff
-from handlers.intents import DEPARTMENTS
 
-STAFF_DEPARTMENTS = (*DEPARTMENTS, "supervisor")
 DIRECTORY_HEADER = ("community", "compound", "building", "property_manager")
 STAFF_HEADER = ("name", "openid", "department", "community")
 RESIDENT_HEADER = ("openid", "name", "phone", "compound", "building", "unit", "room")

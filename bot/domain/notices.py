@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import DEFAULTS
+from bot.constants import NoticeStatus, OutboxStatus
 from bot.errors import MulinError, NotFound
 from bot.storage.models import Building, Community, Compound, Notice, Outbox, Resident
 
@@ -103,7 +104,7 @@ def create_notice(session: Session, *, compound: str | None, community: str | No
     notice = Notice(
         text=text.strip(), cleanup_at=cleanup_at, target=_target(session, compound, community, buildings),
         offsets=sorted({int(m) for m in offsets}, reverse=True) if offsets else default_offsets(),
-        status="active", created_by=actor, created_at=now, fanned_out=[],
+        status=NoticeStatus.ACTIVE, created_by=actor, created_at=now, fanned_out=[],
     )
     session.add(notice)
     session.flush()
@@ -123,7 +124,7 @@ def update_notice(session: Session, notice_id: int, *, text: str | None = None,
                   actor: str, now: datetime) -> Notice:
     """Change a notice that has not started sending; NoticeLocked once it has."""
     notice = get_notice(session, notice_id)
-    if notice.status != "active" or notice.fanned_out:
+    if notice.status != NoticeStatus.ACTIVE or notice.fanned_out:
         raise NoticeLocked(f"notice {notice_id} has started sending or was cancelled")
     if text is not None:
         if not text.strip():
@@ -147,9 +148,9 @@ def cancel_notice(session: Session, notice_id: int, *, actor: str, now: datetime
     Rows a running drain has already claimed (at most about one second of sends) still go out.
     """
     notice = get_notice(session, notice_id)
-    notice.status = "cancelled"
-    session.execute(update(Outbox).where(Outbox.notice_id == notice.id, Outbox.status == "pending")
-                    .values(status="cancelled"))
+    notice.status = NoticeStatus.CANCELLED
+    session.execute(update(Outbox).where(Outbox.notice_id == notice.id, Outbox.status == OutboxStatus.PENDING)
+                    .values(status=OutboxStatus.CANCELLED))
     session.flush()
     return notice
 
@@ -164,14 +165,15 @@ def notice_progress(session: Session, notice: Notice) -> NoticeProgress:
     targeted = session.scalar(select(func.count()).select_from(recipients_query(notice).subquery())) or 0
     counts = dict(session.execute(
         select(Outbox.status, func.count()).where(Outbox.notice_id == notice.id).group_by(Outbox.status)).all())
-    future = [m for m in notice.offsets if m not in notice.fanned_out] if notice.status == "active" else []
+    future = [m for m in notice.offsets if m not in notice.fanned_out] if notice.status == NoticeStatus.ACTIVE else []
     failures = session.execute(
         select(Outbox.errcode, Outbox.error, func.count()).where(Outbox.notice_id == notice.id,
-                                                                 Outbox.status == "failed")
+                                                                 Outbox.status == OutboxStatus.FAILED)
         .group_by(Outbox.errcode, Outbox.error).order_by(func.count().desc())).all()
     return NoticeProgress(
         targeted=targeted,
-        pending=counts.get("pending", 0) + counts.get("sending", 0) + targeted * len(future),
-        sent=counts.get("sent", 0), failed=counts.get("failed", 0), cancelled=counts.get("cancelled", 0),
+        pending=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0) + targeted * len(future),
+        sent=counts.get(OutboxStatus.SENT, 0), failed=counts.get(OutboxStatus.FAILED, 0),
+        cancelled=counts.get(OutboxStatus.CANCELLED, 0),
         failures=[(f"{code} {error or ''}".strip(), n) for code, error, n in failures],
     )

@@ -28,11 +28,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import to_local, utcnow
+from bot.constants import OPEN_STATUSES, RATED, CaseStatus, Satisfaction
 from bot.storage.models import Case, Community
 
-SATISFIED, BASIC, UNSATISFIED = "满意", "基本满意", "不满意"  # stored codes, as the model documents
-RATED = (SATISFIED, BASIC, UNSATISFIED)
-OPEN_STATUSES = ("open", "in_progress")
+
 GROUPINGS = ("community", "intent", "month")
 
 
@@ -70,12 +69,12 @@ def _hours(values: list[float]) -> float | None:
 def _is_solved(case: Case) -> bool:
     if case.solved is not None:
         return bool(case.solved)
-    return case.satisfaction in (SATISFIED, BASIC)
+    return case.satisfaction in (Satisfaction.SATISFIED, Satisfaction.BASIC)
 
 
 def rates_of(cases: Iterable[Case], now: datetime) -> Rates:
     """The figures over the given cases, as of `now`."""
-    cases = [c for c in cases if c.status != "cancelled"]
+    cases = [c for c in cases if c.status != CaseStatus.CANCELLED]
     resolved = [c for c in cases if c.resolved_at is not None]
     overdue = [c for c in cases if c.status in OPEN_STATUSES and c.due_at <= now]
     due = [c for c in cases if c.first_response_at is not None or c.due_at <= now]
@@ -83,8 +82,8 @@ def rates_of(cases: Iterable[Case], now: datetime) -> Rates:
     answered = [c for c in cases if c.solved is not None or c.satisfaction in RATED]
     solved = [c for c in answered if _is_solved(c)]
     rated = [c for c in cases if c.satisfaction in RATED]
-    satisfied = sum(1 for c in rated if c.satisfaction == SATISFIED)
-    basic = sum(1 for c in rated if c.satisfaction == BASIC)
+    satisfied = sum(1 for c in rated if c.satisfaction == Satisfaction.SATISFIED)
+    basic = sum(1 for c in rated if c.satisfaction == Satisfaction.BASIC)
     finish_due = [c for c in cases if c.resolved_at is not None or c.due_at <= now]
     on_time = [c for c in resolved if c.resolved_at is not None and c.resolved_at <= c.due_at]
     response_h = [(c.first_response_at - c.created_at).total_seconds() / 3600

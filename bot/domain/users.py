@@ -9,9 +9,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.errors import MulinError, NotFound
 from bot.storage.models import Community, User
-from handlers.intents import DEPARTMENTS
+from bot.constants import CASE_DEPARTMENTS, Role
 
-ROLES = ("admin", "staff")
+ROLES = tuple(Role)
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
@@ -44,8 +44,8 @@ def create_user(session: Session, *, username: str, password: str, role: str, no
         raise InvalidUser("the username is empty")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidUser(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    if department and department not in DEPARTMENTS:
-        raise InvalidUser(f"unknown department {department}; use one of {', '.join(DEPARTMENTS)}")
+    if department and department not in CASE_DEPARTMENTS:
+        raise InvalidUser(f"unknown department {department}; use one of {', '.join(CASE_DEPARTMENTS)}")
     if find(session, username) is not None:
         raise InvalidUser(f"user {username} exists already")
     community_id = None
@@ -86,4 +86,4 @@ def ensure_demo_admin(session: Session, now: datetime) -> User:
     existing = find(session, DEMO_ADMIN[0])
     if existing is not None:
         return existing
-    return create_user(session, username=DEMO_ADMIN[0], password=DEMO_ADMIN[1], role="admin", now=now)
+    return create_user(session, username=DEMO_ADMIN[0], password=DEMO_ADMIN[1], role=Role.ADMIN, now=now)

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.constants import UNANSWERED, InboundStatus
 from bot.storage.models import InboundMessage, table_of
 
 if TYPE_CHECKING:
@@ -89,21 +90,20 @@ class Busy(Exception):
 
 TABLE = table_of(InboundMessage)
 _INSERT = insert(TABLE).returning(TABLE.c.id)
-QUEUED = "queued"  # stored and acknowledged with `success`; handled soon by the scheduler
-UNANSWERED = (QUEUED, "received")  # "received": being answered now, or stranded by a failure
+QUEUED = InboundStatus.QUEUED
 
 
 def row_values(msg: Inbound, now: datetime, status: str) -> dict[str, Any]:
     return dict(
         dedup_key=msg.dedup_key, openid=msg.openid, msg_type=msg.msg_type, event=msg.event,
         content=msg.content, media_id=msg.media_id, raw=msg.raw, sent_at=msg.sent_at,
-        received_at=now, status=status, claimed_until=now + LEASE if status == "received" else None,
+        received_at=now, status=status, claimed_until=now + LEASE if status == InboundStatus.RECEIVED else None,
     )
 
 
 def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage, bool]:
     """Insert the message (committed before handling); return (row, is_first_delivery)."""
-    values = row_values(msg, now, "received")
+    values = row_values(msg, now, InboundStatus.RECEIVED)
     try:
         # Core insert with bound parameters: compiled once, no ORM unit of work on the hot path.
         new_id = session.connection().execute(_INSERT, values).scalar_one()
@@ -144,7 +144,7 @@ _CLAIM = (
     .where(TABLE.c.id.in_(bindparam("ids", expanding=True)),
            TABLE.c.status.in_(bindparam("statuses", expanding=True)))
     .where(TABLE.c.claimed_until.is_(None) | (TABLE.c.claimed_until < bindparam("now")))
-    .values(status="received", claimed_until=bindparam("until"))
+    .values(status=InboundStatus.RECEIVED, claimed_until=bindparam("until"))
     .returning(TABLE.c.id)
 )
 
@@ -158,7 +158,8 @@ def claim_many(session: Session, row_ids: list[int], now: datetime, statuses: tu
     return claimed
 
 
-def claim(session: Session, row: InboundMessage, now: datetime, statuses: tuple[str, ...] = ("received",)) -> bool:
+def claim(session: Session, row: InboundMessage, now: datetime,
+          statuses: tuple[str, ...] = (InboundStatus.RECEIVED,)) -> bool:
     """Take over an unhandled message whose first handler died (lease expired), or a queued one."""
     return row.id in claim_many(session, [row.id], now, statuses)
 
@@ -168,7 +169,7 @@ def wait_for_reply(session: Session, row_id: int, deadline: float) -> InboundMes
     while time.monotonic() < deadline:
         session.expire_all()
         row = session.get(InboundMessage, row_id)
-        if row is not None and row.status != "received":
+        if row is not None and row.status != InboundStatus.RECEIVED:
             return row
         time.sleep(WAIT_STEP)
     return None
@@ -199,12 +200,12 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
         session.rollback()
         log.exception("inbound %s failed in handler", row.id)
         reply = error_reply()
-        _set(session, row.id, status="failed", reply=reply, error=type(exc).__name__, handled_at=now)
+        _set(session, row.id, status=InboundStatus.FAILED, reply=reply, error=type(exc).__name__, handled_at=now)
         if deliver is not None:
             deliver(session, reply)
         session.commit()
         return reply
-    _set(session, row.id, status="handled", reply=reply, handled_at=now)
+    _set(session, row.id, status=InboundStatus.HANDLED, reply=reply, handled_at=now)
     session.commit()
     return reply
 
@@ -236,7 +237,7 @@ def receive(db: Callable[[], Session], msg: Inbound, handler: Handler, now: date
         return None
     if first or claim(session, row, now):
         return handle(session, row, msg, handler, now, busy_reply, error_reply)
-    if row.status == "received":
+    if row.status == InboundStatus.RECEIVED:
         done = wait_for_reply(session, row.id, started + WAIT_FOR_FIRST)
         if done is None:
             return None

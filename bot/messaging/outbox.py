@@ -16,6 +16,7 @@ from typing import Any, Callable, cast
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.constants import OutboxStatus
 from bot.storage.db import insert_ignoring
 from bot.messaging.gateway import Gateway, SendError
 from bot.storage.models import Outbox, Resident, table_of
@@ -34,7 +35,7 @@ def enqueue(session: Session, *, key: str, openid: str, purpose: str, text: str,
     """Add a send unless one with the same idempotency key exists (then False); part of the caller's
     transaction. One INSERT … ON CONFLICT DO NOTHING: no lookup, no savepoint."""
     result = session.connection().execute(insert_ignoring(session, table_of(Outbox), "key"), {
-        "key": key, "openid": openid, "purpose": purpose, "status": "pending", "attempts": 0,
+        "key": key, "openid": openid, "purpose": purpose, "status": OutboxStatus.PENDING, "attempts": 0,
         "payload": {"text": text, "template_data": template_data},
         "next_attempt_at": not_before or now, "created_at": now, "case_id": case_id,
         "notice_id": notice_id, "notice_offset": notice_offset,
@@ -75,8 +76,8 @@ def recover_stuck(session: Session, now: datetime, purposes: tuple[str, ...] | N
     row of this scope still `sending` when a run starts belongs to a process that died.
     """
     result = cast(CursorResult[Any], session.execute(_scope(
-        update(Outbox).where(Outbox.status == "sending"), purposes, exclude
-    ).values(status="pending", next_attempt_at=now)))
+        update(Outbox).where(Outbox.status == OutboxStatus.SENDING), purposes, exclude
+    ).values(status=OutboxStatus.PENDING, next_attempt_at=now)))
     session.commit()
     if result.rowcount:
         log.warning("outbox: %d rows were in flight during a crash; sending them again", result.rowcount)
@@ -94,8 +95,8 @@ def _claim(session: Session, query: Any, due: datetime, limit: int) -> list[Any]
         return []
     table = table_of(Outbox)
     rows = session.execute(
-        update(table).where(table.c.id.in_(ids), table.c.status == "pending")
-        .values(status="sending", claimed_until=due + SENDING_LEASE, attempts=table.c.attempts + 1)
+        update(table).where(table.c.id.in_(ids), table.c.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING, claimed_until=due + SENDING_LEASE, attempts=table.c.attempts + 1)
         .returning(table.c.id, table.c.openid, table.c.purpose, table.c.payload, table.c.attempts)
     ).all()
     session.commit()
@@ -106,8 +107,9 @@ def _release(session: Session, rows: list[Any]) -> None:
     """Give claimed rows that were not sent back (a stop was requested)."""
     if rows:
         table = table_of(Outbox)
-        session.execute(update(table).where(table.c.id.in_([r.id for r in rows]), table.c.status == "sending")
-                        .values(status="pending", claimed_until=None, attempts=table.c.attempts - 1))
+        session.execute(update(table).where(table.c.id.in_([r.id for r in rows]),
+                                            table.c.status == OutboxStatus.SENDING)
+                        .values(status=OutboxStatus.PENDING, claimed_until=None, attempts=table.c.attempts - 1))
         session.commit()
 
 
@@ -150,7 +152,7 @@ def drain(factory: sessionmaker[Session], gateway: Gateway, now: datetime, *, te
     t0 = time.monotonic()
     with factory() as session:
         result.recovered = recover_stuck(session, now, purposes, exclude)
-        query = _scope(select(Outbox.id).where(Outbox.status == "pending"), purposes, exclude)
+        query = _scope(select(Outbox.id).where(Outbox.status == OutboxStatus.PENDING), purposes, exclude)
         while True:
             rows = _claim(session, query, now + timedelta(seconds=time.monotonic() - t0), chunk)
             if not rows:
@@ -172,7 +174,7 @@ def _statements() -> tuple[Any, Any]:
     table = table_of(Outbox)
     window = select(table_of(Resident).c.last_inbound_at).where(table_of(Resident).c.openid == bindparam("openid"))
     sent = update(table).where(table.c.id == bindparam("row_id")).values(
-        status="sent", channel=bindparam("channel"), sent_at=bindparam("sent_at"), errcode=None, error=None)
+        status=OutboxStatus.SENT, channel=bindparam("channel"), sent_at=bindparam("sent_at"), errcode=None, error=None)
     return window, sent
 
 
@@ -192,11 +194,11 @@ def _deliver(session: Session, gateway: Gateway, row: Any, now: datetime,
     except SendError as exc:
         values: dict[str, Any] = {"errcode": exc.errcode, "error": exc.message}
         if exc.transient and row.attempts < max_attempts:
-            values.update(status="pending", next_attempt_at=now + timedelta(
+            values.update(status=OutboxStatus.PENDING, next_attempt_at=now + timedelta(
                 seconds=BACKOFF[min(row.attempts, len(BACKOFF)) - 1]))
             result.retried += 1
         else:
-            values["status"] = "failed"
+            values["status"] = OutboxStatus.FAILED
             result.failed += 1
             log.info("outbox %s failed permanently: errcode %s", row.id, exc.errcode)
         session.execute(update(table).where(table.c.id == row.id).values(**values))

@@ -12,6 +12,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.constants import CaseStatus, InboundStatus, NoticeStatus, OutboxStatus
+
 
 class Base(DeclarativeBase):
     """Declarative base for all Mulin tables."""
@@ -32,7 +34,7 @@ class InboundMessage(Base):
     sent_at: Mapped[datetime] = mapped_column(DateTime)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     # received (being answered) | queued (stored, answered soon by the scheduler) | handled | failed
-    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=InboundStatus.RECEIVED, index=True)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
     reply: Mapped[str | None] = mapped_column(Text)
     handled_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -119,7 +121,7 @@ class Case(Base):
     also: Mapped[str | None] = mapped_column(String(128))
     priority: Mapped[str] = mapped_column(String(16))
     department: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN, index=True)
     text: Mapped[str] = mapped_column(Text)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"))
@@ -134,9 +136,9 @@ class Case(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
-    satisfaction: Mapped[str | None] = mapped_column(String(16))  # 满意|基本满意|不满意|未评价
+    satisfaction: Mapped[str | None] = mapped_column(String(16))  # Satisfaction
     solved: Mapped[bool | None] = mapped_column(Boolean)
-    followup_state: Mapped[str | None] = mapped_column(String(16))  # asked|reminded|answered|expired
+    followup_state: Mapped[str | None] = mapped_column(String(16))  # FollowupState
     followup_asked_at: Mapped[datetime | None] = mapped_column(DateTime)
     followup_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
     warned_at: Mapped[datetime | None] = mapped_column(DateTime)  # 80% reminder sent
@@ -169,9 +171,9 @@ class Outbox(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)  # idempotency key
     openid: Mapped[str] = mapped_column(String(64))
-    purpose: Mapped[str] = mapped_column(String(32))  # reply|case_status|staff|notice|followup|summary
+    purpose: Mapped[str] = mapped_column(String(32))  # Purpose
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"text": ..., "template": {...}}
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|cancelled
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)  # OutboxStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
@@ -194,7 +196,7 @@ class Notice(Base):
     cleanup_at: Mapped[datetime] = mapped_column(DateTime)
     target: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"community": .., "compound": .., "buildings": [..]}
     offsets: Mapped[list[Any]] = mapped_column(JSON)  # minutes before cleanup_at, e.g. [10080, 1440]
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active|cancelled
+    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.ACTIVE)  # NoticeStatus
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # offsets whose delivery rows have been created ("fanned out")
@@ -208,7 +210,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(16))  # admin|staff
+    role: Mapped[str] = mapped_column(String(16))  # Role
     department: Mapped[str | None] = mapped_column(String(32))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)

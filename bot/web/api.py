@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.domain import stats
 from bot.clock import utcnow
+from bot.constants import OPEN_STATUSES
 from bot.web.console.statistics import period
 from bot.web.request_session import get_db
 from bot.storage.models import Case, Community
@@ -54,7 +55,7 @@ def case_json(case: Case, now: datetime) -> dict[str, Any]:
         "created_at": _iso(case.created_at), "due_at": _iso(case.due_at),
         "first_response_at": _iso(case.first_response_at), "resolved_at": _iso(case.resolved_at),
         "closed_at": _iso(case.closed_at),
-        "overdue": case.status in ("open", "in_progress") and case.due_at <= now,
+        "overdue": case.status in OPEN_STATUSES and case.due_at <= now,
         "reopen_count": case.reopen_count, "satisfaction": case.satisfaction, "solved": case.solved,
         "group_id": case.group_id,
     }

@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case, notify_department, transition
 from bot.clock import fmt_local
+from bot.constants import OPEN_STATUSES, CaseStatus
 from bot.messaging.inbound import Inbound
 from bot.storage.models import Case, Compound
 from bot.messaging.texts import label, render_text
 from handlers.conversation import dialogue
-from handlers.intents import FALLBACK, get_spec
+from bot.services import services
+from handlers.intents import FALLBACK
 from handlers.understanding.words import command_of
 
 ASKING = ("await_address", "confirm_address")
@@ -40,7 +42,7 @@ def cancel(session: Session, msg: Inbound, now: datetime) -> str:
     case = case_queries.latest_open(session, msg.openid)
     if case is None:
         return render_text("intake/nothing_to_cancel")
-    if case.status != "open" or case.first_response_at is not None:
+    if case.status != CaseStatus.OPEN or case.first_response_at is not None:
         return render_text("intake/cannot_cancel", case=case, status=label("status", case.status))
     transition(session, case, "cancel", actor="resident", now=now)
     return render_text("intake/case_cancelled", case=case)
@@ -50,9 +52,10 @@ def handoff(session: Session, msg: Inbound, now: datetime) -> str:
     """A person takes over: flag the case (creating one from what was said) and stop asking."""
     state = dialogue.load(msg.openid)
     case = session.get(Case, state.data.get("case_id") or 0) or case_queries.latest_open(session, msg.openid)
-    if case is None or case.status not in case_queries.OPEN_STATUSES:
+    if case is None or case.status not in OPEN_STATUSES:
+        fallback = services(current_app).classifier.spec(FALLBACK)
         pending = state.data.get("pending") or {"text": msg.text, "intent": FALLBACK,
-                                                "priority": get_spec(FALLBACK).priority, "also": []}
+                                                "priority": fallback.priority, "also": []}
         resident = residents.get_or_create(session, msg.openid, now)
         case = create_case(session, openid=msg.openid, text=pending["text"], intent=pending["intent"],
                            priority=pending["priority"], also=tuple(pending.get("also") or ()),

@@ -13,16 +13,17 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.constants import AWAITING_ANSWER, DONE_STATUSES, CaseStatus, FollowupState, Satisfaction
 from bot.domain.cases import add_event, transition
 from bot.messaging.inbound import Inbound
 from bot.storage.models import Case
 from bot.messaging.texts import render_text
 
-SATISFIED, BASIC, UNSATISFIED = "满意", "基本满意", "不满意"  # stored codes (models.Case.satisfaction)
+SATISFIED, BASIC, UNSATISFIED = Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.UNSATISFIED
 DIGITS = {"1": SATISFIED, "2": BASIC, "3": UNSATISFIED}
 NOT_SOLVED = ("没解决", "未解决", "没有解决", "还没解决")
 MAX_CHARS = 12  # a longer message is a new report, even if it mentions 满意
-ASKED = ("asked", "reminded")
+
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -49,8 +50,8 @@ def check(msg: Inbound) -> bool:
 def pending_case(session: Session, openid: str) -> Case | None:
     """The case this resident was last asked about and has not answered."""
     return session.scalars(
-        select(Case).where(Case.openid == openid, Case.followup_state.in_(ASKED),
-                           Case.status.in_(("resolved", "closed")))
+        select(Case).where(Case.openid == openid, Case.followup_state.in_(AWAITING_ANSWER),
+                           Case.status.in_(DONE_STATUSES))
         .order_by(Case.followup_asked_at.desc(), Case.id.desc()).limit(1)
     ).first()
 
@@ -64,12 +65,12 @@ def answer(session: Session, msg: Inbound, now: datetime) -> str | None:
     if case is None or parsed is None:
         return CONTINUE
     satisfaction, solved = parsed
-    case.satisfaction, case.solved, case.followup_state = satisfaction, solved, "answered"
+    case.satisfaction, case.solved, case.followup_state = satisfaction, solved, FollowupState.ANSWERED
     add_event(session, case, "followup_answer", actor="resident", now=now, note=msg.text,
               data={"satisfaction": satisfaction, "solved": solved})
     if satisfaction == UNSATISFIED or solved is False:
         transition(session, case, "reopen", actor="resident", now=now, note=msg.text)
         return render_text("followup/reopened", case=case, satisfaction=satisfaction, solved=solved)
-    if case.status == "resolved":
+    if case.status == CaseStatus.RESOLVED:
         transition(session, case, "close", actor="resident", now=now)
     return render_text("followup/thanks", case=case, satisfaction=satisfaction)

@@ -17,6 +17,7 @@ from flask import current_app
 from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case
 from bot.clock import fmt_local
+from bot.constants import OPEN_STATUSES
 from bot.messaging.inbound import Inbound
 from bot.storage.models import Case, Resident
 from bot.messaging.texts import label, lines, render_text
@@ -102,7 +103,7 @@ def detail(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) 
     case = session.get(Case, data.get("case_id") or 0)
     c = services(current_app).classifier.classify(msg.text or "")
     same = c.intent == FALLBACK and not c.terms or case is not None and c.intent == case.intent
-    if case is None or case.status not in case_queries.OPEN_STATUSES or not same:
+    if case is None or case.status not in OPEN_STATUSES or not same:
         return report(session, msg, now, {})
     add_event(session, case, "detail", actor="resident", now=now, note=msg.text)
     attach_media(session, case, media_of(msg), now)
@@ -112,7 +113,7 @@ def detail(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) 
 def to_person(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) -> Step:
     """After 人工: the bot stops asking; messages go to the case for the staff member."""
     case = session.get(Case, data.get("case_id") or 0)
-    if case is None or case.status not in case_queries.OPEN_STATUSES:
+    if case is None or case.status not in OPEN_STATUSES:
         return report(session, msg, now, {})
     add_event(session, case, "message", actor="resident", now=now, note=msg.text)
     attach_media(session, case, media_of(msg), now)

@@ -1,12 +1,10 @@
 """Clutter (楼道堆物): objects piled in stairwells, passages and fire lanes, bikes in hallways."""
-from datetime import timedelta
+from bot.constants import Priority
+from handlers.intents.spec import IntentSpec
 
-from handlers.intents import IntentSpec
-
+# Department and time limit: bot/domain/routing.yaml.
 SPEC = IntentSpec(
     name="clutter",
-    department="community",
-    priority="high",  # a blocked escape route is a fire risk
-    time_limit=timedelta(days=7),
+    priority=Priority.HIGH,  # a blocked escape route is a fire risk
     safety="safety/clutter",
 )

@@ -1,12 +1,10 @@
 """Construction (私搭乱建): illegal structures, enclosed public space, removed load-bearing walls."""
-from datetime import timedelta
+from bot.constants import Priority
+from handlers.intents.spec import IntentSpec
 
-from handlers.intents import IntentSpec
-
+# Department and time limit: bot/domain/routing.yaml.
 SPEC = IntentSpec(
     name="construction",
-    department="enforcement",
-    priority="normal",
-    time_limit=timedelta(days=7),
+    priority=Priority.NORMAL,
     safety="safety/construction",
 )

@@ -1,12 +1,10 @@
 """Leak (漏水/渗水): water coming through ceilings, walls and pipes into homes and buildings."""
-from datetime import timedelta
+from bot.constants import Priority
+from handlers.intents.spec import IntentSpec
 
-from handlers.intents import IntentSpec
-
+# Department and time limit: bot/domain/routing.yaml.
 SPEC = IntentSpec(
     name="leak",
-    department="property",
-    priority="urgent",
-    time_limit=timedelta(hours=24),
+    priority=Priority.URGENT,
     safety="safety/leak",
 )

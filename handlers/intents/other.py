@@ -1,12 +1,10 @@
 """Other (其他诉求): everything no routed team owns; a person at the community office reads it."""
-from datetime import timedelta
+from bot.constants import Priority
+from handlers.intents.spec import IntentSpec
 
-from handlers.intents import IntentSpec
-
+# Department and time limit: bot/domain/routing.yaml.
 SPEC = IntentSpec(
     name="other",
-    department="community",
-    priority="normal",
-    time_limit=timedelta(days=7),
+    priority=Priority.NORMAL,
     safety=None,
 )

@@ -1,12 +1,10 @@
 """Pest (病媒消杀): cockroaches, rats, mosquitoes and other vermin; requests for disinfestation."""
-from datetime import timedelta
+from bot.constants import Priority
+from handlers.intents.spec import IntentSpec
 
-from handlers.intents import IntentSpec
-
+# Department and time limit: bot/domain/routing.yaml.
 SPEC = IntentSpec(
     name="pest",
-    department="health",
-    priority="normal",
-    time_limit=timedelta(days=7),
+    priority=Priority.NORMAL,
     safety="safety/pest",
 )

@@ -1,12 +1,10 @@
 """Utility (水电气暖): water, power, gas or heating supply failures; a smell of gas is critical."""
-from datetime import timedelta
+from bot.constants import Priority
+from handlers.intents.spec import IntentSpec
 
-from handlers.intents import IntentSpec
-
+# Department and time limit: bot/domain/routing.yaml.
 SPEC = IntentSpec(
     name="utility",
-    department="property",
-    priority="urgent",
-    time_limit=timedelta(hours=24),
+    priority=Priority.URGENT,
     safety="safety/utility",
 )

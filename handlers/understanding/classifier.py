@@ -10,7 +10,6 @@ import warnings
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -21,7 +20,8 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="invalid escape sequence", category=SyntaxWarning)
     import jieba
 
-from handlers.intents import FALLBACK, IntentSpec, raise_priority, time_limit_for
+from bot.constants import Priority
+from handlers.intents import FALLBACK, IntentSpec, raise_priority
 from handlers.understanding.lexicon import Lexicon, LexiconError, Term, load_lexicon
 
 __all__ = ["Classification", "Classifier", "LexiconError", "classify", 
@@ -41,7 +41,6 @@ class Classification:
     priority: str
     scores: Mapping[str, float]
     safety: str | None = None  # safety-advice template, e.g. "safety/gas"
-    time_limit: timedelta | None = None
     resolved: bool = False  # the message says a problem is over: a case update, not a complaint
 
 
@@ -246,7 +245,7 @@ class Classifier:
         """Pick the main intent, the secondary ones, the confidence and the priority."""
         cfg = self._set
         other = scores[FALLBACK] * cfg.other_weight
-        critical = {h.term.intent for h in hits if h.term.priority == "critical"}
+        critical = {h.term.intent for h in hits if h.term.priority == Priority.CRITICAL}
         routed = sorted((n for n in scores if n != FALLBACK and scores[n] > 0),
                         key=lambda n: (n not in critical, -scores[n], first[n]))  # safety first
         close = [n for n in routed if scores[n] >= cfg.main_margin * scores[routed[0]]]
@@ -273,7 +272,7 @@ class Classifier:
             intent=main, confidence=round(confidence, 3),
             terms=tuple(h.term.word for h in hits if h.term.intent in (main, *also)),
             also=also, priority=priority, scores=MappingProxyType({k: round(v, 2) for k, v in scores.items()}),
-            safety=safety, time_limit=time_limit_for(spec, priority), resolved=update,
+            safety=safety, resolved=update,
         )
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields, replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bot.config import ROOT
+from bot.constants import PRIORITIES, Priority
 from handlers import intents
 from handlers.intents import IntentSpec
 
@@ -18,6 +18,7 @@ TEXT_DIR = ROOT / "templates" / "text"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 CUE_LISTS = ("negation", "scope_end", "question", "pending")
 CUE_WEIGHTED = ("resolved", "recurrence")
+ROUTED_KEYS = ("department", "time_limit_hours")  # routing.yaml's, refused here with a pointer there
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built in: faster start-up
 
 
@@ -49,7 +50,7 @@ class Term:
     intent: str
     weight: float
     surfaces: tuple[str, ...]
-    priority: str | None = None
+    priority: Priority | None = None
     safety: str | None = None
 
 
@@ -62,7 +63,7 @@ class Pair:
     second: frozenset[str]
     weight: float
     window: int
-    priority: str | None = None
+    priority: Priority | None = None
     safety: str | None = None
 
 
@@ -172,34 +173,31 @@ def _pairs(items: Any, where: str, intent: str, **extra: Any) -> tuple[Pair, ...
 
 
 def _spec(name: str, raw: Any, where: str) -> IntentSpec:
-    """The module's spec with YAML overrides, or a spec built from YAML alone."""
-    try:
-        base: IntentSpec | None = intents.get_spec(name)
-    except KeyError:
-        base = None
+    """The module's spec with YAML overrides, or a spec built from YAML alone (priority normal by default)."""
+    base = intents.get_spec(name) if name in intents.NAMES else IntentSpec(name=name)
     if raw is None:
-        if base is None:
-            raise _fail(where, f"intent {name!r} has no handlers/{name}.py module, so it needs a spec "
-                               "with at least a department")
         return base
-    raw = _mapping(raw, where, {"department", "priority", "time_limit_hours", "safety", "questions"})
-    if base is None and "department" not in raw:
-        raise _fail(where, "a new intent needs a department")
+    for key in ROUTED_KEYS:
+        if isinstance(raw, dict) and key in raw:
+            raise _fail(f"{where}.{key}", "department and time limit are decided by bot/domain/routing.yaml "
+                                         f"alone; remove {key!r} here and add a rule there")
+    raw = _mapping(raw, where, {"priority", "safety", "questions"})
     changes: dict[str, Any] = {}
-    for key in ("department", "priority", "safety"):
-        if key in raw:
-            valid = {"department": intents.DEPARTMENTS, "priority": intents.PRIORITIES}.get(key)
-            value = raw[key]
-            if valid is not None and value not in valid:
-                raise _fail(f"{where}.{key}", f"must be one of {', '.join(valid)}")
-            if key == "safety" and value is not None and not (TEXT_DIR / f"{value}.txt").is_file():
-                raise _fail(f"{where}.safety", f"no template templates/text/{value}.txt")
-            changes[key] = value
-    if "time_limit_hours" in raw:
-        changes["time_limit"] = timedelta(hours=_number(raw["time_limit_hours"], where, "time_limit_hours"))
+    if "priority" in raw:
+        if raw["priority"] not in PRIORITIES:
+            raise _fail(f"{where}.priority", f"must be one of {', '.join(PRIORITIES)}")
+        changes["priority"] = Priority(raw["priority"])
+    if "safety" in raw:
+        _check_safety(raw["safety"], f"{where}.safety")
+        changes["safety"] = raw["safety"]
     if "questions" in raw:
         changes["questions"] = _words(raw["questions"], f"{where}.questions") if raw["questions"] else ()
-    return replace(base, **changes) if base else IntentSpec(name=name, **changes)
+    return replace(base, **changes)
+
+
+def _check_safety(value: Any, where: str) -> None:
+    if value is not None and not (TEXT_DIR / f"{value}.txt").is_file():
+        raise _fail(where, f"no template templates/text/{value}.txt")
 
 
 def _parse(data: Any, file: str) -> Lexicon:
@@ -235,11 +233,10 @@ def _parse(data: Any, file: str) -> Lexicon:
         for i, esc in enumerate(entry.get("escalate") or []):
             at = f"{where}.escalate[{i}]"
             esc = _mapping(esc, at, {"priority", "safety", "weight", "terms", "pairs"})
-            if esc.get("priority") not in intents.PRIORITIES:
-                raise _fail(f"{at}.priority", f"must be one of {', '.join(intents.PRIORITIES)}")
-            if esc.get("safety") and not (TEXT_DIR / f"{esc['safety']}.txt").is_file():
-                raise _fail(f"{at}.safety", f"no template templates/text/{esc['safety']}.txt")
-            extra = {"priority": esc["priority"], "safety": esc.get("safety")}
+            if esc.get("priority") not in PRIORITIES:
+                raise _fail(f"{at}.priority", f"must be one of {', '.join(PRIORITIES)}")
+            _check_safety(esc.get("safety"), f"{at}.safety")
+            extra = {"priority": Priority(esc["priority"]), "safety": esc.get("safety")}
             terms += _terms(esc.get("terms", []), f"{at}.terms", name, _number(esc.get("weight", 4), at), **extra)
             pairs += _pairs(esc.get("pairs", []), f"{at}.pairs", name, **extra)
     builtin = [s.name for s in intents.INTENTS if s.name != intents.FALLBACK]

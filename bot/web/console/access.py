@@ -10,6 +10,7 @@ import flask_login
 from flask_login import UserMixin, current_user
 from sqlalchemy import Select
 
+from bot.constants import Role
 from bot.web.request_session import get_db
 from bot.storage.models import Case, User
 
@@ -41,7 +42,7 @@ class ConsoleUser(UserMixin):  # type: ignore[misc]  # UserMixin is untyped
     @property
     def is_admin(self) -> bool:
         """Admins see every case and manage users."""
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
 
 def load_user(user_id: str) -> ConsoleUser | None:

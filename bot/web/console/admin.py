@@ -11,7 +11,7 @@ from bot.web.console.access import admin_required, login_required
 from bot.web.request_session import get_db
 from bot.errors import MulinError
 from bot.storage.models import Community, User
-from handlers.intents import DEPARTMENTS
+from bot.constants import CASE_DEPARTMENTS
 
 bp = Blueprint("console_admin", __name__, url_prefix="/console")
 
@@ -26,7 +26,7 @@ def index() -> str:
     communities = session.scalars(select(Community).order_by(Community.name)).all()
     names = {c.id: c.name for c in communities}
     return render_template("console/users.html", rows=rows, communities=communities, names=names,
-                           departments=DEPARTMENTS, roles=users.ROLES, now=utcnow())
+                           departments=CASE_DEPARTMENTS, roles=users.ROLES, now=utcnow())
 
 
 @bp.post("/users")

@@ -12,7 +12,7 @@ from bot.clock import utcnow
 from bot.web.console.cases import bp, visible_case
 from bot.web.request_session import get_db
 from bot.errors import InvalidTransition
-from handlers.intents import DEPARTMENTS
+from bot.constants import CASE_DEPARTMENTS, Purpose
 from bot.web.console.access import login_required
 
 MAX_REPLY = 600
@@ -54,7 +54,7 @@ def reply(number: str) -> Response:
         flash("reply_invalid", "error")
         return _back(number)
     event = cases.add_event(session, case, "reply", actor=current_user.username, now=now, note=text)
-    outbox.enqueue(session, key=f"console-reply:{case.id}:{event.id}", openid=case.openid, purpose="reply",
+    outbox.enqueue(session, key=f"console-reply:{case.id}:{event.id}", openid=case.openid, purpose=Purpose.REPLY,
                    text=text, now=now, case_id=case.id)
     session.commit()
     flash("done_reply", "ok")
@@ -68,7 +68,7 @@ def reassign(number: str) -> Response:
     session = get_db()
     case = visible_case(number)
     department = request.form.get("department", "")
-    if department not in DEPARTMENTS or department == case.department:
+    if department not in CASE_DEPARTMENTS or department == case.department:
         flash("reassign_invalid", "error")
         return _back(number)
     cases.reassign(session, case, department, actor=current_user.username, now=utcnow(),

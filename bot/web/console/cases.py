@@ -4,25 +4,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
+from bot.constants import CASE_DEPARTMENTS, OPEN_STATUSES, CaseStatus
 from bot.domain.cases import TRANSITIONS
 from bot.clock import utcnow
 from bot.web.console.access import may_see, scope_cases, login_required
 from bot.web.console.conversation import Line, conversation
 from bot.web.request_session import get_db
 from bot.domain.residents import in_service_window
+from bot.services import services
 from bot.storage.models import Case, Community, Compound, Resident
-from handlers.intents import DEPARTMENTS, NAMES as INTENTS  # type: ignore[attr-defined]
 
 bp = Blueprint("console_cases", __name__, url_prefix="/console")
 
 PAGE = 200
-STATUSES = ("open", "in_progress", "resolved", "closed", "cancelled")
-OPEN_STATUSES = ("open", "in_progress")
+STATUSES = tuple(CaseStatus)
 
 
 def _filters(args: Any) -> dict[str, str]:
@@ -67,8 +67,9 @@ def index() -> str | Response:
         return redirect(url_for("console_cases.show", number=f["q"]))
     communities = session.scalars(select(Community).order_by(Community.name)).all()
     compounds = session.scalars(select(Compound).order_by(Compound.name)).all()
+    intents = services(current_app).classifier.intents  # the loaded intents: keywords.yaml may add some
     return render_template("console/cases.html", rows=rows, f=f, now=now, statuses=STATUSES,
-                           intents=INTENTS, communities=communities, compounds=compounds, page=PAGE)
+                           intents=intents, communities=communities, compounds=compounds, page=PAGE)
 
 
 def visible_case(number: str) -> Case:
@@ -106,5 +107,5 @@ def show(number: str) -> str:
     photos = _photos(case, talk)
     actions = [a for a in ("accept", "resolve", "reopen") if case.status in TRANSITIONS[a][0]]
     return render_template("console/case.html", case=case, resident=resident, linked=linked, talk=talk,
-                           photos=photos, actions=actions, departments=DEPARTMENTS, now=now,
+                           photos=photos, actions=actions, departments=CASE_DEPARTMENTS, now=now,
                            in_window=in_service_window(resident, now))

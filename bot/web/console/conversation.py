@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.constants import RESIDENT_PURPOSES, Purpose
 from bot.storage.models import Case, InboundMessage, Outbox
 
 BEFORE = timedelta(hours=6)  # the dialogue that led to the case
 LIMIT = 200
-RESIDENT_PURPOSES = ("reply", "case_status", "followup", "notice")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,6 @@ def conversation(session: Session, case: Case) -> list[Line]:
                              Outbox.purpose.in_(RESIDENT_PURPOSES))
         .order_by(Outbox.id).limit(LIMIT))
     lines = [line for row in inbound for line in _inbound(row)]
-    lines += [Line(row.created_at, "staff" if row.purpose == "reply" else "bot", row.purpose,
+    lines += [Line(row.created_at, "staff" if row.purpose == Purpose.REPLY else "bot", row.purpose,
                    (row.payload or {}).get("text") or "", status=row.status) for row in sends]
     return sorted(lines, key=lambda line: line.at)

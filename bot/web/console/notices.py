@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from bot.domain import notices
 from bot.clock import parse_local, to_local, utcnow
+from bot.constants import NoticeStatus
 from bot.web.request_session import get_db
 from bot.errors import MulinError, NotFound
 from bot.storage.models import Community, Compound, Notice
@@ -92,7 +93,7 @@ def show(notice_id: int) -> str:
     """One notice: target, text, progress with failure reasons, and edit/cancel while allowed."""
     notice = _notice(notice_id)
     progress = notices.notice_progress(get_db(), notice)
-    editable = notice.status == "active" and not notice.fanned_out
+    editable = notice.status == NoticeStatus.ACTIVE and not notice.fanned_out
     local = to_local(notice.cleanup_at).strftime("%Y-%m-%dT%H:%M")
     return render_template("console/notice.html", notice=notice, progress=progress, editable=editable,
                            cleanup_local=local)
