@@ -14,6 +14,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
+from bot.constants import Purpose
 from bot.domain import consultations, projects
 from bot.domain.notices import recipients_of
 from bot.messaging import outbox
@@ -21,7 +22,7 @@ from bot.services import services
 from bot.storage.models import Consultation, ConsultationReply, ProjectPhase, Resident
 
 CHUNK = 1000  # rows per INSERT statement
-PURPOSE = "notice"  # bulk: drained by outbox_bulk at SEND_RATE_PER_SECOND
+PURPOSE = Purpose.NOTICE  # bulk (BULK_PURPOSES): drained by outbox_bulk at SEND_RATE_PER_SECOND
 
 
 def _rows(keys_openids: list[tuple[str, str]], text: str, now: datetime) -> list[dict[str, Any]]:

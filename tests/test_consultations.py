@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import csv
-from collections import Counter
 import io
+from collections import Counter
 from datetime import timedelta
 
 import pytest

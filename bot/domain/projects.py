@@ -3,7 +3,7 @@
 A project touches compounds (all or some of their buildings) and back alleys. The scheduler
 (scheduler/consult_jobs.py) sends a works notice to the residents of its places a few days
 before each phase; a 施工扰民 complaint from an affected place during a phase becomes a case
-linked to the project and routed to its responsible unit (PROJECT_ROUTE below).
+linked to the project and routed to its responsible unit (routing.yaml, situation "project").
 """
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import to_local
+from bot.constants import Priority, Purpose
 from bot.domain.cases import create_case
-from bot.domain.routing import Decision
+from bot.domain.routing import decide
 from bot.errors import MulinError, NotFound
 from bot.messaging import outbox
 from bot.messaging.texts import render_text
@@ -40,10 +41,7 @@ CATEGORIES = tuple(c.value for c in Category)
 STATUSES = ("active", "suspended", "cancelled")
 NOTICE_LEAD = timedelta(days=3)  # residents hear of a phase this long before it starts
 WORKS_INTENT = "works"  # a 施工扰民 complaint about a project's site
-# The routing rule for works complaints: the project's responsible unit (its people, project.unit_openids),
-# 24 hours. No staff row has department "project", so the case's community staff hear of it as of any
-# case nobody else would (bot.domain.case_notify's fallback): told once, and of overdue reminders too.
-PROJECT_ROUTE = Decision(department="project", time_limit=timedelta(hours=24), inform=())
+PROJECT_SITUATION = "project"  # routing.yaml's situation for a place a phase is working on
 
 
 class InvalidProject(MulinError):
@@ -213,8 +211,11 @@ def cases_of(session: Session, project: Project) -> list[Case]:
 def open_works_case(session: Session, project: Project, phase: ProjectPhase, resident: Resident, text: str,
                     now: datetime) -> Case:
     """A 施工扰民 complaint: a case linked to the project, routed to its unit, the unit's people told."""
-    case = create_case(session, openid=resident.openid, text=text, intent=WORKS_INTENT, priority="normal",
-                       also=(), resident=resident, now=now, decision=PROJECT_ROUTE)
+    # routing.yaml decides (situation "project": the responsible unit, 24 h); the unit's people named on the
+    # project are told below, staff of department "project" (or, with none, the community) by create_case
+    decision = decide(WORKS_INTENT, Priority.NORMAL, PROJECT_SITUATION, text)
+    case = create_case(session, openid=resident.openid, text=text, intent=WORKS_INTENT, priority=Priority.NORMAL,
+                       also=(), resident=resident, now=now, decision=decision)
     session.add(ProjectCase(project_id=project.id, case_id=case.id, phase_id=phase.id, created_at=now))
     message = render_text("project/unit_case", case=case, p=project, phase=phase,
                           place=render_text("intake/place", compound=case.compound.name if case.compound else "",
@@ -222,7 +223,7 @@ def open_works_case(session: Session, project: Project, phase: ProjectPhase, res
                                             unit=case.unit or "", room=case.room or ""))
     for openid in project.unit_openids:
         outbox.enqueue(session, key=f"staff:{case.id}:project-unit:new:{openid}", openid=openid,
-                       purpose="staff", text=message, now=now, case_id=case.id)
+                       purpose=Purpose.STAFF, text=message, now=now, case_id=case.id)
     session.flush()
     return case
 
