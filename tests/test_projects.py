@@ -136,3 +136,27 @@ def test_questions_open_no_case_even_without_a_project(app, db, wechat, text: st
     street(db)
     assert "没有登记的整治改造项目" in wechat.send_text(text, openid="o-和平里-1-0").text
     assert not db.scalars(select(Case)).all()
+
+
+def test_import_from_csv(app, db, runner, wechat, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    street(db)
+    street(db, compound="安华里")
+    path = tmp_path / "projects.csv"
+    path.write_text(
+        "name,category,compound,buildings,alleys,unit,contact,unit_openids,phase,starts_on,ends_on\n"
+        f"和平里综合整治,老旧小区综合改造类,和平里,1号楼、2号楼,,{UNIT},{CONTACT},o-unit,{PHASE1[0]},{PHASE1[1]},{PHASE1[2]}\n"
+        f"和平里综合整治,,,,,,,,{PHASE2[0]},{PHASE2[1]},{PHASE2[2]}\n"
+        f"安华里背街整治,环境提升类,,,安华里胡同,街道城管科,010-2,,铺装,{PHASE2[1]},{PHASE2[2]}\n", encoding="utf-8-sig")
+    result = runner.invoke(args=["project", "import", str(path)])
+    assert result.exit_code == 0 and "已导入 2 个整治项目" in result.output, result.output
+    again = runner.invoke(args=["project", "import", str(path)])
+    assert "已导入 0 个" in again.output and "2 个同名项目已存在" in again.output
+    listing = runner.invoke(args=["project", "list"]).output
+    assert "和平里综合整治（老旧小区综合改造类）和平里1号楼、和平里2号楼" in listing and "安华里胡同" in listing
+    reply = wechat.send_text("工地什么时候完工", openid="o-和平里-1-0").text
+    assert "第1阶段“拆除违建”" in reply and "下一阶段“管线改造”" in reply
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,category,compound,buildings,unit,contact,phase,starts_on,ends_on\n"
+                   f"新项目,老旧小区综合改造类,和平里,9,u,c,拆除,{PHASE1[1]},{PHASE1[2]}\n", encoding="utf-8")
+    failed = runner.invoke(args=["project", "import", str(bad)])
+    assert failed.exit_code != 0 and "line 2" in failed.output and "no building 9" in failed.output

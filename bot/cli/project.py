@@ -1,6 +1,7 @@
 """`flask --app bot project create|list|show`: thin wrappers over bot.domain.projects."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -55,6 +56,20 @@ def create_command(name: str, category: str, compound: str | None, buildings: st
             _fail(exc)
         session.commit()
         click.echo(project.id)
+
+
+@project_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(path: Path) -> None:
+    """Import projects from CSV: name,category,compound,buildings,unit,contact,phase,starts_on,ends_on
+    (one row per phase; optional alleys, unit_openids). Nothing is stored when a line is wrong."""
+    with _session() as session:
+        try:
+            counts = projects.import_projects(session, path, actor="cli", now=utcnow())
+        except MulinError as exc:
+            _fail(exc)
+        session.commit()
+        click.echo(render_text("project/imported", **counts))
 
 
 @project_group.command("list")

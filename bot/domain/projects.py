@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 from bot.clock import to_local
 from bot.constants import Priority, Purpose
 from bot.domain.cases import create_case
+from bot.domain.directory import building_name, rows
 from bot.domain.routing import decide
-from bot.errors import MulinError, NotFound
+from bot.errors import ImportFileError, MulinError, NotFound
 from bot.messaging import outbox
 from bot.messaging.texts import render_text
 from bot.storage.models import Case, Compound, Project, ProjectCase, ProjectPhase, ProjectPlace, Resident
@@ -114,6 +116,53 @@ def create_project(session: Session, *, name: str, category: str, compound: str 
     session.add(project)
     session.flush()
     return project
+
+
+PROJECT_HEADER = ("name", "category", "compound", "buildings", "unit", "contact", "phase", "starts_on", "ends_on")
+
+
+def import_projects(session: Session, source: Path | str, *, actor: str, now: datetime) -> dict[str, int]:
+    """Projects from a CSV file, one row per phase (rows with the same name are one project; its first row
+    gives the other columns; optional columns alleys and unit_openids). A name already known is skipped."""
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for line, row in rows(source, PROJECT_HEADER):
+        if not row["name"]:
+            raise ImportFileError(f"line {line}: name is empty")
+        groups.setdefault(row["name"], []).append((line, row))
+    known = set(session.scalars(select(Project.name).where(Project.name.in_(groups))))
+    counts = {"created": 0, "skipped": 0}
+    for name, lines in groups.items():
+        if name in known:
+            counts["skipped"] += 1
+            continue
+        _import_one(session, name, lines, actor, now)
+        counts["created"] += 1
+    return counts
+
+
+def _import_one(session: Session, name: str, lines: list[tuple[int, dict[str, str]]], actor: str,
+                now: datetime) -> None:
+    """One project from its rows; ImportFileError names the line at fault."""
+    line, first = lines[0]
+    phases = []
+    for at, row in lines:
+        try:
+            phases.append(parse_phase(f"{row['phase']},{row['starts_on']},{row['ends_on']}"))
+        except MulinError as exc:
+            raise ImportFileError(f"line {at}: {exc}") from None
+    try:
+        create_project(session, name=name, category=first["category"], compound=first["compound"] or None,
+                       buildings=[building_name(b) for b in _list(first["buildings"]) or []],
+                       alleys=_list(first.get("alleys")), unit=first["unit"], contact=first["contact"],
+                       unit_openids=_list(first.get("unit_openids")), phases=phases, actor=actor, now=now)
+    except MulinError as exc:
+        raise ImportFileError(f"line {line}: {exc}") from None
+
+
+def _list(value: str | None) -> list[str] | None:
+    """A comma-separated cell (Chinese commas too) as a list, or None when empty."""
+    items = [v.strip() for v in (value or "").replace("\uff0c", ",").replace("\u3001", ",").split(",")]
+    return [v for v in items if v] or None
 
 
 def get_project(session: Session, project_id: int) -> Project:
