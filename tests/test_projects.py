@@ -146,7 +146,8 @@ def test_import_from_csv(app, db, runner, wechat, tmp_path) -> None:  # type: ig
         "name,category,compound,buildings,alleys,unit,contact,unit_openids,phase,starts_on,ends_on\n"
         f"和平里综合整治,老旧小区综合改造类,和平里,1号楼、2号楼,,{UNIT},{CONTACT},o-unit,{PHASE1[0]},{PHASE1[1]},{PHASE1[2]}\n"
         f"和平里综合整治,,,,,,,,{PHASE2[0]},{PHASE2[1]},{PHASE2[2]}\n"
-        f"安华里背街整治,环境提升类,,,安华里胡同,街道城管科,010-2,,铺装,{PHASE2[1]},{PHASE2[2]}\n", encoding="utf-8-sig")
+        f"安华里背街整治,环境提升类,,,安华里胡同,街道城管科,010-2,,铺装,{PHASE2[1]},{PHASE2[2]}\n",
+        encoding="utf-8-sig")
     result = runner.invoke(args=["project", "import", str(path)])
     assert result.exit_code == 0 and "已导入 2 个整治项目" in result.output, result.output
     again = runner.invoke(args=["project", "import", str(path)])
