@@ -35,6 +35,7 @@ bench: setup
 	$(BIN)/python bench/intent_eval.py
 	$(BIN)/python bench/long_message_bench.py
 	$(BIN)/python bench/notice_bench.py
+	$(BIN)/python bench/consult_bench.py
 
 migration: setup
 	$(BIN)/python -m bot.storage.migrate "$(MESSAGE)"
