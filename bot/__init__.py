@@ -28,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from bot.services import KEY, Services
     from bot.storage import db, redis_store
     from bot.web import console, load, request_session, webhook
-    from handlers.conversation import dispatch
+    from handlers.conversation import dispatch, faq
     from handlers.understanding import classifier
 
     try:
@@ -43,11 +43,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     engine, sessions = db.connect(app.config["DATABASE_URL"])
     store = redis_store.connect(app.config.get("REDIS_URL", ""))
-    understanding = classifier.load_classifier(app.config.get("KEYWORDS_PATH"))
-    rules_checked(understanding.intents)
+    reader = classifier.load_classifier(app.config.get("KEYWORDS_PATH"))
+    conversation = dispatch.Conversation(reader, redis_store.RedisDialogueStore(store), faq.load_faq(),
+                                         app.config["STREET_NAME"], app.config["STREET_CONTACT"])
+    rules_checked(reader.intents)
     app.extensions[KEY] = Services(
         engine=engine, sessions=sessions, redis=store, gateway=gateway.make_gateway(app.config, store),
-        classifier=understanding, handler=dispatch.handle,
+        classifier=reader, handler=conversation,
         load=load.LoadGauge(float(app.config["INLINE_BUSY_LIMIT"])), queue=QueueWriter(engine),
     )
     request_session.init_app(app)

@@ -40,16 +40,23 @@ DEFAULTS: dict[str, Any] = {
     "OVERDUE_WARN_FRACTION": 0.8,
     "SUMMARY_WEEKDAY": 0,  # Monday, Asia/Shanghai
     "SUMMARY_HOUR": 9,
+    # How many reverse proxies (nginx, the district's gateway) stand before Mulin and may be believed about
+    # the client's address (X-Forwarded-For); 0: none, the connection's own address counts (login throttle).
+    "TRUSTED_PROXIES": 0,
+    # Residents' stored messages (text, media ids, the raw push) are deleted after this many days by the
+    # scheduler; a case keeps its own description and events. 0 keeps them for ever.
+    "INBOUND_RETENTION_DAYS": 180,
 }
 
 WECHAT_MODES = ("safe", "compatible", "plaintext")  # 安全模式, 兼容模式, 明文模式
 ENCRYPTED_MODES = ("safe", "compatible")
+DEMO_API_TOKEN = "demo-api-token"  # known to everyone: accepted only from this machine (bot/web/api.py)
 REQUIRED_IN_PRODUCTION = ("WECHAT_TOKEN", "SECRET_KEY", "WECHAT_APPID", "WECHAT_SECRET")
 ENV_NAMES = (
     "MULIN_ENV", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY",
     "WECHAT_API_BASE_URL", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "API_TOKEN",
     "SEND_RATE_PER_SECOND", "STREET_NAME", "STREET_CONTACT", "TEMPLATE_IDS", "LOG_LEVEL",
-    "INLINE_BUSY_LIMIT", "REPLY_RATE_PER_SECOND", "WECHAT_MODE",
+    "INLINE_BUSY_LIMIT", "REPLY_RATE_PER_SECOND", "WECHAT_MODE", "TRUSTED_PROXIES", "INBOUND_RETENTION_DAYS",
 )
 
 
@@ -66,6 +73,10 @@ def _from_environment() -> dict[str, Any]:
     for name in ("SEND_RATE_PER_SECOND", "REPLY_RATE_PER_SECOND", "INLINE_BUSY_LIMIT"):
         if name in values:
             values[name] = float(values[name])
+    if "TRUSTED_PROXIES" in values:
+        values["TRUSTED_PROXIES"] = int(values["TRUSTED_PROXIES"])
+    if "INBOUND_RETENTION_DAYS" in values:
+        values["INBOUND_RETENTION_DAYS"] = int(values["INBOUND_RETENTION_DAYS"])
     if isinstance(values.get("TEMPLATE_IDS"), str):
         pairs = (p.split("=", 1) for p in values["TEMPLATE_IDS"].split(",") if "=" in p)
         values["TEMPLATE_IDS"] = {k.strip(): v.strip() for k, v in pairs}
@@ -122,7 +133,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
                 config[name] = _demo_secret(name, length)
         config.setdefault("WECHAT_APPID", "wxdemo0000000000")
         config.setdefault("WECHAT_SECRET", "demo-secret")
-        config.setdefault("API_TOKEN", "demo-api-token")
+        config.setdefault("API_TOKEN", DEMO_API_TOKEN)
     config["WECHAT_MODE"] = _wechat_mode(config)
     if not config.get("DATABASE_URL"):
         INSTANCE.mkdir(exist_ok=True)

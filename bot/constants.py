@@ -53,6 +53,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    UNCERTAIN = "uncertain"  # no answer came (a read timeout): WeChat may have delivered it; never resent alone
 
 
 class InboundStatus(StrEnum):

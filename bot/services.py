@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Callable, cast
 
 from flask import Flask
 
@@ -34,6 +34,8 @@ class Services:
     load: LoadGauge
     queue: QueueWriter  # the burst path's writer
     stop: threading.Event = field(default_factory=threading.Event)  # set to stop the scheduler
+    # asked before each send: False once this scheduler has lost its lock (another one works now)
+    holds_lock: Callable[[], bool] = field(default=lambda: True)
 
 
 def services(app: Flask) -> Services:

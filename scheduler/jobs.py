@@ -5,18 +5,18 @@ again (or late, with --once --now) never sends anything twice.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask
 
-from scheduler import replay_jobs as inbound_replay
-
 from bot.constants import BULK_PURPOSES
-from bot.messaging import outbox
-from scheduler import consult_jobs, followup_jobs, notice_jobs, overdue_jobs, summary_jobs
+from bot.messaging import inbound_spool, outbox
 from bot.services import services
+from scheduler import consult_jobs, followup_jobs, notice_jobs, overdue_jobs, retention_jobs, summary_jobs
+from scheduler import replay_jobs as inbound_replay
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Job:
     """A job id, how often the running scheduler polls it, and what it does."""
 
     id: str
-    seconds: int
+    seconds: float
     run: Callable[[Flask, datetime], dict[str, Any]]
 
 
@@ -32,12 +32,16 @@ BULK = BULK_PURPOSES  # drained in their own job so a 10,000-resident notice nev
 
 
 def _drain(app: Flask, now: datetime, rate: str, **scope: Any) -> dict[str, Any]:
-    stopping = services(app).stop  # set by the running scheduler on SIGTERM
+    svc = services(app)
+
+    def stop() -> bool:  # asked before each send: SIGTERM, or the lock went to another scheduler
+        return svc.stop.is_set() or not svc.holds_lock()
+
     result = outbox.drain(
-        services(app).sessions, services(app).gateway, now,
+        svc.sessions, svc.gateway, now,
         templates=app.config["TEMPLATE_IDS"], rate=float(app.config[rate]),
         batch=int(app.config["OUTBOX_BATCH"]), max_attempts=int(app.config["OUTBOX_MAX_ATTEMPTS"]),
-        stop=stopping.is_set if stopping is not None else None, **scope,
+        stop=stop, **scope,
     )
     return vars(result)
 
@@ -51,6 +55,12 @@ def drain_outbox(app: Flask, now: datetime) -> dict[str, Any]:
 def drain_bulk(app: Flask, now: datetime) -> dict[str, Any]:
     """Send due bulk messages (cleanup notices), paced at SEND_RATE_PER_SECOND."""
     return _drain(app, now, "SEND_RATE_PER_SECOND", purposes=BULK)
+
+
+def store_spooled(app: Flask, now: datetime) -> dict[str, Any]:
+    """Move messages kept in Redis while the database was locked into the database, as queued."""
+    with services(app).sessions() as session:
+        return {"stored": inbound_spool.flush(session, services(app).redis)}
 
 
 def replay_inbound(app: Flask, now: datetime) -> dict[str, Any]:
@@ -67,5 +77,7 @@ JOBS: tuple[Job, ...] = (
     Job("summary", 300, summary_jobs.run),
     Job("outbox", 1, drain_outbox),
     Job("outbox_bulk", 5, drain_bulk),
+    Job("inbound_spool", 1, store_spooled),
     Job("inbound_replay", 1, replay_inbound),
+    Job("inbound_retention", 3600, retention_jobs.run),
 )

@@ -1,19 +1,21 @@
 """Messages stored but not answered at once: queued in a burst (bot.web.load), or stranded (Redis
-down, worker killed). The scheduler answers them in arrival order, as customer-service messages."""
+down, worker killed). The scheduler answers them in arrival order, as customer-service messages:
+a resident's later message never before an earlier one that is still unanswered."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.constants import InboundStatus, Purpose
 from bot.messaging import inbound, outbox
-from bot.storage.models import InboundMessage
 from bot.messaging.texts import render_text
 from bot.services import services
+from bot.storage.models import InboundMessage
 
 STALE = timedelta(minutes=1)  # WeChat has given up retrying by then
 CLAIM_CHUNK = 10  # claimed together, one commit (a synced write on PostgreSQL) for ten; well within the lease
@@ -38,28 +40,79 @@ def _answer_later(row: InboundMessage, now: datetime) -> inbound.Deliver:
     return deliver
 
 
+def _due(session: Session, now: datetime, limit: int) -> list[InboundMessage]:
+    """Queued messages, and stranded ones old enough that WeChat no longer retries them, oldest first."""
+    return list(session.scalars(
+        select(InboundMessage).where(or_(
+            InboundMessage.status == InboundStatus.QUEUED,
+            and_(InboundMessage.status == InboundStatus.RECEIVED, InboundMessage.received_at < now - STALE),
+        )).order_by(InboundMessage.id).limit(limit)
+    ).all())
+
+
+def _waits_behind(session: Session, rows: list[InboundMessage]) -> dict[str, int]:
+    """Per resident, their first unanswered message outside this pass (a stranded one still too fresh,
+    or one a web worker is answering): their messages after it wait for a later pass."""
+    taken = {row.id for row in rows}
+    if not taken:
+        return {}
+    unanswered = session.execute(
+        select(InboundMessage.openid, InboundMessage.id)
+        .where(InboundMessage.openid.in_({row.openid for row in rows}),
+               InboundMessage.status.in_(inbound.UNANSWERED), InboundMessage.id < max(taken))
+        .order_by(InboundMessage.id)
+    ).all()
+    first: dict[str, int] = {}
+    for openid, row_id in unanswered:
+        if row_id not in taken:
+            first.setdefault(openid, row_id)
+    return first
+
+
+def _release(session: Session, statuses: dict[int, str]) -> None:
+    """Give back claimed messages unanswered, in the status they had (they wait behind an earlier one)."""
+    for row_id, status in statuses.items():
+        session.execute(update(InboundMessage).where(InboundMessage.id == row_id)
+                        .values(status=status, claimed_until=None))
+    session.commit()
+
+
+def _kept_for_later(held: set[str], openid: str) -> Callable[[], str]:
+    """The busy answer of a late message: none is sent; the resident's later messages wait behind it."""
+    def busy() -> str:
+        held.add(openid)
+        return ""
+    return busy
+
+
 def replay(app: Flask, now: datetime, limit: int = 200, budget: timedelta = BUDGET) -> int:
-    """Answer queued and stranded messages, chunk after chunk within `budget`, as customer-service messages."""
+    """Answer queued and stranded messages in arrival order, chunk after chunk within `budget`, as
+    customer-service messages."""
     handler = services(app).handler
     count, started = 0, time.monotonic()
     with app.app_context(), services(app).sessions() as session:
-        rows = session.scalars(
-            select(InboundMessage).where(or_(
-                InboundMessage.status == InboundStatus.QUEUED,
-                and_(InboundMessage.status == InboundStatus.RECEIVED, InboundMessage.received_at < now - STALE),
-            )).order_by(InboundMessage.id).limit(limit)
-        ).all()
+        rows = _due(session, now, limit)
+        behind = _waits_behind(session, rows)
+        rows = [row for row in rows if row.openid not in behind or row.id < behind[row.openid]]
+        before = {row.id: row.status for row in rows}  # read now: a rollback in handle() expires the rows
+        held: set[str] = set()  # residents with a message left unanswered in this pass: their later ones wait
         for start in range(0, len(rows), CLAIM_CHUNK):
             if start and time.monotonic() - started >= budget.total_seconds():
                 break  # the rest stay unanswered for the next run
-            chunk = rows[start:start + CLAIM_CHUNK]
+            chunk = [row for row in rows[start:start + CLAIM_CHUNK] if row.openid not in held]
             claimed = inbound.claim_many(session, [row.id for row in chunk], now, inbound.UNANSWERED)
+            skipped: dict[int, str] = {}
             for row in chunk:
-                if row.id not in claimed:
+                if row.openid in held or row.id not in claimed:
+                    held.add(row.openid)
+                    if row.id in claimed:
+                        skipped[row.id] = before[row.id]
                     continue
                 # as of its arrival: the case's clock and the 48-hour window start when the resident wrote
                 inbound.handle(session, row, _as_inbound(row), handler, now, as_of=row.received_at,
-                               busy_reply=str, error_reply=lambda: render_text("error"),
+                               busy_reply=_kept_for_later(held, row.openid), error_reply=lambda: render_text("error"),
                                deliver=_answer_later(row, now))
                 count += 1
+            if skipped:
+                _release(session, skipped)
     return count

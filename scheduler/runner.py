@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
@@ -14,8 +15,9 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 
 from bot.clock import utcnow
-from scheduler.jobs import JOBS, Job
 from bot.services import services
+from scheduler import skipped_runs
+from scheduler.jobs import JOBS, Job
 
 log = logging.getLogger("scheduler")
 
@@ -28,6 +30,32 @@ STANDBY_POLL = 1  # seconds a standing-by scheduler waits for the lock before ch
 def scheduler_lock(store: redis.Redis) -> Lock:
     """The lock that makes exactly one scheduler work at a time."""
     return cast(Lock, store.lock(LOCK_NAME, timeout=LOCK_TTL, thread_local=False))
+
+
+def fence(lock: Lock, halt: threading.Event | None = None) -> Callable[[], bool]:
+    """Whether this process still holds the lock, asked before each send (one Redis GET).
+
+    The lock can go while a job runs (Redis restarted, a renewal came too late) and another
+    scheduler may then take it at once: from that moment this one sends nothing more.
+    """
+    def holds() -> bool:
+        try:
+            owned = bool(lock.owned())
+        except redis.RedisError:  # cannot tell: another scheduler may be working, so do not send
+            owned = False
+        if not owned and halt is not None and not halt.is_set():
+            log.error("scheduler lock lost; stopping work")
+            halt.set()
+        return owned
+    return holds
+
+
+def _fenced(app: Flask, lock: Lock, halt: threading.Event | None = None) -> None:
+    services(app).holds_lock = fence(lock, halt)
+
+
+def _unfenced(app: Flask) -> None:
+    services(app).holds_lock = lambda: True
 
 
 def run_job(app: Flask, job: Job, now: datetime | None = None) -> dict[str, Any]:
@@ -52,9 +80,11 @@ def run_once(app: Flask, now: datetime | None = None, wait: float = 60) -> dict[
     done = threading.Event()
     renewer = threading.Thread(target=_keep, args=(lock, done), daemon=True)
     renewer.start()
+    _fenced(app, lock)
     try:
         return {job.id: run_job(app, job, now or utcnow()) for job in JOBS}
     finally:
+        _unfenced(app)
         done.set()
         renewer.join()
         _release(lock)
@@ -110,17 +140,25 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
     log.info("scheduler stopped")
 
 
-def _work(app: Flask, lock: Lock, stop: threading.Event, halt: threading.Event) -> None:
+def build_scheduler(app: Flask, jobs: tuple[Job, ...] = JOBS) -> BackgroundScheduler:
+    """APScheduler running each job on its interval, one run at a time (a due run while one is still
+    going is skipped, logged once a minute per job: scheduler.skipped_runs)."""
     sched = BackgroundScheduler(
-        timezone="Asia/Shanghai",
+        timezone="Asia/Shanghai", logger=skipped_runs.install(),
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
-    for job in JOBS:
+    for job in jobs:
         sched.add_job(run_job, "interval", seconds=job.seconds, id=job.id, replace_existing=True,
                       args=(app, job), next_run_time=datetime.now().astimezone(), name=job.id)
+    return sched
+
+
+def _work(app: Flask, lock: Lock, stop: threading.Event, halt: threading.Event) -> None:
+    sched = build_scheduler(app)
+    _fenced(app, lock, halt)
     sched.start()
     try:
-        while not stop.wait(RENEW):
+        while not halt.wait(RENEW):  # set on SIGTERM, or by the fence when the lock is found gone
             try:
                 lock.extend(LOCK_TTL, replace_ttl=True)
             except (LockError, redis.RedisError):
@@ -129,4 +167,5 @@ def _work(app: Flask, lock: Lock, stop: threading.Event, halt: threading.Event) 
     finally:
         halt.set()  # running jobs end early: another scheduler may take over now
         sched.shutdown(wait=True)
+        _unfenced(app)
         _release(lock)

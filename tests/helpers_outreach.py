@@ -104,3 +104,18 @@ def spawn_scheduler(settings: dict[str, object], *args: str, rate: float = 0):  
     return subprocess.Popen([sys.executable, "-m", "scheduler", *args], cwd=Path(__file__).resolve().parent.parent,
                             env=scheduler_env(settings, rate), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
+
+
+def wait_for_line(proc, text: str, timeout: float = 120) -> str:  # type: ignore[no-untyped-def]
+    """Read the process's stderr until a line contains `text` (what it printed so far); fail after `timeout`."""
+    import time
+
+    deadline, lines = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line and proc.poll() is not None:
+            break
+        lines.append(line)
+        if text in line:
+            return "".join(lines)
+    raise AssertionError(f"{text!r} never appeared: {''.join(lines)}")

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from handlers.understanding.address import MAX_CHARS, match_address, parse_place
+from handlers.understanding.address import MAX_CHARS, match_address, match_in_report, parse_place
 from tests.helpers_intake import street  # noqa: F401
 
 
@@ -54,3 +54,29 @@ def test_long_message_with_an_address_is_matched_quickly(street, tail):
 def test_address_is_looked_for_in_the_first_max_chars(street):
     assert match_address(street, "1" * 60000).status == "unknown"
     assert match_address(street, "请" * MAX_CHARS + "马连道南口三区5号楼2单元1501").status == "unknown"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("茶马南街1号院二号楼一单元五零二", ("茶马南街1号院", "2", "1", "502")),
+    ("天宁寺北里六号楼三单元三〇一", ("天宁寺北里", "6", "3", "301")),
+    ("天宁寺北里6楼3门三零一", ("天宁寺北里", "6", "3", "301")),
+])
+def test_rooms_in_chinese_numerals(text, expected):
+    assert parse_place(text) == expected
+
+
+@pytest.mark.parametrize("text,status,compound,building,room", [
+    ("我家在马连道南口三区2号楼，卫生间水管裂了，水一直往外冒", "ok", "马连道南口三区", "2", None),
+    ("天宁寺北里6-3-301楼上漏水", "ok", "天宁寺北里", "6", "301"),
+    ("我是天宁寺北里的，楼上又往下渗水了", "no_building", "天宁寺北里", None, None),
+    ("马连道南口三区，二楼漏水", "no_building", "马连道南口三区", None, None),  # 二楼 is a floor here
+    ("茶马南街1号院后边有人在盖小房", "no_building", "茶马南街1号院", None, None),
+    ("马连道南口山区楼上漏水", "unknown", None, None, None),  # a typo is not enough inside a complaint
+    ("楼上漏水，天花板一直往下滴水", "unknown", None, None, None),
+])
+def test_place_inside_a_complaint(street, text, status, compound, building, room):
+    found = match_in_report(street, text)
+    assert found.status == status
+    assert (found.compound.name if found.compound else None) == compound
+    assert (found.building.name if found.building else None) == building
+    assert found.room == room

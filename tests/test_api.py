@@ -1,10 +1,12 @@
 """The JSON API: bearer token, cases, one case with its audit trail, the three rates."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.helpers_console import report
-from tests.helpers_intake import street  # noqa: F401 - fixture
+from tests.helpers_intake import events, street  # noqa: F401 - fixture
 
 AUTH = {"Authorization": "Bearer test-api-token"}
 
@@ -46,3 +48,46 @@ def test_stats(client, street, wechat, db) -> None:
 def test_api_needs_no_csrf_token_and_console_posts_do(client) -> None:
     # the token API only reads; the CSRF exemption must not open the console
     assert client.post("/console/login", data={"username": "a", "password": "b"}).status_code == 400
+
+
+def test_case_events_carry_no_resident_text_and_no_usernames(client, street, wechat, db) -> None:
+    from tests.helpers_console import Console, add_user
+
+    case = report(wechat, db, "我家楼上漏水了，天花板一直在滴水，我电话13912345678")
+    wechat.send_text("漏得更厉害了，邻居电话13700001111", openid="demo-resident-1")
+    wechat.send_text("我家楼上漏水了，电话13700002222", openid="demo-resident-1")
+    add_user(db, "wangxiaoming", role="admin")
+    console = Console(client)
+    console.login("wangxiaoming", "secret-pass-1")
+    console.post(f"/console/cases/{case.number}/accept")
+    console.post(f"/console/cases/{case.number}/reply", text="师傅13600003333下午到")
+    console.post(f"/console/cases/{case.number}/resolve", note="已修好，住户13500004444确认")
+    body = json.dumps(client.get(f"/api/cases/{case.number}", headers=AUTH).get_json(), ensure_ascii=False)
+    assert len(events(db, case)) >= 6  # created, two messages, accept, reply, resolve
+    for secret in ("139123", "137000", "136000", "135000", "wangxiaoming", "天花板", "邻居", "师傅", "修好"):
+        assert secret not in body
+    trail = client.get(f"/api/cases/{case.number}", headers=AUTH).get_json()["events"]
+    assert {e["actor"] for e in trail} == {"resident", "staff"}
+    assert [e["kind"] for e in trail][:1] == ["created"] and "accept" in [e["kind"] for e in trail]
+    assert all(set(e) == {"kind", "actor", "at"} for e in trail)
+
+
+def test_the_demo_token_works_only_from_this_machine(settings) -> None:  # type: ignore[no-untyped-def]
+    from bot import create_app
+    from bot.services import services
+
+    demo = {k: v for k, v in settings.items() if k != "API_TOKEN"}
+    app = create_app(demo)
+    try:
+        assert app.config["API_TOKEN"] == "demo-api-token"
+        client, token = app.test_client(), {"Authorization": "Bearer demo-api-token"}
+        assert client.get("/api/cases", headers=token).status_code == 200
+        remote = client.get("/api/cases", headers=token, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+        assert remote.status_code == 401
+    finally:
+        services(app).engine.dispose()
+
+
+def test_a_chosen_token_works_from_anywhere(client) -> None:
+    res = client.get("/api/cases", headers=AUTH, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert res.status_code == 200

@@ -243,9 +243,11 @@ def test_safety_texts_exist(name: str) -> None:
 
 
 def test_safety_texts_carry_the_hotlines() -> None:
-    text = {n: (TEXT_DIR / "safety" / f"{n}.txt").read_text(encoding="utf-8") for n in ("gas", "utility")}
-    assert "96777" in text["gas"]
-    assert "95598" in text["utility"] and "96116" in text["utility"]
+    from bot.messaging.texts import render_text
+
+    assert "96777" in render_text("safety/gas")
+    utility = render_text("safety/utility")  # every kind of supply, as residents see it
+    assert "95598" in utility and "96116" in utility
 
 
 # --- the YAML table -----------------------------------------------------------------------------

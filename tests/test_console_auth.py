@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain import users
+from bot.web.console import throttle
 from tests.helpers_console import Console, add_user
 from bot.services import services
 
@@ -50,7 +51,7 @@ def test_post_without_csrf_token_is_refused(console: Console) -> None:
 
 
 def test_lockout_after_repeated_wrong_passwords(console: Console) -> None:
-    for _ in range(users.MAX_FAILED_LOGINS):
+    for _ in range(throttle.PER_ADDRESS_AND_USER):
         assert console.login(password="guess").status_code == 401
     res = console.login()  # the right password, but locked
     assert res.status_code == 401
@@ -61,11 +62,18 @@ def test_lockout_after_repeated_wrong_passwords(console: Console) -> None:
     ("/console/stats", "/console/stats"),
     ("//evil.example/console", "/console/cases"),
     ("https://evil.example/console", "/console/cases"),
+    ("/console/stats\r\nSet-Cookie: x=1", "/console/cases"),
+    ("/console/stats%0d%0aSet-Cookie:%20x=1", "/console/stats%0d%0aSet-Cookie:%20x=1"),  # encoded: a path
+    ("/console\\@evil.example", "/console/cases"),
+    ("/console/\t/stats", "/console/cases"),
+    ("/consolex/../../elsewhere", "/console/cases"),
+    ("/console?q=1", "/console?q=1"),
+    ("/console/cases/20260101-0001", "/console/cases/20260101-0001"),
 ])
 def test_login_redirects_only_inside_the_console(console: Console, target: str, expected: str) -> None:
-    res = console.client.post(f"/console/login?next={target}", data={
+    res = console.client.post("/console/login", query_string={"next": target}, data={
         "username": "admin", "password": "mulin-demo", "csrf_token": console.token()})
-    assert res.headers["Location"] == expected
+    assert res.status_code == 302 and res.headers["Location"] == expected
 
 
 def test_session_cookie_is_http_only(console: Console) -> None:
@@ -98,7 +106,7 @@ def test_admin_manages_users_and_staff_may_not(console: Console, client, db) -> 
 
 def test_admin_unlocks_a_locked_user(console: Console, db) -> None:
     add_user(db, "li", password="a-long-secret")
-    for _ in range(users.MAX_FAILED_LOGINS):
+    for _ in range(throttle.PER_ADDRESS_AND_USER):
         console.login("li", "guess")
     console.login()
     user = users.find(db, "li")

@@ -179,3 +179,128 @@ def test_messages_waiting_for_the_scheduler_are_flagged(console: Console, settin
     db.commit()
     assert "有 1 条居民消息已等待答复超过2分钟" in console.page("/console/notices")
     services(busy).engine.dispose()
+
+
+LEAK = "我家楼上漏水了，天花板一直在滴水"
+CONSTRUCTION = "楼下有人违建，私搭乱建盖了一间房，我电话13912345678"
+
+
+@pytest.mark.parametrize("order", ["leak first", "construction first"])
+def test_the_case_page_shows_only_the_cases_own_conversation(client, street, wechat, db, order: str) -> None:
+    texts = [LEAK, CONSTRUCTION] if order == "leak first" else [CONSTRUCTION, LEAK]
+    for text in texts:
+        report(wechat, db, text)
+    wechat.send_text("已经盖到二楼了", openid=BOUND)  # more words about the latest case
+    leak = db.scalars(select(Case).where(Case.intent == "leak")).one()
+    construction = db.scalars(select(Case).where(Case.intent == "construction")).one()
+    assert construction.department == "enforcement"
+    add_user(db, "wuye", department="property", community="茶马南街社区")
+    console = Console(client)
+    console.login("wuye", "secret-pass-1")
+    assert client.get(f"/console/cases/{construction.number}").status_code == 404
+    page = console.page(f"/console/cases/{leak.number}")
+    assert "天花板一直在滴水" in page
+    assert "违建" not in page and "13912345678" not in page and construction.number not in page
+    if order == "leak first":
+        assert "盖到二楼" not in page
+
+
+def test_the_dialogue_that_led_to_the_case_is_shown(console: Console, wechat, db) -> None:
+    wechat.send_text("楼上漏水，天花板在滴水", openid="o-new")  # no address yet: the bot asks for it
+    wechat.send_text("马连道南口三区5号楼2单元1501", openid="o-new")
+    [case] = db.scalars(select(Case).where(Case.openid == "o-new")).all()
+    page = console.page(f"/console/cases/{case.number}")
+    assert "天花板在滴水" in page and "1501" in page
+
+
+def _cases(db, n: int, **fields) -> list[Case]:  # type: ignore[no-untyped-def]
+    """n cases of the bound resident straight from the domain (the webhook's path is tested above)."""
+    from bot.clock import utcnow
+    from bot.domain.cases import create_case
+    from tests.helpers_intake import resident
+
+    person, made = resident(db, BOUND), []
+    for i in range(n):
+        case = create_case(db, openid=BOUND, text=fields.get("text", f"第{i}号漏水报告"), intent="leak",
+                           priority=fields.get("priority", "normal"), also=(), resident=person,
+                           now=utcnow() - timedelta(minutes=n - i))
+        made.append(case)
+    db.commit()
+    return made
+
+
+def _numbers(html: str) -> list[str]:
+    import re
+    return re.findall(r'data-number="([^"]+)"', html)
+
+
+def test_the_list_pages_with_a_total(console: Console, db) -> None:
+    from bot.web.console.case_list import PAGE_SIZE
+
+    made = _cases(db, PAGE_SIZE + 5)
+    first = console.page("/console/cases")
+    assert f"共 {PAGE_SIZE + 5} 条" in first and "下一页" in first
+    assert _numbers(first)[0] == made[-1].number and len(_numbers(first)) == PAGE_SIZE
+    second = console.page("/console/cases?page=2")
+    assert _numbers(second) == [c.number for c in reversed(made[:5])] and "上一页" in second
+    assert not set(_numbers(first)) & set(_numbers(second))
+
+
+def test_the_most_overdue_case_comes_first(console: Console, db) -> None:
+    from bot.clock import utcnow
+
+    made = _cases(db, 3)
+    for hours, case in zip((5, 50, 20), made):
+        case.due_at = utcnow() - timedelta(hours=hours)
+    db.commit()
+    assert _numbers(console.page("/console/cases?overdue=1")) == [made[1].number, made[2].number, made[0].number]
+
+
+def test_sort_by_priority_puts_critical_first(console: Console, db) -> None:
+    normal = _cases(db, 2)
+    [critical] = _cases(db, 1, priority="critical")
+    listed = _numbers(console.page("/console/cases?sort=priority"))
+    assert listed[0] == critical.number and set(listed[1:]) == {c.number for c in normal}
+
+
+@pytest.mark.parametrize("query, listed", [
+    ("priority=critical", True), ("priority=normal", False), ("department=property", True),
+    ("department=grid", False), ("handoff=1", False), ("start=2000-01-01", True), ("end=2000-01-01", False),
+    ("start=2000-01-01&end=2999-12-31", True), ("start=not-a-date", True),
+])
+def test_more_filters(console: Console, db, query: str, listed: bool) -> None:
+    [case] = _cases(db, 1, priority="critical")
+    assert (case.number in _numbers(console.page(f"/console/cases?{query}"))) is listed
+
+
+def test_handoff_cases_are_marked_and_filtered(console: Console, wechat, db) -> None:
+    case = report(wechat, db)
+    wechat.send_text("人工", openid=BOUND)
+    db.refresh(case)
+    assert case.handoff
+    html = console.page("/console/cases?handoff=1")
+    assert _numbers(html) == [case.number] and "人工</span>" in html
+    assert "天花板一直在滴水" in html  # the start of the complaint
+
+
+@pytest.mark.parametrize("q", ["张阿姨", "0001", "13800000001", "天花板", "马连道南口三区", "5号楼", "马连道南口三区5号楼"])
+def test_search_finds_what_a_clerk_remembers(console: Console, wechat, db, q: str) -> None:
+    case = report(wechat, db)
+    other = report(wechat, db, "楼道里有好多蟑螂，麻烦来消杀", openid="demo-resident-2")
+    listed = _numbers(console.page(f"/console/cases?q={q}"))
+    assert case.number in listed and other.number not in listed
+
+
+def test_a_number_without_its_dash_opens_the_case(console: Console, wechat, db) -> None:
+    case = report(wechat, db)
+    res = console.client.get(f"/console/cases?q={case.number.replace('-', '')}")
+    assert res.status_code == 302 and res.headers["Location"].endswith(f"/console/cases/{case.number}")
+
+
+def test_a_search_never_opens_a_case_out_of_scope(client, street, wechat, db) -> None:
+    case = report(wechat, db)
+    add_user(db, "grid1", department="grid", community="茶马南街社区")
+    console = Console(client)
+    console.login("grid1", "secret-pass-1")
+    res = client.get(f"/console/cases?q={case.number}")
+    assert res.status_code == 200 and case.number not in _numbers(res.get_data(as_text=True))

@@ -77,3 +77,38 @@ def test_staff_of_another_community_cannot_send_there(client, street, db) -> Non
     res = _create(console, utcnow() + timedelta(days=3))
     assert res.status_code == 403
     assert db.query(Notice).count() == 0
+
+
+ENGLISH = __import__("re").compile(r"[A-Za-z]{3,} [A-Za-z]{2,}")
+
+
+def _flashes(html: str) -> list[str]:
+    return __import__("re").findall(r'<p class="flash [a-z]+">([^<]*)</p>', html)
+
+
+@pytest.mark.parametrize("fields, says", [
+    ({"compound": "没有这个小区"}, "找不到"),
+    ({"buildings": "99"}, "找不到"),
+    ({"text": " "}, "内容"),
+    ({"cleanup_at": "2001-01-01T10:00"}, "已经过去"),
+    ({"cleanup_at": "明天上午"}, "时间"),
+    ({"compound": "", "community": ""}, "小区或社区"),
+])
+def test_a_refused_notice_is_explained_in_chinese(console: Console, fields: dict[str, str], says: str) -> None:
+    cleanup = fmt_local(utcnow() + timedelta(days=3), "%Y-%m-%dT%H:%M")
+    form = {"compound": COMPOUND, "buildings": "5", "community": "", "cleanup_at": cleanup,
+            "text": "请搬走楼道杂物", **fields}
+    res = console.post("/console/notices", **form)
+    assert res.status_code == 302
+    flashes = _flashes(console.page("/console/notices"))
+    assert flashes and any(says in f for f in flashes), flashes
+    assert not any(ENGLISH.search(f) for f in flashes), flashes
+
+
+def test_a_refused_notice_edit_is_explained_in_chinese(console: Console, db) -> None:
+    cleanup = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+    _create(console, cleanup)
+    notice = db.query(Notice).one()
+    console.post(f"/console/notices/{notice.id}/edit", text="x", cleanup_at="2001-01-01T10:00")
+    flashes = _flashes(console.page(f"/console/notices/{notice.id}"))
+    assert any("已经过去" in f for f in flashes) and not any(ENGLISH.search(f) for f in flashes), flashes

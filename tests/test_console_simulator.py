@@ -6,7 +6,7 @@ import pytest
 from bot import create_app
 from bot.clock import utcnow
 from scheduler.runner import run_once
-from tests.helpers_console import Console, console  # noqa: F401 - fixture
+from tests.helpers_console import Console, add_user, console  # noqa: F401 - fixture
 from tests.helpers_intake import BOUND, cases_of, street  # noqa: F401 - fixture
 from bot.services import services
 
@@ -64,3 +64,34 @@ def test_simulator_is_off_in_production(settings) -> None:  # type: ignore[no-un
         assert client.post("/console/simulator/send", json={}).status_code in (400, 404)
     finally:
         services(app).engine.dispose()
+
+
+OTHER = "demo-resident-2"  # 天宁寺北里 (天宁寺北里社区), not 茶马南街社区
+
+
+@pytest.fixture
+def scoped(client, street, db) -> Console:  # type: ignore[no-untyped-def]
+    """A property-company user of 茶马南街社区, logged in."""
+    add_user(db, "wuye", department="property", community="茶马南街社区")
+    c = Console(client)
+    assert c.login("wuye", "secret-pass-1").status_code == 302
+    return c
+
+
+def test_scoped_staff_simulate_only_their_residents(scoped: Console, wechat) -> None:
+    wechat.send_text("楼道里堆满了纸箱，麻烦清理一下", openid=OTHER)
+    page = scoped.page("/console/simulator")
+    assert BOUND in page and OTHER not in page
+    assert scoped.client.get(f"/console/simulator/history?openid={OTHER}").status_code == 404
+    assert scoped.client.get(f"/console/simulator/feed?openid={OTHER}&since=0").status_code == 404
+    assert _send(scoped, openid=OTHER, text="我是别人").status_code == 404
+    assert _send(scoped, kind="new").status_code == 403  # a new resident is in nobody's scope
+    assert _send(scoped, openid=BOUND, text="楼上漏水，顺着墙往下流").status_code == 200
+    lines = scoped.client.get(f"/console/simulator/history?openid={BOUND}").get_json()["lines"]
+    assert [line["who"] for line in lines] == ["resident", "bot"]
+
+
+def test_admins_simulate_anyone(console: Console, wechat) -> None:
+    wechat.send_text("楼道里堆满了纸箱，麻烦清理一下", openid=OTHER)
+    assert OTHER in console.page("/console/simulator")
+    assert console.client.get(f"/console/simulator/history?openid={OTHER}").status_code == 200

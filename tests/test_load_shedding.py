@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from bot import create_app
 from bot.clock import utcnow
-from bot.web.load import LoadGauge
+from bot.services import services
 from bot.storage.models import InboundMessage
+from bot.web.load import LoadGauge
 from scheduler.jobs import drain_outbox, replay_inbound
 from tests.conftest import AES_KEY, APPID, TOKEN
 from tests.helpers_intake import BOUND, cases_of, outbox, street  # noqa: F401
 from tests.wechat import WeChat
-from bot.services import services
 
 
 class Clock:
@@ -73,7 +73,7 @@ def test_a_burst_is_logged_once_a_minute(caplog) -> None:  # type: ignore[no-unt
     assert len([r for r in caplog.records if "queued" in r.getMessage()]) == 1
 
 
-def test_every_request_counts_whole_not_only_the_view(settings) -> None:  # type: ignore[no-untyped-def]
+def test_every_webhook_request_counts_whole_not_only_the_view(settings) -> None:  # type: ignore[no-untyped-def]
     """A worker flooded with cheap queued messages spends most of its time outside the view (Flask's own
     work): the gauge must see that time too, or the worker hovers at the limit and keeps answering inline."""
     application = create_app({**settings, "INLINE_BUSY_LIMIT": 0.3})
@@ -81,11 +81,24 @@ def test_every_request_counts_whole_not_only_the_view(settings) -> None:  # type
     gauge = services(application).load = LoadGauge(0.3, clock=clock)
     client = application.test_client()
     client.get("/wechat")  # 400: missing parameters, yet the worker was busy with it
-    client.get("/console/login")
     first = gauge.share()
     assert first > 0
-    client.get("/no-such-page")
+    client.post("/wechat")
     assert gauge.share() > first
+    services(application).engine.dispose()
+
+
+def test_console_and_login_requests_do_not_count(settings) -> None:  # type: ignore[no-untyped-def]
+    """A flood of logins or console pages must not push residents' messages into the queue."""
+    application = create_app({**settings, "INLINE_BUSY_LIMIT": 0.3})
+    gauge = services(application).load = LoadGauge(0.3, clock=Clock())
+    client = application.test_client()
+    for _ in range(20):
+        client.get("/console/login")
+        client.post("/console/login", data={"username": "admin", "password": "wrong"})
+        client.get("/no-such-page")
+        client.get("/wechat/../console/login")
+    assert gauge.share() == 0
     services(application).engine.dispose()
 
 
@@ -157,6 +170,7 @@ def test_later_message_waits_behind_its_residents_queued_one(app, busy, street, 
 
 def test_message_waits_behind_one_the_scheduler_is_answering(app, busy, street, wechat) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
+
     from bot.messaging import inbound
     new = "o-burst-claimed"
     _pusher(busy).send_text("厨房水管漏水了", openid=new)
@@ -190,8 +204,9 @@ def test_webhook_feeds_the_gauge_and_queues_while_busy(settings, street) -> None
     services(application).engine.dispose()
 
 
-def _message(key: str) -> "inbound.Inbound":
+def _message(key: str) -> inbound.Inbound:
     from datetime import datetime
+
     from bot.messaging import inbound
     return inbound.Inbound(dedup_key=f"o-writer:{key}", openid="o-writer", msg_type="text",
                            sent_at=datetime(2026, 11, 30, 1, 2, 3), content="楼道里堆了好多纸箱",
@@ -274,9 +289,10 @@ def test_a_late_answer_is_queued_in_the_same_commit_that_marks_it_answered(app, 
 
 def test_queue_writer_waits_out_another_writer(busy, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """SQLite has one writer: while another process holds the write lock the burst path waits for it
-    (polling finely, LOCKED_WAIT at most), then stores; past LOCKED_WAIT WeChat gets an error and retries."""
+    (polling finely, LOCKED_WAIT at most), then stores; past LOCKED_WAIT it gives up (the webhook then spools)."""
     import sqlite3
     from datetime import datetime
+
     from bot.messaging import inbound_queue
     writer = services(busy).queue
     path = services(busy).engine.url.database
@@ -296,3 +312,76 @@ def test_queue_writer_waits_out_another_writer(busy, db, monkeypatch) -> None:  
     assert writer.store(_message("gave-up"), datetime(2026, 11, 30))  # WeChat's retry
     other.close()
     assert [r.dedup_key for r in _stored(db, "o-writer")] == ["o-writer:first", "o-writer:waited", "o-writer:gave-up"]
+
+
+def test_a_locked_database_in_a_burst_keeps_the_message_and_answers_success(app, busy, street, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another writer holds SQLite's lock past LOCKED_WAIT: the webhook still answers `success` in time, the
+    message waits in Redis, and the scheduler stores and answers it once the database is free."""
+    import sqlite3
+
+    from bot.messaging import inbound_queue
+    from scheduler.jobs import store_spooled
+    monkeypatch.setattr(inbound_queue, "LOCKED_WAIT", 0.2)
+    other = sqlite3.connect(services(busy).engine.url.database, timeout=15, isolation_level=None,
+                            check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        reply = _pusher(busy).send_text("楼上漏水，天花板一直往下滴水", openid=BOUND, msg_id=7301)
+        assert reply.status == 200 and reply.body == "success"
+        retry = _pusher(busy).send_text("楼上漏水，天花板一直往下滴水", openid=BOUND, msg_id=7301)
+        assert retry.status == 200  # WeChat's retry while still locked: spooled again, stored once
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert _stored(street, BOUND) == []
+    assert store_spooled(app, utcnow())["stored"] == 2
+    [row] = _stored(street, BOUND)
+    assert row.status == "queued" and row.content == "楼上漏水，天花板一直往下滴水"
+    assert store_spooled(app, utcnow())["stored"] == 0
+    assert replay_inbound(app, utcnow())["replayed"] == 1
+    [case] = cases_of(street, BOUND)
+    [answer] = outbox(street, "reply", BOUND)
+    assert case.number in answer.payload["text"]
+
+
+def test_later_message_waits_behind_its_residents_stranded_one(app, settings, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    """A report stranded while Redis was down is answered before the address sent after it, not after."""
+    from datetime import timedelta
+    from scheduler.replay_jobs import replay
+    new = "o-stranded"
+    down = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})  # a worker whose Redis is gone
+    try:
+        assert "系统繁忙" in (_pusher(down).send_text("厨房水管漏水了", openid=new).text or "")
+    finally:
+        services(down).engine.dispose()
+    assert wechat.send_text("马连道南口三区5号楼2单元1501", openid=new).body == "success"
+    assert [r.status for r in _stored(street, new)] == ["received", "queued"]
+
+    assert replay(app, utcnow()) == 0  # the report is too fresh to take over: the address waits behind it
+    assert cases_of(street, new) == [] and outbox(street, "reply", new) == []
+    assert replay(app, utcnow() + timedelta(minutes=2)) == 2
+    [case] = cases_of(street, new)
+    assert (case.intent, case.text) == ("leak", "厨房水管漏水了") and case.building is not None
+    asked, created = [row.payload["text"] for row in outbox(street, "reply", new)]
+    assert "地址" in asked and case.number in created
+
+
+def test_a_message_the_scheduler_cannot_answer_holds_back_the_residents_later_ones(app, busy, settings, street) -> None:  # type: ignore[no-untyped-def]
+    """Redis down for the scheduler: the report stays unanswered, and the address queued after it is given back."""
+    from datetime import timedelta
+    from scheduler.replay_jobs import replay
+    new = "o-held"
+    _pusher(busy).send_text("厨房水管漏水了", openid=new)
+    _pusher(busy).send_text("马连道南口三区5号楼2单元1501", openid=new)
+    _pusher(busy).send_text("家里有蟑螂", openid=BOUND)  # another resident's message is not held back
+    without_redis = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    try:
+        replay(without_redis, utcnow())
+    finally:
+        services(without_redis).engine.dispose()
+    assert [r.status for r in _stored(street, new)] == ["received", "queued"]
+    assert cases_of(street, new) == [] and outbox(street, "reply", new) == []
+    assert replay(app, utcnow() + timedelta(minutes=2)) == 3
+    [case] = cases_of(street, new)
+    assert (case.intent, case.text) == ("leak", "厨房水管漏水了") and case.building is not None
+    assert [c.intent for c in cases_of(street, BOUND)] == ["pest"]

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.messaging import outbox
 from bot.clock import utcnow
+from bot.messaging import outbox
+from bot.services import services
 from bot.storage.models import Outbox, Resident
 from scheduler.jobs import drain_outbox
-from bot.services import services
 
 
 def add_resident(db, openid: str, last_inbound_ago: timedelta | None) -> Resident:  # type: ignore[no-untyped-def]
@@ -106,7 +106,29 @@ def test_transient_errors_retry_with_backoff(app, db, standin, errcode: int) -> 
     assert status(db, "k-t").status == "sent" and len(standin.sent()) == 1
 
 
-@pytest.mark.parametrize("errcode", [43004, 43101, 45015, 47003])
+def test_outside_the_window_by_wechats_clock_falls_back_to_a_template(app, db, standin) -> None:  # type: ignore[no-untyped-def]
+    """45015: WeChat says the 48 hours are over (its clock decides, not our last_inbound_at): a template instead."""
+    add_resident(db, "o-45015", timedelta(hours=47, minutes=59))
+    queue(db, "k-45015", "o-45015", "您的工单已办结")
+    standin.fail(45015, "message/custom/send")
+    drain_outbox(app, utcnow())
+    [sent] = standin.sent()
+    assert sent["kind"] == "template" and sent["body"]["data"]["content"]["value"] == "您的工单已办结"
+    row = status(db, "k-45015")
+    assert row.status == "sent" and row.channel == "template"
+
+
+def test_45015_without_template_is_recorded(app, db, standin) -> None:  # type: ignore[no-untyped-def]
+    app.config["TEMPLATE_IDS"] = {}
+    add_resident(db, "o-45015", timedelta(hours=1))
+    queue(db, "k-45015", "o-45015")
+    standin.fail(45015, "message/custom/send")
+    drain_outbox(app, utcnow())
+    row = status(db, "k-45015")
+    assert row.status == "failed" and "template" in row.error and standin.sent() == []
+
+
+@pytest.mark.parametrize("errcode", [43004, 43101, 47003])
 def test_permanent_errors_are_recorded_once(app, db, standin, errcode: int) -> None:  # type: ignore[no-untyped-def]
     add_resident(db, "o-p", timedelta(hours=1))
     queue(db, "k-p", "o-p")
@@ -126,13 +148,16 @@ def test_unsubscribed_resident_is_marked(app, db, standin) -> None:  # type: ign
     assert db.scalars(select(Resident).where(Resident.openid == "o-u")).one().subscribed is False
 
 
-def test_network_error_is_transient(app, db) -> None:  # type: ignore[no-untyped-def]
+def test_unreachable_token_endpoint_waits(app, db) -> None:  # type: ignore[no-untyped-def]
+    from bot.messaging.gateway_health import gateway_health
     services(app).gateway.client.API_BASE_URL = "http://127.0.0.1:9/cgi-bin/"
     add_resident(db, "o-n", timedelta(hours=1))
     queue(db, "k-n", "o-n")
     drain_outbox(app, utcnow())
     row = status(db, "k-n")
-    assert row.status == "pending" and row.errcode is None and row.attempts == 1
+    assert row.status == "pending" and row.errcode is None and row.attempts == 0
+    health = gateway_health(services(app).redis)
+    assert not health.ok and health.errcode is None and health.errmsg == "ConnectionError"
 
 
 def test_expired_token_is_refreshed_once_and_shared(app, db, standin) -> None:  # type: ignore[no-untyped-def]
@@ -191,3 +216,106 @@ def test_gateway_refuses_urls_outside_the_base(app) -> None:  # type: ignore[no-
     from bot.messaging.gateway import SendError
     with pytest.raises(SendError):
         services(app).gateway.client.get("https://api.weixin.qq.com/cgi-bin/media/get")
+
+
+def token_requests(standin) -> int:  # type: ignore[no-untyped-def]
+    return len([r for r in standin.requests if r["kind"] == "token"])
+
+
+@pytest.mark.parametrize("errcode", [40164, 40125, -1])
+def test_token_endpoint_refusal_waits_instead_of_failing(app, db, standin, errcode: int) -> None:  # type: ignore[no-untyped-def]
+    """40164 (IP not on the whitelist): nothing can be sent; the rows wait, the alarm is visible, the token
+    endpoint is not asked again before the backoff, and no row fails or uses up an attempt."""
+    from bot.messaging.gateway_health import gateway_health
+    add_resident(db, "o-tk", timedelta(hours=1))
+    for n in range(3):
+        queue(db, f"k-tk{n}", "o-tk")
+    standin.fail(errcode, "token", times=10)
+    counts = drain_outbox(app, utcnow())
+    assert counts["waiting"] == 1 and counts["failed"] == 0 and standin.sent() == []
+    rows = [status(db, f"k-tk{n}") for n in range(3)]
+    assert [(r.status, r.attempts) for r in rows] == [("pending", 0)] * 3
+    assert rows[0].errcode == errcode
+    health = gateway_health(services(app).redis)
+    assert not health.ok and health.errcode == errcode and health.failures == 1
+    assert health.retry_at is not None and health.retry_at > utcnow()
+    asked = token_requests(standin)
+    drain_outbox(app, utcnow() + timedelta(hours=1))  # still backing off: WeChat is not asked again
+    assert token_requests(standin) == asked and standin.sent() == []
+    assert {status(db, f"k-tk{n}").status for n in range(3)} == {"pending"}
+
+
+def test_token_endpoint_is_asked_again_after_the_backoff(app, db, standin, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.messaging import gateway_health
+    monkeypatch.setattr(gateway_health, "BACKOFF_FIRST", 0.0)  # the backoff has passed
+    add_resident(db, "o-tk", timedelta(hours=1))
+    queue(db, "k-tk", "o-tk")
+    standin.fail(40164, "token")
+    drain_outbox(app, utcnow())
+    assert status(db, "k-tk").status == "pending"
+    drain_outbox(app, utcnow())
+    assert status(db, "k-tk").status == "sent" and len(standin.sent()) == 1
+    assert gateway_health.gateway_health(services(app).redis).ok
+
+
+def test_gateway_health_is_ok_without_errors(app, db, standin) -> None:  # type: ignore[no-untyped-def]
+    from bot.messaging.gateway_health import gateway_health
+    assert gateway_health(services(app).redis).ok
+    add_resident(db, "o-ok", timedelta(hours=1))
+    queue(db, "k-ok", "o-ok")
+    drain_outbox(app, utcnow())
+    assert gateway_health(services(app).redis).ok and status(db, "k-ok").status == "sent"
+
+
+@pytest.fixture
+def slow_app(settings):  # type: ignore[no-untyped-def]
+    """The app with a short HTTP timeout, so the stand-in's late answer times out."""
+    from bot import create_app
+    application = create_app({**settings, "WECHAT_HTTP_TIMEOUT": 0.5})
+    yield application
+    services(application).engine.dispose()
+
+
+def test_a_send_whose_answer_never_came_is_not_sent_twice(slow_app, db, standin) -> None:  # type: ignore[no-untyped-def]
+    """WeChat took the message but its answer timed out: the row is uncertain, never resent on its own."""
+    add_resident(db, "o-late", timedelta(hours=1))
+    queue(db, "k-late", "o-late", "您的工单已受理")
+    drain_outbox(slow_app, utcnow())  # fetches the token first: only the send itself is late
+    queue(db, "k-late2", "o-late", "维修人员明天上门")
+    standin.delay(3.0, "message/custom/send")
+    counts = drain_outbox(slow_app, utcnow())
+    assert counts["uncertain"] == 1 and counts["retried"] == 0
+    row = status(db, "k-late2")
+    assert row.status == "uncertain" and row.error == "ReadTimeout"
+    for hours in (1, 24):
+        drain_outbox(slow_app, utcnow() + timedelta(hours=hours))
+    assert [r["body"]["text"]["content"] for r in standin.sent()] == ["您的工单已受理", "维修人员明天上门"]
+    assert status(db, "k-late2").status == "uncertain"
+
+
+def test_an_unreachable_api_is_retried_not_uncertain(app, db) -> None:  # type: ignore[no-untyped-def]
+    """Nothing reached WeChat (connection refused): safe to send again later."""
+    services(app).gateway.client.API_BASE_URL = "http://127.0.0.1:9/cgi-bin/"
+    services(app).redis.set("mulin:wechat:wx0123456789abcdef_access_token", '"known-token"')
+    add_resident(db, "o-n", timedelta(hours=1))
+    queue(db, "k-n", "o-n")
+    drain_outbox(app, utcnow())
+    row = status(db, "k-n")
+    assert row.status == "pending" and row.errcode is None and row.error == "ConnectionError"
+
+
+def test_rows_another_scheduler_still_holds_are_not_taken(app, db, standin) -> None:  # type: ignore[no-untyped-def]
+    """A row claimed a moment ago may be in the hands of a scheduler that just lost the lock: only an
+    expired claim is taken over (a crash), never a current one."""
+    add_resident(db, "o-h", timedelta(hours=1))
+    now = utcnow()
+    held = queue(db, "k-held", "o-h")
+    dead = queue(db, "k-dead", "o-h")
+    held.status, held.claimed_until = "sending", now + timedelta(seconds=90)
+    dead.status, dead.claimed_until = "sending", now - timedelta(seconds=1)
+    db.commit()
+    counts = drain_outbox(app, now)
+    assert counts["recovered"] == 1 and status(db, "k-dead").status == "sent"
+    assert status(db, "k-held").status == "sending" and len(standin.sent()) == 1
+    counts = drain_outbox(app, now + outbox.SENDING_LEASE)
+    assert counts["recovered"] == 1 and status(db, "k-held").status == "sent"

@@ -26,3 +26,15 @@ def test_a_stale_shared_url_is_ignored(tmp_path: Path, monkeypatch: pytest.Monke
     shared.write_text(f"unix://{tmp_path}/gone.sock")
     monkeypatch.setattr(redis_store, "SHARED_URL", shared)
     assert redis_store._running_embedded() is None
+
+
+def test_dialogue_store_keeps_state_per_resident_for_its_ttl(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    store = redis_store.RedisDialogueStore(client)
+    store.set("o-store", {"name": "await_address", "data": {"pending": {"text": "楼上漏水"}}}, 60)
+    assert store.get("o-store") == {"name": "await_address", "data": {"pending": {"text": "楼上漏水"}}}
+    assert 0 < client.ttl("mulin:dialogue:o-store") <= 60 and store.get("o-other") is None
+    store.delete("o-store")
+    assert store.get("o-store") is None
+    with pytest.raises(ValueError):
+        store.get("")  # a dialogue always belongs to one resident

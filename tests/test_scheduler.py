@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.domain import notices
 from bot.clock import fmt_local, utcnow
+from bot.domain import notices
 from bot.storage.models import Outbox
-from tests.helpers_outreach import NOW, received, spawn_scheduler, street
+from tests.helpers_outreach import NOW, received, spawn_scheduler, street, wait_for_line
 
 CLEANUP = NOW + timedelta(days=10)
 DAY = timedelta(days=1)
@@ -112,9 +112,71 @@ def test_sigterm_during_a_broadcast_leaves_nothing_in_flight(db, settings, stand
 
 def test_scheduler_waits_out_a_redis_outage_and_stops_on_sigterm(settings) -> None:  # type: ignore[no-untyped-def]
     proc = spawn_scheduler({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
-    time.sleep(4)
+    seen = wait_for_line(proc, "Redis unavailable")  # it has started, met the outage and waits for Redis
     assert proc.poll() is None  # still running, not crashed
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
-    assert "Redis unavailable" in err and "scheduler stopped" in err
+    assert "Redis unavailable" in seen and "scheduler stopped" in err
+
+
+def test_a_scheduler_that_lost_the_lock_sends_nothing_more(app, settings, db, standin) -> None:  # type: ignore[no-untyped-def]
+    """Redis restarts mid-broadcast: the lock is gone and a standby takes it at once. The first scheduler
+    sends nothing after that moment, the standby does not take the rows the first one still holds, and
+    every resident gets the notice exactly once."""
+    from bot import create_app
+    from bot.messaging import outbox
+    from bot.services import services
+    from scheduler.runner import LOCK_NAME, run_once
+    first = create_app({**settings, "WECHAT_HTTP_TIMEOUT": 60})  # the standby's run happens inside one send
+    standby = create_app(settings)
+    now = utcnow()
+    for n in range(20):
+        outbox.enqueue(db, key=f"notice-{n}", openid=f"o-n{n}", purpose="notice", text="请清理楼道", now=now)
+    db.commit()
+    standby_counts: list[dict] = []
+
+    def redis_restarts_and_the_standby_takes_over() -> None:
+        services(first).redis.delete(LOCK_NAME)
+        standby_counts.append(run_once(standby, now))
+
+    standin.on_sent(5, redis_restarts_and_the_standby_takes_over)
+    run_once(first, now)
+    assert len(standin.sent()) == 5  # nothing more from the first scheduler once the lock was gone
+    assert standby_counts[0]["outbox_bulk"]["sent"] == 0  # the first one's claimed rows were not taken
+    again = run_once(standby, now)  # the first one gave back what it had claimed but not sent
+    assert again["outbox_bulk"]["sent"] == 15
+    got = received(standin)
+    assert len(got) == 20 and set(got.values()) == {1}
+    for application in (first, standby):
+        services(application).engine.dispose()
+
+
+def test_a_long_job_is_not_warned_about_every_second(app, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A job still running when its next runs are due: APScheduler skips them (one run at a time); the
+    warning about it appears once (then once a minute), not for every skipped run."""
+    import logging
+    import threading
+
+    from scheduler.jobs import Job
+    from scheduler.runner import build_scheduler
+    from scheduler.skipped_runs import SKIPPED_RUNS
+    release = threading.Event()
+
+    def long_job(_app, _now):  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return {}
+
+    sched = build_scheduler(app, (Job("long_broadcast", 0.05, long_job),))
+    caplog.set_level("WARNING", logger="apscheduler")
+    sched.start()
+    try:
+        assert wait_until(lambda: SKIPPED_RUNS.skipped.get("long_broadcast", 0) >= 5)
+    finally:
+        release.set()
+        sched.shutdown(wait=True)
+    lines = [r for r in caplog.records if "maximum number of running instances" in r.getMessage()]
+    assert len(lines) == 1 and "long_broadcast" in lines[0].getMessage()
+    other = logging.LogRecord("apscheduler.scheduler", logging.WARNING, "", 0, "Run time of job %s was missed",
+                              ("x",), None)
+    assert SKIPPED_RUNS.filter(other) and SKIPPED_RUNS.filter(other)  # other warnings pass untouched

@@ -1,7 +1,7 @@
-"""Console users: hashed passwords, roles, lockout, the demo admin and the `user create` command."""
+"""Console users: hashed passwords, roles, session versions, the demo admin and the `user create` command."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from werkzeug.security import check_password_hash
@@ -38,33 +38,24 @@ def test_duplicate_username_is_refused(db) -> None:
         users.create_user(db, username="li", password="another-secret", role="admin", now=NOW)
 
 
-def test_lockout_after_repeated_failures(db) -> None:
-    users.create_user(db, username="li", password="a-long-secret", role="staff", now=NOW)
-    for _ in range(users.MAX_FAILED_LOGINS - 1):
-        with pytest.raises(users.LoginRefused) as refused:
-            users.authenticate(db, "li", "wrong", NOW)
-        assert not refused.value.locked
-    with pytest.raises(users.LoginRefused) as refused:
-        users.authenticate(db, "li", "wrong", NOW)
-    assert refused.value.locked
-    with pytest.raises(users.LoginRefused) as refused:  # the right password does not help while locked
-        users.authenticate(db, "li", "a-long-secret", NOW + timedelta(minutes=1))
-    assert refused.value.locked
-    later = NOW + users.LOCKOUT + timedelta(seconds=1)
-    assert users.authenticate(db, "li", "a-long-secret", later).username == "li"
+def test_end_sessions_moves_the_session_version_on(db) -> None:
+    user = users.create_user(db, username="li", password="a-long-secret", role="staff", now=NOW)
+    before = user.session_version
+    users.end_sessions(user)
+    assert user.session_version == before + 1
 
 
 def test_unknown_user_is_refused_like_a_wrong_password(db) -> None:
     with pytest.raises(users.LoginRefused) as refused:
-        users.authenticate(db, "nobody", "whatever", NOW)
-    assert not refused.value.locked
+        users.authenticate(db, "nobody", "whatever")
+    assert str(refused.value) == "wrong username or password"
 
 
 def test_demo_admin_is_created_once(db) -> None:
     first = users.ensure_demo_admin(db, NOW)
     again = users.ensure_demo_admin(db, NOW)
     assert first.id == again.id and first.role == "admin"
-    assert users.authenticate(db, "admin", "mulin-demo", NOW).id == first.id
+    assert users.authenticate(db, "admin", "mulin-demo").id == first.id
 
 
 def test_user_create_command_with_password(runner, db) -> None:
@@ -73,7 +64,7 @@ def test_user_create_command_with_password(runner, db) -> None:
     result = runner.invoke(args=["user", "create", "--username", "wang", "--role", "staff", "--department",
                                  "property", "--community", "东社区", "--password", "a-long-secret"])
     assert result.exit_code == 0, result.output
-    user = users.authenticate(db, "wang", "a-long-secret", NOW)
+    user = users.authenticate(db, "wang", "a-long-secret")
     assert (user.role, user.department, user.community_id is not None) == ("staff", "property", True)
 
 
@@ -82,7 +73,7 @@ def test_user_create_command_prompts_for_the_password(runner, db) -> None:
                            input="a-long-secret\na-long-secret\n")
     assert result.exit_code == 0, result.output
     assert "a-long-secret" not in result.output
-    assert users.authenticate(db, "zhao", "a-long-secret", NOW).role == "admin"
+    assert users.authenticate(db, "zhao", "a-long-secret").role == "admin"
 
 
 def test_user_create_command_reports_errors(runner) -> None:

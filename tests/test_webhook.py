@@ -8,10 +8,10 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+from bot.services import services
 from bot.storage.models import InboundMessage, Resident
 from tests.conftest import TOKEN
 from tests.wechat import WeChat, sign
-from bot.services import services
 
 
 def count_messages(db) -> int:  # type: ignore[no-untyped-def]
@@ -191,8 +191,9 @@ def test_concurrent_retries_are_handled_once(app, db) -> None:  # type: ignore[n
 def test_crash_before_reply_is_handled_on_retry(app, wechat: WeChat, db) -> None:  # type: ignore[no-untyped-def]
     """A worker that died after storing leaves the row claimed; the retry after the lease handles it."""
     from datetime import timedelta
-    from bot.messaging import inbound
+
     from bot.clock import utcnow
+    from bot.messaging import inbound
     xml = wechat.xml("o-crash", "text", {"Content": "崩溃前"}, msg_id=4242)
     from wechatpy import parse_message
     msg = inbound.from_wechat(parse_message(xml))
@@ -279,6 +280,7 @@ def test_redis_down_still_answers_and_stores(settings, db) -> None:  # type: ign
 def test_message_stored_while_redis_was_down_is_handled_later(settings, app, db, standin) -> None:  # type: ignore[no-untyped-def]
     """The scheduler replays stranded messages once Redis is back; the answer goes out through the outbox."""
     from datetime import timedelta
+
     from bot import create_app
     from bot.clock import utcnow
     from bot.storage.models import Outbox
@@ -300,16 +302,55 @@ def test_message_stored_while_redis_was_down_is_handled_later(settings, app, db,
 
 def test_dialogue_state_is_not_saved_when_the_message_fails(app, wechat: WeChat) -> None:  # type: ignore[no-untyped-def]
     """Redis may not get ahead of the database: a rolled-back message leaves the dialogue as it was."""
-    from handlers.conversation import dispatch
-    store = services(app).redis
+    store, original = services(app).redis, services(app).handler
 
     def fails_after_the_dialogue(session, msg, now):  # type: ignore[no-untyped-def]
-        dispatch.handle(session, msg, now)
+        original(session, msg, now)
         raise RuntimeError("crash after the dialogue step")
 
     services(app).handler = fails_after_the_dialogue
     assert "抱歉" in wechat.send_text("楼上漏水了", openid="o-unbound").text
     assert store.get("mulin:dialogue:o-unbound") is None
-    services(app).handler = dispatch.handle
+    services(app).handler = original
     wechat.send_text("楼上漏水了", openid="o-unbound")
     assert store.get("mulin:dialogue:o-unbound") is not None  # now asking for the address
+
+
+@pytest.mark.parametrize("create_time", ["abc", "1.5", "-5", str(10**14), str(10**19), "１２３"])
+def test_malformed_create_time_is_400(wechat: WeChat, db, create_time: str) -> None:  # type: ignore[no-untyped-def]
+    reply = wechat.post(wechat.xml("o-ct", "text", {"Content": "楼上漏水"}, create_time=create_time))  # type: ignore[arg-type]
+    assert reply.status == 400
+    assert count_messages(db) == 0
+
+
+def test_create_time_of_a_real_push_is_kept(wechat: WeChat, db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+    assert wechat.post(wechat.xml("o-ct", "text", {"Content": "在吗"}, create_time=1764547200)).status == 200
+    assert db.scalars(select(InboundMessage)).one().sent_at == datetime(2025, 12, 1)
+
+
+@pytest.mark.parametrize("openid,status", [("o" * 64, 200), ("o" * 65, 400), ("o" * 10_000, 400)])
+def test_over_long_openid_is_400(wechat: WeChat, db, openid: str, status: int) -> None:  # type: ignore[no-untyped-def]
+    assert wechat.send_text("在吗", openid=openid).status == status
+    assert count_messages(db) == (1 if status == 200 else 0)
+
+
+@pytest.mark.parametrize("msg_type,fields", [
+    ("x" * 33, {}),
+    ("event", {"Event": "e" * 65}),
+    ("image", {"PicUrl": "http://x/y.jpg", "MediaId": "m" * 257}),
+])
+def test_over_long_fields_are_400(wechat: WeChat, db, msg_type: str, fields: dict) -> None:  # type: ignore[no-untyped-def]
+    assert wechat.send(msg_type, fields, openid="o-long").status == 400
+    assert count_messages(db) == 0
+
+
+def test_over_long_input_is_400_on_the_burst_path_too(settings, db) -> None:  # type: ignore[no-untyped-def]
+    from bot import create_app
+    from tests.conftest import AES_KEY, APPID
+    busy = create_app({**settings, "INLINE_BUSY_LIMIT": 0.0})
+    pusher = WeChat(busy.test_client(), TOKEN, APPID, AES_KEY)
+    assert pusher.send_text("在吗", openid="o" * 10_000).status == 400
+    assert pusher.post(pusher.xml("o-ct", "text", {"Content": "x"}, create_time="abc")).status == 400  # type: ignore[arg-type]
+    assert count_messages(db) == 0
+    services(busy).engine.dispose()

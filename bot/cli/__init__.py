@@ -20,11 +20,12 @@ def init_app(app: Flask) -> None:
     """Register every command."""
     from bot.cli.cases import COMMANDS as case_commands
     from bot.cli.notices import notice_group
+    from bot.cli.outbox import outbox_group
     from bot.cli.users import user_group
     from bot.cli.classify import classify_command
 
     from bot.cli.consult import consult_group
     from bot.cli.project import project_group
-    for command in (init_db_command, classify_command, notice_group, user_group, *case_commands, consult_group,
-                    project_group):
+    for command in (init_db_command, classify_command, notice_group, outbox_group, user_group, *case_commands,
+                    consult_group, project_group):
         app.cli.add_command(command)

@@ -1,7 +1,8 @@
 """A local stand-in for WeChat's API, for tests and the demo.
 
 Answers the endpoints Mulin uses (token, custom send, template send, user info, tags,
-media) like WeChat does, can return chosen errcodes, and records every request.
+media) like WeChat does, can return chosen errcodes, answer late (a send WeChat accepted whose
+answer never arrived), run a test's step after the n-th send, and records every request.
 Control endpoints under /_standin/ read the record and script failures.
 
 Run: python -m bot.devtools.standin --port 8001 [--record FILE]
@@ -14,6 +15,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,8 @@ class StandIn:
         self.tokens: set[str] = set()
         self.requests: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []  # {"path", "errcode", "times", "openid"}
+        self.delays: list[dict[str, Any]] = []  # {"path", "seconds", "times"}
+        self.hooks: list[tuple[int, Callable[[], None]]] = []  # (n-th successful send, action)
         self.record = record.open("a", encoding="utf-8") if record else None
         self.msgids = itertools.count(1000)
         self.tags: dict[int, str] = {}
@@ -40,6 +44,33 @@ class StandIn:
         """Answer the next `times` requests to path (suffix match) with errcode."""
         with self.lock:
             self.errors.append({"path": path, "errcode": errcode, "times": times, "openid": openid})
+
+    def delay(self, seconds: float, path: str = "", times: int = 1) -> None:
+        """Handle the next `times` requests to path normally (recorded, sent) but answer `seconds` late."""
+        with self.lock:
+            self.delays.append({"path": path, "seconds": seconds, "times": times})
+
+    def on_sent(self, count: int, action: Callable[[], None]) -> None:
+        """Run action once the count-th message has been sent, before that send is answered."""
+        with self.lock:
+            self.hooks.append((count, action))
+
+    def _late(self, path: str) -> float:
+        endpoint = path[len(API):] if path.startswith(API) else path.lstrip("/")
+        with self.lock:
+            for rule in self.delays:
+                if rule["times"] > 0 and endpoint.endswith(rule["path"]):
+                    rule["times"] -= 1
+                    return float(rule["seconds"])
+        return 0.0
+
+    def _after_send(self) -> None:
+        with self.lock:
+            count = len([r for r in self.requests if r.get("errcode") == 0 and r["kind"] in ("custom", "template")])
+            due = [hook for hook in self.hooks if hook[0] == count]
+            self.hooks = [hook for hook in self.hooks if hook[0] != count]
+        for _, action in due:
+            action()
 
     def expire_tokens(self) -> None:
         """Invalidate every issued access_token (the next call gets 40001)."""
@@ -130,11 +161,14 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
 
         def _reply(self, payload: Any) -> None:
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):  # the caller stopped waiting (a late answer)
+                self.close_connection = True
 
         def _handle(self, method: str) -> None:
             url = urlparse(self.path)
@@ -147,8 +181,13 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
                 body = {}
             if url.path.startswith("/_standin/"):
                 self._reply(_control(state, url.path, query, body))
-            else:
-                self._reply(state.answer(method, url.path, query, body))
+                return
+            answer = state.answer(method, url.path, query, body)
+            state._after_send()
+            late = state._late(url.path)
+            if late:
+                time.sleep(late)  # already recorded as sent: the caller times out, the message went out
+            self._reply(answer)
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             self._handle("GET")
@@ -166,6 +205,9 @@ def _control(state: StandIn, path: str, query: dict[str, str], body: dict[str, A
             return {"total": len(state.requests), "requests": state.requests[since:]}
     if path == "/_standin/fail":
         state.fail(int(body["errcode"]), body.get("path", ""), int(body.get("times", 1)), body.get("openid"))
+        return {"ok": True}
+    if path == "/_standin/delay":
+        state.delay(float(body["seconds"]), body.get("path", ""), int(body.get("times", 1)))
         return {"ok": True}
     if path == "/_standin/expire_tokens":
         state.expire_tokens()

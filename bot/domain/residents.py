@@ -1,16 +1,16 @@
 """Residents: who follows the account, and when they last wrote (the 48-hour window)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.messaging.window import in_window
 from bot.storage.db import cache, insert_ignoring
 from bot.storage.models import Resident, table_of
 
-SERVICE_WINDOW = timedelta(hours=48)
 _RESIDENTS = table_of(Resident)
 _UPDATE = update(_RESIDENTS).where(_RESIDENTS.c.id == bindparam("resident_id"))
 # built once (bound parameter); the address comes along: one JOIN instead of two lazy loads for a new case
@@ -51,4 +51,4 @@ def touch(session: Session, openid: str, now: datetime, *, interactive: bool,
 
 def in_service_window(resident: Resident | None, now: datetime) -> bool:
     """Whether a customer-service message may be sent now."""
-    return bool(resident and resident.last_inbound_at and now - resident.last_inbound_at < SERVICE_WINDOW)
+    return resident is not None and in_window(resident.last_inbound_at, now)

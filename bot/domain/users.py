@@ -1,7 +1,7 @@
-"""Console users: hashed passwords, roles, and a lockout after repeated failed logins."""
+"""Console users: hashed passwords, roles, and a session version that ends every session when bumped."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,10 +12,11 @@ from bot.storage.models import Community, User
 from bot.constants import CASE_DEPARTMENTS, Role
 
 ROLES = tuple(Role)
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
 DEMO_ADMIN = ("admin", "mulin-demo")
+# Checked against when the username is unknown, so that an unknown name costs the same hash as a real one
+# and the answer's timing tells nobody which usernames exist (same method and cost as real passwords).
+_DUMMY_HASH = generate_password_hash("no user has this password")
 
 
 class InvalidUser(MulinError):
@@ -23,11 +24,7 @@ class InvalidUser(MulinError):
 
 
 class LoginRefused(MulinError):
-    """Wrong username or password, or a locked account; `locked` tells which."""
-
-    def __init__(self, message: str, locked: bool = False) -> None:
-        super().__init__(message)
-        self.locked = locked
+    """Wrong username or password (which of the two is never told)."""
 
 
 def find(session: Session, username: str) -> User | None:
@@ -55,30 +52,25 @@ def create_user(session: Session, *, username: str, password: str, role: str, no
             raise NotFound(f"no community named {community}")
         community_id = found.id
     user = User(username=username.strip(), password_hash=generate_password_hash(password), role=role,
-                department=department or None, community_id=community_id, failed_logins=0, created_at=now)
+                department=department or None, community_id=community_id, session_version=0, created_at=now)
     session.add(user)
     session.flush()
     return user
 
 
-def authenticate(session: Session, username: str, password: str, now: datetime) -> User:
-    """The user when the password is right and the account is not locked; counts failures (caller commits)."""
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The user when the password is right; an unknown username costs the same password check."""
     user = find(session, username)
-    if user is None:
+    if not check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password):
         raise LoginRefused("wrong username or password")
-    if user.locked_until is not None and user.locked_until > now:
-        raise LoginRefused("account locked", locked=True)
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until, user.failed_logins = now + LOCKOUT, 0
-            session.flush()
-            raise LoginRefused("account locked", locked=True)
-        session.flush()
+    if user is None:  # only if someone typed the dummy's password: still no such user
         raise LoginRefused("wrong username or password")
-    user.failed_logins, user.locked_until = 0, None
-    session.flush()
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session of the user stops working (logout, a new password); the caller commits."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def ensure_demo_admin(session: Session, now: datetime) -> User:

@@ -6,6 +6,7 @@ under a Redis lock and every worker reads the shared copy.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, cast
 
 import redis
@@ -13,6 +14,8 @@ import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
+
+from bot.messaging import gateway_health
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +26,24 @@ TOKEN_MARGIN = 300  # refresh five minutes before WeChat's expiry
 
 
 class SendError(Exception):
-    """A failed send: errcode is WeChat's (None for network/HTTP errors)."""
+    """A failed send: errcode is WeChat's (None for network/HTTP errors).
 
-    def __init__(self, errcode: int | None, message: str, transient: bool) -> None:
+    `uncertain`: the request went out but no answer came (a read timeout), so WeChat may have delivered
+    it; `token`: no access_token could be had, so nothing was sent (every send waits, none is to blame).
+    """
+
+    def __init__(self, errcode: int | None, message: str, transient: bool, *, uncertain: bool = False,
+                 token: bool = False) -> None:
         super().__init__(f"{errcode}: {message}")
         self.errcode = errcode
         self.message = message[:200]
         self.transient = transient
+        self.uncertain = uncertain
+        self.token = token
+
+
+def _token_error(errcode: int | None, message: str) -> SendError:
+    return SendError(errcode, message, transient=True, token=True)
 
 
 class MulinWeChatClient(WeChatClient):  # type: ignore[misc]  # wechatpy ships no type hints
@@ -47,25 +61,47 @@ class MulinWeChatClient(WeChatClient):  # type: ignore[misc]  # wechatpy ships n
         return super()._request(method, url_or_endpoint, **kwargs)
 
     def fetch_access_token(self) -> dict[str, Any]:
-        """Fetch a token unless another worker already replaced the one we saw."""
+        """Fetch a token unless another worker already replaced the one we saw.
+
+        A refusal (or no answer) is a SendError with token=True, remembered in Redis with a backoff
+        (bot.messaging.gateway_health) so no process asks again before then.
+        """
         seen = self.session.get(self.access_token_key)
         with self._redis.lock("mulin:lock:access_token", timeout=30, blocking_timeout=15):
             current = self.session.get(self.access_token_key)
             if current and current != seen:
                 return {"access_token": current}
+            if gateway_health.backing_off(self._redis):
+                raise _token_error(None, "token endpoint refused recently; waiting before asking again")
+            result = self._ask_for_token()
+            expires_in = int(result.get("expires_in", 7200))
+            self.session.set(self.access_token_key, result["access_token"], max(expires_in - TOKEN_MARGIN, 60))
+            self.expires_at = None  # trust the Redis TTL, like every other worker
+            gateway_health.record_success(self._redis)
+            log.info("fetched a new access_token")
+            return result
+
+    def _ask_for_token(self) -> dict[str, Any]:
+        """One request to the token endpoint; a refusal is recorded for the console and backed off."""
+        try:
             res = self._http.get(
                 self.API_BASE_URL + "token", timeout=self.timeout,
                 params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
             )
             res.raise_for_status()
-            result = res.json()
-            if result.get("errcode"):
-                raise WeChatClientException(result["errcode"], result.get("errmsg", ""), client=self)
-            expires_in = int(result.get("expires_in", 7200))
-            self.session.set(self.access_token_key, result["access_token"], max(expires_in - TOKEN_MARGIN, 60))
-            self.expires_at = None  # trust the Redis TTL, like every other worker
-            log.info("fetched a new access_token")
-            return cast(dict[str, Any], result)
+            result: dict[str, Any] = res.json()
+            errcode, errmsg = result.get("errcode"), str(result.get("errmsg", ""))
+            if not errcode and not result.get("access_token"):
+                errcode, errmsg = None, "no access_token in the answer"
+        except (requests.RequestException, ValueError) as exc:
+            errcode, errmsg = None, type(exc).__name__
+        else:
+            if not errcode:
+                return result
+        retry_at = gateway_health.record_failure(self._redis, int(errcode) if errcode else None, errmsg)
+        log.error("WeChat's token endpoint refused (errcode %s); no message can be sent; asking again in %.0f s",
+                  errcode, retry_at - time.time())
+        raise _token_error(int(errcode) if errcode else None, errmsg)
 
 
 class Gateway:
@@ -73,6 +109,13 @@ class Gateway:
 
     def __init__(self, client: MulinWeChatClient) -> None:
         self.client = client
+
+    def backing_off(self) -> bool:
+        """Whether the token endpoint refused recently: then sends wait instead of failing one by one."""
+        try:
+            return gateway_health.backing_off(self.client._redis)
+        except redis.RedisError:
+            return False  # the send itself will meet the outage and be retried
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -91,6 +134,9 @@ class Gateway:
             code = int(code)
             transient = code in TRANSIENT or code in TOKEN_ERRORS
             raise SendError(code, str(exc.errmsg or ""), transient=transient) from exc
+        except requests.ReadTimeout as exc:
+            # the request reached WeChat (or its network) and no answer came: it may have been delivered
+            raise SendError(None, type(exc).__name__, transient=False, uncertain=True) from exc
         except (requests.RequestException, redis.RedisError, ValueError) as exc:
             raise SendError(None, type(exc).__name__, transient=True) from exc
 
@@ -98,7 +144,8 @@ class Gateway:
         """A customer-service text message (only inside the 48-hour window)."""
         return self._call(self.client.message.send_text, openid, text)
 
-    def send_template(self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None) -> dict[str, Any]:
+    def send_template(self, openid: str, template_id: str, data: dict[str, Any],
+                      url: str | None = None) -> dict[str, Any]:
         """A template message (outside the window)."""
         return self._call(self.client.message.send_template, openid, template_id, data, url)
 

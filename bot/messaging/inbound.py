@@ -7,24 +7,28 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.constants import UNANSWERED, InboundStatus
+from bot.constants import UNANSWERED as UNANSWERED  # re-exported: callers read inbound.UNANSWERED
+from bot.constants import InboundStatus
 from bot.storage.models import InboundMessage, table_of
-
-if TYPE_CHECKING:
-    from bot.messaging.inbound_queue import QueueWriter
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=4)  # a handler that takes longer has missed WeChat's deadline anyway
+# How long a delivery that died before it could start handling keeps others away. Handling itself is
+# covered for as long as it lasts: handle() first updates the message's row in the handling transaction,
+# which holds the row (PostgreSQL: row lock; SQLite: the write lock) until that transaction ends, and a
+# takeover skips a locked row. So a retry during a slow first handling waits for its reply instead of
+# running it again, and a worker that dies mid-handling (its transaction gone) is taken over.
+LEASE = timedelta(seconds=4)
 WAIT_FOR_FIRST = 3.0  # how long a concurrent retry waits for the first delivery's reply
 WAIT_STEP = 0.05
 
@@ -49,13 +53,37 @@ class Inbound:
         return self.content.strip() if self.content and self.content.strip() else None
 
 
+class Malformed(ValueError):
+    """A push WeChat would never send (a bad CreateTime, an over-long field): refused with 400."""
+
+
+LATEST_CREATE_TIME = 4_102_444_800  # 2100-01-01: beyond it a CreateTime is not a real push
+# the widest each stored field may be (the columns of inbound_messages; PostgreSQL enforces them)
+MAX_LENGTHS = {"FromUserName": 64, "MsgType": 32, "Event": 64, "MediaId": 256}
+
+
+def _create_time(value: object) -> int:
+    """CreateTime as seconds since 1970: ASCII digits only (int() would take "１２３" or " 12 ")."""
+    text = "0" if value in (None, "") else str(value)
+    if not (text.isascii() and text.isdigit()) or int(text) > LATEST_CREATE_TIME:
+        raise Malformed("CreateTime")
+    return int(text)
+
+
+def _check_lengths(raw: dict[str, Any]) -> None:
+    for name, limit in MAX_LENGTHS.items():
+        if len(str(raw.get(name) or "")) > limit:
+            raise Malformed(name)
+
+
 def from_wechat(message: Any) -> Inbound:
-    """Normalise a wechatpy message or event."""
+    """Normalise a wechatpy message or event; Malformed when no real push could look like it."""
     raw = {k: v for k, v in message._data.items() if isinstance(v, (str, int, float, type(None)))}
+    _check_lengths({**raw, "FromUserName": message.source})
     openid = str(message.source or "")
     msg_type = str(raw.get("MsgType", message.type or "unknown")).lower()
-    created = int(raw.get("CreateTime") or 0)
-    sent_at = datetime.fromtimestamp(created, timezone.utc).replace(tzinfo=None)
+    created = _create_time(raw.get("CreateTime"))
+    sent_at = datetime.fromtimestamp(created, UTC).replace(tzinfo=None)
     event = str(raw.get("Event", "")).lower() or None if msg_type == "event" else None
     msg_id = raw.get("MsgId") or raw.get("MsgID")
     if msg_type != "event" and msg_id:
@@ -65,7 +93,8 @@ def from_wechat(message: Any) -> Inbound:
     content = raw.get("Content") if msg_type == "text" else raw.get("Recognition") if msg_type == "voice" else None
     return Inbound(
         dedup_key=key[:160], openid=openid, msg_type=msg_type, sent_at=sent_at, raw=raw,
-        event=event, content=_text(content), media_id=_text(raw.get("MediaId")), event_key=scene_key(raw.get("EventKey")),
+        event=event, content=_text(content), media_id=_text(raw.get("MediaId")),
+        event_key=scene_key(raw.get("EventKey")),
     )
 
 
@@ -139,11 +168,16 @@ def waiting(session: Session, now: datetime, older_than: timedelta = timedelta(m
     ).scalar_one()
 
 
-_CLAIM = (
-    update(TABLE)
+_CLAIMABLE = (
+    select(TABLE.c.id)
     .where(TABLE.c.id.in_(bindparam("ids", expanding=True)),
            TABLE.c.status.in_(bindparam("statuses", expanding=True)))
     .where(TABLE.c.claimed_until.is_(None) | (TABLE.c.claimed_until < bindparam("now")))
+    .with_for_update(skip_locked=True)  # PostgreSQL: a row being handled right now is not taken (SQLite: no-op)
+)
+_CLAIM = (
+    update(TABLE)
+    .where(TABLE.c.id.in_(_CLAIMABLE))
     .values(status=InboundStatus.RECEIVED, claimed_until=bindparam("until"))
     .returning(TABLE.c.id)
 )
@@ -187,6 +221,7 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
     so a crash can never leave a message marked answered whose answer was never queued for sending.
     """
     try:
+        _set(session, row.id, claimed_until=now + LEASE)  # holds the row while handling: see LEASE
         reply = handler(session, msg, as_of or now)
         if reply and deliver is not None:
             deliver(session, reply)
@@ -210,6 +245,17 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
     return reply
 
 
+def _queued(queue_on: Queue, spool: Spool | None, msg: Inbound, now: datetime) -> bool:
+    """Store a burst's message as queued; if the database is locked or down, spool it (True: acknowledged)."""
+    try:
+        return queue_on.store(msg, now)
+    except Exception:  # any database error (locked, restarting): the message must still be kept
+        if spool is None:
+            raise
+    spool(msg, now)  # Redis down as well: WeChat gets an error and retries
+    return True
+
+
 _UPDATE = update(TABLE).where(TABLE.c.id == bindparam("row_id"))
 
 
@@ -218,16 +264,27 @@ def _set(session: Session, row_id: int, **values: object) -> None:
     session.connection().execute(_UPDATE, {"row_id": row_id, **values})
 
 
+class Queue(Protocol):
+    """The burst path's writer (bot.messaging.inbound_queue.QueueWriter)."""
+
+    def store(self, msg: Inbound, now: datetime) -> bool:
+        """True if stored as queued; False if it was already stored."""
+
+
+Spool = Callable[[Inbound, datetime], None]
+
+
 def receive(db: Callable[[], Session], msg: Inbound, handler: Handler, now: datetime,
             busy_reply: Callable[[], str], error_reply: Callable[[], str],
-            queue_on: QueueWriter | None = None) -> str | None:
+            queue_on: Queue | None = None, spool: Spool | None = None) -> str | None:
     """Store, de-duplicate and handle one inbound message; the reply text or None (`success`).
 
     With `queue_on` (the worker is overloaded, see bot.web.load) a new message is only stored by it as
     queued and acknowledged; the scheduler answers it moments later with a customer-service message.
+    When the database cannot take it in time, `spool` keeps it elsewhere (bot.messaging.inbound_spool).
     """
     started = time.monotonic()
-    if queue_on is not None and queue_on.store(msg, now):
+    if queue_on is not None and _queued(queue_on, spool, msg, now):
         return None
     session = db()  # opened only now: the queued path above needs no ORM session
     row, first = store(session, msg, now)

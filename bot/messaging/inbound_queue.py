@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.storage.db import insert_ignoring_for
 from bot.messaging.inbound import QUEUED, TABLE, Inbound, row_values
+from bot.storage.db import insert_ignoring_for
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # so while the scheduler answers a queue (a write transaction every few milliseconds) a waiting worker
 # mostly wakes into the next one: p99 went to 0.7 s. Polling every half millisecond finds the gaps.
 LOCKED_POLL = 0.0005
-LOCKED_WAIT = 4.0  # then WeChat gets an error and retries
+LOCKED_WAIT = 2.5  # then the message is spooled (bot.messaging.inbound_spool), still within WeChat's 5 seconds
 
 _COLUMNS = tuple(row_values(Inbound("", "", "", datetime.min), datetime.min, QUEUED))
 

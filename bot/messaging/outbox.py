@@ -1,26 +1,28 @@
 """The durable outbox: sends are rows first, then drained with retries and backoff.
 
 A row is marked `sending` (committed) before the API call and `sent` after it, so a
-crash leaves a record; rows stuck in `sending` are retried (at-least-once).
+crash leaves a record; rows stuck in `sending` past their claim are retried (at-least-once).
+A send WeChat may have accepted without our seeing the answer (a read timeout) is marked
+`uncertain` and never resent automatically: `flask outbox retry --uncertain` decides.
 """
 from __future__ import annotations
 
-from sqlalchemy import CursorResult
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Callable, cast
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.constants import OutboxStatus
-from bot.storage.db import insert_ignoring
 from bot.messaging.gateway import Gateway, SendError
+from bot.messaging.window import in_window
+from bot.storage.db import insert_ignoring
 from bot.storage.models import Outbox, Resident, table_of
-from bot.domain.residents import in_service_window
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ class DrainResult:
     retried: int = 0
     failed: int = 0
     recovered: int = 0
+    uncertain: int = 0
+    waiting: int = 0  # 1 when the run ended because WeChat gives no access_token (gateway_health says why)
 
 
 def _scope(query: Any, purposes: tuple[str, ...] | None, exclude: tuple[str, ...]) -> Any:
@@ -70,14 +74,15 @@ def _scope(query: Any, purposes: tuple[str, ...] | None, exclude: tuple[str, ...
 
 def recover_stuck(session: Session, now: datetime, purposes: tuple[str, ...] | None = None,
                   exclude: tuple[str, ...] = ()) -> int:
-    """Rows left in `sending` by a crashed drain go back to pending.
+    """Rows left in `sending` by a crashed drain go back to pending once their claim has expired.
 
-    Only the holder of the scheduler lock drains, one run per scope at a time, so any
-    row of this scope still `sending` when a run starts belongs to a process that died.
+    A row whose claim has not expired may still be in the hands of a scheduler that lost the lock
+    a moment ago (Redis restarted) and is about to notice: it is never taken from it.
     """
+    expired = Outbox.claimed_until.is_(None) | (Outbox.claimed_until < now)
     result = cast(CursorResult[Any], session.execute(_scope(
-        update(Outbox).where(Outbox.status == OutboxStatus.SENDING), purposes, exclude
-    ).values(status=OutboxStatus.PENDING, next_attempt_at=now)))
+        update(Outbox).where(Outbox.status == OutboxStatus.SENDING, expired), purposes, exclude
+    ).values(status=OutboxStatus.PENDING, next_attempt_at=now, claimed_until=None)))
     session.commit()
     if result.rowcount:
         log.warning("outbox: %d rows were in flight during a crash; sending them again", result.rowcount)
@@ -113,21 +118,22 @@ def _release(session: Session, rows: list[Any]) -> None:
         session.commit()
 
 
-CUSTOM_QUOTA_USED = 45047  # WeChat allows a few customer-service messages per 48-hour window
+# No customer-service message possible after all: this window's few are used up (45047; queued answers
+# count too), or WeChat says the 48 hours are over (45015; its clock, not our last_inbound_at, decides).
+CUSTOM_NOT_ALLOWED = {45047, 45015}
 
 
 def _send(gateway: Gateway, row: Any, resident: Resident | None, templates: dict[str, str],
           now: datetime) -> str:
     """Send an outbox row (openid, purpose, payload) through the right channel; returns the channel used."""
     text = row.payload.get("text") or ""
-    if in_service_window(resident, now):
+    if in_window(resident.last_inbound_at if resident else None, now):
         try:
             gateway.send_text(row.openid, text)
             return "custom"
         except SendError as exc:
-            if exc.errcode != CUSTOM_QUOTA_USED:
+            if exc.errcode not in CUSTOM_NOT_ALLOWED:
                 raise
-            # this window's customer-service messages are used up (queued answers count too): template instead
     template_id = templates.get(row.purpose) or templates.get("default")
     if not template_id:
         raise SendError(None, f"no customer-service message possible and no template for '{row.purpose}'",
@@ -152,17 +158,23 @@ def drain(factory: sessionmaker[Session], gateway: Gateway, now: datetime, *, te
     t0 = time.monotonic()
     with factory() as session:
         result.recovered = recover_stuck(session, now, purposes, exclude)
+        if gateway.backing_off():
+            result.waiting = 1
+            return result
         query = _scope(select(Outbox.id).where(Outbox.status == OutboxStatus.PENDING), purposes, exclude)
         while True:
             rows = _claim(session, query, now + timedelta(seconds=time.monotonic() - t0), chunk)
             if not rows:
                 return result
             for i, row in enumerate(rows):
-                if stop is not None and stop():
+                if stop is not None and stop():  # SIGTERM, or this scheduler no longer holds the lock
                     _release(session, rows[i:])
                     return result
                 started = time.monotonic()
-                _deliver(session, gateway, row, now + timedelta(seconds=started - t0), templates, max_attempts, result)
+                if not _deliver(session, gateway, row, now + timedelta(seconds=started - t0), templates,
+                                max_attempts, result):
+                    _release(session, rows[i + 1:])
+                    return result
                 wait = interval - (time.monotonic() - started)
                 if wait > 0:
                     sleep(wait)
@@ -185,27 +197,72 @@ def _resident(session: Session, openid: str) -> Resident | None:
 
 
 def _deliver(session: Session, gateway: Gateway, row: Any, now: datetime,
-             templates: dict[str, str], max_attempts: int, result: DrainResult) -> None:
-    """Send one claimed row and commit its outcome (the window is decided now, at send time)."""
+             templates: dict[str, str], max_attempts: int, result: DrainResult) -> bool:
+    """Send one claimed row and commit its outcome (the window is decided now, at send time);
+    False when no access_token can be had, so the run should end."""
     table = table_of(Outbox)
     resident = _resident(session, row.openid)
     try:
         channel = _send(gateway, row, resident, templates, now)
     except SendError as exc:
-        values: dict[str, Any] = {"errcode": exc.errcode, "error": exc.message}
-        if exc.transient and row.attempts < max_attempts:
-            values.update(status=OutboxStatus.PENDING, next_attempt_at=now + timedelta(
-                seconds=BACKOFF[min(row.attempts, len(BACKOFF)) - 1]))
-            result.retried += 1
-        else:
-            values["status"] = OutboxStatus.FAILED
-            result.failed += 1
-            log.info("outbox %s failed permanently: errcode %s", row.id, exc.errcode)
+        values = _failure(row, exc, now, max_attempts, result)
         session.execute(update(table).where(table.c.id == row.id).values(**values))
         if exc.errcode == 43004:
             session.execute(update(Resident).where(Resident.openid == row.openid).values(subscribed=False))
         session.commit()
-        return
+        return not exc.token
     session.execute(_statements()[1], {"row_id": row.id, "channel": channel, "sent_at": now})
     session.commit()
     result.sent += 1
+    return True
+
+
+def _failure(row: Any, exc: SendError, now: datetime, max_attempts: int, result: DrainResult) -> dict[str, Any]:
+    """The row's new values after a failed send: waiting for a token, uncertain, retried later, or failed."""
+    values: dict[str, Any] = {"errcode": exc.errcode, "error": exc.message, "claimed_until": None}
+    if exc.token:  # nothing was sent: this attempt does not count against the row
+        values.update(status=OutboxStatus.PENDING, attempts=row.attempts - 1, next_attempt_at=now)
+        result.waiting = 1
+    elif exc.uncertain:
+        values["status"] = OutboxStatus.UNCERTAIN
+        result.uncertain += 1
+        log.warning("outbox %s: no answer from WeChat; it may have been delivered, so it is not resent", row.id)
+    elif exc.transient and row.attempts < max_attempts:
+        values.update(status=OutboxStatus.PENDING, next_attempt_at=now + timedelta(
+            seconds=BACKOFF[min(row.attempts, len(BACKOFF)) - 1]))
+        result.retried += 1
+    else:
+        values["status"] = OutboxStatus.FAILED
+        result.failed += 1
+        log.info("outbox %s failed permanently: errcode %s", row.id, exc.errcode)
+    return values
+
+
+def requeue(session: Session, now: datetime, *, since: datetime | None = None, errcode: int | None = None,
+            uncertain: bool = False) -> int:
+    """Failed sends (with `uncertain`: also those WeChat may have delivered) go back to pending, due now,
+    with a fresh count of attempts; committed. The operator has fixed the cause (IP whitelist, template)."""
+    table = table_of(Outbox)
+    statuses = (OutboxStatus.FAILED, OutboxStatus.UNCERTAIN) if uncertain else (OutboxStatus.FAILED,)
+    query = update(table).where(table.c.status.in_(statuses))
+    if since is not None:
+        query = query.where(table.c.created_at >= since)
+    if errcode is not None:
+        query = query.where(table.c.errcode == errcode)
+    result = cast(CursorResult[Any], session.execute(
+        query.values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, claimed_until=None)))
+    session.commit()
+    return int(result.rowcount)
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """How many sends are in each status (pending, sending, sent, failed, uncertain, cancelled)."""
+    rows = session.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
+    return {status: count for status, count in rows}
+
+
+def failure_counts(session: Session) -> list[tuple[int | None, int]]:
+    """Failed sends by WeChat errcode, most frequent first."""
+    rows = session.execute(select(Outbox.errcode, func.count()).where(Outbox.status == OutboxStatus.FAILED)
+                           .group_by(Outbox.errcode).order_by(func.count().desc())).all()
+    return [(code, count) for code, count in rows]

@@ -32,7 +32,7 @@ class InboundMessage(Base):
     media_id: Mapped[str | None] = mapped_column(String(256))
     raw: Mapped[dict[str, Any]] = mapped_column(JSON)
     sent_at: Mapped[datetime] = mapped_column(DateTime)
-    received_at: Mapped[datetime] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # retention deletes by it
     # received (being answered) | queued (stored, answered soon by the scheduler) | handled | failed
     status: Mapped[str] = mapped_column(String(16), default=InboundStatus.RECEIVED, index=True)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
@@ -40,6 +40,15 @@ class InboundMessage(Base):
     handled_at: Mapped[datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(String(200))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+
+class PendingReport(Base):
+    """A resident's report waiting for the address: the dialogue's copy lives in Redis, which may be lost."""
+
+    __tablename__ = "pending_reports"
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)  # {"pending": {text, intent, priority, also, safety, media}, "hint"…}
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Community(Base):
@@ -213,8 +222,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # Role
     department: Mapped[str | None] = mapped_column(String(32))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # Part of the session cookie's user id: bumping it (logout, a new password) ends every session at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

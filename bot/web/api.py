@@ -9,16 +9,21 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import select
 
+from bot.config import DEMO_API_TOKEN
 from bot.domain import stats
 from bot.clock import utcnow
 from bot.constants import OPEN_STATUSES
 from bot.web.console.statistics import period
 from bot.web.request_session import get_db
-from bot.storage.models import Case, Community
+from bot.storage.models import Case, CaseEvent, Community
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_LIMIT = 500
+LOOPBACK = ("127.0.0.1", "::1")
+# Who acted, as a role: the token has no scope for staff usernames (nor for notes, which hold what residents
+# typed and staff wrote back, phone numbers included).
+SYSTEM_ACTORS = ("scheduler", "cli", "system")
 
 
 @bp.before_request
@@ -28,6 +33,8 @@ def _authenticate() -> None:
     given = header[len("Bearer "):] if header.startswith("Bearer ") else ""
     if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
         abort(401)
+    if expected == DEMO_API_TOKEN and request.remote_addr not in LOOPBACK:
+        abort(401)  # the demo's published token opens nothing to the network
 
 
 @bp.errorhandler(401)
@@ -45,7 +52,7 @@ def _iso(dt: datetime | None) -> str | None:
 
 
 def case_json(case: Case, now: datetime) -> dict[str, Any]:
-    """A case for other platforms: no phone numbers, no flat numbers."""
+    """A case for other platforms: no phone numbers, no flat numbers, no resident's text."""
     return {
         "number": case.number, "intent": case.intent, "also": case.also.split(",") if case.also else [],
         "priority": case.priority, "department": case.department, "status": case.status,
@@ -59,6 +66,18 @@ def case_json(case: Case, now: datetime) -> dict[str, Any]:
         "reopen_count": case.reopen_count, "satisfaction": case.satisfaction, "solved": case.solved,
         "group_id": case.group_id,
     }
+
+
+def _actor(actor: str) -> str:
+    """resident, system (scheduler, CLI) or staff: never a username."""
+    if actor == "resident":
+        return "resident"
+    return "system" if actor in SYSTEM_ACTORS else "staff"
+
+
+def event_json(event: CaseEvent) -> dict[str, Any]:
+    """An audit event for other platforms: what happened and when, no note, no username."""
+    return {"kind": event.kind, "actor": _actor(event.actor), "at": _iso(event.created_at)}
 
 
 def _int_arg(name: str, default: int, top: int) -> int:
@@ -84,12 +103,11 @@ def cases() -> Response:
 
 @bp.get("/cases/<number>")
 def case(number: str) -> Response:
-    """One case with its audit trail."""
+    """One case with its audit trail (what happened and when; no notes, no usernames)."""
     found = get_db().scalars(select(Case).where(Case.number == number)).one_or_none()
     if found is None:
         abort(404)
-    events = [{"kind": e.kind, "actor": e.actor, "note": e.note, "at": _iso(e.created_at)} for e in found.events]
-    return jsonify({**case_json(found, utcnow()), "events": events})
+    return jsonify({**case_json(found, utcnow()), "events": [event_json(e) for e in found.events]})
 
 
 @bp.get("/stats")

@@ -21,7 +21,8 @@ import logging
 import math
 import threading
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask
 
@@ -74,19 +75,25 @@ class LoadGauge:
             self._busy += seconds
 
 
+WEBHOOK = "/wechat"
+
+
 def init_app(app: Flask) -> None:
-    """Count every request's time towards the app's gauge."""
+    """Count every webhook request's time towards the app's gauge."""
     app.wsgi_app = _Timed(app.wsgi_app, app)  # type: ignore[method-assign]
 
 
 class _Timed:
-    """WSGI middleware: the whole request counts, not only the view."""
+    """WSGI middleware: the whole of each /wechat request counts, not only the view. Console, login and
+    API requests do not: a login flood must not push residents' messages into the queue."""
 
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], app: Flask) -> None:
         self._wsgi_app = wsgi_app
         self._app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != WEBHOOK:
+            return self._wsgi_app(environ, start_response)
         started = time.monotonic()
         try:
             return self._wsgi_app(environ, start_response)

@@ -10,6 +10,7 @@ from bot.services import services
 def init_app(app: Flask) -> None:
     """Close the request's session when the request (or an outer app context) ends."""
     app.teardown_request(_close_session)  # each request its own session, even inside an outer app context
+    app.teardown_request(_forget_user)
     app.teardown_appcontext(_close_session)
 
 
@@ -24,3 +25,9 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db", None)
     if session is not None:
         session.close()
+
+
+def _forget_user(_exc: BaseException | None) -> None:
+    """Flask-Login keeps the request's user in `g`; inside an outer app context (the CLI, the tests) `g`
+    outlives the request, and the next request must load its own user from its own cookie."""
+    g.pop("_login_user", None)

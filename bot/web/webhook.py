@@ -13,12 +13,12 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from bot.messaging import inbound
 from bot.clock import utcnow
 from bot.config import ENCRYPTED_MODES
-from bot.web.request_session import get_db
+from bot.messaging import inbound, inbound_spool
 from bot.messaging.texts import render_text
 from bot.services import services
+from bot.web.request_session import get_db
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
@@ -137,10 +137,15 @@ def receive() -> Response:
     body = request.get_data(cache=False)
     encrypted = _encrypted()
     message = _decode(body, encrypted)
-    msg = inbound.from_wechat(message)
+    try:
+        msg = inbound.from_wechat(message)
+    except inbound.Malformed as exc:
+        log.info("webhook: rejected push (%s out of range)", exc)  # the field's name, never its value
+        abort(400)
     svc = services(current_app)
     reply = inbound.receive(
         get_db, msg, svc.handler, utcnow(), busy_reply=_busy, error_reply=_error,
         queue_on=svc.queue if svc.load.overloaded() else None,
+        spool=lambda m, now: inbound_spool.push(svc.redis, m, now),
     )
     return _render(reply, message, encrypted)

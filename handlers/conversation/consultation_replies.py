@@ -18,6 +18,8 @@ from bot.domain import consultations, residents
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
 from handlers.conversation import followup
+from handlers.conversation.actions import CONTINUE
+from handlers.conversation.context import Context
 
 MAX_CHARS = 24  # a longer message is not an answer, even if it names an option
 NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -79,9 +81,7 @@ def reply_to(session: Session, openid: str, text: str, now: datetime) -> str | N
                        closes=fmt_local(consultation.closes_at))
 
 
-def answer(session: Session, msg: Inbound, now: datetime) -> str | None:
+def answer(ctx: Context, msg: Inbound) -> str | None:
     """Dispatch action: the recorded answer or the hint; the next route when the message is no answer."""
-    from handlers.conversation.dispatch import CONTINUE  # dispatch imports this module
-
-    reply = reply_to(session, msg.openid, msg.text or "", now)
+    reply = reply_to(ctx.session, msg.openid, msg.text or "", ctx.now)
     return CONTINUE if reply is None else reply

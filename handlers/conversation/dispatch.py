@@ -1,13 +1,13 @@
-"""The ordered table that routes each inbound message or event to one action.
+"""The ordered table that routes each inbound message or event to one action, and the app's handler.
 
 Each route is a pure check of the message and an action. An action may return CONTINUE
 to let the next route try (e.g. a follow-up answer route that finds no question pending).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy.orm import Session
 
@@ -15,12 +15,14 @@ from bot.domain import residents
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
 from handlers.conversation import commands, consultation_replies, dialogue, followup, media, project_questions
+from handlers.conversation.actions import CONTINUE, Action
+from handlers.conversation.context import Context
+from handlers.conversation.faq import Faq
+from handlers.conversation.store import DialogueStore
+from handlers.understanding.classifier import Classifier
 
 # Events after which WeChat lets us send customer-service messages for 48 hours.
 INTERACTIVE_EVENTS = {"subscribe", "subscribe_scan", "scan", "click"}
-CONTINUE = "\x00continue"  # an action's "not mine after all": the next route is tried
-
-Action = Callable[[Session, Inbound, datetime], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -32,16 +34,16 @@ class Route:
     action: Action
 
 
-def _unsubscribe(session: Session, msg: Inbound, now: datetime) -> str | None:
-    residents.touch(session, msg.openid, now, interactive=False, subscribed=False)
+def _unsubscribe(ctx: Context, msg: Inbound) -> str | None:
+    residents.touch(ctx.session, msg.openid, ctx.now, interactive=False, subscribed=False)
     return None
 
 
-def _other_media(session: Session, msg: Inbound, now: datetime) -> str | None:
+def _other_media(ctx: Context, msg: Inbound) -> str | None:
     return render_text("media_ack", kind=render_text("intake/media_kind", kind=msg.msg_type))
 
 
-def _silent(session: Session, msg: Inbound, now: datetime) -> str | None:
+def _silent(ctx: Context, msg: Inbound) -> str | None:
     return None
 
 
@@ -61,15 +63,31 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def handle(session: Session, msg: Inbound, now: datetime) -> str | None:
+def handle(ctx: Context, msg: Inbound) -> str | None:
     """Record the contact, then run the first matching route that takes the message."""
     interactive = msg.msg_type != "event" or msg.event in INTERACTIVE_EVENTS
     if msg.event != "unsubscribe":
-        residents.touch(session, msg.openid, now, interactive=interactive,
+        residents.touch(ctx.session, msg.openid, ctx.now, interactive=interactive,
                         subscribed=True if msg.event in ("subscribe", "subscribe_scan") else None)
     for route in ROUTES:
         if route.check(msg):
-            reply = route.action(session, msg, now)
+            reply = route.action(ctx, msg)
             if reply != CONTINUE:
                 return reply
     return None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """The app's handler (bot.messaging.inbound.Handler): each message's Context from the app's services."""
+
+    classifier: Classifier
+    dialogues: DialogueStore
+    faq: Faq
+    street_name: str
+    street_contact: str
+
+    def __call__(self, session: Session, msg: Inbound, now: datetime) -> str | None:
+        """Handle one message as of `now` in the caller's transaction."""
+        ctx = Context(session, now, self.classifier, self.dialogues, self.faq, self.street_name, self.street_contact)
+        return handle(ctx, msg)

@@ -8,7 +8,6 @@ resident was asked about. With no question pending the message goes on to intake
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,8 +15,10 @@ from sqlalchemy.orm import Session
 from bot.constants import AWAITING_ANSWER, DONE_STATUSES, CaseStatus, FollowupState, Satisfaction
 from bot.domain.cases import add_event, transition
 from bot.messaging.inbound import Inbound
-from bot.storage.models import Case
 from bot.messaging.texts import render_text
+from bot.storage.models import Case
+from handlers.conversation.actions import CONTINUE
+from handlers.conversation.context import Context
 
 SATISFIED, BASIC, UNSATISFIED = Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.UNSATISFIED
 DIGITS = {"1": SATISFIED, "2": BASIC, "3": UNSATISFIED}
@@ -56,10 +57,9 @@ def pending_case(session: Session, openid: str) -> Case | None:
     ).first()
 
 
-def answer(session: Session, msg: Inbound, now: datetime) -> str | None:
+def answer(ctx: Context, msg: Inbound) -> str | None:
     """Record the answer on the asked case; reopen it if unsatisfied or not solved."""
-    from handlers.conversation.dispatch import CONTINUE  # dispatch imports this module
-
+    session, now = ctx.session, ctx.now
     parsed = parse(msg.text)
     case = pending_case(session, msg.openid) if parsed else None
     if case is None or parsed is None:

@@ -12,20 +12,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from flask import current_app
-
+from bot.clock import fmt_local
 from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case
 from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES
 from bot.messaging.inbound import Inbound
-from bot.storage.models import Case, Resident
 from bot.messaging.texts import label, lines, render_text
-from handlers.understanding.classifier import Classification
-from handlers.conversation.dialogue import Step
+from bot.storage.models import Case, Compound, Resident
+from handlers.conversation import binding
+from handlers.conversation.advice import advice
+from handlers.conversation.context import Context
+from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK
-from handlers.understanding.words import is_courtesy
-from bot.services import services
+from handlers.understanding.address import AddressMatch, match_in_report
+from handlers.understanding.classifier import Classification
+from handlers.understanding.words import is_courtesy, is_greeting, is_public_place, is_question
 
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
 
@@ -49,45 +51,117 @@ def _is_update(c: Classification, text: str) -> bool:
     return c.intent == FALLBACK and (resolved or short or is_courtesy(text))
 
 
-def report(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) -> Step:
+def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """A new message with no open question: classify, then open (or join) a case or ask the address."""
-    c = services(current_app).classifier.classify(msg.text or "")
+    c = ctx.classifier.classify(msg.text or "")
+    if c.intent == FALLBACK and is_greeting(msg.text):
+        return Step(render_text("intake/greeting", street=ctx.street_name), data=data)
+    answer = ctx.faq.answer_for(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
+    if answer is not None:  # a question, not a complaint: answered, no case
+        return Step(render_text(answer, street=ctx.street_name, contact=ctx.street_contact), data=data)
     if _is_update(c, msg.text or ""):
-        case = case_queries.latest_open(session, msg.openid)
+        case = case_queries.latest_open(ctx.session, msg.openid)
         if case is not None:
-            add_event(session, case, "message", actor="resident", now=now, note=msg.text)
-            return Step(render_text("intake/update_added", case=case), "details", {"case_id": case.id})
+            add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
+            return Step(render_text("intake/update_added", case=case), DialogueState.DETAILS, {"case_id": case.id})
         if is_courtesy(msg.text):
             return Step(render_text("intake/courtesy"), data=data)
-    resident = residents.get_or_create(session, msg.openid, now)
+    resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
     pending = _pending(msg, c)
-    if resident.building_id is None:
-        keep = {k: v for k, v in data.items() if k in ("hint", "hint_sure")}
-        return Step(render_text("intake/ask_address", intent=label("intent", c.intent),
-                                safety=render_text(c.safety) if c.safety else ""),
-                    "await_address", {**keep, "pending": pending})
-    return open_report(session, resident, pending, now)
+    if resident.building_id is None and not (c.intent == FALLBACK and is_question(msg.text)):
+        return _ask_address(ctx, msg, c, pending, data)  # a question no FAQ answers goes to a person without it
+    return open_report(ctx, resident, pending)
 
 
-def open_report(session: Session, resident: Resident, pending: dict[str, Any], now: datetime) -> Step:
+def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[str, Any],
+                 data: dict[str, Any]) -> Step:
+    """A resident with no address: use the place the report names, else ask only for what is missing."""
+    # an `other` message may be nothing but an address (a question the resident cancelled): not a complaint's place
+    found = match_in_report(ctx.session, msg.text or "") if c.intent != FALLBACK else AddressMatch("unknown")
+    if found.status == "ok":
+        return open_at(ctx, binding.bind_resident(ctx, msg.openid, found), found, pending)
+    if found.compound is not None and is_public_place(msg.text):
+        return open_in_compound(ctx, msg.openid, found.compound, pending)
+    keep = {k: v for k, v in data.items() if k in ("hint", "hint_sure")}
+    if found.compound is not None:  # named exactly: kept for the next message ("4号楼")
+        keep.update(hint=found.compound.id, hint_sure=True)
+    return Step(render_text("intake/ask_address", intent=label("intent", c.intent),
+                            compound=found.compound.name if found.compound else "",
+                            safety=advice(c.safety, msg.text), critical=c.priority == "critical"),
+                # advised: the advice led this reply, so the case's reply need not lead with it again
+                DialogueState.AWAIT_ADDRESS, {**keep, "pending": {**pending, "advised": bool(c.safety)}})
+
+
+def open_at(ctx: Context, resident: Resident, found: AddressMatch, pending: dict[str, Any]) -> Step:
+    """The address just bound, read back, then the waiting report opened."""
+    saved = render_text("intake/address_saved", address=binding.describe(found), pending=True)
+    opened = open_report(ctx, resident, pending)
+    return Step(saved + "\n\n" + (opened.reply or ""), opened.state, opened.data)
+
+
+def _in_compound(ctx: Context, openid: str, compound: Compound | None) -> Resident:
+    """The resident, placed in the compound when one is known (the building stays unknown)."""
+    resident = residents.get_or_create(ctx.session, openid, ctx.now)
+    if compound is not None and resident.compound_id != compound.id:
+        resident.compound_id = compound.id
+        ctx.session.flush()
+        ctx.session.refresh(resident)
+    return resident
+
+
+def open_in_compound(ctx: Context, openid: str, compound: Compound, pending: dict[str, Any]) -> Step:
+    """A report about a shared place (yard, roof, alley, hallway): the compound is enough, no door number."""
+    opened = open_report(ctx, _in_compound(ctx, openid, compound), pending)
+    return Step(render_text("intake/place_noted", compound=compound.name, building="") + "\n\n"
+                + (opened.reply or ""), opened.state, opened.data)
+
+
+def open_without_address(ctx: Context, openid: str, data: dict[str, Any]) -> Step:
+    """No usable address after the tries: open the case anyway, the resident's words as the place;
+    the community calls back (no dead end)."""
+    hint = ctx.session.get(Compound, data["hint"]) if data.get("hint") and data.get("hint_sure") else None
+    opened = open_report(ctx, _in_compound(ctx, openid, hint), data["pending"])
+    case = ctx.session.get(Case, opened.data["case_id"])
+    if case is not None:
+        add_event(ctx.session, case, "place", actor="resident", now=ctx.now, note="；".join(data.get("tried", [])))
+    return Step(render_text("intake/address_later") + "\n\n" + (opened.reply or ""), opened.state, opened.data)
+
+
+def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> Step:
     """Join the resident's open case of the same intent (24 h) or create a case; reply with what's next."""
+    session, now = ctx.session, ctx.now
     case = case_queries.duplicate_of(session, resident.openid, pending["intent"], now)
     if case is not None:
         add_event(session, case, "message", actor="resident", now=now, note=pending["text"])
         attach_media(session, case, pending.get("media") or [], now)
         return Step(render_text("intake/joined", case=case, status=label("status", case.status)),
-                    "details", {"case_id": case.id})
+                    DialogueState.DETAILS, {"case_id": case.id})
     case = create_case(session, openid=resident.openid, text=pending["text"], intent=pending["intent"],
                        priority=pending["priority"], also=tuple(pending.get("also") or ()),
                        resident=resident, now=now)
     attach_media(session, case, pending.get("media") or [], now)
-    spec = services(current_app).classifier.spec(case.intent)
+    also = [_also_case(ctx, resident, case, intent) for intent in pending.get("also") or ()]
+    spec = ctx.classifier.spec(case.intent)
     safety = pending.get("safety") or spec.safety
     hours = round((case.due_at - case.created_at).total_seconds() / 3600)
     reply = render_text("intake/created", case=case, department=label("department", case.department),
-                        hours=hours, due=fmt_local(case.due_at), safety=render_text(safety) if safety else "",
+                        hours=hours, due=fmt_local(case.due_at), safety=advice(safety, pending["text"]),
+                        critical=case.priority == "critical" and not pending.get("advised"), also_cases=also,
                         questions=spec.questions or lines(f"questions/{case.intent}"), other=case.intent == FALLBACK)
-    return Step(reply, "details", {"case_id": case.id})
+    return Step(reply, DialogueState.DETAILS, {"case_id": case.id})
+
+
+def _also_case(ctx: Context, resident: Resident, first: Case, intent: str) -> dict[str, str]:
+    """The second problem a report names, routed as its own case (or joined to its open one); for the reply."""
+    case = case_queries.duplicate_of(ctx.session, resident.openid, intent, ctx.now)
+    if case is None:
+        case = create_case(ctx.session, openid=resident.openid, text=first.text, intent=intent,
+                           priority=ctx.classifier.spec(intent).priority, also=(), resident=resident, now=ctx.now)
+    else:
+        add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=first.text)
+    add_event(ctx.session, first, "also", actor="resident", now=ctx.now, data={"case": case.number, "intent": intent})
+    return {"number": case.number, "intent": label("intent", intent),
+            "department": label("department", case.department)}
 
 
 def attach_media(session: Session, case: Case, media: list[dict[str, Any]], now: datetime) -> None:
@@ -98,23 +172,23 @@ def attach_media(session: Session, case: Case, media: list[dict[str, Any]], now:
                   data={"MediaId": item.get("MediaId"), "PicUrl": item.get("PicUrl")})
 
 
-def detail(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) -> Step:
+def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """After a report: more words about the same case are added to it; a new problem starts over."""
-    case = session.get(Case, data.get("case_id") or 0)
-    c = services(current_app).classifier.classify(msg.text or "")
+    case = ctx.session.get(Case, data.get("case_id") or 0)
+    c = ctx.classifier.classify(msg.text or "")
     same = c.intent == FALLBACK and not c.terms or case is not None and c.intent == case.intent
     if case is None or case.status not in OPEN_STATUSES or not same:
-        return report(session, msg, now, {})
-    add_event(session, case, "detail", actor="resident", now=now, note=msg.text)
-    attach_media(session, case, media_of(msg), now)
-    return Step(render_text("intake/detail_added", case=case), "details", data)
+        return report(ctx, msg, {})
+    add_event(ctx.session, case, "detail", actor="resident", now=ctx.now, note=msg.text)
+    attach_media(ctx.session, case, media_of(msg), ctx.now)
+    return Step(render_text("intake/detail_added", case=case), DialogueState.DETAILS, data)
 
 
-def to_person(session: Session, msg: Inbound, now: datetime, data: dict[str, Any]) -> Step:
+def to_person(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """After 人工: the bot stops asking; messages go to the case for the staff member."""
-    case = session.get(Case, data.get("case_id") or 0)
+    case = ctx.session.get(Case, data.get("case_id") or 0)
     if case is None or case.status not in OPEN_STATUSES:
-        return report(session, msg, now, {})
-    add_event(session, case, "message", actor="resident", now=now, note=msg.text)
-    attach_media(session, case, media_of(msg), now)
-    return Step(render_text("intake/handoff_note", case=case), "handoff", data)
+        return report(ctx, msg, {})
+    add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
+    attach_media(ctx.session, case, media_of(msg), ctx.now)
+    return Step(render_text("intake/handoff_note", case=case), DialogueState.HANDOFF, data)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,28 +9,29 @@ from sqlalchemy.orm import Session
 from bot.domain import case_queries, residents
 from bot.domain.cases import add_event
 from bot.messaging.inbound import Inbound
-from bot.storage.models import Compound
 from bot.messaging.texts import render_text
-from handlers.conversation import dialogue
+from bot.storage.models import Compound
+from handlers.conversation import memory
+from handlers.conversation.context import Context
 from handlers.conversation.intake import attach_media, media_of
+from handlers.conversation.states import ASKING_ADDRESS, DialogueState, State
 
 NEAR_METRES = 1500.0
-ADDRESS_STATES = ("await_address", "confirm_address")
 KINDS = {"image": "photo", "voice": "voice", "video": "video", "shortvideo": "video"}
 
 
-def media(session: Session, msg: Inbound, now: datetime) -> str | None:
+def media(ctx: Context, msg: Inbound) -> str | None:
     """Attach to the latest open case; while the address is asked, keep it for the coming case."""
-    state = dialogue.load(msg.openid)
+    state = memory.load(ctx, msg.openid)
     pending = state.data.get("pending")
-    if state.name in ADDRESS_STATES and pending is not None:
+    if state.name in ASKING_ADDRESS and pending is not None:
         pending["media"] = [*pending.get("media", []), *media_of(msg)]
-        dialogue.save(session, msg.openid, state)
+        memory.save(ctx, msg.openid, state)
         return render_text("intake/media_kept", kind=KINDS.get(msg.msg_type, "photo"))
-    case = case_queries.latest_open(session, msg.openid)
+    case = case_queries.latest_open(ctx.session, msg.openid)
     if case is None:
         return render_text("media_ack", kind=render_text("intake/media_kind", kind=KINDS.get(msg.msg_type)))
-    attach_media(session, case, media_of(msg), now)
+    attach_media(ctx.session, case, media_of(msg), ctx.now)
     return render_text("intake/media_added", case=case, kind=KINDS.get(msg.msg_type, "photo"))
 
 
@@ -53,24 +53,24 @@ def nearest_compound(session: Session, lat: float, lon: float) -> Compound | Non
     return best[1] if best else None
 
 
-def location(session: Session, msg: Inbound, now: datetime) -> str | None:
+def location(ctx: Context, msg: Inbound) -> str | None:
     """A location helps pick the compound; for a resident with an address it joins the open case."""
     try:
         lat, lon = float(msg.raw.get("Location_X")), float(msg.raw.get("Location_Y"))
     except (TypeError, ValueError):
         return render_text("media_ack", kind=render_text("intake/media_kind", kind="location"))
-    resident = residents.get_or_create(session, msg.openid, now)
-    state = dialogue.load(msg.openid)
-    case = case_queries.latest_open(session, msg.openid)
-    if resident.building_id is not None and state.name not in ADDRESS_STATES:
+    resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
+    state = memory.load(ctx, msg.openid)
+    case = case_queries.latest_open(ctx.session, msg.openid)
+    if resident.building_id is not None and state.name not in ASKING_ADDRESS:
         if case is None:
             return render_text("media_ack", kind=render_text("intake/media_kind", kind="location"))
-        add_event(session, case, "location", actor="resident", now=now,
+        add_event(ctx.session, case, "location", actor="resident", now=ctx.now,
                   data={"latitude": lat, "longitude": lon, "label": msg.raw.get("Label")})
         return render_text("intake/media_added", case=case, kind="location")
-    compound = nearest_compound(session, lat, lon)
+    compound = nearest_compound(ctx.session, lat, lon)
     if compound is None:
         return render_text("intake/address_again", status="far", compound="")
     data = {k: v for k, v in state.data.items() if k != "candidate"}
-    dialogue.save(session, msg.openid, dialogue.State("await_address", {**data, "hint": compound.id, "hint_sure": False}))
+    memory.save(ctx, msg.openid, State(DialogueState.AWAIT_ADDRESS, {**data, "hint": compound.id, "hint_sure": False}))
     return render_text("intake/location_hint", compound=compound.name)

@@ -6,6 +6,7 @@ A complaint from a place no phase is working on goes on to intake like any other
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -15,7 +16,10 @@ from bot.domain import projects, residents
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
 from bot.storage.models import Project, ProjectPhase
-from handlers.conversation import dialogue
+from handlers.conversation import memory
+from handlers.conversation.actions import CONTINUE
+from handlers.conversation.context import Context
+from handlers.conversation.states import DialogueState, State
 
 MAX_CHARS = 200  # a longer message is a report for a person to read, not a question about dates
 WORKS = ("施工", "工地", "工程", "改造", "整治", "修缮", "挖掘机", "渣土", "围挡", "工人", "脚手架", "开挖", "管线改造")
@@ -55,7 +59,15 @@ def _working(found: list[Project], now: datetime) -> tuple[Project, ProjectPhase
     return None
 
 
-def complaint(session: Session, openid: str, text: str, now: datetime) -> str | None:
+@dataclass(frozen=True)
+class Answer:
+    """What Mulin answers about works, and the case it opened (photos and details join it)."""
+
+    reply: str
+    case_id: int | None = None
+
+
+def complaint(session: Session, openid: str, text: str, now: datetime) -> Answer | None:
     """Open a case of the project working at the resident's place; None when no phase is under way there."""
     resident = residents.get_or_create(session, openid, now)
     working = _working(projects.affecting(session, resident), now)
@@ -63,26 +75,26 @@ def complaint(session: Session, openid: str, text: str, now: datetime) -> str | 
         return None
     project, phase = working
     case = projects.open_works_case(session, project, phase, resident, text, now)
-    dialogue.save(session, openid, dialogue.State("details", {"case_id": case.id}))  # photos join this case
     hours = round((case.due_at - case.created_at).total_seconds() / 3600)
-    return render_text("project/case_created", case=case, p=project, hours=hours, due=fmt_local(case.due_at))
+    return Answer(render_text("project/case_created", case=case, p=project, hours=hours, due=fmt_local(case.due_at)),
+                  case.id)
 
 
-def question(session: Session, openid: str, now: datetime) -> str:
+def question(session: Session, openid: str, now: datetime) -> Answer:
     """The current phase and dates of the projects at the resident's place, or a polite "no project here"."""
     resident = residents.get_or_create(session, openid, now)
     if resident.compound_id is None:
-        return render_text("project/no_address")
+        return Answer(render_text("project/no_address"))
     found = projects.affecting(session, resident)
     if not found:
-        return render_text("project/none", compound=resident.compound.name if resident.compound else "",
-                           building=resident.building.name if resident.building else "")
+        return Answer(render_text("project/none", compound=resident.compound.name if resident.compound else "",
+                                  building=resident.building.name if resident.building else ""))
     day = projects.today(now)
     rows = [(p, projects.current_phase(p, day), projects.next_phase(p, day), projects.stage(p, day)) for p in found]
-    return render_text("project/answer", rows=rows, places=projects.place_text)
+    return Answer(render_text("project/answer", rows=rows, places=projects.place_text))
 
 
-def reply_to(session: Session, openid: str, text: str, now: datetime) -> str | None:
+def reply_to(session: Session, openid: str, text: str, now: datetime) -> Answer | None:
     """A complaint about works becomes a project case, a question gets the dates; None: not this route's."""
     if is_complaint(text):
         return complaint(session, openid, text, now)
@@ -91,9 +103,11 @@ def reply_to(session: Session, openid: str, text: str, now: datetime) -> str | N
     return None
 
 
-def answer(session: Session, msg: Inbound, now: datetime) -> str | None:
+def answer(ctx: Context, msg: Inbound) -> str | None:
     """Dispatch action: the project's answer, or the next route (intake) when it is not about a project."""
-    from handlers.conversation.dispatch import CONTINUE  # dispatch imports this module
-
-    reply = reply_to(session, msg.openid, msg.text or "", now)
-    return CONTINUE if reply is None else reply
+    found = reply_to(ctx.session, msg.openid, msg.text or "", ctx.now)
+    if found is None:
+        return CONTINUE
+    if found.case_id is not None:  # like a new report: what the resident sends next joins this case
+        memory.save(ctx, msg.openid, State(DialogueState.DETAILS, {"case_id": found.case_id}))
+    return found.reply

@@ -18,10 +18,14 @@ from bot.storage.models import Building, Compound
 
 CN_DIGITS = dict(zip("零〇一二两三四五六七八九", "001223456789"))
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=号|楼|栋|幢|单元|门|室)")
+# a room in Chinese digits after the unit or building ("一单元五零二", "6楼3门三〇一"), read digit by digit
+_CN_ROOM = re.compile(r"(?:(?<=单元)|(?<=[门楼栋幢]))[零〇一二两三四五六七八九]{2,5}(?![零〇一二两三四五六七八九十])")
 _DASHED = re.compile(r"(?P<building>\d+)[-－—~/](?P<unit>\d+)[-－—~/](?P<room>\d{2,5})")
 _TAIL = r"(?:(?P<unit>\d+)(?:单元|号门|门))?(?:(?P<room>\d{2,5})(?:室|号|房)?)?"
 _WORDED = (re.compile(r"(?P<building>\d+)(?:号楼|栋|幢|楼)" + _TAIL),  # "3号楼" before a bare "1号(院)"
            re.compile(r"(?P<building>\d+)号(?!院)" + _TAIL))
+# inside a complaint a bare "楼" is a floor ("二楼漏水"): only 号楼/栋/幢/号 or 6-3-301 name a building there
+_IN_REPORT = re.compile(r"(?P<building>\d+)(?:号楼|栋|幢|号(?!院))" + _TAIL)
 FUZZY_MIN = 0.6  # below this SequenceMatcher ratio a compound name is not a candidate
 # An address is a line: it is looked for in a message's first 200 characters. The typo search costs
 # about 20 µs per character per compound name and the number patterns are quadratic in a run of digits,
@@ -55,10 +59,16 @@ def fold(text: str) -> str:
     return "".join(CN_DIGITS.get(ch, ch) for ch in text)
 
 
-def parse_place(text: str) -> tuple[str, str | None, str | None, str | None]:
-    """(the text before the building, building, unit, room) of an address."""
+def _digits(text: str) -> str:
+    """Half-width, no spaces, Chinese numerals of buildings, units and rooms as digits."""
     text = "".join(unicodedata.normalize("NFKC", text).split())
     text = _CN_NUMBER.sub(lambda m: _cn_int(m.group(0)), text)
+    return _CN_ROOM.sub(lambda m: "".join(CN_DIGITS[ch] for ch in m.group(0)), text)
+
+
+def parse_place(text: str) -> tuple[str, str | None, str | None, str | None]:
+    """(the text before the building, building, unit, room) of an address."""
+    text = _digits(text)
     found = _DASHED.search(text) or _WORDED[0].search(text) or _WORDED[1].search(text)
     if found is None:
         return text, None, None, None
@@ -118,6 +128,12 @@ def match_address(session: Session, text: str, hint: Compound | None = None,
         compound, score = hint, 1.0 if hint_sure else FUZZY_MIN
     if compound is None:
         return AddressMatch("unknown")
+    return _in_compound(session, compound, score, building_no, unit, room)
+
+
+def _in_compound(session: Session, compound: Compound, score: float, building_no: str | None,
+                 unit: str | None, room: str | None) -> AddressMatch:
+    """The match once the compound is known: its building looked up, confirmed unless the name was exact."""
     if building_no is None:
         return AddressMatch("no_building", compound, score=score)
     building = session.scalars(select(Building).where(
@@ -126,3 +142,16 @@ def match_address(session: Session, text: str, hint: Compound | None = None,
         return AddressMatch("unknown_building", compound, unit=unit, room=room, score=score)
     status = "ok" if score >= 1.0 else "confirm"
     return AddressMatch(status, compound, building, unit, room, score)
+
+
+def match_in_report(session: Session, text: str) -> AddressMatch:
+    """The place a complaint names by itself ("我家在马连道南口三区2号楼，水管裂了"): only a compound
+    named exactly counts, and a building written as 号楼/栋/幢/号 or 6-3-301; otherwise unknown."""
+    compound, score = match_compound(session, text)
+    if compound is None or score < 1.0:
+        return AddressMatch("unknown")
+    digits = _digits(text)
+    found = _DASHED.search(digits) or _IN_REPORT.search(digits)
+    if found is None:
+        return _in_compound(session, compound, 1.0, None, None, None)
+    return _in_compound(session, compound, 1.0, found.group("building"), found.group("unit"), found.group("room"))

@@ -48,3 +48,29 @@ def is_courtesy(text: str | None) -> bool:
     for word in sorted((_clean(w) for w in _words()["courtesy"]), key=len, reverse=True):
         rest = rest.replace(word, "")
     return bool(_clean(text)) and not rest
+
+
+def is_public_place(text: str | None) -> bool:
+    """Whether the message names a place the compound shares (院子, 楼顶, 胡同, 地下室 …)."""
+    cleaned = _clean(text)
+    return any(_clean(word) in cleaned for word in _words()["public_places"])
+
+
+def is_greeting(text: str | None) -> bool:
+    """Whether the whole message only greets ("您好", "在吗", "有人吗")."""
+    cleaned = _clean(text)
+    return bool(cleaned) and cleaned in (_clean(w) for w in _words()["greetings"])
+
+
+def is_question(text: str | None) -> bool:
+    """Whether the message asks something ("周六你们办公吗", "社区电话是多少")."""
+    plain = unicodedata.normalize("NFKC", text or "").strip()
+    if plain.endswith(tuple(unicodedata.normalize("NFKC", e) for e in _words()["question_endings"])):
+        return True
+    return any(word in plain for word in _words()["question_words"])
+
+
+def utility_kinds(text: str | None) -> list[str]:
+    """The utilities a message names (power, water, gas, heating), in the table's order."""
+    cleaned = _clean(text)
+    return [kind for kind, words in _words()["utility_kinds"].items() if any(_clean(w) in cleaned for w in words)]

@@ -1,14 +1,14 @@
 """consultations and renovation projects
 
 Revision ID: de8c1be0598a
-Revises: c264d02d8016
+Revises: 2fd15a40eb88
 Create Date: 2026-12-02 01:36:24.041030
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'de8c1be0598a'
-down_revision = 'c264d02d8016'
+down_revision = '2fd15a40eb88'
 branch_labels = None
 depends_on = None
 

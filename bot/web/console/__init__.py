@@ -1,16 +1,33 @@
 """The staff console (/console) and the token API (/api): login, CSRF, blueprints."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, render_template
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
 
 from bot.messaging import inbound
 from bot.clock import fmt_local, utcnow
 from bot.web.request_session import get_db
 from bot.messaging.texts import label
+
+
+# The console's own files only: no inline script or style, no framing (clickjacking), no plugins. Photos
+# residents sent are shown from WeChat's servers, hence images from anywhere.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; "
+                           "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                           "frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+SESSION_LIFETIME = timedelta(hours=12)  # a signed cookie is refused after this, logout or not
 
 
 def init_app(app: Flask) -> None:
@@ -31,6 +48,11 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_refused)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:  # believe X-Forwarded-For/-Proto from that many proxies, no more (login throttle)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    app.after_request(_security_headers)
     for module in (auth, cases, notices, statistics, simulator, admin, api):
         app.register_blueprint(module.bp)
     app.jinja_env.filters.setdefault("local", fmt_local)
@@ -49,3 +71,10 @@ def _waiting_messages() -> dict[str, Any]:
 def _csrf_refused(_exc: CSRFError) -> tuple[str, int]:
     """A form posted without a valid token (forged, or the page was open too long): 400 with a way back."""
     return render_template("console/csrf.html"), 400
+
+
+def _security_headers(response: Response) -> Response:
+    """Every response gets the headers (a page may set its own first)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

@@ -1,7 +1,7 @@
 """User management for admins: list console users and add one."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -10,6 +10,8 @@ from bot.clock import utcnow
 from bot.web.console.access import admin_required, login_required
 from bot.web.request_session import get_db
 from bot.errors import MulinError
+from bot.services import services
+from bot.web.console import throttle
 from bot.storage.models import Community, User
 from bot.constants import CASE_DEPARTMENTS
 
@@ -25,8 +27,10 @@ def index() -> str:
     rows = session.scalars(select(User).order_by(User.username)).all()
     communities = session.scalars(select(Community).order_by(Community.name)).all()
     names = {c.id: c.name for c in communities}
+    store = services(current_app).redis
+    locked = {u.id for u in rows if throttle.locked_anywhere(store, u.username)}
     return render_template("console/users.html", rows=rows, communities=communities, names=names,
-                           departments=CASE_DEPARTMENTS, roles=users.ROLES, now=utcnow())
+                           departments=CASE_DEPARTMENTS, roles=users.ROLES, locked=locked)
 
 
 @bp.post("/users")
@@ -52,14 +56,9 @@ def create() -> Response:
 @login_required
 @admin_required
 def unlock(user_id: int) -> Response:
-    """Lift a lockout before it runs out."""
-    session = get_db()
-    user = session.get(User, user_id)
+    """Lift every address's lockout of this user before it runs out."""
+    user = get_db().get(User, user_id)
     if user is not None:
-        user.locked_until, user.failed_logins = None, 0
-        session.commit()
+        throttle.unlock(services(current_app).redis, user.username)
         flash("done_unlock", "ok")
     return redirect(url_for("console_admin.index"))
-
-
-

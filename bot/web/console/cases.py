@@ -1,18 +1,18 @@
-"""Case list (filters, search by number) and case page (conversation, photos, audit trail, links)."""
+"""Case list (its query: bot/web/console/case_list.py) and case page (conversation, photos, audit trail, links)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from bot.constants import CASE_DEPARTMENTS, OPEN_STATUSES, CaseStatus
+from bot.constants import CASE_DEPARTMENTS
 from bot.domain.cases import TRANSITIONS
 from bot.clock import utcnow
-from bot.web.console.access import may_see, scope_cases, login_required
+from bot.web.console import case_list
+from bot.web.console.access import login_required, may_see, scope_cases
 from bot.web.console.conversation import Line, conversation
 from bot.web.request_session import get_db
 from bot.domain.residents import in_service_window
@@ -21,33 +21,7 @@ from bot.storage.models import Case, Community, Compound, Resident
 
 bp = Blueprint("console_cases", __name__, url_prefix="/console")
 
-PAGE = 200
-STATUSES = tuple(CaseStatus)
-
-
-def _filters(args: Any) -> dict[str, str]:
-    keys = ("status", "intent", "community", "compound", "overdue", "reopened", "q")
-    return {k: args.get(k, "").strip() for k in keys}
-
-
-def _query(f: dict[str, str], now: datetime):  # type: ignore[no-untyped-def]
-    query = scope_cases(select(Case, Resident).outerjoin(Resident, Resident.openid == Case.openid), current_user)
-    if f["q"]:
-        query = query.where(Case.number.contains(f["q"]))
-    if f["status"] in STATUSES:
-        query = query.where(Case.status == f["status"])
-    if f["intent"]:
-        query = query.where(or_(Case.intent == f["intent"], Case.also.contains(f["intent"])))
-    if f["community"].isdigit():
-        query = query.where(Case.community_id == int(f["community"]))
-    if f["compound"].isdigit():
-        query = query.where(Case.compound_id == int(f["compound"]))
-    if f["overdue"]:
-        query = query.where(Case.status.in_(OPEN_STATUSES), Case.due_at <= now)
-    if f["reopened"]:
-        query = query.where(Case.reopen_count > 0)
-    return query.order_by(Case.created_at.desc()).limit(PAGE)
-
+EXCERPT = 30  # characters of the complaint shown in the list
 
 @bp.get("/")
 @login_required
@@ -59,17 +33,22 @@ def home() -> Response:
 @bp.get("/cases")
 @login_required
 def index() -> str | Response:
-    """The case list; an exact case number in the search box opens the case."""
+    """The case list, a page at a time with the total; a case number in the search box opens the case."""
     session, now = get_db(), utcnow()
-    f = _filters(request.args)
-    rows = session.execute(_query(f, now)).all()
-    if f["q"] and len(rows) == 1 and rows[0][0].number == f["q"]:
-        return redirect(url_for("console_cases.show", number=f["q"]))
+    f = case_list.filters(request.args)
+    number = case_list.exact_number(f["q"])
+    if number is not None:
+        found = session.scalars(scope_cases(select(Case).where(Case.number == number), current_user)).first()
+        if found is not None:
+            return redirect(url_for("console_cases.show", number=number))
+    raw_page = request.args.get("page", "")
+    listing = case_list.page(session, current_user, f, int(raw_page) if raw_page.isdigit() else 1, now)
     communities = session.scalars(select(Community).order_by(Community.name)).all()
     compounds = session.scalars(select(Compound).order_by(Compound.name)).all()
-    intents = services(current_app).classifier.intents  # the loaded intents: keywords.yaml may add some
-    return render_template("console/cases.html", rows=rows, f=f, now=now, statuses=STATUSES,
-                           intents=intents, communities=communities, compounds=compounds, page=PAGE)
+    return render_template("console/cases.html", listing=listing, f=f, now=now, statuses=case_list.STATUSES,
+                           intents=services(current_app).classifier.intents, priorities=case_list.PRIORITIES, departments=CASE_DEPARTMENTS,
+                           sorts=case_list.SORTS, communities=communities, compounds=compounds,
+                           excerpt=EXCERPT)
 
 
 def visible_case(number: str) -> Case:

@@ -1,4 +1,11 @@
-"""A case's conversation: the resident's messages around the case, the bot's replies, and sends to them."""
+"""A case's conversation: the resident's messages about this case, the bot's replies, and sends for it.
+
+Messages carry no case of their own, but a handler works "as of" the message's arrival, so a case created,
+or an event added to it, while handling a message bears that message's `received_at` exactly. A message
+belongs to the case it created or added to; a message that touched no case (the dialogue before a report,
+a courtesy) belongs to the resident's case opened next, within LEAD_IN, else to the one opened last before
+it. So a staff member never reads, on their case, what the same resident told another department.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.constants import RESIDENT_PURPOSES, Purpose
-from bot.storage.models import Case, InboundMessage, Outbox
+from bot.constants import Purpose
+from bot.storage.models import Case, CaseEvent, InboundMessage, Outbox
 
-BEFORE = timedelta(hours=6)  # the dialogue that led to the case
+LEAD_IN = timedelta(hours=6)  # the dialogue that led to a case (address questions) comes this long before it
 LIMIT = 200
 
 
@@ -36,17 +43,49 @@ def _inbound(row: InboundMessage) -> list[Line]:
     return lines
 
 
+def _touches(session: Session, openid: str) -> dict[datetime, set[int]]:
+    """When each of the resident's messages created or added to a case: arrival time -> case ids."""
+    rows = session.execute(
+        select(CaseEvent.created_at, CaseEvent.case_id).join(Case, Case.id == CaseEvent.case_id)
+        .where(Case.openid == openid, CaseEvent.actor == "resident"))
+    touched: dict[datetime, set[int]] = {}
+    for at, case_id in rows:
+        touched.setdefault(at, set()).add(case_id)
+    return touched
+
+
+def _owner(at: datetime, opened: list[tuple[datetime, int]]) -> int | None:
+    """The case an untouched message at `at` belongs to: the next opened within LEAD_IN, else the last before."""
+    later = [case_id for created, case_id in opened if at <= created <= at + LEAD_IN]
+    if later:
+        return later[0]
+    earlier = [case_id for created, case_id in opened if created < at]
+    return earlier[-1] if earlier else None
+
+
+def _messages(session: Session, case: Case) -> list[InboundMessage]:
+    """The resident's messages that belong to the case."""
+    opened = [(row.created_at, row.id) for row in session.execute(
+        select(Case.created_at, Case.id).where(Case.openid == case.openid).order_by(Case.created_at, Case.id))]
+    touched = _touches(session, case.openid)
+    rows = session.scalars(
+        select(InboundMessage).where(InboundMessage.openid == case.openid,
+                                     InboundMessage.received_at >= case.created_at - LEAD_IN)
+        .order_by(InboundMessage.id).limit(LIMIT * 5))
+    own = []
+    for row in rows:
+        cases = touched.get(row.received_at)
+        if (case.id in cases) if cases else _owner(row.received_at, opened) == case.id:
+            own.append(row)
+    return own[:LIMIT]
+
+
 def conversation(session: Session, case: Case) -> list[Line]:
-    """What the resident wrote from shortly before the case on, and what was sent to them, by time."""
-    start = case.created_at - BEFORE
-    inbound = session.scalars(
-        select(InboundMessage).where(InboundMessage.openid == case.openid, InboundMessage.received_at >= start)
-        .order_by(InboundMessage.id).limit(LIMIT))
+    """What the resident wrote about the case and what was sent to them for it, by time."""
     sends = session.scalars(
-        select(Outbox).where(Outbox.openid == case.openid, Outbox.created_at >= start,
-                             Outbox.purpose.in_(RESIDENT_PURPOSES))
+        select(Outbox).where(Outbox.openid == case.openid, Outbox.case_id == case.id)
         .order_by(Outbox.id).limit(LIMIT))
-    lines = [line for row in inbound for line in _inbound(row)]
+    lines = [line for row in _messages(session, case) for line in _inbound(row)]
     lines += [Line(row.created_at, "staff" if row.purpose == Purpose.REPLY else "bot", row.purpose,
                    (row.payload or {}).get("text") or "", status=row.status) for row in sends]
     return sorted(lines, key=lambda line: line.at)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -27,6 +28,22 @@ def _when(raw: str) -> datetime:
 def _buildings(raw: str) -> list[str] | None:
     names = [n.strip() for n in raw.replace("\uff0c", ",").split(",") if n.strip()]
     return names or None
+
+
+def _problem(exc: Exception, form: Any) -> str:
+    """What is wrong with a refused notice form, as the code of a Chinese message (templates/console/base.html);
+    the domain's own messages are English, for the CLI, and are never shown to staff."""
+    if isinstance(exc, notices.NoticeLocked):
+        return "notice_locked"
+    if isinstance(exc, NotFound):
+        return "notice_place_unknown"
+    if isinstance(exc, ValueError):
+        return "notice_time_invalid"
+    if "text" in form and not form["text"].strip():
+        return "notice_text_missing"
+    if form.get("cleanup_at") and _when(form["cleanup_at"]) <= utcnow():
+        return "notice_time_past"
+    return "notice_target_invalid"
 
 
 def _allowed(community_name: str | None) -> bool:
@@ -79,8 +96,7 @@ def create() -> Response:
             actor=current_user.username, now=utcnow())
     except (MulinError, ValueError) as exc:
         session.rollback()
-        flash("notice_invalid", "error")
-        flash(str(exc), "detail")
+        flash(_problem(exc, form), "error")
         return redirect(url_for("console_notices.index"))
     session.commit()
     flash("done_notice", "ok")
@@ -112,7 +128,7 @@ def edit(notice_id: int) -> Response:
             actor=current_user.username, now=utcnow())
     except (MulinError, ValueError) as exc:
         session.rollback()
-        flash("notice_locked" if isinstance(exc, notices.NoticeLocked) else "notice_invalid", "error")
+        flash(_problem(exc, form), "error")
         return redirect(url_for("console_notices.show", notice_id=notice_id))
     session.commit()
     flash("done_notice_edit", "ok")

@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from bot.web.console.access import scope_residents
 from bot.web.request_session import get_db
 from bot.devtools.wechat_push import Pusher, message_xml
 from bot.storage.models import InboundMessage, Resident
@@ -29,6 +31,16 @@ HISTORY = 200
 def _demo_only() -> None:
     if current_app.config.get("PRODUCTION", True):
         abort(404)
+
+
+def _within_scope(openid: str) -> str:
+    """The openid when the user may read and write as this resident (their community or cases); 404 if not."""
+    if current_user.sees_everything:
+        return openid
+    query = scope_residents(select(Resident.id).where(Resident.openid == openid), current_user)
+    if get_db().scalars(query).first() is None:
+        abort(404)
+    return openid
 
 
 def push(openid: str, msg_type: str, fields: dict[str, str]) -> tuple[int, str | None]:
@@ -71,7 +83,8 @@ def standin_pushes(openid: str, since: int) -> tuple[int, list[dict[str, Any]]]:
 @login_required
 def page() -> str:
     """The chat page with the residents to pick from."""
-    residents = get_db().scalars(select(Resident).order_by(Resident.id.desc()).limit(100)).all()
+    query = scope_residents(select(Resident).order_by(Resident.id.desc()).limit(100), current_user)
+    residents = get_db().scalars(query).all()
     return render_template("console/simulator.html", residents=residents,
                            openid=request.args.get("openid", ""))
 
@@ -80,7 +93,7 @@ def page() -> str:
 @login_required
 def history() -> Response:
     """The resident's messages and the bot's replies so far, then pushes; `total` is where to poll from."""
-    openid = request.args.get("openid", "")
+    openid = _within_scope(request.args.get("openid", ""))
     rows = get_db().scalars(select(InboundMessage).where(InboundMessage.openid == openid)
                             .order_by(InboundMessage.id.desc()).limit(HISTORY)).all()
     lines: list[dict[str, Any]] = []
@@ -99,28 +112,33 @@ def history() -> Response:
 def feed() -> Response:
     """Pushes to the resident since the stand-in request number `since`."""
     since = request.args.get("since", "0")
-    total, pushes = standin_pushes(request.args.get("openid", ""), int(since) if since.isdigit() else 0)
+    openid = _within_scope(request.args.get("openid", ""))
+    total, pushes = standin_pushes(openid, int(since) if since.isdigit() else 0)
     return jsonify({"pushes": pushes, "total": total})
 
 
 @bp.post("/send")
 @login_required
 def send() -> Response:
-    """The resident sends a text, a photo, or follows the account (a new resident)."""
+    """The resident sends a text, a photo, or follows the account (a new resident; unscoped users only)."""
     data = request.get_json(silent=True) or {}
     openid = str(data.get("openid") or "").strip()
     kind = data.get("kind", "text")
     if kind == "new":
+        if not current_user.sees_everything:
+            abort(403)  # a new resident lives nowhere yet: in no scoped user's reach
         openid = "sim-" + secrets.token_hex(6)
         status, reply = push(openid, "event", {"Event": "subscribe"})
     elif not openid or len(openid) > 64:
         abort(400)
     elif kind == "image":
+        _within_scope(openid)
         media = secrets.token_hex(6)
         status, reply = push(openid, "image", {"PicUrl": f"http://127.0.0.1/simulated/{media}.jpg", "MediaId": media})
     else:
         text = str(data.get("text") or "").strip()
         if not text or len(text) > 600:
             abort(400)
+        _within_scope(openid)
         status, reply = push(openid, "text", {"Content": text})
     return jsonify({"openid": openid, "status": status, "reply": reply})

@@ -1,0 +1,124 @@
+"""The case list's query: filters, search by what a clerk remembers, sorting, and pages with a total."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Mapping
+
+from sqlalchemy import Select, case as when, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.clock import LOCAL
+from bot.constants import OPEN_STATUSES, PRIORITIES as PRIORITY_ORDER, CaseStatus
+from bot.storage.models import Building, Case, Compound, Resident
+from bot.web.console.access import ConsoleUser, scope_cases
+
+PAGE_SIZE = 50
+STATUSES = tuple(CaseStatus)
+PRIORITIES = tuple(reversed(PRIORITY_ORDER))  # most pressing first
+SORTS = ("newest", "oldest", "due", "priority")  # due: nearest (or most overdue) deadline first
+KEYS = ("status", "intent", "priority", "department", "community", "compound", "start", "end", "overdue",
+        "reopened", "handoff", "q", "sort")
+NUMBER = re.compile(r"^(\d{8})-?(\d{4})$")  # 20260101-0001, typed with or without its dash
+PHONE_TAIL = 4  # digits a clerk remembers of a phone number
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the list: its rows (case, resident), the total, and where it is."""
+
+    rows: list[Any]
+    total: int
+    number: int
+    pages: int
+
+
+def filters(args: Mapping[str, str]) -> dict[str, str]:
+    """The list's filters from the query string, stripped; unknown sorts fall back."""
+    f = {k: (args.get(k) or "").strip() for k in KEYS}
+    if f["sort"] not in SORTS:
+        f["sort"] = "due" if f["overdue"] else "newest"
+    return f
+
+
+def exact_number(q: str) -> str | None:
+    """The case number the search box holds, dash or not (20260101-0001), if it holds one."""
+    match = NUMBER.match(q)
+    return f"{match.group(1)}-{match.group(2)}" if match else None
+
+
+def _day(raw: str) -> datetime | None:
+    """Midnight of a Beijing date (YYYY-MM-DD) as naive UTC; None when empty or not a date."""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return datetime.combine(day, time(), LOCAL).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _search(query: Select, q: str) -> Select:
+    """Number (with or without the dash), resident's name or phone (or its last digits), words of the
+    complaint, compound, building ("5号楼", "马连道南口三区5号楼")."""
+    compounds = select(Compound.id).where(Compound.name.contains(q, autoescape=True))
+    found = [Case.number.contains(q, autoescape=True), Case.text.contains(q, autoescape=True),
+             Resident.name.contains(q, autoescape=True), Case.compound_id.in_(compounds)]
+    digits = q.replace("-", "")
+    if digits.isdigit() and len(digits) >= PHONE_TAIL:
+        found += [func.replace(Case.number, "-", "").contains(digits), Resident.phone.contains(digits)]
+    if q.endswith("号楼"):
+        name = q.removesuffix("号楼")
+        found.append(Case.building_id.in_(
+            select(Building.id).join(Compound, Compound.id == Building.compound_id)
+            .where(or_(Building.name == name, Compound.name + Building.name == name))))
+    return query.where(or_(*found))
+
+
+def _where(query: Select, f: dict[str, str], now: datetime) -> Select:
+    """The filters applied to a case query."""
+    if f["q"]:
+        query = _search(query, f["q"])
+    for key in ("status", "priority", "department"):
+        if f[key]:
+            query = query.where(getattr(Case, key) == f[key])
+    if f["intent"]:
+        query = query.where(or_(Case.intent == f["intent"], Case.also.contains(f["intent"])))
+    if f["community"].isdigit():
+        query = query.where(Case.community_id == int(f["community"]))
+    if f["compound"].isdigit():
+        query = query.where(Case.compound_id == int(f["compound"]))
+    start, end = _day(f["start"]), _day(f["end"])
+    if start is not None:
+        query = query.where(Case.created_at >= start)
+    if end is not None:
+        query = query.where(Case.created_at < end + timedelta(days=1))  # the end day is included
+    if f["overdue"]:
+        query = query.where(Case.status.in_(OPEN_STATUSES), Case.due_at <= now)
+    if f["reopened"]:
+        query = query.where(Case.reopen_count > 0)
+    if f["handoff"]:
+        query = query.where(Case.handoff.is_(True))
+    return query
+
+
+def _order(query: Select, sort: str) -> Select:
+    """Sorted as chosen; the id breaks ties so pages never overlap."""
+    rank = when({p: i for i, p in enumerate(PRIORITIES)}, value=Case.priority, else_=len(PRIORITIES))
+    orders = {
+        "newest": (Case.created_at.desc(), Case.id.desc()),
+        "oldest": (Case.created_at.asc(), Case.id.asc()),
+        "due": (Case.due_at.asc(), Case.id.asc()),
+        "priority": (rank, Case.due_at.asc(), Case.id.asc()),
+    }
+    return query.order_by(*orders[sort])
+
+
+def page(session: Session, user: ConsoleUser, f: dict[str, str], number: int, now: datetime) -> Page:
+    """The page `number` (from 1) of the user's cases matching the filters, with the total."""
+    base = _where(scope_cases(select(Case, Resident).outerjoin(Resident, Resident.openid == Case.openid), user),
+                  f, now)
+    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    number = min(max(number, 1), pages)
+    rows = session.execute(_order(base, f["sort"]).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)).all()
+    return Page(list(rows), total, number, pages)

@@ -1,0 +1,75 @@
+"""The address question: match what the resident typed, confirm a fuzzy match, bind it, open the waiting report."""
+from __future__ import annotations
+
+from typing import Any
+
+from bot.messaging.inbound import Inbound
+from bot.messaging.texts import render_text
+from bot.storage.models import Compound
+from handlers.conversation import binding, intake
+from handlers.conversation.context import Context
+from handlers.conversation.states import DialogueState, Step
+from handlers.understanding.address import AddressMatch, match_address
+from handlers.understanding.words import is_no, is_public_place, is_yes
+
+MAX_TRIES = 2  # answers that gave no usable address before the case is opened anyway (no dead end)
+
+
+def _hint(ctx: Context, data: dict[str, Any]) -> Compound | None:
+    return ctx.session.get(Compound, data["hint"]) if data.get("hint") else None
+
+
+def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
+    """The resident typed (what should be) an address."""
+    found = match_address(ctx.session, msg.text or "", _hint(ctx, data), bool(data.get("hint_sure")))
+    if found.status in ("unknown", "no_building") and not data.get("pending"):
+        return intake.report(ctx, msg, data)  # no address and nothing waiting for one: a new report
+    if found.compound is not None and found.score >= 1.0 and found.status in ("no_building", "unknown_building"):
+        data = {**data, "hint": found.compound.id, "hint_sure": True}  # kept for the next message
+        if _public(msg, data):
+            return intake.open_in_compound(ctx, msg.openid, found.compound, data["pending"])
+    if found.status == "ok":
+        return bind(ctx, msg.openid, found, data)
+    if found.status == "confirm":
+        candidate = {"compound": found.compound.id, "building": found.building.id,
+                     "unit": found.unit, "room": found.room}
+        return Step(render_text("intake/address_confirm", address=binding.describe(found)),
+                    DialogueState.CONFIRM_ADDRESS, {**data, "candidate": candidate})
+    return _again(ctx, msg, data, found.status, found.compound.name if found.compound else "")
+
+
+def _public(msg: Inbound, data: dict[str, Any]) -> bool:
+    """The waiting report, or this message, is about a shared place: no door number is needed."""
+    return bool(data.get("pending")) and (is_public_place(msg.text) or is_public_place(data["pending"].get("text")))
+
+
+def _again(ctx: Context, msg: Inbound, data: dict[str, Any], status: str, compound: str) -> Step:
+    """Ask for the address again; after MAX_TRIES that gave none, open the waiting report anyway."""
+    tried = [*data.get("tried", []), msg.text or ""]
+    if data.get("pending") and len(tried) >= MAX_TRIES:
+        return intake.open_without_address(ctx, msg.openid, {**data, "tried": tried})
+    return Step(render_text("intake/address_again", status=status, compound=compound),
+                DialogueState.AWAIT_ADDRESS, {**data, "tried": tried})
+
+
+def confirm_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
+    """The resident answered whether the fuzzy match is right (or typed another address)."""
+    text = msg.text or ""
+    candidate = data.get("candidate") or {}
+    rest = {k: v for k, v in data.items() if k != "candidate"}
+    if is_yes(text) and candidate:
+        compound = ctx.session.get(Compound, candidate["compound"])
+        building = next((b for b in compound.buildings if b.id == candidate["building"]), None)
+        found = AddressMatch("ok", compound, building, candidate.get("unit"), candidate.get("room"), 1.0)
+        return bind(ctx, msg.openid, found, rest)
+    if is_no(text):
+        return _again(ctx, msg, rest, "rejected", "")
+    return await_address(ctx, msg, rest)
+
+
+def bind(ctx: Context, openid: str, found: AddressMatch, data: dict[str, Any]) -> Step:
+    """Store the address on the resident, then open the report that was waiting for it."""
+    resident = binding.bind_resident(ctx, openid, found)
+    if not data.get("pending"):
+        return Step(render_text("intake/address_saved", address=binding.describe(found), pending=False))
+    return intake.open_at(ctx, resident, found, data["pending"])
