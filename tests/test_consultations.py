@@ -135,10 +135,18 @@ def test_create_refuses_bad_input(app, db, runner, args: list[str], reason: str)
     assert not db.scalars(select(Consultation)).all() and not db.scalars(select(Outbox)).all()
 
 
-def test_a_whole_community_is_asked(app, db, runner, standin) -> None:  # type: ignore[no-untyped-def]
+def test_a_whole_community_is_asked(app, db, runner, standin, wechat) -> None:  # type: ignore[no-untyped-def]
     street(db)
     street(db, compound="安华里")
     street(db, compound="别处", community="其他社区")
-    create(runner, "--community", "和平社区", "--options", "周六上午,周日上午,都可以")
+    cid = create(runner, "--community", "和平社区", "--options", "周六上午,周日上午,都可以")
     run_once(app, NOW)
     assert len(received(standin)) == 12 and not any(o.startswith("o-别处") for o in received(standin))
+    wechat.send_text("2", openid="o-和平里-1-0")
+    wechat.send_text("都可以", openid="o-安华里-1-0")
+    text = results(runner, cid)  # buildings of the same name in two compounds are kept apart
+    assert "和平里1号楼：应参与 2 户，参与 1 户（50.0%），周六上午 0，周日上午 1，都可以 0" in text
+    assert "安华里1号楼：应参与 2 户，参与 1 户（50.0%），周六上午 0，周日上午 0，都可以 1" in text
+    assert "合计：应参与 12 户，参与 2 户（参与率 16.7%）" in text
+    rows = list(csv.reader(io.StringIO(results(runner, cid, "--csv").lstrip("\ufeff"))))
+    assert ["安华里1号楼", "2", "1", "50.0%", "0", "0", "1"] in rows

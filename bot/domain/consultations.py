@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.domain.notices import recipients_of, resolve_target
 from bot.errors import MulinError, NotFound
 from bot.messaging.texts import render_text
-from bot.storage.models import Building, Consultation, ConsultationReply, Outbox, Resident, table_of
+from bot.storage.models import Building, Compound, Consultation, ConsultationReply, Outbox, Resident, table_of
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 OPTION_MAX_CHARS = 20
@@ -135,12 +135,13 @@ def record_reply(session: Session, consultation: Consultation, resident: Residen
 
 @dataclass(frozen=True)
 class Tally:
-    """Answers per option (index 0 = option 1) for one group of households."""
+    """Answers per option (index 0 = option 1) for one group of households: a building, or all of them."""
 
-    name: str
+    building: str  # the building's name, "" for the whole target (or residents with no building)
     counts: list[int]
     answered: int
     targeted: int
+    compound: str = ""  # the building's compound (they differ in a community-wide consultation)
 
     @property
     def turnout(self) -> float | None:
@@ -162,40 +163,44 @@ class Results:
     participants: int = 0
 
 
-def _targeted(session: Session, consultation: Consultation) -> dict[str, str]:
-    """Household -> building name, for the households the consultation reaches now."""
+Place = tuple[str, str]  # (compound name, building name); ("", "") for a resident with no building
+
+
+def _targeted(session: Session, consultation: Consultation) -> dict[str, Place]:
+    """Household -> its building, for the households the consultation reaches now."""
     query = (recipients_of(consultation.target)
-             .add_columns(Resident.building_id, Resident.unit, Resident.room, Building.name)
-             .outerjoin(Building, Building.id == Resident.building_id))
-    return {household_of(r[0], r[1], r[2], r[3]): r[4] or "" for r in session.execute(query)}
+             .add_columns(Resident.building_id, Resident.unit, Resident.room, Compound.name, Building.name)
+             .outerjoin(Building, Building.id == Resident.building_id)
+             .outerjoin(Compound, Compound.id == Building.compound_id))
+    return {household_of(r[0], r[1], r[2], r[3]): (r[4] or "", r[5] or "") for r in session.execute(query)}
 
 
 def tally(session: Session, consultation: Consultation) -> Results:
     """Count each household's latest answer, overall and per building (10,000 answers: one read, in memory)."""
     targeted = _targeted(session, consultation)
     rows = session.execute(
-        select(ConsultationReply.household, ConsultationReply.choice, Building.name)
+        select(ConsultationReply.household, ConsultationReply.choice, Compound.name, Building.name)
         .outerjoin(Building, Building.id == ConsultationReply.building_id)
+        .outerjoin(Compound, Compound.id == Building.compound_id)
         .where(ConsultationReply.consultation_id == consultation.id)
         .order_by(ConsultationReply.answered_at, ConsultationReply.id)).all()
-    latest: dict[str, tuple[int, str]] = {}
-    for household, choice, building in rows:  # later rows overwrite earlier ones: the latest answer stands
-        latest[household] = (choice, building or "")
+    latest: dict[str, tuple[int, Place]] = {}
+    for household, choice, compound, building in rows:  # later rows overwrite earlier ones: the latest stands
+        latest[household] = (choice, (compound or "", building or ""))
     households = dict(targeted)
-    for household, (_, building) in latest.items():  # an answer counts even if its resident has since left
-        households.setdefault(household, building)
+    for household, (_, place) in latest.items():  # an answer counts even if its resident has since left
+        households.setdefault(household, place)
     size = len(consultation.options)
-    asked_per_building: dict[str, int] = {}
-    for name in households.values():
-        asked_per_building[name] = asked_per_building.get(name, 0) + 1
+    asked: dict[Place, int] = {}
+    for place in households.values():
+        asked[place] = asked.get(place, 0) + 1
     overall = [0] * size
-    per_building = {name: [0] * size for name in asked_per_building}
-    for choice, building in latest.values():
+    per_building = {place: [0] * size for place in asked}
+    for choice, place in latest.values():
         overall[choice - 1] += 1
-        per_building[building][choice - 1] += 1
-    names = sorted(per_building, key=lambda n: (n == "", len(n), n))
-    buildings = [Tally(name, per_building[name], sum(per_building[name]), asked_per_building[name])
-                 for name in names]
+        per_building[place][choice - 1] += 1
+    order = sorted(per_building, key=lambda p: (p[1] == "", p[0], len(p[1]), p[1]))
+    buildings = [Tally(p[1], per_building[p], sum(per_building[p]), asked[p], compound=p[0]) for p in order]
     return Results(consultation, Tally("", overall, len(latest), len(households)), buildings,
                    participants=len(rows))
 
@@ -204,10 +209,10 @@ def results_csv(results: Results) -> str:
     """The results as CSV: one row per building and one for the whole target (UTF-8 with BOM for Excel)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    options = list(results.consultation.options)
-    writer.writerow(["楼栋", "应参与户数", "参与户数", "参与率", *options])
+    writer.writerow([*render_text("consult/csv_header").split(","), *results.consultation.options])
+    whole = results.consultation.target.get("compound") is None
     for t in [*results.buildings, results.overall]:
-        name = "合计" if t is results.overall else f"{t.name}号楼" if t.name else "未登记楼栋"
+        name = render_text("consult/building", t=t, whole=whole, total=t is results.overall)
         turnout = f"{t.turnout:.1%}" if t.turnout is not None else ""
         writer.writerow([name, t.targeted, t.answered, turnout, *t.counts])
     return "\ufeff" + out.getvalue()
