@@ -9,11 +9,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import fmt_local
+from bot import create_app
+from bot.clock import fmt_local, utcnow
+from bot.services import services
 from bot.storage.models import Case, Consultation, ConsultationReply, Outbox, Resident
 from handlers.conversation.consultation_replies import parse
 from scheduler.runner import run_once
+from tests.conftest import AES_KEY, APPID, TOKEN
 from tests.helpers_outreach import NOW, case, received, street, texts
+from tests.wechat import WeChat
 
 UNTIL = NOW + timedelta(days=3)
 QUESTION = "加装电梯意见征集：是否同意在本楼加装电梯？"
@@ -150,3 +154,24 @@ def test_a_whole_community_is_asked(app, db, runner, standin, wechat) -> None:  
     assert "合计：应参与 12 户，参与 2 户（参与率 16.7%）" in text
     rows = list(csv.reader(io.StringIO(results(runner, cid, "--csv").lstrip("\ufeff"))))
     assert ["安华里1号楼", "2", "1", "50.0%", "0", "0", "1"] in rows
+
+
+def test_answers_queued_in_a_burst_are_counted_by_the_scheduler(app, settings, db, runner, standin) -> None:  # type: ignore[no-untyped-def]
+    street(db)
+    cid = create(runner, "--compound", "和平里", "--buildings", "1,2", "--options", "同意,不同意")
+    run_once(app, NOW)
+    busy = create_app({**settings, "INLINE_BUSY_LIMIT": 0.0})  # a saturated worker: it only stores messages
+    try:
+        pusher = WeChat(busy.test_client(), TOKEN, APPID, AES_KEY)
+        for n, openid in enumerate(sorted(ASKED)):
+            assert pusher.send_text("2", openid=openid, msg_id=9100 + n).body == "success"
+        assert pusher.send_text("1", openid="o-和平里-1-0", msg_id=9200).body == "success"  # changes their mind
+        assert not db.scalars(select(ConsultationReply)).all()
+        before = len(standin.sent())
+        run_once(app, utcnow())  # the replay answers in arrival order, as customer-service messages ...
+        run_once(app, utcnow())  # ... which the next drain sends
+    finally:
+        services(busy).engine.dispose()
+    late = [r for r in standin.sent()[before:] if r["openid"] in ASKED]
+    assert len(late) == 5 and all("已记录" in (r["body"].get("text") or {}).get("content", "") for r in late)
+    assert "1. 同意：1 户" in results(runner, cid) and "2. 不同意：3 户" in results(runner, cid)
