@@ -161,3 +161,18 @@ def test_import_from_csv(app, db, runner, wechat, tmp_path) -> None:  # type: ig
                    f"新项目,老旧小区综合改造类,和平里,9,u,c,拆除,{PHASE1[1]},{PHASE1[2]}\n", encoding="utf-8")
     failed = runner.invoke(args=["project", "import", str(bad)])
     assert failed.exit_code != 0 and "line 2" in failed.output and "no building 9" in failed.output
+
+
+def test_a_suspended_project_sends_no_notice_and_takes_no_complaint(app, db, runner, standin, wechat) -> None:  # type: ignore[no-untyped-def]
+    street(db)
+    pid = elevator_project(runner)
+    result = runner.invoke(args=["project", "status", str(pid), "suspended"])
+    assert result.exit_code == 0 and "暂停" in result.output
+    run_once(app, morning(TODAY))
+    assert not standin.sent()
+    wechat.send_text("工地晚上施工太吵了", openid="o-和平里-1-0")
+    assert db.scalars(select(Case)).one().department != "project"
+    assert "暂停" in runner.invoke(args=["project", "list"]).output
+    runner.invoke(args=["project", "status", str(pid), "active"])
+    run_once(app, morning(TODAY))
+    assert set(received(standin)) == AFFECTED

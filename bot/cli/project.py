@@ -72,6 +72,20 @@ def import_command(path: Path) -> None:
         click.echo(render_text("project/imported", **counts))
 
 
+@project_group.command("status")
+@click.argument("project_id", type=int)
+@click.argument("status", type=click.Choice(projects.STATUSES))
+def status_command(project_id: int, status: str) -> None:
+    """Suspend (suspended), cancel (cancelled) or resume (active) a project."""
+    with _session() as session:
+        try:
+            project = projects.set_status(session, project_id, status)
+        except MulinError as exc:
+            _fail(exc)
+        session.commit()
+        click.echo(render_text("project/status", p=project, s=projects.stage(project, projects.today(utcnow()))))
+
+
 @project_group.command("list")
 def list_command() -> None:
     """Every project with its stage, places, dates and unit."""

@@ -173,6 +173,16 @@ def get_project(session: Session, project_id: int) -> Project:
     return project
 
 
+def set_status(session: Session, project_id: int, status: str) -> Project:
+    """Suspend, cancel or resume a project: only an active one sends works notices and takes complaints."""
+    if status not in STATUSES:
+        raise InvalidProject(f"status must be one of {', '.join(STATUSES)}")
+    project = get_project(session, project_id)
+    project.status = status
+    session.flush()
+    return project
+
+
 def list_projects(session: Session) -> list[Project]:
     """Every project, newest first."""
     return list(session.scalars(select(Project).order_by(Project.id.desc())))
