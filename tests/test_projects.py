@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.clock import to_local, utcnow
 from bot.domain.projects import CATEGORIES
 from bot.storage.models import Case, Outbox, ProjectCase
+from scheduler import consult_jobs
 from scheduler.runner import run_once
 from tests.helpers_outreach import received, staff, street, texts
 
@@ -176,3 +177,15 @@ def test_a_suspended_project_sends_no_notice_and_takes_no_complaint(app, db, run
     runner.invoke(args=["project", "status", str(pid), "active"])
     run_once(app, morning(TODAY))
     assert set(received(standin)) == AFFECTED
+
+
+def test_suspending_stops_works_notices_not_yet_sent(app, db, runner, standin) -> None:  # type: ignore[no-untyped-def]
+    street(db)
+    pid = elevator_project(runner)
+    with app.app_context():  # the fan-out alone, as if the drain had not come round yet
+        assert consult_jobs.run(app, morning(TODAY))["works_notices"] == 4
+    assert runner.invoke(args=["project", "status", str(pid), "suspended"]).exit_code == 0
+    run_once(app, morning(TODAY))
+    assert not standin.sent()
+    assert {r.status for r in db.scalars(select(Outbox).where(Outbox.key.startswith(f"project:{pid}:")))} == {
+        "cancelled"}

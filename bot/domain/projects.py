@@ -13,18 +13,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import to_local
-from bot.constants import Priority, Purpose
+from bot.constants import OutboxStatus, Priority, Purpose
 from bot.domain.cases import create_case
 from bot.domain.directory import building_name, rows
 from bot.domain.routing import decide
 from bot.errors import ImportFileError, MulinError, NotFound
 from bot.messaging import outbox
 from bot.messaging.texts import render_text
-from bot.storage.models import Case, Compound, Project, ProjectCase, ProjectPhase, ProjectPlace, Resident
+from bot.storage.models import Case, Compound, Outbox, Project, ProjectCase, ProjectPhase, ProjectPlace, Resident
 
 
 class Category(StrEnum):
@@ -179,6 +179,10 @@ def set_status(session: Session, project_id: int, status: str) -> Project:
         raise InvalidProject(f"status must be one of {', '.join(STATUSES)}")
     project = get_project(session, project_id)
     project.status = status
+    if status != "active":  # like a cancelled notice: works notices not yet sent are not sent
+        session.execute(update(Outbox).where(Outbox.key.startswith(f"project:{project.id}:phase:"),
+                                             Outbox.status == OutboxStatus.PENDING)
+                        .values(status=OutboxStatus.CANCELLED))
     session.flush()
     return project
 
