@@ -15,6 +15,7 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.compound_names import find_compound
 from bot.constants import STAFF_DEPARTMENTS
 from bot.errors import ImportFileError
 from bot.storage.models import Building, Community, Compound, Resident, Staff
@@ -118,8 +119,6 @@ def import_staff(session: Session, source: Path | str) -> dict[str, int]:
 
 def import_residents(session: Session, source: Path | str, now: datetime) -> dict[str, int]:
     """Residents bound to compound, building, unit and room (name and phone optional)."""
-    from handlers.understanding.address import find_compound
-
     counts = {"created": 0, "updated": 0}
     for line, row in rows(source, RESIDENT_HEADER):
         if not row["openid"]:

@@ -6,7 +6,6 @@ from sqlalchemy import select
 from bot.clock import fmt_local
 from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case, notify_department, transition
-from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, CaseStatus
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, render_text

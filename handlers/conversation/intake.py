@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from bot.clock import fmt_local
 from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case
-from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text

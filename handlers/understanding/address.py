@@ -14,9 +14,9 @@ from difflib import SequenceMatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.compound_names import CN_DIGITS, fold, names
 from bot.storage.models import Building, Compound
 
-CN_DIGITS = dict(zip("零〇一二两三四五六七八九", "001223456789"))
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=号|楼|栋|幢|单元|门|室)")
 # a room in Chinese digits after the unit or building ("一单元五零二", "6楼3门三〇一"), read digit by digit
 _CN_ROOM = re.compile(r"(?:(?<=单元)|(?<=[门楼栋幢]))[零〇一二两三四五六七八九]{2,5}(?![零〇一二两三四五六七八九十])")
@@ -53,12 +53,6 @@ def _cn_int(text: str) -> str:
     return str(int(CN_DIGITS.get(tens, "1") if tens else 1) * 10 + (int(CN_DIGITS.get(ones, "0")) if ones else 0))
 
 
-def fold(text: str) -> str:
-    """Half-width, lower case, no spaces, single Chinese digits as digits (for comparing names)."""
-    text = "".join(unicodedata.normalize("NFKC", text).lower().split())
-    return "".join(CN_DIGITS.get(ch, ch) for ch in text)
-
-
 def _digits(text: str) -> str:
     """Half-width, no spaces, Chinese numerals of buildings, units and rooms as digits."""
     text = "".join(unicodedata.normalize("NFKC", text).split())
@@ -73,20 +67,6 @@ def parse_place(text: str) -> tuple[str, str | None, str | None, str | None]:
     if found is None:
         return text, None, None, None
     return text[:found.start()], found.group("building"), found.group("unit"), found.group("room")
-
-
-def _names(compound: Compound) -> list[str]:
-    aliases = [a.strip() for a in (compound.aliases or "").split(",") if a.strip()]
-    return [compound.name, *aliases]
-
-
-def find_compound(session: Session, name: str) -> Compound | None:
-    """The compound with exactly this name or alias (after folding)."""
-    wanted = fold(name)
-    for compound in session.scalars(select(Compound)).all():
-        if any(fold(n) == wanted for n in _names(compound)):
-            return compound
-    return None
 
 
 def _similarity(name: str, text: str) -> float:
@@ -104,12 +84,12 @@ def match_compound(session: Session, text: str) -> tuple[Compound | None, float]
     folded = fold(text)
     scored: list[tuple[float, int, Compound]] = []
     for compound in session.scalars(select(Compound).order_by(Compound.id)).all():
-        names = [fold(n) for n in _names(compound)]
-        exact = [len(n) for n in names if n and n in folded]
+        folded_names = [fold(n) for n in names(compound)]
+        exact = [len(n) for n in folded_names if n and n in folded]
         if exact:
             scored.append((1.0 + max(exact) / 100, compound.id, compound))  # longest name wins
         else:
-            scored.append((max(_similarity(n, folded) for n in names), compound.id, compound))
+            scored.append((max(_similarity(n, folded) for n in folded_names), compound.id, compound))
     scored.sort(key=lambda s: (-s[0], s[1]))
     if not scored or scored[0][0] < FUZZY_MIN:
         return None, 0.0
