@@ -47,7 +47,7 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
                 also: tuple[str, ...], resident: Resident, now: datetime, actor: str = "resident",
                 decision: Decision | None = None) -> Case:
     """Open a routed case at the resident's address, link it to its building's reports, tell staff."""
-    decision = decision or route(intent, priority, resident.building, text)  # a project's works: its own rule
+    decision = decision or route(intent, priority, resident.building, text)  # given: routing.yaml for a project
     compound = resident.compound
     earlier = _earlier_report(session, resident.building_id, intent, now)
     if earlier is not None and earlier.group_id is None:
