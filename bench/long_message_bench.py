@@ -45,7 +45,8 @@ def main() -> int:
     whole = uncut(clf)
     print(f"max_chars = {clf.lexicon.settings.max_chars}; median of 5 runs (3 for whole texts), one thread")
     print(f"{'message':<20}{'chars':>8}{'classify':>12}{'whole text':>12}")
-    print(f"{'normal':<20}{len(NORMAL):>8}{seconds(clf, NORMAL) * 1000:>10.2f}ms{seconds(whole, NORMAL) * 1000:>10.2f}ms")
+    print(f"{'normal':<20}{len(NORMAL):>8}{seconds(clf, NORMAL) * 1000:>10.2f}ms"
+          f"{seconds(whole, NORMAL) * 1000:>10.2f}ms")
     for kind, make in KINDS.items():
         for size in SIZES:
             text = make(size)

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,23 +31,18 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bot import create_app
-
-from bot.storage import migrate
-
-from bot.domain import notices  # noqa: E402
+from bench._procs import free_port  # noqa: E402
+from bot import create_app  # noqa: E402
 from bot.clock import fmt_local, utcnow  # noqa: E402
+from bot.domain import notices  # noqa: E402
+from bot.services import services  # noqa: E402
+from bot.storage import migrate  # noqa: E402
+from bot.clock import parse_local  # noqa: E402
+from bot.messaging.outbox import SENDING_LEASE  # noqa: E402
 from bot.storage.models import Building, Community, Compound, Resident  # noqa: E402
 from scheduler import notice_jobs  # noqa: E402
 from scheduler.jobs import drain_bulk  # noqa: E402
 from scheduler.runner import LOCK_NAME  # noqa: E402
-from bot.services import services
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class StandInProcess:
@@ -81,7 +75,7 @@ class StandInProcess:
     def sends_since(self, since: int) -> list[dict[str, Any]]:
         """Successful message sends recorded from index `since` on."""
         return [r for r in self._get(since)["requests"]
-                if r["errcode"] == 0 and r["kind"] in ("custom", "template")]
+                if r["errcode"] == 0 and r["kind"] in ("custom", "template", "subscribe")]
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -139,6 +133,12 @@ class TimedGateway:
     def send_template(self, *args: Any) -> Any:
         return self._timed(self.inner.send_template, *args)
 
+    def send_subscription(self, *args: Any) -> Any:
+        return self._timed(self.inner.send_subscription, *args)
+
+    def __getattr__(self, name: str) -> Any:  # templates, backing_off … as the real gateway's
+        return getattr(self.inner, name)
+
 
 def scheduler_env(settings: dict[str, Any], rate: float) -> dict[str, str]:
     env = dict(os.environ)
@@ -168,7 +168,11 @@ def killed_offset(settings: dict[str, Any], standin: StandInProcess, when: str, 
     proc.wait()
     at_kill = len(standin.sends_since(start))
     redis.Redis.from_url(redis_url).delete(LOCK_NAME)  # what the lock's 30 s TTL would do
-    again = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # the dead run's claimed rows are taken over once their claim expires (a live scheduler that only lost
+    # the lock may still hold them): the restart runs as of a moment past the claim
+    later = fmt_local(parse_local(when) + SENDING_LEASE + timedelta(minutes=1))
+    again = subprocess.run([*cmd[:-1], later], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
     took = time.monotonic() - t0
     got = Counter(r["openid"] for r in standin.sends_since(start))
     print(f"    killed after {at_kill} sends; restart exit code {again.returncode}; "
@@ -238,7 +242,8 @@ def main() -> None:
             print(f"4. crash and resume (python -m scheduler --once --now, kill -9 halfway, restart), {n} residents:")
             second = cleanup + timedelta(days=14)
             make_notice(app, "和平里", second, now)
-            for label, when in (("7 days before", second - timedelta(days=7)), ("1 day before", second - timedelta(days=1))):
+            offsets = (("7 days before", second - timedelta(days=7)), ("1 day before", second - timedelta(days=1)))
+            for label, when in offsets:
                 got = killed_offset(settings, standin, fmt_local(when + timedelta(minutes=1)), n, redis_url)
                 print(f"   offset {label}: received {sum(got.values())} messages by {len(got)} of {n} residents; "
                       f"duplicates {sum(c - 1 for c in got.values())}; missing {n - len(got)}")

@@ -47,8 +47,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     conversation = dispatch.Conversation(reader, redis_store.RedisDialogueStore(store), faq.load_faq(),
                                          app.config["STREET_NAME"], app.config["STREET_CONTACT"])
     rules_checked(reader.intents)
+    try:
+        wechat = gateway.make_gateway(app.config, store)  # checks templates/wechat/templates.yaml
+    except ConfigError as exc:
+        raise SystemExit(f"Mulin: {exc}") from None
     app.extensions[KEY] = Services(
-        engine=engine, sessions=sessions, redis=store, gateway=gateway.make_gateway(app.config, store),
+        engine=engine, sessions=sessions, redis=store, gateway=wechat,
         classifier=reader, handler=conversation,
         load=load.LoadGauge(float(app.config["INLINE_BUSY_LIMIT"])), queue=QueueWriter(engine),
     )

@@ -46,6 +46,11 @@ DEFAULTS: dict[str, Any] = {
     # Residents' stored messages (text, media ids, the raw push) are deleted after this many days by the
     # scheduler; a case keeps its own description and events. 0 keeps them for ever.
     "INBOUND_RETENTION_DAYS": 180,
+    # Template messages' real fields per purpose (bot/messaging/template_book.py); None: the shipped file.
+    "WECHAT_TEMPLATES_PATH": None,
+    "WECHAT_SUBSCRIPTIONS_PATH": None,  # subscription notices' (订阅通知) templates, the same format
+    # The console's public address (https://…), for the links in staff alerts; empty: no links.
+    "PUBLIC_BASE_URL": "",
 }
 
 WECHAT_MODES = ("safe", "compatible", "plaintext")  # 安全模式, 兼容模式, 明文模式
@@ -57,6 +62,7 @@ ENV_NAMES = (
     "WECHAT_API_BASE_URL", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "API_TOKEN",
     "SEND_RATE_PER_SECOND", "STREET_NAME", "STREET_CONTACT", "TEMPLATE_IDS", "LOG_LEVEL",
     "INLINE_BUSY_LIMIT", "REPLY_RATE_PER_SECOND", "WECHAT_MODE", "TRUSTED_PROXIES", "INBOUND_RETENTION_DAYS",
+    "WECHAT_TEMPLATES_PATH", "WECHAT_SUBSCRIPTIONS_PATH", "PUBLIC_BASE_URL",
 )
 
 

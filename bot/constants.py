@@ -93,6 +93,23 @@ class NoticeStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class MulinfangRole(StrEnum):
+    """A member's part in a building's 睦邻坊 group (stored in Chinese, as staff say it)."""
+
+    PARTY_MEMBER = "党员"
+    LONG_TIME_RESIDENT = "老住户"
+    SOCIAL_WORKER = "社工"
+    VOLUNTEER = "志愿者"
+    DOOR_CAPTAIN = "楼门长"
+
+
+class MemberStatus(StrEnum):
+    """A 睦邻坊 membership: applied by chat and waiting for the community, or active."""
+
+    APPLIED = "applied"
+    ACTIVE = "active"
+
+
 class Department(StrEnum):
     """A team of the street; the first seven own cases, the last two only receive messages."""
 

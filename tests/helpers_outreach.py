@@ -78,7 +78,12 @@ def texts(standin: StandIn, openid: str) -> list[str]:
     for r in standin.sent():
         if r["openid"] == openid:
             body = r["body"]
-            out.append(body["text"]["content"] if r["kind"] == "custom" else body["data"]["content"]["value"])
+            if r["kind"] == "custom":
+                out.append(body["text"]["content"])
+            else:  # a template message or subscription notice: its content field, else its fields in order
+                data = body["data"]
+                fields = [v["value"] for v in data.values()]
+                out.append(data["content"]["value"] if "content" in data else " ".join(fields))
     return out
 
 

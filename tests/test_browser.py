@@ -141,3 +141,39 @@ def test_notice_progress_and_simulator(page: Page, app, db, standin) -> None:
     run_once(app, utcnow())
     page.goto(f"/console/simulator?openid={BOUND}")
     expect(page.locator("#sim-chat li.push").last).to_contain_text("明天上午物业来清理")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _fits(page: Page) -> bool:
+    """No horizontal scrolling: the page is no wider than the screen."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_the_console_on_a_phone(page: Page, wechat, db) -> None:
+    case = report(wechat, db)
+    page.set_viewport_size(PHONE)
+    _login(page)
+    for path, name in (("/console/cases", "phone-cases"), (f"/console/cases/{case.number}", "phone-case"),
+                       ("/console/stats", "phone-stats"), ("/console/notices", "phone-notices"),
+                       ("/console/users", "phone-users"), ("/console/simulator", "phone-simulator")):
+        page.goto(path)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        assert _fits(page), path
+    page.goto(f"/console/cases/{case.number}")
+    page.click("#do-accept")  # the actions are reachable in the one column
+    expect(page.locator("#case-status")).to_have_text("处理中")
+
+
+def test_a_new_critical_case_shows_in_the_header_without_reload(page: Page, wechat, db) -> None:
+    _login(page)
+    badge = page.locator("#live-critical")
+    expect(badge).to_be_hidden()
+    case = report(wechat, db, "家里闻到很浓的燃气味，煤气泄漏了")
+    assert case.priority == "critical"
+    expect(badge).to_be_visible(timeout=20_000)  # the badge polls every 15 s
+    expect(badge.locator("b")).to_have_text("1")
+    page.screenshot(path=str(SHOTS / "live-badge.png"))
+    badge.click()
+    expect(page.locator(f'tr[data-number="{case.number}"]')).to_be_visible()

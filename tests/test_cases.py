@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.domain import cases
 from bot.clock import to_local, utcnow
-from bot.storage.db import make_engine
+from bot.domain import cases
 from bot.errors import InvalidTransition, NotFound
+from bot.storage.db import make_engine
 from bot.storage.models import Case, Resident
 from scheduler.jobs import drain_outbox
 from tests.helpers_intake import BOUND, UNMANAGED, cases_of, events, outbox, street  # noqa: F401
@@ -161,8 +161,8 @@ def test_cli_resolve_reaches_resident_through_outbox(app, wechat, street, runner
 
 
 @pytest.mark.parametrize("args,message", [
-    (["case", "accept", "19990101-0001"], "no case 19990101-0001"),
-    (["case", "close", "{number}"], "cannot close"),
+    (["case", "accept", "19990101-0001"], "没有编号为 19990101-0001 的工单"),
+    (["case", "close", "{number}"], "当前为“待受理”，不能关闭"),
 ])
 def test_cli_case_errors_are_clear(street, runner, args, message):
     case = _create(street)

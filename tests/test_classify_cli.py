@@ -85,7 +85,7 @@ def test_explain_agrees_with_the_case_a_report_opens(runner, wechat, street, tmp
         f"r-{name},,,{compound},{building},1,101\n" for name in REPORTS), encoding="utf-8")
     assert runner.invoke(args=["import-residents", str(residents)]).exit_code == 0
     explained = _lines(runner.invoke(args=["classify", "--explain"], input="\n".join(REPORTS.values())).stdout)
-    for (name, text), row in zip(REPORTS.items(), explained):
+    for (name, text), row in zip(REPORTS.items(), explained, strict=True):
         wechat.send_text(text, openid=f"r-{name}")
         street.expire_all()
         case = street.scalars(select(Case).where(Case.openid == f"r-{name}")).one()

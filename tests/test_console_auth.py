@@ -6,6 +6,7 @@ import pytest
 from bot.domain import users
 from bot.web.console import throttle
 from tests.helpers_console import Console, add_user
+from tests.helpers_intake import street  # noqa: F401 - fixture
 from bot.services import services
 
 
@@ -114,3 +115,20 @@ def test_admin_unlocks_a_locked_user(console: Console, db) -> None:
     console.post(f"/console/users/{user.id}/unlock")
     console.post("/console/logout")
     assert console.login("li", "a-long-secret").status_code == 302
+
+
+def test_errors_are_chinese_pages_in_the_console_layout(client, street, wechat, db) -> None:
+    from tests.helpers_console import report
+
+    case = report(wechat, db)
+    add_user(db, "grid1", department="grid")
+    console = Console(client)
+    console.login("grid1", "secret-pass-1")
+    for path, code, says in ((f"/console/cases/{case.number}", 404, "不在您的负责范围内"),
+                             ("/console/no-such-page", 404, "找不到该页面"), ("/console/users", 403, "没有权限")):
+        res = client.get(path)
+        html = res.get_data(as_text=True)
+        assert res.status_code == code and says in html and "返回工单列表" in html and "退出" in html, path
+        assert "Not Found" not in html and "Forbidden" not in html
+    api = client.get("/api/cases/nope", headers={"Authorization": "Bearer test-api-token"})
+    assert api.status_code == 404 and api.get_json() == {"error": "not found"}

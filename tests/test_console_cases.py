@@ -304,3 +304,90 @@ def test_a_search_never_opens_a_case_out_of_scope(client, street, wechat, db) ->
     console.login("grid1", "secret-pass-1")
     res = client.get(f"/console/cases?q={case.number}")
     assert res.status_code == 200 and case.number not in _numbers(res.get_data(as_text=True))
+
+
+def test_each_answer_once_and_staff_replies_named(console: Console, settings, db) -> None:  # type: ignore[no-untyped-def]
+    """After a burst the scheduler answers late: that answer shows once, as Mulin's, not as a staff reply."""
+    from bot import create_app
+    from bot.clock import utcnow
+    from scheduler.runner import run_once
+    from tests.conftest import AES_KEY, APPID, TOKEN
+    from tests.wechat import WeChat
+
+    busy = create_app({**settings, "INLINE_BUSY_LIMIT": 0.0})
+    try:
+        WeChat(busy.test_client(), TOKEN, APPID, AES_KEY).send_text(LEAK, openid=BOUND)
+        run_once(busy, utcnow())  # the scheduler answers the queued message
+    finally:
+        services(busy).engine.dispose()
+    case = db.scalars(select(Case).where(Case.openid == BOUND)).one()
+    console.post(f"/console/cases/{case.number}/reply", text="师傅下午三点上门")
+    page = console.page(f"/console/cases/{case.number}")
+    assert page.count(f"已为您登记工单，编号 {case.number}") == 1
+    assert page.count("· 工作人员") == 1 and "· 工作人员 admin" in page
+
+
+def test_the_filtered_list_exports_as_csv(console: Console, wechat, db) -> None:
+    import csv
+    import io
+
+    leak = report(wechat, db, "=1+1 楼上漏水，天花板滴水")
+    other = report(wechat, db, "楼道里有好多蟑螂，麻烦来消杀", openid=OTHER)
+    assert 'id="export-csv"' in console.page("/console/cases?intent=leak")
+    res = console.client.get("/console/cases.csv?intent=leak")
+    assert res.status_code == 200 and res.mimetype == "text/csv"
+    assert "attachment" in res.headers["Content-Disposition"]
+    text = res.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    table = list(csv.reader(io.StringIO(text[1:])))
+    assert table[0][0] == "工单号" and [r[0] for r in table[1:]] == [leak.number]
+    row = dict(zip(table[0], table[1]))
+    assert row["诉求内容"].startswith("'=1+1") and row["电话"] == "138****0001" and row["类别"] == "漏水渗水"
+    assert other.number not in text
+
+
+def test_staff_export_only_their_cases(client, street, wechat, db) -> None:
+    case = report(wechat, db)
+    add_user(db, "grid1", department="grid")
+    console = Console(client)
+    console.login("grid1", "secret-pass-1")
+    assert case.number not in client.get("/console/cases.csv").get_data(as_text=True)
+
+
+def test_staff_start_at_their_work_queue(client, street, db) -> None:
+    from bot.domain.cases import transition
+
+    normal, done = _cases(db, 2)
+    [critical] = _cases(db, 1, priority="critical")
+    transition(db, done, "resolve", actor="admin", now=done.created_at)
+    db.commit()
+    add_user(db, "wuye", department="property", community="茶马南街社区")
+    console = Console(client)
+    console.login("wuye", "secret-pass-1")
+    html = console.page("/console/cases")
+    assert _numbers(html) == [critical.number, normal.number]  # open cases only, 特急 first
+    assert '<option value="active" selected>' in html
+    assert set(_numbers(console.page("/console/cases?status="))) == {critical.number, normal.number, done.number}
+
+
+def test_admins_start_at_every_case_newest_first(console: Console, db) -> None:
+    made = _cases(db, 3)
+    assert _numbers(console.page("/console/cases")) == [c.number for c in reversed(made)]
+
+
+GAS = "家里闻到很浓的燃气味，煤气泄漏了"
+
+
+def test_the_live_badge_counts_open_critical_cases_in_scope(client, street, wechat, db) -> None:
+    gas = report(wechat, db, GAS)
+    assert gas.priority == "critical"
+    add_user(db, "wuye", department=gas.department, community="茶马南街社区")
+    add_user(db, "grid1", department="grid" if gas.department != "grid" else "health")
+    console = Console(client)
+    console.login("wuye", "secret-pass-1")
+    assert client.get("/console/live.json").get_json() == {"critical_open": 1, "newest_critical": gas.number}
+    console.post("/console/logout")
+    console.login("grid1", "secret-pass-1")
+    assert client.get("/console/live.json").get_json() == {"critical_open": 0, "newest_critical": None}
+    console.post("/console/logout")
+    assert client.get("/console/live.json").status_code == 302  # login first

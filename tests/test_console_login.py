@@ -10,8 +10,8 @@ from werkzeug import security
 
 from bot import create_app
 from bot.domain import users
-from bot.web.console import throttle
 from bot.services import services
+from bot.web.console import throttle
 from tests.helpers_console import Console, add_user
 from tests.helpers_intake import street  # noqa: F401 - fixture
 

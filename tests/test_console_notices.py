@@ -112,3 +112,23 @@ def test_a_refused_notice_edit_is_explained_in_chinese(console: Console, db) -> 
     console.post(f"/console/notices/{notice.id}/edit", text="x", cleanup_at="2001-01-01T10:00")
     flashes = _flashes(console.page(f"/console/notices/{notice.id}"))
     assert any("已经过去" in f for f in flashes) and not any(ENGLISH.search(f) for f in flashes), flashes
+
+
+@pytest.mark.parametrize("typed, kept", [("5号楼", ["5"]), ("4、5号楼", ["4", "5"]), ("4号楼，5号楼", ["4", "5"]),
+                                         ("4 5", ["4", "5"]), ("5栋", ["5"])])
+def test_buildings_as_clerks_type_them(console: Console, db, typed: str, kept: list[str]) -> None:
+    cleanup = fmt_local(utcnow() + timedelta(days=3), "%Y-%m-%dT%H:%M")
+    res = console.post("/console/notices", compound=COMPOUND, buildings=typed, community="", cleanup_at=cleanup,
+                       text="请搬走楼道杂物")
+    assert res.status_code == 302
+    assert db.query(Notice).one().target["buildings"] == kept
+
+
+def test_a_refused_notice_keeps_what_was_typed(console: Console, db) -> None:
+    res = console.post("/console/notices", compound=COMPOUND, buildings="99", community="",
+                       cleanup_at="2030-05-01T09:30", text="周六上午清理楼道，请把自行车搬回家")
+    html = console.client.get(res.headers["Location"]).get_data(as_text=True)
+    assert db.query(Notice).count() == 0
+    assert "周六上午清理楼道，请把自行车搬回家</textarea>" in html
+    assert 'value="99"' in html and 'value="2030-05-01T09:30"' in html
+    assert f'<option value="{COMPOUND}" selected>' in html

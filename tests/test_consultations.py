@@ -126,11 +126,12 @@ def test_parse(text: str, number: int | None) -> None:
 
 
 @pytest.mark.parametrize("args, reason", [
-    (["--compound", "和平里", "--options", "同意"], "2 to 6"),
-    (["--compound", "和平里", "--options", "1,2,3,4,5,6,7"], "2 to 6"),
-    (["--compound", "和平里", "--options", "同意,同意"], "differ"),
-    (["--compound", "没有这个小区", "--options", "同意,不同意"], "no compound"),
-    (["--options", "同意,不同意"], "compound or a community"),
+    (["--compound", "和平里", "--options", "同意"], "2 到 6 个选项"),
+    (["--compound", "和平里", "--options", "1,2,3,4,5,6,7"], "2 到 6 个选项"),
+    (["--compound", "和平里", "--options", "同意,同意"], "不能重复"),
+    (["--compound", "和平里", "--options", "1,2"], "不能只是一个数字"),
+    (["--compound", "没有这个小区", "--options", "同意,不同意"], "没有名为“没有这个小区”的小区"),
+    (["--options", "同意,不同意"], "二选一"),
 ])
 def test_create_refuses_bad_input(app, db, runner, args: list[str], reason: str) -> None:  # type: ignore[no-untyped-def]
     street(db)

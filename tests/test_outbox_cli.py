@@ -96,3 +96,19 @@ def test_uncertain_sends_are_counted_and_retried_only_when_asked(app, db, standi
     assert _statuses(db) == {"k-u": "uncertain", "k-f": "pending"}
     assert "已重新排队 1 条" in runner.invoke(args=["outbox", "retry", "--uncertain"]).output
     assert _statuses(db) == {"k-u": "pending", "k-f": "pending"}
+
+
+def test_outbox_commands_work_while_redis_is_down(settings) -> None:  # type: ignore[no-untyped-def]
+    from bot import create_app
+    from bot.services import services
+    down = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})  # no other app's context around
+    with services(down).sessions() as db:
+        _queue(db, "k-d", "o-d")
+        db.execute(Outbox.__table__.update().values(status="failed", errcode=47003))
+        db.commit()
+        shown = down.test_cli_runner().invoke(args=["outbox"])
+        assert shown.exit_code == 0 and "无法连接 Redis" in shown.output and "失败 1" in shown.output
+        retried = down.test_cli_runner().invoke(args=["outbox", "retry"])
+        assert retried.exit_code == 0 and "已重新排队 1 条" in retried.output and "Redis 无法连接" in retried.output
+        assert _statuses(db) == {"k-d": "pending"}
+    services(down).engine.dispose()

@@ -127,7 +127,7 @@ def test_list_and_refusals(app, db, runner) -> None:  # type: ignore[no-untyped-
     assert bad.exit_code != 0
     wrong = runner.invoke(args=["project", "create", "--name", "x", "--category", CATEGORIES[0], "--compound",
                                 "和平里", "--unit", "u", "--contact", "c", "--phase", "拆除,2026-13-01,2026-12-01"])
-    assert wrong.exit_code != 0 and "操作未完成" in wrong.output
+    assert wrong.exit_code != 0 and "操作未完成" in wrong.output and "YYYY-MM-DD" in wrong.output
     missing = runner.invoke(args=["project", "show", "999"])
     assert missing.exit_code != 0 and "操作未完成" in missing.output
 
@@ -161,7 +161,7 @@ def test_import_from_csv(app, db, runner, wechat, tmp_path) -> None:  # type: ig
     bad.write_text("name,category,compound,buildings,unit,contact,phase,starts_on,ends_on\n"
                    f"新项目,老旧小区综合改造类,和平里,9,u,c,拆除,{PHASE1[1]},{PHASE1[2]}\n", encoding="utf-8")
     failed = runner.invoke(args=["project", "import", str(bad)])
-    assert failed.exit_code != 0 and "line 2" in failed.output and "no building 9" in failed.output
+    assert failed.exit_code != 0 and "第 2 行" in failed.output and "没有这些楼：9" in failed.output
 
 
 def test_a_suspended_project_sends_no_notice_and_takes_no_complaint(app, db, runner, standin, wechat) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ def _messages(db, openid: str) -> list[InboundMessage]:  # type: ignore[no-untyp
     return list(db.scalars(select(InboundMessage).where(InboundMessage.openid == openid)))
 
 
-def test_old_messages_are_deleted_and_the_case_keeps_its_description(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
+def test_old_messages_are_deleted_and_the_case_keeps_its_description(app, street, wechat) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     reply = wechat.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND)
     wechat.send_image(openid=BOUND, media_id="photo-1")
     [case] = street.scalars(select(Case).where(Case.openid == BOUND)).all()

@@ -116,6 +116,7 @@ def test_scheduler_waits_out_a_redis_outage_and_stops_on_sigterm(settings) -> No
     assert proc.poll() is None  # still running, not crashed
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
+    err = "".join(seen) + err
     assert proc.returncode == 0
     assert "Redis unavailable" in seen and "scheduler stopped" in err
 

@@ -79,4 +79,47 @@ def test_user_create_command_prompts_for_the_password(runner, db) -> None:
 def test_user_create_command_reports_errors(runner) -> None:
     result = runner.invoke(args=["user", "create", "--username", "x", "--role", "staff", "--password", "short"])
     assert result.exit_code != 0
-    assert "at least" in result.output
+    assert "密码至少需要 8 个字符" in result.output
+
+
+def test_admins_get_no_department_or_community(db) -> None:
+    with pytest.raises(users.InvalidUser):
+        users.create_user(db, username="li", password="a-long-secret", role="admin", now=NOW, department="grid")
+
+
+def test_user_edit_disable_enable_and_reset_password_commands(runner, db) -> None:
+    db.add(Community(name="东社区"))
+    users.create_user(db, username="wang", password="a-long-secret", role="admin", now=NOW)
+    db.commit()
+    result = runner.invoke(args=["user", "edit", "--username", "wang", "--role", "staff", "--department", "grid",
+                                 "--community", "东社区"])
+    assert result.exit_code == 0, result.output
+    db.expire_all()
+    user = users.find(db, "wang")
+    assert (user.role, user.department, user.community_id is not None) == ("staff", "grid", True)
+    assert runner.invoke(args=["user", "disable", "--username", "wang"]).exit_code == 0
+    db.expire_all()
+    with pytest.raises(users.LoginRefused):
+        users.authenticate(db, "wang", "a-long-secret")
+    assert runner.invoke(args=["user", "enable", "--username", "wang"]).exit_code == 0
+    db.expire_all()
+    assert users.authenticate(db, "wang", "a-long-secret").username == "wang"
+    result = runner.invoke(args=["user", "reset-password", "--username", "wang"],
+                           input="another-secret\nanother-secret\n")
+    assert result.exit_code == 0 and "another-secret" not in result.output
+    db.expire_all()
+    assert users.authenticate(db, "wang", "another-secret").username == "wang"
+    with pytest.raises(users.LoginRefused):
+        users.authenticate(db, "wang", "a-long-secret")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["user", "disable", "--username", "nobody"], "没有用户"),
+    (["user", "reset-password", "--username", "wang", "--password", "short"], "密码至少需要"),
+    (["user", "edit", "--username", "wang", "--role", "admin", "--department", "grid"], "管理员"),
+])
+def test_user_commands_report_errors(runner, db, args: list[str], says: str) -> None:
+    users.create_user(db, username="wang", password="a-long-secret", role="staff", now=NOW)
+    db.commit()
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0 and says in result.output

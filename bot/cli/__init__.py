@@ -1,4 +1,4 @@
-"""Flask CLI commands: thin wrappers over plain functions, registered in one explicit list."""
+"""Flask CLI commands: one module per command group, thin wrappers over plain functions, registered here."""
 from __future__ import annotations
 
 import click
@@ -18,14 +18,15 @@ def init_db_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Register every command."""
-    from bot.cli.cases import COMMANDS as case_commands
+    from bot.cli import cases, directory
+    from bot.cli.classify import classify_command
+    from bot.cli.mulinfang import mulinfang_group
     from bot.cli.notices import notice_group
     from bot.cli.outbox import outbox_group
     from bot.cli.users import user_group
-    from bot.cli.classify import classify_command
 
     from bot.cli.consult import consult_group
     from bot.cli.project import project_group
-    for command in (init_db_command, classify_command, notice_group, outbox_group, user_group, *case_commands,
-                    consult_group, project_group):
+    for command in (init_db_command, classify_command, notice_group, outbox_group, user_group, mulinfang_group,
+                    *directory.COMMANDS, *cases.COMMANDS, consult_group, project_group):
         app.cli.add_command(command)

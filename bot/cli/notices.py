@@ -4,21 +4,15 @@ from __future__ import annotations
 from typing import NoReturn
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy.orm import Session
 
-from bot.domain import notices
+from bot.cli.common import open_session
 from bot.clock import fmt_local, parse_local, utcnow
+from bot.domain import notices
 from bot.errors import MulinError
 from bot.messaging.texts import render_text
-from bot.services import services
 
 notice_group = AppGroup("notice", help="Hallway-cleanup notices.")
-
-
-def _session() -> Session:
-    return services(current_app).sessions()
 
 
 def _fail(exc: MulinError) -> NoReturn:
@@ -38,7 +32,7 @@ def create_command(compound: str | None, community: str | None, buildings: str |
     except ValueError as exc:
         raise click.BadParameter('expected "YYYY-MM-DD HH:MM"', param_hint="--at") from exc
     names = buildings.replace("\uff0c", ",").split(",") if buildings else None
-    with _session() as session:
+    with open_session() as session:
         try:
             notice = notices.create_notice(session, compound=compound, community=community, buildings=names,
                                            cleanup_at=cleanup_at, text=text, actor="cli", now=utcnow())
@@ -51,7 +45,7 @@ def create_command(compound: str | None, community: str | None, buildings: str |
 @notice_group.command("list")
 def list_command() -> None:
     """Every notice with its delivery counts."""
-    with _session() as session:
+    with open_session() as session:
         rows = [(n, notices.notice_progress(session, n)) for n in notices.list_notices(session)]
         click.echo(render_text("notice/list", rows=rows, date=fmt_local))
 
@@ -60,7 +54,7 @@ def list_command() -> None:
 @click.argument("notice_id", type=int)
 def show_command(notice_id: int) -> None:
     """One notice: target, text, and pending/sent/failed counts with reasons."""
-    with _session() as session:
+    with open_session() as session:
         try:
             notice = notices.get_notice(session, notice_id)
         except MulinError as exc:
@@ -72,7 +66,7 @@ def show_command(notice_id: int) -> None:
 @click.argument("notice_id", type=int)
 def cancel_command(notice_id: int) -> None:
     """Cancel a notice: what has not been sent is not sent."""
-    with _session() as session:
+    with open_session() as session:
         try:
             notice = notices.cancel_notice(session, notice_id, actor="cli", now=utcnow())
         except MulinError as exc:

@@ -38,5 +38,5 @@ def retry_command(since: str | None, errcode: int | None, uncertain: bool) -> No
     svc = services(current_app)
     with svc.sessions() as session:
         count = outbox.requeue(session, utcnow(), since=start, errcode=errcode, uncertain=uncertain)
-    gateway_health.reset(svc.redis)
-    click.echo(render_text("outbox/retried", count=count))
+    reset = gateway_health.reset(svc.redis)
+    click.echo(render_text("outbox/retried", count=count, redis_down=not reset))

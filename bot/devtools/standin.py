@@ -1,7 +1,7 @@
 """A local stand-in for WeChat's API, for tests and the demo.
 
-Answers the endpoints Mulin uses (token, custom send, template send, user info, tags,
-media) like WeChat does, can return chosen errcodes, answer late (a send WeChat accepted whose
+Answers the endpoints Mulin uses (token, custom send, template send, subscription notice
+(message/subscribe/bizsend), user info, tags, media) like WeChat does, can return chosen errcodes, answer late (a send WeChat accepted whose
 answer never arrived), run a test's step after the n-th send, and records every request.
 Control endpoints under /_standin/ read the record and script failures.
 
@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 API = "/cgi-bin/"
+SENDS = ("custom", "template", "subscribe")  # the kinds of request that deliver a message
 
 
 class StandIn:
@@ -66,7 +67,7 @@ class StandIn:
 
     def _after_send(self) -> None:
         with self.lock:
-            count = len([r for r in self.requests if r.get("errcode") == 0 and r["kind"] in ("custom", "template")])
+            count = len([r for r in self.requests if r.get("errcode") == 0 and r["kind"] in SENDS])
             due = [hook for hook in self.hooks if hook[0] == count]
             self.hooks = [hook for hook in self.hooks if hook[0] != count]
         for _, action in due:
@@ -78,9 +79,9 @@ class StandIn:
             self.tokens.clear()
 
     def sent(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """Recorded successful message sends (custom or template), optionally of one kind."""
+        """Recorded successful message sends (custom, template or subscription notice), optionally of one kind."""
         with self.lock:
-            rows = [r for r in self.requests if r.get("errcode") == 0 and r["kind"] in ("custom", "template")]
+            rows = [r for r in self.requests if r.get("errcode") == 0 and r["kind"] in SENDS]
         return [r for r in rows if kind is None or r["kind"] == kind]
 
     # -- the API ---------------------------------------------------------------
@@ -95,7 +96,7 @@ class StandIn:
         """WeChat's answer to one request; records it."""
         endpoint = path[len(API):] if path.startswith(API) else path.lstrip("/")
         kind = {"message/custom/send": "custom", "message/template/send": "template",
-                "token": "token"}.get(endpoint, endpoint)
+                "message/subscribe/bizsend": "subscribe", "token": "token"}.get(endpoint, endpoint)
         openid = body.get("touser") or query.get("openid")
         with self.lock:
             errcode = self._scripted(endpoint, openid)

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from bot.messaging import outbox
 from bot.clock import fmt_local
 from bot.constants import Purpose
-from bot.storage.models import Case, Staff
+from bot.messaging import outbox
 from bot.messaging.texts import label, render_text
+from bot.storage.models import Case, Staff
 
 log = logging.getLogger(__name__)
 FALLBACK_DEPARTMENT = "community"  # the street's duty staff hear of cases nobody else would

@@ -8,19 +8,20 @@ from __future__ import annotations
 from typing import Any
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from bot.messaging import outbox
-from bot.domain.case_notify import notify, notify_department, place
-from bot.domain.case_numbers import next_number
 from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, CaseStatus, Purpose
-from bot.errors import InvalidTransition, NotFound
-from bot.storage.models import Case, CaseEvent, Resident
-from bot.messaging.texts import label, render_text
+from bot.domain.case_notify import notify, notify_department, place
+from bot.domain.case_numbers import next_number
 from bot.domain.routing import Decision, route
+from bot.errors import InvalidTransition, NotFound
+from bot.messaging import outbox
+from bot.messaging.texts import label, render_text
+from bot.storage.models import Case, CaseEvent, Resident
 
 LINK_WINDOW = timedelta(hours=24)
 # action -> (statuses it may start from, status it leads to)
@@ -89,10 +90,11 @@ def transition(session: Session, case: Case, action: str, *, actor: str, now: da
                note: str | None = None) -> Case:
     """Change the case's status; InvalidTransition when the lifecycle forbids it."""
     if action not in TRANSITIONS:
-        raise InvalidTransition(f"unknown action {action!r}")
+        raise InvalidTransition("unknown_action", action=action)
     sources, target = TRANSITIONS[action]
     if case.status not in sources or (action == "cancel" and case.first_response_at is not None):
-        raise InvalidTransition(f"case {case.number}: cannot {action} a case that is {case.status}")
+        raise InvalidTransition("cannot_transition", number=case.number, status=label("status", case.status),
+                                action=label("action", action))
     case.status = target
     if action in ("accept", "resolve") and case.first_response_at is None:
         case.first_response_at = now
@@ -132,7 +134,7 @@ def get_by_number(session: Session, number: str) -> Case:
     """The case with this number; NotFound otherwise."""
     case = session.scalars(select(Case).where(Case.number == number.strip())).one_or_none()
     if case is None:
-        raise NotFound(f"no case {number}")
+        raise NotFound("case_not_found", number=number.strip())
     return case
 
 

@@ -50,13 +50,13 @@ def household_of(openid: str, building_id: int | None, unit: str | None, room: s
 def _options(options: list[str]) -> list[str]:
     cleaned = [o.strip() for o in options if o.strip()]
     if not MIN_OPTIONS <= len(cleaned) <= MAX_OPTIONS:
-        raise InvalidConsultation(f"give {MIN_OPTIONS} to {MAX_OPTIONS} options")
+        raise InvalidConsultation("consult_options_count", low=MIN_OPTIONS, high=MAX_OPTIONS)
     if len(set(cleaned)) != len(cleaned):
-        raise InvalidConsultation("options must differ")
+        raise InvalidConsultation("consult_options_repeat")
     if any(len(o) > OPTION_MAX_CHARS for o in cleaned):
-        raise InvalidConsultation(f"an option has at most {OPTION_MAX_CHARS} characters")
+        raise InvalidConsultation("consult_option_long", length=OPTION_MAX_CHARS)
     if any(o.isdigit() for o in cleaned):
-        raise InvalidConsultation("an option cannot be a bare number (residents answer with numbers)")
+        raise InvalidConsultation("consult_option_number")
     return cleaned
 
 
@@ -65,9 +65,9 @@ def create_consultation(session: Session, *, compound: str | None, community: st
                         closes_at: datetime, actor: str, now: datetime) -> Consultation:
     """Store a new consultation (naive-UTC closes_at); the scheduler sends it at once."""
     if not question.strip():
-        raise InvalidConsultation("the consultation needs a question")
+        raise InvalidConsultation("consult_question_empty")
     if closes_at <= now:
-        raise InvalidConsultation("the end time has already passed")
+        raise InvalidConsultation("consult_time_passed")
     consultation = Consultation(
         question=question.strip(), options=_options(options), closes_at=closes_at,
         target=resolve_target(session, compound, community, buildings),
@@ -82,7 +82,7 @@ def get_consultation(session: Session, consultation_id: int) -> Consultation:
     """The consultation with this id, or NotFound."""
     found = session.get(Consultation, consultation_id, populate_existing=True)
     if found is None:
-        raise NotFound(f"no consultation {consultation_id}")
+        raise NotFound("consult_not_found", id=consultation_id)
     return found
 
 
@@ -123,7 +123,7 @@ def record_reply(session: Session, consultation: Consultation, resident: Residen
                  now: datetime) -> int | None:
     """Store the resident's answer (1-based option number), replacing theirs; returns the earlier choice."""
     if not 1 <= choice <= len(consultation.options):
-        raise InvalidConsultation(f"choose 1 to {len(consultation.options)}")
+        raise InvalidConsultation("consult_choice", high=len(consultation.options))
     previous = session.scalar(select(ConsultationReply.choice).where(
         ConsultationReply.consultation_id == consultation.id, ConsultationReply.openid == resident.openid))
     household = household_of(resident.openid, resident.building_id, resident.unit, resident.room)

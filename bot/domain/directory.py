@@ -8,9 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,9 @@ from sqlalchemy.orm import Session
 from bot.domain.compound_names import find_compound
 from bot.constants import STAFF_DEPARTMENTS
 from bot.errors import ImportFileError
-from bot.storage.models import Building, Community, Compound, Resident, Staff
+from bot.storage.models import Base, Building, Community, Compound, Resident, Staff
+
+Row = TypeVar("Row", bound=Base)
 
 DIRECTORY_HEADER = ("community", "compound", "building", "property_manager")
 STAFF_HEADER = ("name", "openid", "department", "community")
@@ -31,10 +34,10 @@ def rows(source: Path | str, header: tuple[str, ...]) -> Iterator[tuple[int, dic
     reader = csv.DictReader(io.StringIO(text))
     missing = [name for name in header if name not in (reader.fieldnames or ())]
     if missing:
-        raise ImportFileError(f"line 1: missing column(s) {', '.join(missing)}; expected header {','.join(header)}")
+        raise ImportFileError("import_missing_columns", missing=",".join(missing), header=",".join(header))
     for row in reader:
         if None in row:
-            raise ImportFileError(f"line {reader.line_num}: more values than columns")
+            raise ImportFileError("import_extra_values", line=reader.line_num)
         yield reader.line_num, {k: (v or "").strip() for k, v in row.items()}
 
 
@@ -43,7 +46,7 @@ def building_name(raw: str) -> str:
     return re.sub(r"(号楼|号|楼|栋|幢)$", "", raw.strip())
 
 
-def _one(session: Session, model: type, **where: object) -> object | None:
+def _one(session: Session, model: type[Row], **where: object) -> Row | None:
     return session.scalars(select(model).filter_by(**where)).one_or_none()
 
 
@@ -60,7 +63,7 @@ def _float(value: str, line: int, column: str) -> float | None:
     try:
         return float(value) if value else None
     except ValueError:
-        raise ImportFileError(f"line {line}: {column} must be a number, got {value!r}") from None
+        raise ImportFileError("import_not_number", line=line, column=column, value=value) from None
 
 
 def import_directory(session: Session, source: Path | str) -> dict[str, int]:
@@ -69,7 +72,7 @@ def import_directory(session: Session, source: Path | str) -> dict[str, int]:
     for line, row in rows(source, DIRECTORY_HEADER):
         for column in ("community", "compound", "building"):
             if not row[column]:
-                raise ImportFileError(f"line {line}: {column} is empty")
+                raise ImportFileError("import_empty", line=line, column=column)
         community = _community(session, row["community"])
         compound = _one(session, Compound, name=row["compound"])
         if compound is None:
@@ -99,13 +102,13 @@ def import_staff(session: Session, source: Path | str) -> dict[str, int]:
     counts = {"created": 0, "updated": 0}
     for line, row in rows(source, STAFF_HEADER):
         if not row["openid"] or not row["name"]:
-            raise ImportFileError(f"line {line}: name and openid are required")
+            raise ImportFileError("import_name_openid", line=line)
         if row["department"] not in STAFF_DEPARTMENTS:
-            raise ImportFileError(f"line {line}: unknown department {row['department']!r}; "
-                                  f"use one of {', '.join(STAFF_DEPARTMENTS)}")
+            raise ImportFileError("import_department", line=line, department=row["department"],
+                                  departments=", ".join(STAFF_DEPARTMENTS))
         community = _one(session, Community, name=row["community"]) if row["community"] else None
         if row["community"] and community is None:
-            raise ImportFileError(f"line {line}: unknown community {row['community']!r} (import the directory first)")
+            raise ImportFileError("import_community", line=line, community=row["community"])
         cid = community.id if community else None
         member = _one(session, Staff, openid=row["openid"], department=row["department"], community_id=cid)
         counts["updated" if member else "created"] += 1
@@ -122,13 +125,13 @@ def import_residents(session: Session, source: Path | str, now: datetime) -> dic
     counts = {"created": 0, "updated": 0}
     for line, row in rows(source, RESIDENT_HEADER):
         if not row["openid"]:
-            raise ImportFileError(f"line {line}: openid is required")
+            raise ImportFileError("import_openid", line=line)
         compound = find_compound(session, row["compound"])
         if compound is None:
-            raise ImportFileError(f"line {line}: unknown compound {row['compound']!r}")
+            raise ImportFileError("import_compound", line=line, compound=row["compound"])
         building = _one(session, Building, compound_id=compound.id, name=building_name(row["building"]))
         if building is None:
-            raise ImportFileError(f"line {line}: compound {compound.name} has no building {row['building']!r}")
+            raise ImportFileError("import_building", line=line, compound=compound.name, building=row["building"])
         resident = _one(session, Resident, openid=row["openid"])
         counts["updated" if resident else "created"] += 1
         if resident is None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import Select, func, select, update
@@ -17,16 +18,8 @@ from sqlalchemy.orm import Session
 
 from bot.config import DEFAULTS
 from bot.constants import NoticeStatus, OutboxStatus
-from bot.errors import MulinError, NotFound
+from bot.errors import InvalidNotice, NotFound, NoticeLocked
 from bot.storage.models import Building, Community, Compound, Notice, Outbox, Resident
-
-
-class InvalidNotice(MulinError):
-    """A notice that cannot be created or changed as asked."""
-
-
-class NoticeLocked(MulinError):
-    """A notice that has started sending (or was cancelled) and can no longer be changed."""
 
 
 @dataclass(frozen=True)
@@ -51,21 +44,21 @@ def default_offsets() -> list[int]:
 def _target(session: Session, compound: str | None, community: str | None,
             buildings: list[str] | None) -> dict[str, Any]:
     if bool(compound) == bool(community):
-        raise InvalidNotice("give either a compound or a community")
+        raise InvalidNotice("notice_target")
     if community:
         if buildings:
-            raise InvalidNotice("buildings go with a compound, not a community")
+            raise InvalidNotice("notice_buildings_need_compound")
         if session.scalars(select(Community).where(Community.name == community)).one_or_none() is None:
-            raise NotFound(f"no community named {community}")
+            raise NotFound("community_not_found", name=community)
         return {"community": community, "compound": None, "buildings": None}
     found = session.scalars(select(Compound).where(Compound.name == compound)).one_or_none()
     if found is None:
-        raise NotFound(f"no compound named {compound}")
+        raise NotFound("compound_not_found", name=compound)
     names = sorted({b.strip() for b in buildings or [] if b.strip()}, key=lambda n: (len(n), n))
     known = set(session.scalars(select(Building.name).where(Building.compound_id == found.id)))
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise NotFound(f"compound {compound} has no building {', '.join(unknown)}")
+        raise NotFound("buildings_not_found", compound=compound, buildings="、".join(unknown))
     return {"community": found.community.name, "compound": compound, "buildings": names or None}
 
 
@@ -98,9 +91,9 @@ def create_notice(session: Session, *, compound: str | None, community: str | No
                   now: datetime, offsets: list[int] | None = None) -> Notice:
     """Store a new notice (naive-UTC cleanup_at); the scheduler sends it at its offsets."""
     if not text.strip():
-        raise InvalidNotice("the notice needs a text")
+        raise InvalidNotice("notice_text_empty")
     if cleanup_at <= now:
-        raise InvalidNotice("the cleanup time has already passed")
+        raise InvalidNotice("notice_time_passed")
     notice = Notice(
         text=text.strip(), cleanup_at=cleanup_at, target=_target(session, compound, community, buildings),
         offsets=sorted({int(m) for m in offsets}, reverse=True) if offsets else default_offsets(),
@@ -115,7 +108,7 @@ def get_notice(session: Session, notice_id: int) -> Notice:
     """The notice with this id, or NotFound."""
     notice = session.get(Notice, notice_id, populate_existing=True)
     if notice is None:
-        raise NotFound(f"no notice {notice_id}")
+        raise NotFound("notice_not_found", id=notice_id)
     return notice
 
 
@@ -125,18 +118,18 @@ def update_notice(session: Session, notice_id: int, *, text: str | None = None,
     """Change a notice that has not started sending; NoticeLocked once it has."""
     notice = get_notice(session, notice_id)
     if notice.status != NoticeStatus.ACTIVE or notice.fanned_out:
-        raise NoticeLocked(f"notice {notice_id} has started sending or was cancelled")
+        raise NoticeLocked("notice_locked", id=notice_id)
     if text is not None:
         if not text.strip():
-            raise InvalidNotice("the notice needs a text")
+            raise InvalidNotice("notice_text_empty")
         notice.text = text.strip()
     if cleanup_at is not None:
         if cleanup_at <= now:
-            raise InvalidNotice("the cleanup time has already passed")
+            raise InvalidNotice("notice_time_passed")
         notice.cleanup_at = cleanup_at
     if buildings is not None:
         if notice.target.get("compound") is None:
-            raise InvalidNotice("buildings go with a compound, not a community")
+            raise InvalidNotice("notice_buildings_need_compound")
         notice.target = _target(session, notice.target["compound"], None, buildings)
     session.flush()
     return notice

@@ -63,13 +63,13 @@ def parse_phase(text: str) -> PhasePlan:
     """'名称,YYYY-MM-DD,YYYY-MM-DD' as a phase; InvalidProject when it is not one."""
     parts = [p.strip() for p in text.replace("\uff0c", ",").split(",")]
     if len(parts) != 3 or not parts[0]:
-        raise InvalidProject(f"phase {text!r}: expected 名称,YYYY-MM-DD,YYYY-MM-DD")
+        raise InvalidProject("project_phase_format", phase=text)
     try:
         starts, ends = date.fromisoformat(parts[1]), date.fromisoformat(parts[2])
     except ValueError:
-        raise InvalidProject(f"phase {text!r}: dates are YYYY-MM-DD") from None
+        raise InvalidProject("project_phase_format", phase=text) from None
     if ends < starts:
-        raise InvalidProject(f"phase {parts[0]}: it ends before it starts")
+        raise InvalidProject("project_phase_order", phase=parts[0])
     return PhasePlan(parts[0], starts, ends)
 
 
@@ -78,18 +78,18 @@ def _places(session: Session, compound: str | None, buildings: list[str] | None,
     places = [ProjectPlace(alley=a.strip()) for a in alleys or [] if a.strip()]
     if compound is None:
         if buildings:
-            raise InvalidProject("buildings go with a compound")
+            raise InvalidProject("notice_buildings_need_compound")
         if not places:
-            raise InvalidProject("give the compound (or the alleys) the project touches")
+            raise InvalidProject("project_no_place")
         return places
     found = session.scalars(select(Compound).where(Compound.name == compound)).one_or_none()
     if found is None:
-        raise NotFound(f"no compound named {compound}")
+        raise NotFound("compound_not_found", name=compound)
     names = sorted({b.strip() for b in buildings or [] if b.strip()}, key=lambda n: (len(n), n))
     by_name = {b.name: b for b in found.buildings}
     unknown = [n for n in names if n not in by_name]
     if unknown:
-        raise NotFound(f"compound {compound} has no building {', '.join(unknown)}")
+        raise NotFound("buildings_not_found", compound=compound, buildings="、".join(unknown))
     if not names:
         return [ProjectPlace(compound_id=found.id), *places]
     return [*(ProjectPlace(compound_id=found.id, building_id=by_name[n].id) for n in names), *places]
@@ -101,11 +101,11 @@ def create_project(session: Session, *, name: str, category: str, compound: str 
                    unit_openids: list[str] | None = None) -> Project:
     """Store a project with its places and phases (in date order)."""
     if category not in CATEGORIES:
-        raise InvalidProject(f"category must be one of {', '.join(CATEGORIES)}")
+        raise InvalidProject("project_category", categories="、".join(CATEGORIES))
     if not name.strip() or not unit.strip() or not contact.strip():
-        raise InvalidProject("a project needs a name, a responsible unit and a contact")
+        raise InvalidProject("project_fields")
     if not phases:
-        raise InvalidProject("give at least one phase")
+        raise InvalidProject("project_no_phase")
     project = Project(name=name.strip(), category=category, unit=unit.strip(), contact=contact.strip(),
                       unit_openids=[o.strip() for o in unit_openids or [] if o.strip()],
                       status="active", created_by=actor, created_at=now)
@@ -127,7 +127,7 @@ def import_projects(session: Session, source: Path | str, *, actor: str, now: da
     groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for line, row in rows(source, PROJECT_HEADER):
         if not row["name"]:
-            raise ImportFileError(f"line {line}: name is empty")
+            raise ImportFileError("import_empty", line=line, column="name")
         groups.setdefault(row["name"], []).append((line, row))
     known = set(session.scalars(select(Project.name).where(Project.name.in_(groups))))
     counts = {"created": 0, "skipped": 0}
@@ -149,14 +149,14 @@ def _import_one(session: Session, name: str, lines: list[tuple[int, dict[str, st
         try:
             phases.append(parse_phase(f"{row['phase']},{row['starts_on']},{row['ends_on']}"))
         except MulinError as exc:
-            raise ImportFileError(f"line {at}: {exc}") from None
+            raise ImportFileError("import_line", line=at, reason=str(exc)) from None
     try:
         create_project(session, name=name, category=first["category"], compound=first["compound"] or None,
                        buildings=[building_name(b) for b in _list(first["buildings"]) or []],
                        alleys=_list(first.get("alleys")), unit=first["unit"], contact=first["contact"],
                        unit_openids=_list(first.get("unit_openids")), phases=phases, actor=actor, now=now)
     except MulinError as exc:
-        raise ImportFileError(f"line {line}: {exc}") from None
+        raise ImportFileError("import_line", line=line, reason=str(exc)) from None
 
 
 def _list(value: str | None) -> list[str] | None:
@@ -169,14 +169,14 @@ def get_project(session: Session, project_id: int) -> Project:
     """The project with this id, or NotFound."""
     project = session.get(Project, project_id)
     if project is None:
-        raise NotFound(f"no project {project_id}")
+        raise NotFound("project_not_found", id=project_id)
     return project
 
 
 def set_status(session: Session, project_id: int, status: str) -> Project:
     """Suspend, cancel or resume a project: only an active one sends works notices and takes complaints."""
     if status not in STATUSES:
-        raise InvalidProject(f"status must be one of {', '.join(STATUSES)}")
+        raise InvalidProject("project_status", statuses="、".join(STATUSES))
     project = get_project(session, project_id)
     project.status = status
     if status != "active":  # like a cancelled notice: works notices not yet sent are not sent

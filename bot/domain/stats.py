@@ -19,10 +19,10 @@ A rate is None when its denominator is zero.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
-from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 from bot.clock import to_local, utcnow
 from bot.constants import OPEN_STATUSES, RATED, CaseStatus, Satisfaction
 from bot.storage.models import Case, Community
-
 
 GROUPINGS = ("community", "intent", "month")
 

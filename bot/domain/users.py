@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.errors import MulinError, NotFound
-from bot.storage.models import Community, User
 from bot.constants import CASE_DEPARTMENTS, Role
+from bot.errors import InvalidUser, MulinError, NotFound
+from bot.storage.models import Community, User
 
 ROLES = tuple(Role)
 MIN_PASSWORD_LENGTH = 8
@@ -17,10 +17,6 @@ DEMO_ADMIN = ("admin", "mulin-demo")
 # Checked against when the username is unknown, so that an unknown name costs the same hash as a real one
 # and the answer's timing tells nobody which usernames exist (same method and cost as real passwords).
 _DUMMY_HASH = generate_password_hash("no user has this password")
-
-
-class InvalidUser(MulinError):
-    """A user that cannot be created as asked."""
 
 
 class LoginRefused(MulinError):
@@ -32,30 +28,72 @@ def find(session: Session, username: str) -> User | None:
     return session.scalars(select(User).where(User.username == username.strip())).one_or_none()
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidUser("password_short", length=MIN_PASSWORD_LENGTH)
+
+
+def _scope(session: Session, role: str, department: str | None, community: str | None) -> int | None:
+    """Check a role and its limits; the community's id. Admins see everything, so limits on one are a mistake."""
+    if role not in ROLES:
+        raise InvalidUser("role_unknown", roles="、".join(ROLES))
+    if role == Role.ADMIN and (department or community):
+        raise InvalidUser("admin_limited")
+    if department and department not in CASE_DEPARTMENTS:
+        raise InvalidUser("department_unknown", department=department, departments="、".join(CASE_DEPARTMENTS))
+    if not community:
+        return None
+    found = session.scalars(select(Community).where(Community.name == community)).one_or_none()
+    if found is None:
+        raise NotFound("community_not_found", name=community)
+    return found.id
+
+
 def create_user(session: Session, *, username: str, password: str, role: str, now: datetime,
                 department: str | None = None, community: str | None = None) -> User:
     """Add a user with a hashed password; staff may be limited to a department and a community."""
-    if role not in ROLES:
-        raise InvalidUser(f"role must be one of {', '.join(ROLES)}")
     if not username.strip():
-        raise InvalidUser("the username is empty")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidUser(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    if department and department not in CASE_DEPARTMENTS:
-        raise InvalidUser(f"unknown department {department}; use one of {', '.join(CASE_DEPARTMENTS)}")
+        raise InvalidUser("username_empty")
+    _check_password(password)
+    community_id = _scope(session, role, department, community)
     if find(session, username) is not None:
-        raise InvalidUser(f"user {username} exists already")
-    community_id = None
-    if community:
-        found = session.scalars(select(Community).where(Community.name == community)).one_or_none()
-        if found is None:
-            raise NotFound(f"no community named {community}")
-        community_id = found.id
+        raise InvalidUser("user_exists", username=username.strip())
     user = User(username=username.strip(), password_hash=generate_password_hash(password), role=role,
-                department=department or None, community_id=community_id, session_version=0, created_at=now)
+                department=department or None, community_id=community_id, session_version=0, disabled=False,
+                created_at=now)
     session.add(user)
     session.flush()
     return user
+
+
+def get(session: Session, username: str) -> User:
+    """The user with this username; NotFound otherwise."""
+    user = find(session, username)
+    if user is None:
+        raise NotFound("user_not_found", username=username)
+    return user
+
+
+def edit_user(session: Session, user: User, *, role: str, department: str | None,
+              community: str | None) -> None:
+    """Change the role and limits; the user's sessions end, so the new scope applies at once."""
+    user.community_id = _scope(session, role, department, community)
+    user.role, user.department = role, department or None
+    end_sessions(user)
+    session.flush()
+
+
+def set_disabled(user: User, disabled: bool) -> None:
+    """Disable (sessions end, logins refused) or enable again; the caller commits."""
+    user.disabled = disabled
+    end_sessions(user)
+
+
+def reset_password(user: User, password: str) -> None:
+    """A new password; every session of the user ends."""
+    _check_password(password)
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
@@ -63,7 +101,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
     user = find(session, username)
     if not check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password):
         raise LoginRefused("wrong username or password")
-    if user is None:  # only if someone typed the dummy's password: still no such user
+    if user is None or user.disabled:  # a disabled user is refused like a wrong password
         raise LoginRefused("wrong username or password")
     return user
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any, cast
 
 import redis
@@ -15,7 +16,7 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
-from bot.messaging import gateway_health
+from bot.messaging import gateway_health, template_book
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,13 @@ class MulinWeChatClient(WeChatClient):  # type: ignore[misc]  # wechatpy ships n
 class Gateway:
     """The sends Mulin makes, with WeChat's errors mapped to transient or permanent."""
 
-    def __init__(self, client: MulinWeChatClient) -> None:
+    def __init__(self, client: MulinWeChatClient, templates: template_book.TemplateBook | None = None,
+                 context: dict[str, Any] | None = None,
+                 subscriptions: template_book.TemplateBook | None = None) -> None:
         self.client = client
+        self.templates = templates or template_book.TemplateBook()  # template messages' fields per purpose
+        self.subscriptions = subscriptions or template_book.TemplateBook()  # subscription notices' (no shortcut)
+        self.context = context or {}  # what every template field may use: street, contact, base_url
 
     def backing_off(self) -> bool:
         """Whether the token endpoint refused recently: then sends wait instead of failing one by one."""
@@ -144,6 +150,14 @@ class Gateway:
         """A customer-service text message (only inside the 48-hour window)."""
         return self._call(self.client.message.send_text, openid, text)
 
+    def send_subscription(self, openid: str, template_id: str, data: dict[str, Any],
+                          page: str | None = None) -> dict[str, Any]:
+        """A subscription notice (订阅通知, message/subscribe/bizsend), to a resident who accepted the template."""
+        body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data}
+        if page:
+            body["page"] = page
+        return self._call(self.client.post, "message/subscribe/bizsend", data=body)
+
     def send_template(self, openid: str, template_id: str, data: dict[str, Any],
                       url: str | None = None) -> dict[str, Any]:
         """A template message (outside the window)."""
@@ -151,10 +165,16 @@ class Gateway:
 
 
 def make_gateway(config: dict[str, Any], store: redis.Redis) -> Gateway:
-    """Build the gateway from settings (no network I/O here)."""
+    """Build the gateway from settings (no network I/O here); TemplateFileError for a bad templates file."""
     client = MulinWeChatClient(
         config["WECHAT_APPID"], config["WECHAT_SECRET"], config["WECHAT_API_BASE_URL"],
         store, timeout=float(config["WECHAT_HTTP_TIMEOUT"]),
     )
-    return Gateway(client)
+    path = config.get("WECHAT_TEMPLATES_PATH")
+    book = template_book.load(config.get("TEMPLATE_IDS") or {}, Path(path) if path else template_book.PATH)
+    context = {"street": config.get("STREET_NAME", ""), "contact": config.get("STREET_CONTACT", ""),
+               "base_url": str(config.get("PUBLIC_BASE_URL") or "").rstrip("/")}
+    path = config.get("WECHAT_SUBSCRIPTIONS_PATH")
+    notices = template_book.load({}, Path(path) if path else template_book.SUBSCRIPTIONS_PATH)
+    return Gateway(client, book, context, notices)
 

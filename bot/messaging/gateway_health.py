@@ -78,6 +78,10 @@ def backing_off(store: redis.Redis, now: float | None = None) -> bool:
     return retry_at is not None and float(retry_at) > (time.time() if now is None else now)
 
 
-def reset(store: redis.Redis) -> None:
-    """The operator fixed the cause (`flask outbox retry`): ask again at once."""
-    store.hdel(KEY, "retry_at")
+def reset(store: redis.Redis) -> bool:
+    """The operator fixed the cause (`flask outbox retry`): ask again at once (False: Redis is down)."""
+    try:
+        store.hdel(KEY, "retry_at")
+    except redis.RedisError:
+        return False
+    return True

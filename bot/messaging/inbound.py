@@ -48,6 +48,12 @@ class Inbound:
     event_key: str | None = None
 
     @property
+    def subscription_changes(self) -> list[tuple[str, str]]:
+        """(template_id, accept|reject) pairs of a subscribe_msg_popup/change event (see _subscriptions)."""
+        pairs = (item.split(":", 1) for item in str(self.raw.get(SUBSCRIPTIONS) or "").split(";") if ":" in item)
+        return [(template_id, status) for template_id, status in pairs]
+
+    @property
     def text(self) -> str | None:
         """What the resident wrote (or said, when WeChat recognised the voice)."""
         return self.content.strip() if self.content and self.content.strip() else None
@@ -76,9 +82,27 @@ def _check_lengths(raw: dict[str, Any]) -> None:
             raise Malformed(name)
 
 
+SUBSCRIPTIONS = "SubscribeList"  # raw's flat copy of a subscribe_msg_* event's nested <List> items
+_SUBSCRIBE_BLOCKS = ("SubscribeMsgPopupEvent", "SubscribeMsgChangeEvent")
+
+
+def _subscriptions(data: dict[str, Any]) -> str | None:
+    """"template:status;…" from a subscribe_msg_popup/change event's nested lists (one item: a dict)."""
+    pairs = []
+    for block in _SUBSCRIBE_BLOCKS:
+        items = (data.get(block) or {}).get("List") if isinstance(data.get(block), dict) else None
+        for item in items if isinstance(items, list) else [items] if isinstance(items, dict) else []:
+            template_id, status = str(item.get("TemplateId") or ""), str(item.get("SubscribeStatusString") or "")
+            if template_id and status and len(template_id) <= 128 and ":" not in template_id + status:
+                pairs.append(f"{template_id}:{status.lower()}")
+    return ";".join(pairs) or None
+
+
 def from_wechat(message: Any) -> Inbound:
     """Normalise a wechatpy message or event; Malformed when no real push could look like it."""
     raw = {k: v for k, v in message._data.items() if isinstance(v, (str, int, float, type(None)))}
+    if (subscriptions := _subscriptions(message._data)) is not None:
+        raw[SUBSCRIPTIONS] = subscriptions
     _check_lengths({**raw, "FromUserName": message.source})
     openid = str(message.source or "")
     msg_type = str(raw.get("MsgType", message.type or "unknown")).lower()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
@@ -19,10 +19,12 @@ from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.constants import OutboxStatus
+from bot.messaging import subscriptions
 from bot.messaging.gateway import Gateway, SendError
+from bot.messaging.template_book import TemplateBook
 from bot.messaging.window import in_window
 from bot.storage.db import insert_ignoring
-from bot.storage.models import Outbox, Resident, table_of
+from bot.storage.models import Case, Notice, Outbox, Resident, table_of
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +104,8 @@ def _claim(session: Session, query: Any, due: datetime, limit: int) -> list[Any]
     rows = session.execute(
         update(table).where(table.c.id.in_(ids), table.c.status == OutboxStatus.PENDING)
         .values(status=OutboxStatus.SENDING, claimed_until=due + SENDING_LEASE, attempts=table.c.attempts + 1)
-        .returning(table.c.id, table.c.openid, table.c.purpose, table.c.payload, table.c.attempts)
+        .returning(table.c.id, table.c.openid, table.c.purpose, table.c.payload, table.c.attempts,
+                   table.c.case_id, table.c.notice_id)
     ).all()
     session.commit()
     return sorted(rows, key=lambda r: r.id)
@@ -123,7 +126,14 @@ def _release(session: Session, rows: list[Any]) -> None:
 CUSTOM_NOT_ALLOWED = {45047, 45015}
 
 
-def _send(gateway: Gateway, row: Any, resident: Resident | None, templates: dict[str, str],
+def _context(session: Session, gateway: Gateway, row: Any, now: datetime) -> dict[str, Any]:
+    """What a template's fields are rendered from: the row's case and notice, the time, the street."""
+    return {**gateway.context, "sent_at": now,
+            "case": session.get(Case, row.case_id) if row.case_id else None,
+            "notice": session.get(Notice, row.notice_id) if row.notice_id else None}
+
+
+def _send(session: Session, gateway: Gateway, row: Any, resident: Resident | None, book: TemplateBook,
           now: datetime) -> str:
     """Send an outbox row (openid, purpose, payload) through the right channel; returns the channel used."""
     text = row.payload.get("text") or ""
@@ -134,13 +144,39 @@ def _send(gateway: Gateway, row: Any, resident: Resident | None, templates: dict
         except SendError as exc:
             if exc.errcode not in CUSTOM_NOT_ALLOWED:
                 raise
-    template_id = templates.get(row.purpose) or templates.get("default")
-    if not template_id:
-        raise SendError(None, f"no customer-service message possible and no template for '{row.purpose}'",
-                        transient=False)
-    data = row.payload.get("template_data") or {"content": {"value": text}}
-    gateway.send_template(row.openid, template_id, data)
+    wanted = row.purpose in book.entries or row.purpose in gateway.subscriptions.entries
+    context = _context(session, gateway, row, now) if wanted else {}
+    if _subscription(session, gateway, row, text, context, now):
+        return "subscribe"
+    message = book.message(row.purpose, text, context, row.payload.get("template_data"))
+    if message is None:
+        raise SendError(None, f"not reachable: outside the 48-hour window, no accepted subscription notice and "
+                              f"no template for '{row.purpose}'", transient=False)
+    gateway.send_template(row.openid, message.template_id, message.data, message.url)
     return "template"
+
+
+NOT_SUBSCRIBED = 43101  # the resident no longer accepts this subscription notice
+
+
+def _subscription(session: Session, gateway: Gateway, row: Any, text: str, context: dict[str, Any],
+                  now: datetime) -> bool:
+    """Send a subscription notice if the resident accepted this purpose's template; False to go on."""
+    entry = gateway.subscriptions.entries.get(row.purpose)
+    if entry is None or not subscriptions.accepted(session, row.openid, entry.template_id):
+        return False
+    message = gateway.subscriptions.message(row.purpose, text, context)
+    if message is None:
+        return False
+    try:
+        gateway.send_subscription(row.openid, message.template_id, message.data, message.url)
+    except SendError as exc:
+        if exc.errcode != NOT_SUBSCRIBED:
+            raise
+        subscriptions.withdrawn(session, row.openid, entry.template_id, now)
+        session.commit()  # before the template send: SQLite's write lock is never held across an API call
+        return False
+    return True
 
 
 def drain(factory: sessionmaker[Session], gateway: Gateway, now: datetime, *, templates: dict[str, str],
@@ -155,6 +191,7 @@ def drain(factory: sessionmaker[Session], gateway: Gateway, now: datetime, *, te
     result = DrainResult()
     interval = 1.0 / rate if rate > 0 else 0.0
     chunk = max(1, min(batch, int(rate))) if rate > 0 else batch
+    book = replace(gateway.templates, shortcut=templates)  # the file's templates, TEMPLATE_IDS as the shortcut
     t0 = time.monotonic()
     with factory() as session:
         result.recovered = recover_stuck(session, now, purposes, exclude)
@@ -171,7 +208,7 @@ def drain(factory: sessionmaker[Session], gateway: Gateway, now: datetime, *, te
                     _release(session, rows[i:])
                     return result
                 started = time.monotonic()
-                if not _deliver(session, gateway, row, now + timedelta(seconds=started - t0), templates,
+                if not _deliver(session, gateway, row, now + timedelta(seconds=started - t0), book,
                                 max_attempts, result):
                     _release(session, rows[i + 1:])
                     return result
@@ -197,13 +234,13 @@ def _resident(session: Session, openid: str) -> Resident | None:
 
 
 def _deliver(session: Session, gateway: Gateway, row: Any, now: datetime,
-             templates: dict[str, str], max_attempts: int, result: DrainResult) -> bool:
+             book: TemplateBook, max_attempts: int, result: DrainResult) -> bool:
     """Send one claimed row and commit its outcome (the window is decided now, at send time);
     False when no access_token can be had, so the run should end."""
     table = table_of(Outbox)
     resident = _resident(session, row.openid)
     try:
-        channel = _send(gateway, row, resident, templates, now)
+        channel = _send(session, gateway, row, resident, book, now)
     except SendError as exc:
         values = _failure(row, exc, now, max_attempts, result)
         session.execute(update(table).where(table.c.id == row.id).values(**values))

@@ -22,3 +22,22 @@
     if (fresh) box.innerHTML = fresh.innerHTML;
   }, seconds * 1000);
 })();
+
+// The header's 特急 badge: open critical cases of the user, polled, shown while there are any.
+(function () {
+  "use strict";
+  const badge = document.getElementById("live-critical");
+  if (!badge) return;
+  const count = badge.querySelector("b");
+  async function poll() {
+    try {
+      const res = await fetch(badge.dataset.poll, {headers: {"Accept": "application/json"}});
+      if (!res.ok) return;
+      const data = await res.json();
+      count.textContent = String(data.critical_open);
+      badge.hidden = !data.critical_open;
+    } catch (e) { /* offline for a moment: try again next time */ }
+  }
+  poll();
+  setInterval(poll, Number(badge.dataset.seconds || 15) * 1000);
+})();

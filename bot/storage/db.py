@@ -54,6 +54,15 @@ def insert_ignoring_for(dialect: str, table: Table, key: str) -> Insert:
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
 
 
+def dialect_upsert(session: Session, table: Table, keys: tuple[str, ...], update: tuple[str, ...]) -> Insert:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET the `update` columns to the new row's values."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(table)
+    upsert: Insert = statement.on_conflict_do_update(index_elements=list(keys),
+                                                     set_={name: statement.excluded[name] for name in update})
+    return upsert
+
+
 def cache(session: Session, name: str) -> dict[Any, Any]:
     """A dict that lives as long as the session's current transaction (lookups done once per message)."""
     caches: dict[str, dict[Any, Any]] = session.info.setdefault("mulin.cache", {})

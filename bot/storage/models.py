@@ -8,11 +8,11 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint,
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.constants import CaseStatus, InboundStatus, NoticeStatus, OutboxStatus
+from bot.constants import CaseStatus, InboundStatus, MemberStatus, NoticeStatus, OutboxStatus
 
 
 class Base(DeclarativeBase):
@@ -87,6 +87,24 @@ class Building(Base):
     compound: Mapped[Compound] = relationship(back_populates="buildings")
 
 
+class MulinfangMember(Base):
+    """A member of a building's 睦邻坊 (self-governance group): role, and whether residents are shown them."""
+
+    __tablename__ = "mulinfang_members"
+    __table_args__ = (UniqueConstraint("building_id", "openid"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # MulinfangRole
+    status: Mapped[str] = mapped_column(String(16), default=MemberStatus.ACTIVE)  # MemberStatus
+    contact: Mapped[bool] = mapped_column(Boolean, default=False)  # the group's contact for its residents
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    building: Mapped[Building] = relationship()
+
+
 class Staff(Base):
     """A staff member notified about cases of a department (and community)."""
 
@@ -122,7 +140,9 @@ class Case(Base):
     """A 工单: one resident's problem, routed to a department."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_building_intent_created", "building_id", "intent", "created_at"),)
+    __table_args__ = (Index("ix_cases_building_intent_created", "building_id", "intent", "created_at"),
+                      Index("ix_cases_created_at", "created_at"),  # the console's list: newest first, paged
+                      Index("ix_cases_due_at", "due_at"))  # ... and nearest deadline (most overdue) first
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
@@ -196,6 +216,18 @@ class Outbox(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
 
 
+class Subscription(Base):
+    """A resident's answer to a subscription notice template (订阅通知): accept or reject, the latest wins."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("openid", "template_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    template_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))  # accept|reject (WeChat's SubscribeStatusString)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Notice(Base):
     """A hallway-cleanup notice for some buildings, sent at configured offsets before."""
 
@@ -224,6 +256,7 @@ class User(Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     # Part of the session cookie's user id: bumping it (logout, a new password) ends every session at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # disabled: no login, no session
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -9,13 +9,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import select
 
+from bot.clock import utcnow
 from bot.config import DEMO_API_TOKEN
 from bot.domain import stats
 from bot.clock import utcnow
 from bot.constants import OPEN_STATUSES
+from bot.storage.models import Case, CaseEvent, Community
 from bot.web.console.statistics import period
 from bot.web.request_session import get_db
-from bot.storage.models import Case, CaseEvent, Community
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -10,7 +10,7 @@ from bot.services import services
 def init_app(app: Flask) -> None:
     """Close the request's session when the request (or an outer app context) ends."""
     app.teardown_request(_close_session)  # each request its own session, even inside an outer app context
-    app.teardown_request(_forget_user)
+    app.teardown_request(_forget_request_state)
     app.teardown_appcontext(_close_session)
 
 
@@ -27,7 +27,8 @@ def _close_session(_exc: BaseException | None) -> None:
         session.close()
 
 
-def _forget_user(_exc: BaseException | None) -> None:
-    """Flask-Login keeps the request's user in `g`; inside an outer app context (the CLI, the tests) `g`
-    outlives the request, and the next request must load its own user from its own cookie."""
+def _forget_request_state(_exc: BaseException | None) -> None:
+    """Flask-Login keeps the request's user, Flask-WTF its CSRF token in `g`; inside an outer app context
+    (the CLI, the tests) `g` outlives the request, and the next request must use its own cookie's."""
     g.pop("_login_user", None)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.domain import residents
+from bot.messaging import subscriptions
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
 from handlers.conversation import commands, consultation_replies, dialogue, followup, media, project_questions
@@ -43,6 +44,12 @@ def _other_media(ctx: Context, msg: Inbound) -> str | None:
     return render_text("media_ack", kind=render_text("intake/media_kind", kind=msg.msg_type))
 
 
+def _subscription_answer(ctx: Context, msg: Inbound) -> str | None:
+    """Accepted or rejected subscription notices (订阅通知): the outbox's channel choice reads them."""
+    subscriptions.record(ctx.session, msg.openid, msg.subscription_changes, ctx.now)
+    return None
+
+
 def _silent(ctx: Context, msg: Inbound) -> str | None:
     return None
 
@@ -50,6 +57,7 @@ def _silent(ctx: Context, msg: Inbound) -> str | None:
 ROUTES: tuple[Route, ...] = (
     Route("subscribe", lambda m: m.event in ("subscribe", "subscribe_scan", "scan"), commands.welcome),
     Route("unsubscribe", lambda m: m.event == "unsubscribe", _unsubscribe),
+    Route("subscription notice answer", lambda m: m.event in subscriptions.EVENTS, _subscription_answer),
     Route("command", commands.is_command, commands.run),
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),

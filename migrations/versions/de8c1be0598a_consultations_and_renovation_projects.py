@@ -1,14 +1,14 @@
 """consultations and renovation projects
 
 Revision ID: de8c1be0598a
-Revises: 2fd15a40eb88
+Revises: e8b2f3a4c5d6
 Create Date: 2026-12-02 01:36:24.041030
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'de8c1be0598a'
-down_revision = '2fd15a40eb88'
+down_revision = 'e8b2f3a4c5d6'
 branch_labels = None
 depends_on = None
 

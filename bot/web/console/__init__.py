@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -46,6 +47,8 @@ def init_app(app: Flask) -> None:
     csrf.exempt(webhook.bp)  # signed by WeChat, not a browser form
     csrf.exempt(api.bp)  # bearer-token authenticated, no cookies
     app.register_error_handler(CSRFError, _csrf_refused)
+    for code in CONSOLE_ERRORS:
+        app.register_error_handler(code, _console_error)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
@@ -66,6 +69,17 @@ def _waiting_messages() -> dict[str, Any]:
     if not current_user.is_authenticated:
         return {}
     return {"waiting_messages": inbound.waiting(get_db(), utcnow())}
+
+
+CONSOLE_ERRORS = (400, 403, 404, 405, 500)
+
+
+def _console_error(exc: HTTPException) -> HTTPException | tuple[str, int]:
+    """Console errors as Chinese pages in the console's layout, with a way back; elsewhere unchanged."""
+    if not request.path.startswith("/console") or request.path.startswith("/console/simulator/"):
+        return exc  # the webhook, the API (JSON errors of its own), the simulator's JSON calls
+    code = exc.code if isinstance(exc, HTTPException) and exc.code else 500
+    return render_template("console/error.html", code=code), code
 
 
 def _csrf_refused(_exc: CSRFError) -> tuple[str, int]:

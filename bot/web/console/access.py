@@ -63,7 +63,7 @@ def load_user(user_id: str) -> ConsoleUser | None:
     if not number.isdigit() or not version.isdigit():
         return None
     user = get_db().get(User, int(number))
-    if user is None or (user.session_version or 0) != int(version):
+    if user is None or user.disabled or (user.session_version or 0) != int(version):
         return None
     return ConsoleUser.of(user)
 
@@ -79,7 +79,7 @@ def scope_cases(query: Select[Unpack[Rows]], user: ConsoleUser) -> Select[Unpack
     return query
 
 
-def scope_residents(query: Select, user: ConsoleUser) -> Select:
+def scope_residents(query: Select[Any], user: ConsoleUser) -> Select[Any]:
     """Limit a resident query to the user's: those living in their community, or with a case they may see."""
     if user.sees_everything:
         return query

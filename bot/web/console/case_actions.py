@@ -10,6 +10,7 @@ from bot.domain import cases
 from bot.messaging import outbox
 from bot.clock import utcnow
 from bot.web.console.cases import bp, visible_case
+from bot.web.console.conversation import REPLY_KEY
 from bot.web.request_session import get_db
 from bot.errors import InvalidTransition
 from bot.constants import CASE_DEPARTMENTS, Purpose
@@ -54,7 +55,7 @@ def reply(number: str) -> Response:
         flash("reply_invalid", "error")
         return _back(number)
     event = cases.add_event(session, case, "reply", actor=current_user.username, now=now, note=text)
-    outbox.enqueue(session, key=f"console-reply:{case.id}:{event.id}", openid=case.openid, purpose=Purpose.REPLY,
+    outbox.enqueue(session, key=f"{REPLY_KEY}:{case.id}:{event.id}", openid=case.openid, purpose=Purpose.REPLY,
                    text=text, now=now, case_id=case.id)
     session.commit()
     flash("done_reply", "ok")

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import Select, case as when, func, or_, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from bot.clock import LOCAL
@@ -16,6 +18,7 @@ from bot.web.console.access import ConsoleUser, scope_cases
 
 PAGE_SIZE = 50
 STATUSES = tuple(CaseStatus)
+ACTIVE = "active"  # a status filter: open or in progress (待办)
 PRIORITIES = tuple(reversed(PRIORITY_ORDER))  # most pressing first
 SORTS = ("newest", "oldest", "due", "priority")  # due: nearest (or most overdue) deadline first
 KEYS = ("status", "intent", "priority", "department", "community", "compound", "start", "end", "overdue",
@@ -34,9 +37,12 @@ class Page:
     pages: int
 
 
-def filters(args: Mapping[str, str]) -> dict[str, str]:
-    """The list's filters from the query string, stripped; unknown sorts fall back."""
+def filters(args: Mapping[str, str], staff: bool = False) -> dict[str, str]:
+    """The list's filters from the query string, stripped; unknown sorts fall back. Staff opening the list
+    plainly get their work queue: open cases, most pressing first."""
     f = {k: (args.get(k) or "").strip() for k in KEYS}
+    if staff and not any(k in args for k in KEYS):
+        f["status"], f["sort"] = ACTIVE, "priority"
     if f["sort"] not in SORTS:
         f["sort"] = "due" if f["overdue"] else "newest"
     return f
@@ -54,18 +60,21 @@ def _day(raw: str) -> datetime | None:
         day = date.fromisoformat(raw)
     except ValueError:
         return None
-    return datetime.combine(day, time(), LOCAL).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.combine(day, time(), LOCAL).astimezone(UTC).replace(tzinfo=None)
 
 
-def _search(query: Select, q: str) -> Select:
+def _search(query: Select[Any], q: str) -> Select[Any]:
     """Number (with or without the dash), resident's name or phone (or its last digits), words of the
-    complaint, compound, building ("5号楼", "马连道南口三区5号楼")."""
-    compounds = select(Compound.id).where(Compound.name.contains(q, autoescape=True))
+    complaint, compound, building ("5号楼", "马连道南口三区5号楼"). People and places are looked up first
+    (small tables), so the cases are then found by indexed columns."""
+    people = [Resident.name.contains(q, autoescape=True)]
     found = [Case.number.contains(q, autoescape=True), Case.text.contains(q, autoescape=True),
-             Resident.name.contains(q, autoescape=True), Case.compound_id.in_(compounds)]
+             Case.compound_id.in_(select(Compound.id).where(Compound.name.contains(q, autoescape=True)))]
     digits = q.replace("-", "")
     if digits.isdigit() and len(digits) >= PHONE_TAIL:
-        found += [func.replace(Case.number, "-", "").contains(digits), Resident.phone.contains(digits)]
+        people.append(Resident.phone.contains(digits))
+        found.append(func.replace(Case.number, "-", "").contains(digits))
+    found.append(Case.openid.in_(select(Resident.openid).where(or_(*people))))
     if q.endswith("号楼"):
         name = q.removesuffix("号楼")
         found.append(Case.building_id.in_(
@@ -74,11 +83,15 @@ def _search(query: Select, q: str) -> Select:
     return query.where(or_(*found))
 
 
-def _where(query: Select, f: dict[str, str], now: datetime) -> Select:
+def _where(query: Select[Any], f: dict[str, str], now: datetime) -> Select[Any]:
     """The filters applied to a case query."""
     if f["q"]:
         query = _search(query, f["q"])
-    for key in ("status", "priority", "department"):
+    if f["status"] == ACTIVE:
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    elif f["status"]:
+        query = query.where(Case.status == f["status"])
+    for key in ("priority", "department"):
         if f[key]:
             query = query.where(getattr(Case, key) == f[key])
     if f["intent"]:
@@ -101,7 +114,7 @@ def _where(query: Select, f: dict[str, str], now: datetime) -> Select:
     return query
 
 
-def _order(query: Select, sort: str) -> Select:
+def _order(query: Select[Any], sort: str) -> Select[Any]:
     """Sorted as chosen; the id breaks ties so pages never overlap."""
     rank = when({p: i for i, p in enumerate(PRIORITIES)}, value=Case.priority, else_=len(PRIORITIES))
     orders = {
@@ -113,10 +126,19 @@ def _order(query: Select, sort: str) -> Select:
     return query.order_by(*orders[sort])
 
 
+def _base(user: ConsoleUser, f: dict[str, str], now: datetime) -> Select[Any]:
+    query = select(Case, Resident).outerjoin(Resident, Resident.openid == Case.openid)
+    return _where(scope_cases(query, user), f, now)
+
+
+def rows(session: Session, user: ConsoleUser, f: dict[str, str], now: datetime, cap: int) -> list[Any]:
+    """Every matching (case, resident), sorted, at most `cap` (the CSV export)."""
+    return list(session.execute(_order(_base(user, f, now), f["sort"]).limit(cap)).all())
+
+
 def page(session: Session, user: ConsoleUser, f: dict[str, str], number: int, now: datetime) -> Page:
     """The page `number` (from 1) of the user's cases matching the filters, with the total."""
-    base = _where(scope_cases(select(Case, Resident).outerjoin(Resident, Resident.openid == Case.openid), user),
-                  f, now)
+    base = _base(user, f, now)
     total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     number = min(max(number, 1), pages)

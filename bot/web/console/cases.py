@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from bot.constants import CASE_DEPARTMENTS
 from bot.domain.cases import TRANSITIONS
-from bot.clock import utcnow
-from bot.web.console import case_list
+from bot.clock import fmt_local, utcnow
+from bot.web.console import case_export, case_list
 from bot.web.console.access import login_required, may_see, scope_cases
 from bot.web.console.conversation import Line, conversation
 from bot.web.request_session import get_db
@@ -22,6 +22,7 @@ from bot.storage.models import Case, Community, Compound, Resident
 bp = Blueprint("console_cases", __name__, url_prefix="/console")
 
 EXCERPT = 30  # characters of the complaint shown in the list
+LIVE_LIMIT = 1
 
 @bp.get("/")
 @login_required
@@ -35,7 +36,7 @@ def home() -> Response:
 def index() -> str | Response:
     """The case list, a page at a time with the total; a case number in the search box opens the case."""
     session, now = get_db(), utcnow()
-    f = case_list.filters(request.args)
+    f = case_list.filters(request.args, staff=not current_user.is_admin)
     number = case_list.exact_number(f["q"])
     if number is not None:
         found = session.scalars(scope_cases(select(Case).where(Case.number == number), current_user)).first()
@@ -49,6 +50,29 @@ def index() -> str | Response:
                            intents=services(current_app).classifier.intents, priorities=case_list.PRIORITIES, departments=CASE_DEPARTMENTS,
                            sorts=case_list.SORTS, communities=communities, compounds=compounds,
                            excerpt=EXCERPT)
+
+
+@bp.get("/live.json")
+@login_required
+def live() -> Response:
+    """What the header's badge polls: the user's open 特急 cases (how many, the newest) and waiting messages."""
+    session = get_db()
+    query = scope_cases(select(Case.number).where(Case.priority == "critical",
+                                                  Case.status.in_(case_list.OPEN_STATUSES)), current_user)
+    numbers = list(session.scalars(query.order_by(Case.id.desc()).limit(LIVE_LIMIT)))
+    count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return jsonify({"critical_open": count, "newest_critical": numbers[0] if numbers else None})
+
+
+@bp.get("/cases.csv")
+@login_required
+def export() -> Response:
+    """The filtered list (all pages, up to case_export.MAX_ROWS) as CSV."""
+    now = utcnow()
+    f = case_list.filters(request.args)
+    body = case_export.to_csv(case_list.rows(get_db(), current_user, f, now, case_export.MAX_ROWS), now)
+    name = f"mulin-cases-{fmt_local(now, '%Y%m%d-%H%M')}.csv"
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 def visible_case(number: str) -> Case:

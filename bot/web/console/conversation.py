@@ -19,6 +19,7 @@ from bot.storage.models import Case, CaseEvent, InboundMessage, Outbox
 
 LEAD_IN = timedelta(hours=6)  # the dialogue that led to a case (address questions) comes this long before it
 LIMIT = 200
+REPLY_KEY = "console-reply"  # a console reply's outbox key: console-reply:<case id>:<its audit event id>
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Line:
     text: str
     status: str | None = None
     url: str | None = None
+    name: str | None = None  # the staff member who wrote a console reply
 
 
 def _inbound(row: InboundMessage) -> list[Line]:
@@ -80,12 +82,21 @@ def _messages(session: Session, case: Case) -> list[InboundMessage]:
     return own[:LIMIT]
 
 
+def _send(row: Outbox, writers: dict[str, str]) -> Line:
+    """A send for the case: a console reply (its writer named) or the bot's status and follow-up messages."""
+    text = (row.payload or {}).get("text") or ""
+    if row.purpose == Purpose.REPLY:
+        return Line(row.created_at, "staff", row.purpose, text, status=row.status, name=writers.get(row.key))
+    return Line(row.created_at, "bot", row.purpose, text, status=row.status)
+
+
 def conversation(session: Session, case: Case) -> list[Line]:
-    """What the resident wrote about the case and what was sent to them for it, by time."""
+    """What the resident wrote about the case and what was sent to them for it, by time (each once: the bot's
+    late answers after a burst are the messages' own replies, not sends of the case)."""
     sends = session.scalars(
         select(Outbox).where(Outbox.openid == case.openid, Outbox.case_id == case.id)
         .order_by(Outbox.id).limit(LIMIT))
+    writers = {f"{REPLY_KEY}:{case.id}:{e.id}": e.actor for e in case.events if e.kind == "reply"}
     lines = [line for row in _messages(session, case) for line in _inbound(row)]
-    lines += [Line(row.created_at, "staff" if row.purpose == Purpose.REPLY else "bot", row.purpose,
-                   (row.payload or {}).get("text") or "", status=row.status) for row in sends]
+    lines += [_send(row, writers) for row in sends]
     return sorted(lines, key=lambda line: line.at)

@@ -1,6 +1,7 @@
 """Notices in the console: list with progress, create, edit before sending starts, cancel."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,10 @@ from bot.web.console.access import login_required
 
 bp = Blueprint("console_notices", __name__, url_prefix="/console")
 
+BUILDING_SEPARATORS = re.compile(r"[,，、;；\s]+")
+BUILDING_SUFFIX = re.compile(r"(号楼|号|栋|幢|楼)$")
+FORM_FIELDS = ("compound", "buildings", "community", "cleanup_at", "text")  # kept when a notice is refused
+
 
 def _when(raw: str) -> datetime:
     """A datetime-local field ('YYYY-MM-DDTHH:MM', Asia/Shanghai) as naive UTC."""
@@ -26,8 +31,9 @@ def _when(raw: str) -> datetime:
 
 
 def _buildings(raw: str) -> list[str] | None:
-    names = [n.strip() for n in raw.replace("\uff0c", ",").split(",") if n.strip()]
-    return names or None
+    """Building names as clerks type them: "5", "5号楼", "4、5号楼", "4号楼，5号楼", "4 5", "5栋"."""
+    names = [BUILDING_SUFFIX.sub("", n) for n in BUILDING_SEPARATORS.split(raw) if n]
+    return [n for n in names if n] or None
 
 
 def _problem(exc: Exception, form: Any) -> str:
@@ -97,7 +103,8 @@ def create() -> Response:
     except (MulinError, ValueError) as exc:
         session.rollback()
         flash(_problem(exc, form), "error")
-        return redirect(url_for("console_notices.index"))
+        kept = {k: form[k] for k in FORM_FIELDS if form.get(k)}  # the form comes back filled in
+        return redirect(url_for("console_notices.index", **kept))
     session.commit()
     flash("done_notice", "ok")
     return redirect(url_for("console_notices.show", notice_id=notice.id))

@@ -29,9 +29,11 @@ def locked(store: redis.Redis, address: str, username: str) -> bool:
 def failed(store: redis.Redis, address: str, username: str) -> bool:
     """Count a failure (each one, locked or not, renews the window); whether the pair is now locked."""
     seconds = int(WINDOW.total_seconds())
-    with store.pipeline() as pipe:
-        pipe.hincrby(_user_key(username), address, 1).expire(_user_key(username), seconds)
-        pipe.incr(_address_key(address)).expire(_address_key(address), seconds)
+    with store.pipeline() as pipe:  # one round trip, one transaction
+        pipe.hincrby(_user_key(username), address, 1)
+        pipe.expire(_user_key(username), seconds)
+        pipe.incr(_address_key(address))
+        pipe.expire(_address_key(address), seconds)
         pair, _, anyone, _ = pipe.execute()
     return int(pair) >= PER_ADDRESS_AND_USER or int(anyone) >= PER_ADDRESS
 

@@ -1,0 +1,79 @@
+"""睦邻坊: each building's self-governance group (党员, 老住户, 社工, 志愿者, 楼门长) — add, remove, list members.
+
+Functions flush, never commit (the CLI and, later, the console commit). Adding a member who is
+already in the building's group updates their name, role and contact flag in place.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from bot.constants import MemberStatus, MulinfangRole
+from bot.domain.directory import building_name
+from bot.errors import InvalidMember, NotFound
+from bot.storage.models import Building, Compound, MulinfangMember
+
+ROLES: tuple[MulinfangRole, ...] = tuple(MulinfangRole)
+
+
+def find_building(session: Session, compound: str, building: str) -> Building:
+    """The building by compound name and building name ('5', '5号楼'); NotFound otherwise."""
+    found = session.scalars(select(Compound).where(Compound.name == compound.strip())).one_or_none()
+    if found is None:
+        raise NotFound("compound_not_found", name=compound)
+    name = building_name(building)
+    row = session.scalars(select(Building).where(Building.compound_id == found.id, Building.name == name)).one_or_none()
+    if row is None:
+        raise NotFound("building_not_found", compound=found.name, building=name)
+    return row
+
+
+def _member(session: Session, building: Building, openid: str) -> MulinfangMember | None:
+    return session.scalars(select(MulinfangMember).where(MulinfangMember.building_id == building.id,
+                                                         MulinfangMember.openid == openid)).one_or_none()
+
+
+def add_member(session: Session, *, compound: str, building: str, openid: str, name: str, role: str,
+               actor: str, now: datetime, contact: bool = False, phone: str | None = None) -> MulinfangMember:
+    """Put a resident into the building's group with a role (an update if they are in it already)."""
+    if not openid.strip() or not name.strip():
+        raise InvalidMember("mulinfang_name_openid")
+    if role not in ROLES:
+        raise InvalidMember("mulinfang_role_unknown", role=role, roles="、".join(ROLES))
+    place = find_building(session, compound, building)
+    member = _member(session, place, openid.strip())
+    if member is None:
+        member = MulinfangMember(building_id=place.id, openid=openid.strip(), created_by=actor, created_at=now)
+        session.add(member)
+    member.name, member.role, member.contact = name.strip(), MulinfangRole(role), contact
+    member.status, member.phone = MemberStatus.ACTIVE, phone or member.phone
+    session.flush()
+    return member
+
+
+def remove_member(session: Session, *, compound: str, building: str, openid: str) -> MulinfangMember:
+    """Take a resident out of the building's group; NotFound when they are not in it."""
+    place = find_building(session, compound, building)
+    member = _member(session, place, openid.strip())
+    if member is None:
+        raise NotFound("mulinfang_member_not_found", compound=compound, building=place.name, openid=openid)
+    session.delete(member)
+    session.flush()
+    return member
+
+
+def list_members(session: Session, compound: str | None = None) -> list[MulinfangMember]:
+    """Every member (of one compound), by compound, building, role order and name."""
+    query = (select(MulinfangMember).join(Building).join(Compound)
+             .options(joinedload(MulinfangMember.building).joinedload(Building.compound)))
+    if compound:
+        find = session.scalars(select(Compound.id).where(Compound.name == compound.strip())).one_or_none()
+        if find is None:
+            raise NotFound("compound_not_found", name=compound)
+        query = query.where(Compound.id == find)
+    rows = list(session.scalars(query))
+    order: dict[str, int] = {role: i for i, role in enumerate(ROLES)}
+    return sorted(rows, key=lambda m: (m.building.compound.name, len(m.building.name), m.building.name,
+                                       order.get(m.role, len(order)), m.name))
