@@ -26,7 +26,8 @@ RESIDENTS_CSV = "openid,name,phone,compound,building,unit,room\no-zhang,张阿�
 # `flask --app bot ...` lines must all be among them.
 TESTED = {"init-db", "import-directory", "import-staff", "import-residents", "user create", "demo-data", "cases",
           "case accept", "case resolve", "case reopen", "notice create", "notice list", "notice show",
-          "notice cancel", "classify", "mulinfang add", "mulinfang remove", "mulinfang list"}
+          "notice cancel", "classify", "mulinfang add", "mulinfang remove", "mulinfang list",
+          "consult", "project"}  # consult and project: tests/test_consultations.py, tests/test_projects.py
 
 
 def ok(runner: FlaskCliRunner, *args: str, stdin: str | None = None) -> Result:
