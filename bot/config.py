@@ -57,36 +57,44 @@ WECHAT_MODES = ("safe", "compatible", "plaintext")  # 安全模式, 兼容模式
 ENCRYPTED_MODES = ("safe", "compatible")
 DEMO_API_TOKEN = "demo-api-token"  # known to everyone: accepted only from this machine (bot/web/api.py)
 REQUIRED_IN_PRODUCTION = ("WECHAT_TOKEN", "SECRET_KEY", "WECHAT_APPID", "WECHAT_SECRET")
-ENV_NAMES = (
-    "MULIN_ENV", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY",
-    "WECHAT_API_BASE_URL", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "API_TOKEN",
-    "SEND_RATE_PER_SECOND", "STREET_NAME", "STREET_CONTACT", "TEMPLATE_IDS", "LOG_LEVEL",
-    "INLINE_BUSY_LIMIT", "REPLY_RATE_PER_SECOND", "WECHAT_MODE", "TRUSTED_PROXIES", "INBOUND_RETENTION_DAYS",
-    "WECHAT_TEMPLATES_PATH", "WECHAT_SUBSCRIPTIONS_PATH", "PUBLIC_BASE_URL",
-)
+SECRET_NAMES = ("WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "SECRET_KEY", "API_TOKEN")
+# Every setting can come from the environment (or .env): the secrets, WECHAT_MODE, LOG_LEVEL and each default.
+ENV_NAMES = (*SECRET_NAMES, "WECHAT_MODE", "LOG_LEVEL", *DEFAULTS)
 
 
 class ConfigError(RuntimeError):
     """Raised when Mulin cannot start with the given settings."""
 
 
+def _cast(name: str, raw: str) -> Any:
+    """A setting's text as the type of its default: numbers, a list of numbers "10080,1440", pairs "a=1,b=2"."""
+    default = DEFAULTS.get(name)
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, list):
+            return [int(part) for part in raw.replace("，", ",").split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"Mulin cannot start: {name}={raw!r} is not a valid value (the default is {default!r}).")\
+            from None
+    if isinstance(default, dict):
+        pairs = (part.split("=", 1) for part in raw.split(",") if "=" in part)
+        return {key.strip(): value.strip() for key, value in pairs}
+    return raw
+
+
 def _from_environment() -> dict[str, Any]:
+    """Settings from .env, then the environment (which wins), each cast once to its default's type."""
     env_file = ROOT / ".env"
     values: dict[str, Any] = {}
     if env_file.exists():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None and k in ENV_NAMES})
     values.update({k: v for k, v in os.environ.items() if k in ENV_NAMES})
-    for name in ("SEND_RATE_PER_SECOND", "REPLY_RATE_PER_SECOND", "INLINE_BUSY_LIMIT"):
-        if name in values:
-            values[name] = float(values[name])
-    if "TRUSTED_PROXIES" in values:
-        values["TRUSTED_PROXIES"] = int(values["TRUSTED_PROXIES"])
-    if "INBOUND_RETENTION_DAYS" in values:
-        values["INBOUND_RETENTION_DAYS"] = int(values["INBOUND_RETENTION_DAYS"])
-    if isinstance(values.get("TEMPLATE_IDS"), str):
-        pairs = (p.split("=", 1) for p in values["TEMPLATE_IDS"].split(",") if "=" in p)
-        values["TEMPLATE_IDS"] = {k.strip(): v.strip() for k, v in pairs}
-    return values
+    return {name: _cast(name, raw) for name, raw in values.items()}
 
 
 def _demo_secret(name: str, length: int) -> str:

@@ -80,3 +80,9 @@ def test_place_inside_a_complaint(street, text, status, compound, building, room
     assert (found.compound.name if found.compound else None) == compound
     assert (found.building.name if found.building else None) == building
     assert found.room == room
+
+
+@pytest.mark.parametrize("text,building", [("红莲南里平房区2号院", "2"), ("红莲平房3号", "3"), ("红莲南里平房区二号院", "2")])
+def test_bungalow_yards_are_buildings(street, text, building):
+    found = match_address(street, text)
+    assert (found.status, found.compound.name, found.building.name) == ("ok", "红莲南里平房区", building)

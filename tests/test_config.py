@@ -6,6 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+
+from bot.services import services
 
 from bot.config import ConfigError, load_config
 
@@ -57,3 +60,41 @@ def test_paces_and_the_burst_limit_come_from_the_environment(monkeypatch: pytest
     assert (config["SEND_RATE_PER_SECOND"], config["REPLY_RATE_PER_SECOND"], config["INLINE_BUSY_LIMIT"]) == (5.0, 250.0, 0.4)
     monkeypatch.delenv("REPLY_RATE_PER_SECOND")
     assert load_config()["REPLY_RATE_PER_SECOND"] == 100.0  # answers after a burst: not at the notice pace
+
+
+def test_every_setting_comes_from_the_environment_cast_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.config import load_config
+
+    monkeypatch.setenv("NOTICE_OFFSETS_MINUTES", "2880,60")
+    monkeypatch.setenv("OUTBOX_BATCH", "50")
+    monkeypatch.setenv("OVERDUE_WARN_FRACTION", "0.5")
+    monkeypatch.setenv("TEMPLATE_IDS", "notice=tpl-1, staff = tpl-2")
+    config = load_config({"WECHAT_TOKEN": "t", "SECRET_KEY": "s", "WECHAT_AES_KEY": "k" * 43,
+                          "DATABASE_URL": "sqlite://"})  # nothing generated into instance/
+    assert config["NOTICE_OFFSETS_MINUTES"] == [2880, 60] and config["OUTBOX_BATCH"] == 50
+    assert config["OVERDUE_WARN_FRACTION"] == 0.5 and config["TEMPLATE_IDS"] == {"notice": "tpl-1", "staff": "tpl-2"}
+
+
+def test_a_setting_that_is_not_a_number_stops_start_up(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.config import ConfigError, load_config
+
+    monkeypatch.setenv("FOLLOWUP_AFTER_HOURS", "tomorrow")
+    with pytest.raises(ConfigError, match="FOLLOWUP_AFTER_HOURS"):
+        load_config({"WECHAT_TOKEN": "t", "SECRET_KEY": "s", "WECHAT_AES_KEY": "k" * 43, "DATABASE_URL": "sqlite://"})
+
+
+def test_notice_offsets_setting_reaches_a_notice_made_with_the_cli(settings, runner, db) -> None:  # type: ignore[no-untyped-def]
+    from bot import create_app
+    from bot.storage.models import Community, Notice
+
+    app = create_app({**settings, "NOTICE_OFFSETS_MINUTES": [2880]})
+    with app.app_context():
+        session = services(app).sessions()
+        session.add(Community(name="东社区"))
+        session.commit()
+        result = app.test_cli_runner().invoke(args=["notice", "create", "--community", "东社区", "--at",
+                                                    "2099-01-01 09:00", "--text", "请清理楼道杂物"])
+        assert result.exit_code == 0, result.output
+        assert session.scalars(select(Notice)).one().offsets == [2880]
+        session.close()
+    services(app).engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from bot.cli.common import open_session
@@ -35,7 +36,8 @@ def create_command(compound: str | None, community: str | None, buildings: str |
     with open_session() as session:
         try:
             notice = notices.create_notice(session, compound=compound, community=community, buildings=names,
-                                           cleanup_at=cleanup_at, text=text, actor="cli", now=utcnow())
+                                           cleanup_at=cleanup_at, text=text, actor="cli", now=utcnow(),
+                                           offsets=current_app.config["NOTICE_OFFSETS_MINUTES"])
         except MulinError as exc:
             _fail(exc)
         session.commit()

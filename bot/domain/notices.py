@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
@@ -35,10 +34,9 @@ class NoticeProgress:
 
 
 def default_offsets() -> list[int]:
-    """Minutes before the cleanup at which a notice is sent (config NOTICE_OFFSETS_MINUTES)."""
-    source = current_app.config if has_app_context() else DEFAULTS
-    return sorted({int(m) for m in source.get("NOTICE_OFFSETS_MINUTES", DEFAULTS["NOTICE_OFFSETS_MINUTES"])},
-                  reverse=True)
+    """Minutes before the cleanup at which a notice is sent when the caller gives none (the shipped default;
+    the CLI and the console pass the app's NOTICE_OFFSETS_MINUTES)."""
+    return sorted({int(m) for m in DEFAULTS["NOTICE_OFFSETS_MINUTES"]}, reverse=True)
 
 
 def _target(session: Session, compound: str | None, community: str | None,

@@ -30,7 +30,7 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
             return intake.open_in_compound(ctx, msg.openid, found.compound, data["pending"])
     if found.status == "ok":
         return bind(ctx, msg.openid, found, data)
-    if found.status == "confirm":
+    if found.status == "confirm" and found.compound is not None and found.building is not None:
         candidate = {"compound": found.compound.id, "building": found.building.id,
                      "unit": found.unit, "room": found.room}
         return Step(render_text("intake/address_confirm", address=binding.describe(found)),
@@ -57,8 +57,8 @@ def confirm_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     text = msg.text or ""
     candidate = data.get("candidate") or {}
     rest = {k: v for k, v in data.items() if k != "candidate"}
-    if is_yes(text) and candidate:
-        compound = ctx.session.get(Compound, candidate["compound"])
+    compound = ctx.session.get(Compound, candidate["compound"]) if is_yes(text) and candidate else None
+    if compound is not None:
         building = next((b for b in compound.buildings if b.id == candidate["building"]), None)
         found = AddressMatch("ok", compound, building, candidate.get("unit"), candidate.get("room"), 1.0)
         return bind(ctx, msg.openid, found, rest)

@@ -2,16 +2,24 @@
 from __future__ import annotations
 
 from bot.messaging.texts import render_text
-from handlers.understanding.words import utility_kinds
+from handlers.understanding.words import utility_kinds, utility_words
 
 UTILITY = "safety/utility"
+BULLET = "·"
 
 
 def advice(name: str | None, text: str | None) -> str:
     """The rendered advice template `name` for a report saying `text` ("" when there is none)."""
     if not name:
         return ""
+    full = render_text(name)
     kinds = utility_kinds(text) if name == UTILITY else []
-    if len(kinds) == 1:  # one utility named: its part alone; several or none: all of them
-        return render_text("safety/utility_one", part=f"safety/utility/{kinds[0]}.txt")
-    return render_text(name)
+    if len(kinds) != 1:  # one utility named: its part alone; several or none: all of them
+        return full
+    return "\n".join(line for line in full.splitlines() if not line.startswith(BULLET) or _about(line, kinds[0]))
+
+
+def _about(bullet: str, kind: str) -> bool:
+    """Whether a bullet of safety/utility.txt ("· 停电：…") is the one for this utility (its label names it)."""
+    label = bullet.partition("：")[0]
+    return any(word in label for word in utility_words(kind))

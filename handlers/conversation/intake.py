@@ -67,6 +67,7 @@ def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
             return Step(render_text("intake/courtesy"), data=data)
     resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
     pending = _pending(msg, c)
+    pending["media"] = [*data.get("media", []), *pending["media"]]  # a photo sent before the words
     if resident.building_id is None and not (c.intent == FALLBACK and is_question(msg.text)):
         return _ask_address(ctx, msg, c, pending, data)  # a question no FAQ answers goes to a person without it
     return open_report(ctx, resident, pending)

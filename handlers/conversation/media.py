@@ -29,7 +29,10 @@ def media(ctx: Context, msg: Inbound) -> str | None:
         memory.save(ctx, msg.openid, state)
         return render_text("intake/media_kept", kind=KINDS.get(msg.msg_type, "photo"))
     case = case_queries.latest_open(ctx.session, msg.openid)
-    if case is None:
+    if case is None:  # sent before the words: kept for the report that follows (30 minutes, as the dialogue)
+        keep = {k: v for k, v in state.data.items() if k in ("hint", "hint_sure")}
+        memory.save(ctx, msg.openid, State(DialogueState.IDLE, {**keep, "media": [
+            *state.data.get("media", []), *media_of(msg)]}))
         return render_text("media_ack", kind=render_text("intake/media_kind", kind=KINDS.get(msg.msg_type)))
     attach_media(ctx.session, case, media_of(msg), ctx.now)
     return render_text("intake/media_added", case=case, kind=KINDS.get(msg.msg_type, "photo"))
@@ -47,7 +50,7 @@ def nearest_compound(session: Session, lat: float, lon: float) -> Compound | Non
     """The closest compound with coordinates within NEAR_METRES."""
     best: tuple[float, Compound] | None = None
     for compound in session.scalars(select(Compound).where(Compound.latitude.is_not(None))).all():
-        distance = _metres(lat, lon, compound.latitude, compound.longitude or 0.0)
+        distance = _metres(lat, lon, compound.latitude or 0.0, compound.longitude or 0.0)
         if distance <= NEAR_METRES and (best is None or distance < best[0]):
             best = (distance, compound)
     return best[1] if best else None
@@ -56,7 +59,7 @@ def nearest_compound(session: Session, lat: float, lon: float) -> Compound | Non
 def location(ctx: Context, msg: Inbound) -> str | None:
     """A location helps pick the compound; for a resident with an address it joins the open case."""
     try:
-        lat, lon = float(msg.raw.get("Location_X")), float(msg.raw.get("Location_Y"))
+        lat, lon = float(msg.raw.get("Location_X") or ""), float(msg.raw.get("Location_Y") or "")
     except (TypeError, ValueError):
         return render_text("media_ack", kind=render_text("intake/media_kind", kind="location"))
     resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)

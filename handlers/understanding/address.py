@@ -26,6 +26,8 @@ _WORDED = (re.compile(r"(?P<building>\d+)(?:号楼|栋|幢|楼)" + _TAIL),  # "3
            re.compile(r"(?P<building>\d+)号(?!院)" + _TAIL))
 # inside a complaint a bare "楼" is a floor ("二楼漏水"): only 号楼/栋/幢/号 or 6-3-301 name a building there
 _IN_REPORT = re.compile(r"(?P<building>\d+)(?:号楼|栋|幢|号(?!院))" + _TAIL)
+_YARD = re.compile(r"(?P<building>\d+)号院")  # in a bungalow area (平房区) a numbered yard is the "building"
+BUNGALOW_WORDS = ("平房",)
 FUZZY_MIN = 0.6  # below this SequenceMatcher ratio a compound name is not a candidate
 # An address is a line: it is looked for in a message's first 200 characters. The typo search costs
 # about 20 µs per character per compound name and the number patterns are quadratic in a run of digits,
@@ -108,6 +110,9 @@ def match_address(session: Session, text: str, hint: Compound | None = None,
         compound, score = hint, 1.0 if hint_sure else FUZZY_MIN
     if compound is None:
         return AddressMatch("unknown")
+    if building_no is None and any(word in compound.name for word in BUNGALOW_WORDS):
+        yard = _YARD.search(_digits(text))
+        building_no = yard.group("building") if yard else None
     return _in_compound(session, compound, score, building_no, unit, room)
 
 

@@ -5,6 +5,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -13,8 +14,9 @@ _PUNCT = re.compile(r"[\s,.!?;:，。！？；：、~…\"'“”‘’()（）�
 
 
 @lru_cache(maxsize=1)
-def _words() -> dict:
-    return yaml.safe_load(WORDS_PATH.read_text(encoding="utf-8"))
+def _words() -> dict[str, Any]:
+    words: dict[str, Any] = yaml.safe_load(WORDS_PATH.read_text(encoding="utf-8"))
+    return words
 
 
 def _clean(text: str | None) -> str:
@@ -28,7 +30,7 @@ def command_of(text: str | None) -> str | None:
         return "help"
     for name, words in _words()["commands"].items():
         if cleaned in (_clean(w) for w in words):
-            return name
+            return str(name)
     return None
 
 
@@ -74,3 +76,8 @@ def utility_kinds(text: str | None) -> list[str]:
     """The utilities a message names (power, water, gas, heating), in the table's order."""
     cleaned = _clean(text)
     return [kind for kind, words in _words()["utility_kinds"].items() if any(_clean(w) in cleaned for w in words)]
+
+
+def utility_words(kind: str) -> list[str]:
+    """The words that name one utility (power, water, gas, heating)."""
+    return list(_words()["utility_kinds"].get(kind, []))

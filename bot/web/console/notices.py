@@ -5,7 +5,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -99,7 +99,7 @@ def create() -> Response:
         notice = notices.create_notice(
             session, compound=compound, community=community, buildings=_buildings(form.get("buildings", "")),
             cleanup_at=_when(form.get("cleanup_at", "")), text=form.get("text", ""),
-            actor=current_user.username, now=utcnow())
+            actor=current_user.username, now=utcnow(), offsets=current_app.config["NOTICE_OFFSETS_MINUTES"])
     except (MulinError, ValueError) as exc:
         session.rollback()
         flash(_problem(exc, form), "error")
