@@ -36,6 +36,7 @@ bench: setup
 	$(BIN)/python bench/long_message_bench.py
 	$(BIN)/python bench/notice_bench.py
 	$(BIN)/python bench/sheet_bench.py
+	$(BIN)/python bench/consult_bench.py
 
 migration: setup
 	$(BIN)/python -m bot.storage.migrate "$(MESSAGE)"

@@ -111,7 +111,7 @@ class MemberStatus(StrEnum):
 
 
 class Department(StrEnum):
-    """A team of the street; the first six own cases, the last two only receive messages."""
+    """A team of the street; the first seven own cases, the last two only receive messages."""
 
     PROPERTY = "property"  # 物业公司
     GRID = "grid"  # 网格员/调解员
@@ -119,6 +119,7 @@ class Department(StrEnum):
     HEALTH = "health"  # 卫生所及消杀公司
     REPAIR = "repair"  # 失管小区应急抢修队
     COMMUNITY = "community"  # 社区居委会
+    PROJECT = "project"  # 整治项目负责单位: a renovation project's responsible unit (bot/domain/projects.py)
     SUPERVISOR = "supervisor"  # told of overdue cases
     ADMIN = "admin"  # the weekly summary
 
@@ -126,7 +127,7 @@ class Department(StrEnum):
 # Departments a case can be routed or reassigned to.
 CASE_DEPARTMENTS: tuple[Department, ...] = (
     Department.PROPERTY, Department.GRID, Department.ENFORCEMENT, Department.HEALTH, Department.REPAIR,
-    Department.COMMUNITY,
+    Department.COMMUNITY, Department.PROJECT,
 )
 # Departments staff may belong to (import-staff): every one, so the summary and overdue notices reach people.
 STAFF_DEPARTMENTS: tuple[Department, ...] = tuple(Department)

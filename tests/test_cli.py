@@ -30,7 +30,8 @@ TESTED = {"init-db", "import-directory", "import-staff", "import-residents", "us
           "mulinfang add", "mulinfang remove", "mulinfang list",  # tests/test_mulinfang.py
           "user edit", "user disable", "user enable", "user reset",  # tests/test_users.py
           "outbox",  # tests/test_outbox_cli.py
-          "qr", "notice sheet", "menu push", "menu check"}  # tests/test_qr_sheets.py, tests/test_menu.py
+          "qr", "notice sheet", "menu push", "menu check",  # tests/test_qr_sheets.py, tests/test_menu.py
+          "consult", "project"}  # tests/test_consultations.py, tests/test_projects.py
 
 
 def ok(runner: FlaskCliRunner, *args: str, stdin: str | None = None) -> Result:

@@ -15,7 +15,7 @@ from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, CaseStatus, Purpose
 from bot.domain.case_notify import notify, notify_department, place
 from bot.domain.case_numbers import next_number
-from bot.domain.routing import route
+from bot.domain.routing import Decision, route
 from bot.errors import InvalidTransition, NotFound
 from bot.messaging import outbox
 from bot.messaging.texts import label, render_text
@@ -43,9 +43,10 @@ def add_event(session: Session, case: Case, kind: str, *, actor: str, now: datet
 
 
 def create_case(session: Session, *, openid: str, text: str, intent: str, priority: str,
-                also: tuple[str, ...], resident: Resident, now: datetime, actor: str = "resident") -> Case:
+                also: tuple[str, ...], resident: Resident, now: datetime, actor: str = "resident",
+                decision: Decision | None = None) -> Case:
     """Open a routed case at the resident's address, link it to its building's reports, tell staff."""
-    decision = route(intent, priority, resident.building, text)
+    decision = decision or route(intent, priority, resident.building, text)  # given: routing.yaml for a project
     compound = resident.compound
     earlier = _earlier_report(session, resident.building_id, intent, now)
     if earlier is not None and earlier.group_id is None:

@@ -60,7 +60,17 @@ def _target(session: Session, compound: str | None, community: str | None,
 
 def recipients_query(notice: Notice) -> Select[str]:
     """A select of the openids of subscribed residents bound to the notice's buildings."""
-    target = notice.target
+    return recipients_of(notice.target)
+
+
+def resolve_target(session: Session, compound: str | None, community: str | None,
+                   buildings: list[str] | None) -> dict[str, Any]:
+    """A checked target (community, compound, buildings) for anything sent like a notice (consultations too)."""
+    return _target(session, compound, community, buildings)
+
+
+def recipients_of(target: dict[str, Any]) -> Select[str]:
+    """A select of the openids of subscribed residents bound to a target's buildings."""
     query = select(Resident.openid).where(Resident.subscribed.is_(True))
     if target.get("compound") is None:
         compounds = select(Compound.id).join(Community).where(Community.name == target["community"])

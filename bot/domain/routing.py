@@ -19,7 +19,7 @@ from bot.errors import RoutingError
 from bot.storage.models import Building
 
 RULES_PATH = Path(__file__).with_name("routing.yaml")
-SITUATIONS = ("managed", "unmanaged", "unknown")
+SITUATIONS = ("managed", "unmanaged", "unknown", "project")  # project: during a phase at its place
 ANY = "any"
 RULE_KEYS = {"intent", "situation", "department", "hours", "inform", "inform_if_neighbour"}
 

@@ -4,12 +4,13 @@ Times are stored as naive UTC; bot.clock converts for display (Asia/Shanghai).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -283,3 +284,89 @@ class Counter(Base):
 def table_of(model: type[Base]) -> Table:
     """A model's Core table, for statements that skip the ORM's unit of work (typed as a Table)."""
     return cast(Table, model.__table__)
+
+
+class Consultation(Base):
+    """A 征求意见 (议事): one question with two to six options, put to residents of some buildings until closes_at."""
+
+    __tablename__ = "consultations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[Any]] = mapped_column(JSON)  # option texts, answered by number 1..n or by text
+    target: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"community": .., "compound": .., "buildings": [..]}
+    closes_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)  # active|closed|cancelled
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    fanned_out_at: Mapped[datetime | None] = mapped_column(DateTime)  # when the question's sends were created
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)  # when the results message's sends were created
+
+
+class ConsultationReply(Base):
+    """One resident's current answer; the household's latest answer is the one that counts."""
+
+    __tablename__ = "consultation_replies"
+    __table_args__ = (UniqueConstraint("consultation_id", "openid"),
+                      Index("ix_consultation_replies_household", "consultation_id", "household"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
+    openid: Mapped[str] = mapped_column(String(64))
+    household: Mapped[str] = mapped_column(String(96))  # building, unit and room; the openid when unknown
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+    choice: Mapped[int] = mapped_column(Integer)  # 1-based option number
+    answered_at: Mapped[datetime] = mapped_column(DateTime)
+    changes: Mapped[int] = mapped_column(Integer, default=0)  # how often this resident changed the answer
+
+
+class Project(Base):
+    """A 老旧小区整治 renovation project: category, responsible unit, places and phases."""
+
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    category: Mapped[str] = mapped_column(String(32))  # one of bot.domain.projects.CATEGORIES
+    unit: Mapped[str] = mapped_column(String(128))  # 负责单位
+    contact: Mapped[str] = mapped_column(String(64))  # the contractor's phone, shown to residents
+    unit_openids: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the unit's people told of its cases
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|suspended|cancelled
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    places: Mapped[list[ProjectPlace]] = relationship(order_by="ProjectPlace.id")
+    phases: Mapped[list[ProjectPhase]] = relationship(order_by="ProjectPhase.position")
+
+
+class ProjectPlace(Base):
+    """A compound (or one of its buildings) or a back alley a project touches."""
+
+    __tablename__ = "project_places"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"), index=True)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))  # None: the whole compound
+    alley: Mapped[str | None] = mapped_column(String(64))  # a 背街小巷 outside any compound
+    compound: Mapped[Compound | None] = relationship()
+    building: Mapped[Building | None] = relationship()
+
+
+class ProjectPhase(Base):
+    """A phase of a project with its dates (local calendar days, both inclusive)."""
+
+    __tablename__ = "project_phases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(64))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime)  # when its works notice's sends were created
+
+
+class ProjectCase(Base):
+    """A case linked to the project whose works it is about (施工扰民)."""
+
+    __tablename__ = "project_cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    phase_id: Mapped[int | None] = mapped_column(ForeignKey("project_phases.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)

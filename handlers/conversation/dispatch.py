@@ -15,7 +15,7 @@ from bot.domain import residents
 from bot.messaging import subscriptions
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
-from handlers.conversation import commands, dialogue, followup, media
+from handlers.conversation import commands, consultation_replies, dialogue, followup, media, project_questions
 from handlers.conversation.actions import CONTINUE, Action
 from handlers.conversation.context import Context
 from handlers.conversation.faq import Faq
@@ -60,7 +60,9 @@ ROUTES: tuple[Route, ...] = (
     Route("subscription notice answer", lambda m: m.event in subscriptions.EVENTS, _subscription_answer),
     Route("menu", commands.is_menu_click, commands.menu_click),
     Route("command", commands.is_command, commands.run),
+    Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),
+    Route("project", project_questions.check, project_questions.answer),
     Route("location", lambda m: m.msg_type == "location", media.location),
     Route("media", lambda m: m.msg_type in ("image", "video", "shortvideo")
           or (m.msg_type == "voice" and m.text is None), media.media),
