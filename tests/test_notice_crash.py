@@ -39,7 +39,7 @@ def broadcast_with_a_kill(settings, standin, at) -> tuple[Counter, int]:  # type
         time.sleep(0.005)
     assert proc.poll() is None, "the scheduler finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.communicate(timeout=30)  # reaps it and closes its pipes
     halfway = len(standin.sent()) - start
     assert 0 < halfway < RESIDENTS
     # The dead process's lock would expire after its TTL (30 s); an operator may delete it at once.
