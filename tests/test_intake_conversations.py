@@ -23,6 +23,7 @@ def test_the_compound_in_one_message_and_the_building_in_the_next(wechat, street
     [case] = cases_of(street, NEW)
     assert (case.intent, case.compound.name, case.building.name) == ("leak", "天宁寺北里", "4")
     assert case.number in done.text
+    assert "漏水安全提示" in asked.text and "漏水安全提示" not in done.text  # the advice once, not twice
 
 
 def test_the_compound_named_while_asked_is_kept_for_the_building(wechat, street):

@@ -144,9 +144,13 @@ def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> St
     spec = ctx.classifier.spec(case.intent)
     safety = pending.get("safety") or spec.safety
     hours = round((case.due_at - case.created_at).total_seconds() / 3600)
+    critical, advised = case.priority == "critical", bool(pending.get("advised"))
+    # Advice given with the address question is not repeated, except an emergency's, which the case reply repeats
+    # after the case number (the resident may have scrolled past it).
     reply = render_text("intake/created", case=case, department=label("department", case.department),
-                        hours=hours, due=fmt_local(case.due_at), safety=advice(safety, pending["text"]),
-                        critical=case.priority == "critical" and not pending.get("advised"), also_cases=also,
+                        hours=hours, due=fmt_local(case.due_at),
+                        safety=advice(safety, pending["text"]) if critical or not advised else None,
+                        critical=critical and not advised, also_cases=also,
                         questions=spec.questions or lines(f"questions/{case.intent}"), other=case.intent == FALLBACK)
     return Step(reply, DialogueState.DETAILS, {"case_id": case.id})
 
