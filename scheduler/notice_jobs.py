@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
 from bot.constants import NoticeStatus, OutboxStatus, Purpose
-from bot.domain.notices import recipients_query
+from bot.domain.notices import recipients_of
 from bot.messaging import outbox
 from bot.messaging.texts import render_text
 from bot.services import services
@@ -57,7 +57,7 @@ def fan_out_notice(session: Session, notice: Notice, now: datetime, contact: str
     created = 0
     if send is not None:
         payload = {"text": notice_text(notice, now, contact), "template_data": None}
-        openids = session.scalars(recipients_query(notice).order_by(Resident.id)).all()
+        openids = session.scalars(recipients_of(notice.target).order_by(Resident.id)).all()
         rows = [{"key": f"notice:{notice.id}:{send}:{openid}", "openid": openid, "purpose": Purpose.NOTICE,
                  "payload": payload, "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now,
                  "created_at": now, "notice_id": notice.id, "notice_offset": send} for openid in openids]

@@ -37,8 +37,9 @@ def default_offsets() -> list[int]:
     return sorted({int(m) for m in DEFAULTS["NOTICE_OFFSETS_MINUTES"]}, reverse=True)
 
 
-def _target(session: Session, compound: str | None, community: str | None,
-            buildings: list[str] | None) -> dict[str, Any]:
+def resolve_target(session: Session, compound: str | None, community: str | None,
+                   buildings: list[str] | None) -> dict[str, Any]:
+    """A checked target (community, compound, buildings) for anything sent like a notice (consultations too)."""
     if bool(compound) == bool(community):
         raise InvalidNotice("notice_target")
     if community:
@@ -56,17 +57,6 @@ def _target(session: Session, compound: str | None, community: str | None,
     if unknown:
         raise NotFound("buildings_not_found", compound=compound, buildings="、".join(unknown))
     return {"community": found.community.name, "compound": compound, "buildings": names or None}
-
-
-def recipients_query(notice: Notice) -> Select[str]:
-    """A select of the openids of subscribed residents bound to the notice's buildings."""
-    return recipients_of(notice.target)
-
-
-def resolve_target(session: Session, compound: str | None, community: str | None,
-                   buildings: list[str] | None) -> dict[str, Any]:
-    """A checked target (community, compound, buildings) for anything sent like a notice (consultations too)."""
-    return _target(session, compound, community, buildings)
 
 
 def recipients_of(target: dict[str, Any]) -> Select[str]:
@@ -91,7 +81,7 @@ def create_notice(session: Session, *, compound: str | None, community: str | No
     if cleanup_at <= now:
         raise InvalidNotice("notice_time_passed")
     notice = Notice(
-        text=text.strip(), cleanup_at=cleanup_at, target=_target(session, compound, community, buildings),
+        text=text.strip(), cleanup_at=cleanup_at, target=resolve_target(session, compound, community, buildings),
         offsets=sorted({int(m) for m in offsets}, reverse=True) if offsets else default_offsets(),
         status=NoticeStatus.ACTIVE, created_by=actor, created_at=now, fanned_out=[],
     )
@@ -126,7 +116,7 @@ def update_notice(session: Session, notice_id: int, *, text: str | None = None,
     if buildings is not None:
         if notice.target.get("compound") is None:
             raise InvalidNotice("notice_buildings_need_compound")
-        notice.target = _target(session, notice.target["compound"], None, buildings)
+        notice.target = resolve_target(session, notice.target["compound"], None, buildings)
     session.flush()
     return notice
 
@@ -151,7 +141,7 @@ def list_notices(session: Session) -> list[Notice]:
 
 def notice_progress(session: Session, notice: Notice) -> NoticeProgress:
     """Targeted residents and the state of every planned message (unsent offsets count as pending)."""
-    targeted = session.scalar(select(func.count()).select_from(recipients_query(notice).subquery())) or 0
+    targeted = session.scalar(select(func.count()).select_from(recipients_of(notice.target).subquery())) or 0
     counts = dict(session.execute(
         select(Outbox.status, func.count()).where(Outbox.notice_id == notice.id).group_by(Outbox.status)).all())
     future = [m for m in notice.offsets if m not in notice.fanned_out] if notice.status == NoticeStatus.ACTIVE else []

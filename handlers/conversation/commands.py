@@ -143,7 +143,7 @@ def my_notices(ctx: Context, msg: Inbound) -> str:
     coming = ctx.session.scalars(select(Notice).where(Notice.status == NoticeStatus.ACTIVE,
                                                       Notice.cleanup_at > ctx.now).order_by(Notice.cleanup_at))
     mine = [n for n in coming
-            if ctx.session.scalar(notices.recipients_query(n).where(Resident.openid == msg.openid).limit(1))]
+            if ctx.session.scalar(notices.recipients_of(n.target).where(Resident.openid == msg.openid).limit(1))]
     rows = [{"when": fmt_local(n.cleanup_at, "%m-%d %H:%M"), "text": n.text} for n in mine]
     return render_text("menu/notices", bound=True, notices=rows)
 
