@@ -10,20 +10,23 @@ from flask import Flask
 from bot.config import ConfigError, load_config
 
 
-def rules_checked(intents: tuple[str, ...]) -> None:
-    """Stop start-up with a clear message when routing.yaml does not fit the loaded intents."""
-    from bot.domain import routing
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web app: settings, database, Redis, WeChat gateway, classifier, routes, CLI.
+
+    A setting or a staff-edited file that cannot work (routing.yaml, the WeChat templates) stops start-up
+    with one clear line.
+    """
     from bot.errors import RoutingError
 
     try:
-        routing.check_intents(routing.load_rules(), intents)
-    except RoutingError as exc:
+        return _build(config)
+    except (ConfigError, RoutingError) as exc:
         raise SystemExit(f"Mulin: {exc}") from None
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the web app: settings, database, Redis, WeChat gateway, classifier, routes, CLI."""
+def _build(config: Mapping[str, Any] | None) -> Flask:
     from bot import cli
+    from bot.domain import routing
     from bot.messaging import gateway
     from bot.messaging.inbound_queue import QueueWriter
     from bot.services import KEY, Services
@@ -32,10 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from handlers.conversation import dispatch, faq
     from handlers.understanding import classifier
 
-    try:
-        settings = load_config(config)
-    except ConfigError as exc:
-        raise SystemExit(f"Mulin: {exc}") from None
+    settings = load_config(config)
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(settings)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
@@ -47,11 +47,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     reader = classifier.load_classifier(app.config.get("KEYWORDS_PATH"))
     conversation = dispatch.Conversation(reader, redis_store.RedisDialogueStore(store), faq.load_faq(),
                                          app.config["STREET_NAME"], app.config["STREET_CONTACT"])
-    rules_checked(reader.intents)
-    try:
-        wechat = gateway.make_gateway(app.config, store)  # checks templates/wechat/templates.yaml
-    except ConfigError as exc:
-        raise SystemExit(f"Mulin: {exc}") from None
+    routing.check_intents(routing.load_rules(), reader.intents)
+    wechat = gateway.make_gateway(app.config, store)  # checks templates/wechat/templates.yaml
     app.extensions[KEY] = Services(
         engine=engine, sessions=sessions, redis=store, gateway=wechat,
         classifier=reader, handler=conversation,
