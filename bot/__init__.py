@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _build(config: Mapping[str, Any] | None) -> Flask:
     from bot import cli
-    from bot.domain import routing
+    from bot.domain import mulinfang_alerts, routing
     from bot.messaging import gateway
     from bot.messaging.inbound_queue import QueueWriter
     from bot.services import KEY, Services
@@ -48,6 +48,7 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     conversation = dispatch.Conversation(reader, redis_store.RedisDialogueStore(store), faq.load_faq(),
                                          app.config["STREET_NAME"], app.config["STREET_CONTACT"])
     routing.check_intents(routing.load_rules(), reader.intents)
+    mulinfang_alerts.load_settings()  # checks bot/domain/mulinfang.yaml
     wechat = gateway.make_gateway(app.config, store)  # checks templates/wechat/templates.yaml
     app.extensions[KEY] = Services(
         engine=engine, sessions=sessions, redis=store, gateway=wechat,

@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "WECHAT_SUBSCRIPTIONS_PATH": None,  # subscription notices' (订阅通知) templates, the same format
     # The console's public address (https://…), for the links in staff alerts; empty: no links.
     "PUBLIC_BASE_URL": "",
+    # 睦邻坊 (issue 15): a building's group gets its cleanup notice (with the unit-door sheet's text) this many
+    # minutes before the residents' first send.
+    "MULINFANG_NOTICE_LEAD_MINUTES": 24 * 60,
 }
 
 WECHAT_MODES = ("safe", "compatible", "plaintext")  # 安全模式, 兼容模式, 明文模式

@@ -104,10 +104,11 @@ class MulinfangRole(StrEnum):
 
 
 class MemberStatus(StrEnum):
-    """A 睦邻坊 membership: applied by chat and waiting for the community, or active."""
+    """A 睦邻坊 membership: applied by chat and waiting for the community, active, or declined."""
 
     APPLIED = "applied"
     ACTIVE = "active"
+    REJECTED = "rejected"  # an application the community declined (kept as a record; may apply again)
 
 
 class Department(StrEnum):

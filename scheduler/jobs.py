@@ -15,7 +15,15 @@ from flask import Flask
 from bot.constants import BULK_PURPOSES
 from bot.messaging import inbound_spool, outbox
 from bot.services import services
-from scheduler import consult_jobs, followup_jobs, notice_jobs, overdue_jobs, retention_jobs, summary_jobs
+from scheduler import (
+    consult_jobs,
+    followup_jobs,
+    mulinfang_jobs,
+    notice_jobs,
+    overdue_jobs,
+    retention_jobs,
+    summary_jobs,
+)
 from scheduler import replay_jobs as inbound_replay
 
 
@@ -70,6 +78,7 @@ def replay_inbound(app: Flask, now: datetime) -> dict[str, Any]:
 
 # Jobs that create outbox rows come before the drains, so one --once run also sends them.
 JOBS: tuple[Job, ...] = (
+    Job("mulinfang_notice", 30, mulinfang_jobs.notices_first),  # before the fan-out: the groups hear first
     Job("notice_fanout", 30, notice_jobs.fan_out),
     Job("consult", 30, consult_jobs.run),
     Job("followup", 60, followup_jobs.run),

@@ -15,6 +15,7 @@ from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, CaseStatus, Purpose
 from bot.domain.case_notify import notify, notify_department, place
 from bot.domain.case_numbers import next_number
+from bot.domain.mulinfang_alerts import alert_group
 from bot.domain.routing import Decision, route
 from bot.errors import InvalidTransition, NotFound
 from bot.messaging import outbox
@@ -64,6 +65,7 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
     session.add(case)
     session.flush()  # case, its first event and the link: one flush
     notify_department(session, case, now)
+    alert_group(session, case, now)  # the building's 睦邻坊, for the kinds its community chose
     for department in decision.inform:
         notify(session, case, department, now, "inform")
     return case

@@ -64,10 +64,14 @@ def remove_member(session: Session, *, compound: str, building: str, openid: str
     return member
 
 
-def list_members(session: Session, compound: str | None = None) -> list[MulinfangMember]:
-    """Every member (of one compound), by compound, building, role order and name."""
+def list_members(session: Session, compound: str | None = None,
+                 status: MemberStatus | None = MemberStatus.ACTIVE) -> list[MulinfangMember]:
+    """Every member (of one compound), by compound, building, role order and name; applications and declined
+    ones only when asked for by status (None: all)."""
     query = (select(MulinfangMember).join(Building).join(Compound)
              .options(joinedload(MulinfangMember.building).joinedload(Building.compound)))
+    if status is not None:
+        query = query.where(MulinfangMember.status == status)
     if compound:
         find = session.scalars(select(Compound.id).where(Compound.name == compound.strip())).one_or_none()
         if find is None:
@@ -77,3 +81,46 @@ def list_members(session: Session, compound: str | None = None) -> list[Mulinfan
     order: dict[str, int] = {role: i for i, role in enumerate(ROLES)}
     return sorted(rows, key=lambda m: (m.building.compound.name, len(m.building.name), m.building.name,
                                        order.get(m.role, len(order)), m.name))
+
+
+def apply(session: Session, *, openid: str, building: Building, name: str | None, now: datetime,
+          role: MulinfangRole = MulinfangRole.VOLUNTEER) -> tuple[MulinfangMember, bool]:
+    """A resident's application (by chat) to their building's group: (the row, whether it is new or renewed).
+    An active member's or a waiting application is returned unchanged; a declined one is renewed."""
+    member = _member(session, building, openid)
+    if member is not None and member.status in (MemberStatus.ACTIVE, MemberStatus.APPLIED):
+        return member, False
+    if member is None:
+        member = MulinfangMember(building_id=building.id, openid=openid, contact=False, created_by="resident")
+        session.add(member)
+    member.name, member.role, member.status, member.created_at = name or "", role, MemberStatus.APPLIED, now
+    session.flush()
+    session.refresh(member)
+    return member, True
+
+
+def applications(session: Session, community_id: int | None = None) -> list[MulinfangMember]:
+    """Applications waiting for the community (of one community), oldest first."""
+    query = (select(MulinfangMember).join(Building).join(Compound)
+             .where(MulinfangMember.status == MemberStatus.APPLIED).order_by(MulinfangMember.created_at)
+             .options(joinedload(MulinfangMember.building).joinedload(Building.compound)))
+    if community_id is not None:
+        query = query.where(Compound.community_id == community_id)
+    return list(session.scalars(query))
+
+
+def decide(session: Session, member: MulinfangMember, *, approve: bool, actor: str, now: datetime,
+           name: str | None = None, role: str | None = None) -> MulinfangMember:
+    """Approve (with the name and role the community settles on) or decline an application."""
+    if member.status != MemberStatus.APPLIED:
+        raise InvalidMember("mulinfang_not_applied")
+    if approve:
+        if role is not None and role not in ROLES:
+            raise InvalidMember("mulinfang_role_unknown", role=role, roles="、".join(ROLES))
+        if not (name or member.name).strip():
+            raise InvalidMember("mulinfang_name_openid")
+        member.name, member.role = (name or member.name).strip(), MulinfangRole(role or member.role)
+    member.status = MemberStatus.ACTIVE if approve else MemberStatus.REJECTED
+    member.created_by = actor
+    session.flush()
+    return member

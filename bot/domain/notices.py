@@ -7,16 +7,16 @@ and offset; this module only reads those rows to report progress.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import DEFAULTS
-from bot.constants import NoticeStatus, OutboxStatus
+from bot.constants import MemberStatus, NoticeStatus, OutboxStatus
 from bot.errors import InvalidNotice, NotFound, NoticeLocked
-from bot.storage.models import Building, Community, Compound, Notice, Outbox, Resident
+from bot.storage.models import Building, Community, Compound, MulinfangMember, Notice, Outbox, Resident
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,30 @@ def recipients_of(target: dict[str, Any]) -> Select[str]:
         ids = select(Building.id).where(Building.compound_id == compound_id, Building.name.in_(target["buildings"]))
         return query.where(Resident.building_id.in_(ids))
     return query.where(Resident.compound_id == compound_id)
+
+
+def groups_of(target: dict[str, Any]) -> Select[str, int]:
+    """(openid, building id) of the active 睦邻坊 members of a target's buildings: they hear of a notice first."""
+    query = select(MulinfangMember.openid, MulinfangMember.building_id).join(Building).join(Compound).where(
+        MulinfangMember.status == MemberStatus.ACTIVE)
+    if target.get("compound") is None:
+        query = query.join(Community).where(Community.name == target["community"])
+    else:
+        query = query.where(Compound.name == target["compound"])
+        if target.get("buildings"):
+            query = query.where(Building.name.in_(target["buildings"]))
+    return query.order_by(MulinfangMember.id)
+
+
+def residents_first_send(notice: Notice, now: datetime) -> datetime:
+    """When the residents get the notice's first message (at once when its earliest offset has passed)."""
+    return max(now, notice.cleanup_at - timedelta(minutes=max(int(m) for m in notice.offsets)))
+
+
+def groups_due(notice: Notice, now: datetime, lead: timedelta) -> bool:
+    """Whether the groups are told now: `lead` before the residents' first send, and before the cleanup."""
+    return notice.status == NoticeStatus.ACTIVE and now < notice.cleanup_at and (
+        now >= residents_first_send(notice, now) - lead or bool(notice.fanned_out))
 
 
 def create_notice(session: Session, *, compound: str | None, community: str | None,

@@ -15,7 +15,15 @@ from bot.domain import residents
 from bot.messaging import subscriptions
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
-from handlers.conversation import commands, consultation_replies, dialogue, followup, media, project_questions
+from handlers.conversation import (
+    commands,
+    consultation_replies,
+    dialogue,
+    followup,
+    media,
+    mulinfang_chat,
+    project_questions,
+)
 from handlers.conversation.actions import CONTINUE, Action
 from handlers.conversation.context import Context
 from handlers.conversation.faq import Faq
@@ -62,6 +70,9 @@ ROUTES: tuple[Route, ...] = (
     Route("command", commands.is_command, commands.run),
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),
+    Route("mulinfang apply", mulinfang_chat.is_application, mulinfang_chat.apply),
+    Route("mulinfang group", mulinfang_chat.is_group_message, mulinfang_chat.group_message),
+    Route("mulinfang photo", lambda m: m.msg_type == "image", mulinfang_chat.group_photo),
     Route("project", project_questions.check, project_questions.answer),
     Route("location", lambda m: m.msg_type == "location", media.location),
     Route("media", lambda m: m.msg_type in ("image", "video", "shortvideo")

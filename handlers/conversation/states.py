@@ -14,6 +14,7 @@ class DialogueState(StrEnum):
     CONFIRM_ADDRESS = "confirm_address"
     DETAILS = "details"
     HANDOFF = "handoff"
+    MULINFANG_ADDRESS = "mulinfang_address"  # the address for a 睦邻坊 application (mulinfang_chat.py)
 
 
 ASKING_ADDRESS = frozenset({DialogueState.AWAIT_ADDRESS, DialogueState.CONFIRM_ADDRESS})
