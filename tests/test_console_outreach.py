@@ -10,8 +10,8 @@ from bot.clock import fmt_local, to_local, utcnow
 from scheduler.runner import run_once
 from tests.helpers_console import Console, add_user
 from tests.helpers_intake import cases_of
-from tests.helpers_outreach import received, texts
 from tests.helpers_outreach import street as outreach_street
+from tests.helpers_outreach import texts
 
 TODAY = to_local(utcnow()).date()
 
@@ -41,7 +41,7 @@ def outreach(app, db, runner, wechat, standin) -> tuple[int, int, str]:  # type:
     cid = consultation(runner)
     pid = project(runner)
     run_once(app, utcnow())
-    assert received(standin)["o-和平里-1-0"] == 1 and "加装电梯" in texts(standin, "o-和平里-1-0")[0]
+    assert any("加装电梯" in t for t in texts(standin, "o-和平里-1-0"))  # the question (and the works notice)
     wechat.send_text("1", openid="o-和平里-1-0")
     wechat.send_text("不同意", openid="o-和平里-2-0")
     wechat.send_text("工地晚上十一点还在施工，太吵了睡不着", openid="o-和平里-2-1")
