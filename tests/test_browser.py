@@ -177,3 +177,49 @@ def test_a_new_critical_case_shows_in_the_header_without_reload(page: Page, wech
     page.screenshot(path=str(SHOTS / "live-badge.png"))
     badge.click()
     expect(page.locator(f'tr[data-number="{case.number}"]')).to_be_visible()
+
+
+def test_groups_consultations_and_projects_pages(page: Page, app, db, runner, wechat, standin) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers_outreach import street as outreach_street
+    from tests.test_console_outreach import consultation, project
+
+    outreach_street(db)  # 和平里 (和平社区), beside the demo street
+    cid, pid = consultation(runner), project(runner)
+    run_once(app, utcnow())
+    wechat.send_text("1", openid="o-和平里-1-0")
+    wechat.send_text("工地晚上十一点还在施工，太吵了睡不着", openid="o-和平里-2-1")
+    assert runner.invoke(args=["mulinfang", "add", "--compound", "马连道南口三区", "--building", "5", "--openid",
+                               "o-captain", "--name", "赵大姐", "--role", "楼门长", "--contact"]).exit_code == 0
+    wechat.send_text("我也想当志愿者", openid=BOUND)
+    _login(page)
+
+    page.click("header nav >> text=睦邻坊")
+    application = page.locator(f'form.application[data-openid="{BOUND}"]')
+    expect(application).to_contain_text("马连道南口三区5号楼")
+    page.screenshot(path=str(SHOTS / "mulinfang.png"), full_page=True)
+    application.locator("input[name=name]").fill("张阿姨")
+    application.locator("select[name=role]").select_option("老住户")
+    application.locator("button[value=approve]").click()
+    expect(page.locator(".flash.detail")).to_contain_text("已同意 张阿姨 加入马连道南口三区5号楼睦邻坊（老住户）")
+    expect(page.locator("section.group")).to_contain_text("张阿姨")
+    page.screenshot(path=str(SHOTS / "mulinfang-approved.png"), full_page=True)
+
+    page.click("header nav >> text=征求意见")
+    page.click(f'tr[data-id="{cid}"] a')
+    expect(page.locator("#turnout")).to_have_text("1 / 4 户（25.0%）")
+    expect(page.locator("#results")).to_contain_text("合计")
+    page.screenshot(path=str(SHOTS / "consultation.png"), full_page=True)
+
+    page.click("header nav >> text=整治项目")
+    page.click(f'tr[data-id="{pid}"] a')
+    expect(page.locator("#places")).to_have_text("和平里1号楼、和平里2号楼")
+    expect(page.locator("#project-cases tbody tr")).to_have_count(1)
+    page.screenshot(path=str(SHOTS / "project.png"), full_page=True)
+
+    page.set_viewport_size(PHONE)
+    for path, name in (("/console/mulinfang", "phone-mulinfang"), ("/console/consultations", "phone-consultations"),
+                       (f"/console/consultations/{cid}", "phone-consultation"), ("/console/projects", "phone-projects"),
+                       (f"/console/projects/{pid}", "phone-project")):
+        page.goto(path)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        assert _fits(page), path
