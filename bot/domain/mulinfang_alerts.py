@@ -115,12 +115,19 @@ def member_for(session: Session, openid: str, case: Case) -> MulinfangMember | N
 
 
 def last_alerted(session: Session, openid: str, now: datetime) -> Case | None:
-    """The case the member was last told of, if that was within the photo window."""
+    """The newest case of the member's buildings they were told of within the photo window (None for a
+    non-member: one indexed look-up, so any resident's photo costs little)."""
+    buildings = [m.building_id for m in memberships(session, openid)]
+    if not buildings:
+        return None
     since = now - load_settings().photo_window
-    row = session.scalars(select(Outbox).where(
-        Outbox.openid == openid, Outbox.key.like(f"{ALERT_KEY}:%"), Outbox.created_at >= since)
-        .order_by(Outbox.id.desc()).limit(1)).first()
-    return session.get(Case, row.case_id) if row is not None and row.case_id is not None else None
+    recent = session.scalars(select(Case).where(Case.building_id.in_(buildings), Case.created_at >= since)
+                             .order_by(Case.id.desc()).limit(20)).all()
+    for case in recent:
+        told = session.scalar(select(Outbox.id).where(Outbox.key == f"{ALERT_KEY}:{case.id}:{openid}"))
+        if told is not None:
+            return case
+    return None
 
 
 def add_note(session: Session, case: Case, member: MulinfangMember, *, fixed: bool, now: datetime,

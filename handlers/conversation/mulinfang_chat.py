@@ -116,11 +116,9 @@ def group_message(ctx: Context, msg: Inbound) -> str | None:
 
 def group_photo(ctx: Context, msg: Inbound) -> str | None:
     """A photo from a member soon after an alert, while no dialogue of their own is open: on that case."""
-    if memory.load(ctx, msg.openid).name != DialogueState.IDLE:
-        return CONTINUE
     case = mulinfang_alerts.last_alerted(ctx.session, msg.openid, ctx.now)
     member = mulinfang_alerts.member_for(ctx.session, msg.openid, case) if case is not None else None
-    if case is None or member is None:
+    if case is None or member is None or memory.load(ctx, msg.openid).name != DialogueState.IDLE:
         return CONTINUE
     mulinfang_alerts.add_note(ctx.session, case, member, fixed=False, now=ctx.now,
                               media={"MediaId": msg.media_id, "PicUrl": msg.raw.get("PicUrl")})
