@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
+from bot.domain.mulinfang_alerts import load_settings
+from bot.errors import RoutingError
 from bot.storage.models import Case, MulinfangMember
 from scheduler.runner import run_once
 from tests.helpers_console import Console, add_user
@@ -145,3 +148,24 @@ def test_reporting_for_an_elderly_neighbour(console: Console, runner, wechat, db
 
     other = wechat.send_text("帮3单元201的王奶奶报一下，她家厨房漏水", openid="demo-resident-2").text
     assert other is None or "代报" not in other  # not a member: an ordinary report of their own
+
+
+def test_reporting_for_a_neighbour_in_another_building_of_the_compound(runner, wechat, db, street) -> None:  # type: ignore[no-untyped-def]
+    _member(runner)
+    reply = wechat.send_text("帮6号楼1单元302的李大爷报个修，他家暖气不热", openid=CAPTAIN).text
+    assert reply is not None and "已为李大爷（马连道南口三区6号楼1单元302）代报工单" in reply
+    (case,) = cases_of(db, CAPTAIN)
+    assert (case.building.name, case.unit, case.room) == ("6", "1", "302")  # type: ignore[union-attr]
+
+
+def test_the_alert_settings_file_is_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "good.yaml"
+    good.write_text("default: [clutter]\ncommunities: {茶马南街社区: [clutter, pest]}\nphoto_after_alert_minutes: 30\n",
+                    encoding="utf-8")
+    settings = load_settings(good)
+    assert settings.kinds_for("茶马南街社区") == ("clutter", "pest") and settings.kinds_for("红莲社区") == ("clutter",)
+    assert settings.photo_window == timedelta(minutes=30)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("default: clutter\n", encoding="utf-8")
+    with pytest.raises(RoutingError, match="default must be a list"):
+        load_settings(bad)

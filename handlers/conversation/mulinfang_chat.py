@@ -31,7 +31,8 @@ ASKING = ("怎么", "如何", "是什么", "干什么", "做什么", "啥", "哪
 CASE_NUMBER = re.compile(r"\d{8}-\d{4}")
 FIXED = ("已处理", "已解决", "已修好", "已清理", "已清走", "处理好了", "修好了", "解决了", "清理完了")
 ON_BEHALF = re.compile(r"^\s*(?:帮|替|给)(?P<who>[^，,。；;\s]{2,30}?)"
-                       r"(?:报一下|报个|报一个|报修|代报|反映一下|反映|登记一下|报)[，,。：:\s]*(?P<what>.+)$")
+                       r"(?:报一下|报个修|报个|报一个|报修|代报|反映一下|反映|登记一下|报)[，,。：:\s]*(?P<what>.+)$")
+ADDRESS_PART = re.compile(r"\d+\s*(号楼|号|栋|幢|楼|单元|门|室)?|-")  # "6号楼3单元201王奶奶" -> "王奶奶"
 MAX_TRIES = 2
 
 
@@ -134,7 +135,7 @@ def _neighbour(member: MulinfangMember, who: str) -> tuple[Resident, str]:
         _, _, unit, room = parse_place(f"{building.name}号楼{who}")
     else:
         building = next((b for b in building.compound.buildings if b.name == number), building)
-    name = who.rsplit("的", 1)[-1] if "的" in who else re.sub(r"[\d号楼栋单元门室\-]", "", who)
+    name = who.rsplit("的", 1)[-1] if "的" in who else ADDRESS_PART.sub("", who)
     place = Resident(openid=member.openid, compound=building.compound, compound_id=building.compound_id,
                      building=building, building_id=building.id, unit=unit, room=room)
     return place, name.strip() or who
