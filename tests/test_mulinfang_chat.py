@@ -93,6 +93,7 @@ def test_the_group_is_told_of_new_cases_and_confirms_one(console: Console, runne
     alerts = texts(standin, CAPTAIN)
     assert len(alerts) == 1 and clutter.number in alerts[0] and "楼道堆物" in alerts[0]
     assert f"已处理 {clutter.number}" in alerts[0]
+    assert "马连道南口三区5号楼2单元" in alerts[0] and "1501" not in alerts[0]  # not which flat reported it
 
     photo = wechat.send_image(openid=CAPTAIN, media_id="site-1").text  # right after the alert: on that case
     assert photo is not None and clutter.number in photo

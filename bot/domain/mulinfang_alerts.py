@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.constants import MemberStatus, Purpose
-from bot.domain.case_notify import place
 from bot.domain.routing import load_rules
 from bot.errors import RoutingError
 from bot.messaging import outbox
@@ -92,7 +91,10 @@ def alert_group(session: Session, case: Case, now: datetime) -> int:
     chosen = load_settings().kinds_for(case.community.name if case.community else None)
     if not set(kind_of(case)) & set(chosen):
         return 0
-    text = render_text("mulinfang/case_alert", case=case, intent=label("intent", case.intent), place=place(case))
+    # the building and unit only: the group goes to look, it need not know which flat reported
+    where = render_text("intake/place", compound=case.compound.name if case.compound else "",
+                        building=case.building.name if case.building else "", unit=case.unit or "", room="")
+    text = render_text("mulinfang/case_alert", case=case, intent=label("intent", case.intent), place=where)
     sent = 0
     for member in members:
         if member.openid == case.openid:
