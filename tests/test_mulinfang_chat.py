@@ -114,6 +114,7 @@ def test_the_group_is_told_of_new_cases_and_confirms_one(console: Console, runne
     assert len([e for e in events(db, clutter) if e.kind == "group_fixed"]) == 1
     page = console.page(f"/console/cases/{clutter.number}")
     assert "睦邻坊确认已处理（非居民评价）" in page and "睦邻坊现场说明" in page and "睦邻坊现场照片" in page
+    assert "http://mmbiz.example/site-1.jpg" in page  # the member's photo among the case's photos
 
     wechat.send_text("楼上邻居家漏水，我家顶棚一直滴水", openid="demo-resident-1")  # a neighbour's leak: told
     run_once(app, utcnow())

@@ -88,7 +88,7 @@ def _photos(case: Case, talk: list[Line]) -> list[tuple[datetime, str | None]]:
     """Photos attached to the case (audit events) and sent in its conversation, once each, by time."""
     seen: dict[str, tuple[datetime, str | None]] = {}
     for e in case.events:
-        if e.kind == "photo" and e.data:
+        if e.kind in ("photo", "group_photo") and e.data:  # group_photo: a 睦邻坊 member's on-site photo
             seen.setdefault(e.data.get("MediaId") or f"e{e.id}", (e.created_at, e.data.get("PicUrl")))
     for line in talk:
         if line.kind == "image":
