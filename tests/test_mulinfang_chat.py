@@ -171,3 +171,23 @@ def test_the_alert_settings_file_is_checked(tmp_path) -> None:  # type: ignore[n
     bad.write_text("default: clutter\n", encoding="utf-8")
     with pytest.raises(RoutingError, match="default must be a list"):
         load_settings(bad)
+
+
+def test_a_report_waiting_for_the_address_is_kept_through_an_application(wechat, db, street) -> None:  # type: ignore[no-untyped-def]
+    assert "地址" in (wechat.send_text("楼道里堆满了纸箱", openid="o-new").text or "")
+    assert "住址" in (wechat.send_text("我想加入睦邻坊", openid="o-new").text or "")
+    reply = wechat.send_text("马连道南口三区5号楼1单元101", openid="o-new").text
+    (case,) = cases_of(db, "o-new")
+    assert reply is not None and case.number in reply and "已收到您加入马连道南口三区5号楼睦邻坊的申请" in reply
+    assert (case.intent, case.building.name, case.unit) == ("clutter", "5", "1")  # type: ignore[union-attr]
+    assert _application(db, "o-new").status == "applied"
+
+
+def test_no_usable_address_opens_the_waiting_report_and_files_no_application(wechat, db, street) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text("楼道里堆满了纸箱", openid="o-new")
+    wechat.send_text("我想加入睦邻坊", openid="o-new")
+    assert "没能识别" in (wechat.send_text("火星路", openid="o-new").text or "")
+    reply = wechat.send_text("不清楚", openid="o-new").text
+    (case,) = cases_of(db, "o-new")
+    assert reply is not None and case.number in reply and "申请还没有提交" in reply and case.building_id is None
+    assert not db.scalars(select(MulinfangMember).where(MulinfangMember.openid == "o-new")).all()

@@ -21,7 +21,7 @@ from bot.storage.models import Building, Case, Compound, MulinfangMember, Reside
 from handlers.conversation import binding, intake, memory
 from handlers.conversation.actions import CONTINUE
 from handlers.conversation.context import Context
-from handlers.conversation.states import DialogueState, State, Step
+from handlers.conversation.states import ASKING_ADDRESS, DialogueState, State, Step
 from handlers.understanding.address import AddressMatch, match_address, parse_place
 from handlers.understanding.words import is_no, is_yes
 
@@ -56,7 +56,9 @@ def apply(ctx: Context, msg: Inbound) -> str | None:
     """An application for the resident's building; the address is asked first when unknown."""
     resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
     if resident.building_id is None:
-        memory.save(ctx, msg.openid, State(DialogueState.MULINFANG_ADDRESS, {}))
+        current = memory.load(ctx, msg.openid)  # a report waiting for the address keeps waiting with the application
+        keep = current.data if current.name in ASKING_ADDRESS and current.data.get("pending") else {}
+        memory.save(ctx, msg.openid, State(DialogueState.MULINFANG_ADDRESS, keep))
         return render_text("mulinfang/ask_address")
     memory.save(ctx, msg.openid, State())
     return _apply_for(ctx, resident)
@@ -69,26 +71,36 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     if candidate and is_yes(text):
         compound = ctx.session.get(Compound, candidate["compound"])
         building = ctx.session.get(Building, candidate["building"])
-        return _bound(ctx, msg, AddressMatch("ok", compound, building, candidate.get("unit"), candidate.get("room"), 1))
+        found = AddressMatch("ok", compound, building, candidate.get("unit"), candidate.get("room"), 1)
+        return _bound(ctx, msg, found, data)
     found = match_address(ctx.session, text)
     if found.status == "ok":
-        return _bound(ctx, msg, found)
+        return _bound(ctx, msg, found, data)
     if found.status == "confirm" and found.compound is not None and found.building is not None:
         keep = {"compound": found.compound.id, "building": found.building.id, "unit": found.unit, "room": found.room}
         return Step(render_text("intake/address_confirm", address=binding.describe(found)),
                     DialogueState.MULINFANG_ADDRESS, {**data, "candidate": keep})
-    if found.status == "unknown" and not candidate and not is_no(text) and not data.get("tries"):
+    rest = {k: v for k, v in data.items() if k != "candidate"}
+    if found.status == "unknown" and not candidate and not is_no(text) and not data.get("tries") \
+            and not data.get("pending"):
         return intake.report(ctx, msg, {})  # not an address at all: a new message
     tries = int(data.get("tries", 0)) + 1
     if tries >= MAX_TRIES:
-        return Step(render_text("mulinfang/address_later", contact=ctx.street_contact))
+        later = render_text("mulinfang/address_later", contact=ctx.street_contact)
+        if not data.get("pending"):
+            return Step(later)
+        opened = intake.open_without_address(ctx, msg.openid, {**rest, "tried": [text]})
+        return Step(f"{opened.reply}\n\n{later}", opened.state, opened.data)
     return Step(render_text("intake/address_again", status=found.status if not is_no(text) else "rejected",
                             compound=found.compound.name if found.compound else ""),
-                DialogueState.MULINFANG_ADDRESS, {"tries": tries})
+                DialogueState.MULINFANG_ADDRESS, {**rest, "tries": tries})
 
 
-def _bound(ctx: Context, msg: Inbound, found: AddressMatch) -> Step:
+def _bound(ctx: Context, msg: Inbound, found: AddressMatch, data: dict[str, Any]) -> Step:
     resident = binding.bind_resident(ctx, msg.openid, found)
+    if data.get("pending"):  # the report that waited for the address is opened too
+        opened = intake.open_at(ctx, resident, found, data["pending"])
+        return Step(f"{opened.reply}\n\n{_apply_for(ctx, resident)}", opened.state, opened.data)
     saved = render_text("intake/address_saved", address=binding.describe(found), pending=False)
     return Step(saved + "\n\n" + _apply_for(ctx, resident))
 
