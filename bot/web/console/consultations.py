@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
+from sqlalchemy import distinct, func, select
 from werkzeug.wrappers import Response
 
 from bot.domain import consultations
 from bot.errors import NotFound
-from bot.storage.models import Community, Consultation
+from bot.storage.models import Community, Consultation, ConsultationReply
 from bot.web.console.access import login_required
 from bot.web.request_session import get_db
 
@@ -37,10 +38,12 @@ def _consultation(consultation_id: int) -> Consultation:
 @bp.get("/consultations")
 @login_required
 def index() -> str:
-    """Every consultation the user may see, newest first, with its turnout."""
+    """Every consultation the user may see, newest first, with the households that answered."""
     session = get_db()
-    rows = [(c, consultations.tally(session, c).overall) for c in consultations.list_consultations(session)
-            if _visible(c)]
+    answered = dict(session.execute(  # one grouped count for the list; the full tally is on each one's page
+        select(ConsultationReply.consultation_id, func.count(distinct(ConsultationReply.household)))
+        .group_by(ConsultationReply.consultation_id)).all())
+    rows = [(c, answered.get(c.id, 0)) for c in consultations.list_consultations(session) if _visible(c)]
     return render_template("console/consultations.html", rows=rows)
 
 
