@@ -24,8 +24,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import requests
 from PIL import Image
 from reportlab.graphics.barcode import qrencoder
+
+from bot.devtools import wechat_push
 
 API = "/cgi-bin/"
 SENDS = ("custom", "template", "subscribe")  # the kinds of request that deliver a message
@@ -94,6 +97,23 @@ class StandIn:
             rows = [r for r in self.requests if r.get("errcode") == 0 and r["kind"] in SENDS]
         return [r for r in rows if kind is None or r["kind"] == kind]
 
+    def receipts(self, status: str = "success", openid: str | None = None) -> list[str]:
+        """The receipt events WeChat would push for every template message and subscription notice sent
+        (to `openid` only, if given): TEMPLATESENDJOBFINISH / subscribe_msg_sent_event with this status
+        ("success", "failed:user block", "failed: system failed"), as XML for the webhook."""
+        return [wechat_push.receipt_xml(r["openid"], r["kind"], r["msgid"], status, r["body"].get("template_id"))
+                for r in self.sent() if r["kind"] in ("template", "subscribe") and openid in (None, r["openid"])]
+
+    def push_receipts(self, webhook: str, pusher: wechat_push.Pusher, status: str = "success",
+                      openid: str | None = None) -> int:
+        """POST the receipt events (see receipts) to a running Mulin's /wechat, signed like WeChat (the demo)."""
+        pushed = 0
+        for xml in self.receipts(status, openid):
+            query, data = pusher.request(xml)
+            requests.post(webhook, params=query, data=data, headers={"Content-Type": "text/xml"}, timeout=5)
+            pushed += 1
+        return pushed
+
     def requests_to(self, endpoint: str) -> list[dict[str, Any]]:
         """Recorded requests to one endpoint (e.g. "menu/create"), oldest first."""
         with self.lock:
@@ -128,6 +148,8 @@ class StandIn:
                 result = self._ok(endpoint, query, body)
             entry = {"t": time.time(), "method": method, "kind": kind, "path": endpoint,
                      "openid": openid, "body": body, "errcode": result.get("errcode", 0)}
+            if "msgid" in result:
+                entry["msgid"] = result["msgid"]
             self.requests.append(entry)
             if self.record:
                 self.record.write(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -135,7 +157,7 @@ class StandIn:
         return result
 
     def _ok(self, endpoint: str, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        if endpoint == "message/template/send":
+        if endpoint in ("message/template/send", "message/subscribe/bizsend"):
             return {"errcode": 0, "errmsg": "ok", "msgid": next(self.msgids)}
         if endpoint == "user/info":
             return {"subscribe": 1, "openid": query.get("openid"), "language": "zh_CN",
