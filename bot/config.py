@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "WECHAT_SUBSCRIPTIONS_PATH": None,  # subscription notices' (订阅通知) templates, the same format
     # The console's public address (https://…), for the links in staff alerts; empty: no links.
     "PUBLIC_BASE_URL": "",
+    # Where residents' photos and voice messages are kept once downloaded from WeChat (media/get, within its
+    # 3 days); empty: instance/media. A relative path is taken from the project folder.
+    "MEDIA_DIR": "",
 }
 
 WECHAT_MODES = ("safe", "compatible", "plaintext")  # 安全模式, 兼容模式, 明文模式

@@ -15,7 +15,7 @@ from flask import Flask
 from bot.constants import BULK_PURPOSES
 from bot.messaging import inbound_spool, outbox
 from bot.services import services
-from scheduler import consult_jobs, followup_jobs, notice_jobs, overdue_jobs, retention_jobs, summary_jobs
+from scheduler import consult_jobs, followup_jobs, media_jobs, notice_jobs, overdue_jobs, retention_jobs, summary_jobs
 from scheduler import replay_jobs as inbound_replay
 
 
@@ -80,4 +80,5 @@ JOBS: tuple[Job, ...] = (
     Job("inbound_spool", 1, store_spooled),
     Job("inbound_replay", 1, replay_inbound),
     Job("inbound_retention", 3600, retention_jobs.run),
+    Job("media", 10, media_jobs.run),  # residents' photos and voice, kept before WeChat's 3 days are over
 )

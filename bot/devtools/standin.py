@@ -1,9 +1,11 @@
 """A local stand-in for WeChat's API, for tests and the demo.
 
-Answers the endpoints Mulin uses (token, custom send, template send, subscription notice
-(message/subscribe/bizsend), user info, tags, media, permanent QR codes and their images, the custom menu)
-like WeChat does, can return chosen errcodes, answer late (a send WeChat accepted whose answer never
-arrived), run a test's step after the n-th send, and records every request.
+Answers the endpoints Mulin uses (token, custom send, template send and subscription notice
+(message/subscribe/bizsend) with a msgid, user info, tags, media upload and media/get (a real JPEG, or a real
+AMR clip for a voice message), permanent QR codes and their images, the custom menu) like WeChat does, builds
+the delivery receipts WeChat would push back (receipts, push_receipts), can return chosen errcodes, answer
+late (a send WeChat accepted whose answer never arrived), run a test's step after the n-th send, and records
+every request.
 Control endpoints under /_standin/ read the record and script failures.
 
 Run: python -m bot.devtools.standin --port 8001 [--record FILE]
@@ -51,6 +53,7 @@ class StandIn:
         self.qr_scenes: dict[str, str] = {}  # ticket -> scene string
         self.qr_images: dict[str, bytes] = {}  # scene string -> the PNG showqrcode serves
         self.menu: dict[str, Any] | None = None
+        self.media: dict[str, tuple[bytes, str]] = {}  # media_id -> (bytes, Content-Type) media/get serves
         self.server: ThreadingHTTPServer | None = None
 
     # -- scripting, for tests -------------------------------------------------
@@ -175,6 +178,8 @@ class StandIn:
             return {"errcode": 0, "errmsg": "ok"}
         if endpoint == "menu/get":
             return {"menu": self.menu} if self.menu else {"errcode": 46003, "errmsg": "menu no exist"}
+        if endpoint == "media/get":
+            return {"errcode": 0, "media_id": query.get("media_id", "")}  # the file itself: StandIn.media_file
         if endpoint == "media/upload":
             return {"type": query.get("type", "image"), "media_id": secrets.token_hex(8),
                     "created_at": int(time.time())}
@@ -191,6 +196,16 @@ class StandIn:
             self.qr_scenes[ticket] = scene
             self.qr_images[scene] = _qr_png(url)
         return {"ticket": ticket, "url": url}
+
+    def media_file(self, media_id: str) -> tuple[bytes, str]:
+        """What media/get serves for a MediaId: one a test registered in `media`, else a real small AMR clip
+        for an id that names a voice message ("voice" in it), else a real small JPEG."""
+        with self.lock:
+            if media_id in self.media:
+                return self.media[media_id]
+        if "voice" in media_id.lower():
+            return VOICE_CLIP.read_bytes(), "audio/amr"
+        return _jpeg(media_id), "image/jpeg"
 
     def show_qrcode(self, query: dict[str, str]) -> bytes | None:
         """The PNG of a ticket (None: unknown ticket); recorded like the API calls."""
@@ -237,9 +252,9 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):  # the caller stopped waiting (a late answer)
                 self.close_connection = True
 
-        def _image(self, png: bytes | None) -> None:
+        def _image(self, png: bytes | None, content_type: str = "image/png") -> None:
             self.send_response(200 if png else 404)
-            self.send_header("Content-Type", "image/png" if png else "text/plain")
+            self.send_header("Content-Type", content_type if png else "text/plain")
             self.send_header("Content-Length", str(len(png or b"")))
             self.end_headers()
             self.wfile.write(png or b"")
@@ -260,6 +275,9 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
                 self._image(state.show_qrcode(query))
                 return
             answer = state.answer(method, url.path, query, body)
+            if url.path == API + "media/get" and answer.get("errcode") == 0:
+                self._image(*state.media_file(str(answer["media_id"])))
+                return
             state._after_send()
             late = state._late(url.path)
             if late:
@@ -273,6 +291,19 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
             self._handle("POST")
 
     return Handler
+
+
+VOICE_CLIP = Path(__file__).parent / "demo_data" / "voice.amr"  # 1.2 s of a 440 Hz tone, AMR-NB 12.2 kbit/s
+
+
+def _jpeg(seed: str) -> bytes:
+    """A real small JPEG (a colour picked from the media id, with a darker band), what a phone photo stands for."""
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    image = Image.new("RGB", (96, 64), (digest[0], digest[1], digest[2]))
+    image.paste((digest[0] // 3, digest[1] // 3, digest[2] // 3), (0, 40, 96, 64))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 def _qr_png(text: str) -> bytes:
