@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot import create_app
-from bot.clock import fmt_local
+from bot.clock import fmt_local, utcnow
 from bot.devtools.wechat_push import receipt_xml
 from bot.services import services
 from bot.storage.models import Notice, Outbox, Resident, Subscription
@@ -165,3 +165,19 @@ def test_the_console_shows_the_forecast_when_a_notice_is_created(console, db) ->
     page = console.page(res.headers["Location"])
     assert 'id="reach"' in page and 'id="reach-total">1<' in page
     assert 'id="reach-template">1<' in page and 'id="reach-none">0<' in page
+
+
+def test_the_case_page_shows_each_message_delivered_queued_or_failed(app, console, wechat, db,
+                                                                     standin) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers_console import report
+    from tests.helpers_intake import BOUND
+    case = report(wechat, db)
+    db.execute(update(Resident).where(Resident.openid == BOUND).values(last_inbound_at=utcnow() - 3 * DAY))
+    db.commit()  # the resident last wrote 3 days ago: case updates go as template messages
+    assert console.post(f"/console/cases/{case.number}/resolve", note="已更换楼上水管").status_code == 302
+    run_once(app)
+    page = console.page(f"/console/cases/{case.number}")
+    assert 'id="case-deliveries"' in page and "模板消息" in page and "微信排队中（待回执）" in page
+    wechat.post(standin.receipts("failed:user block", openid=BOUND)[0])
+    page = console.page(f"/console/cases/{case.number}")
+    assert "未送达：居民已拒收公众号消息（微信回执：用户拒收）" in page and "微信排队中（待回执）" not in page

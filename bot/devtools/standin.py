@@ -17,6 +17,7 @@ import hashlib
 import io
 import itertools
 import json
+import os
 import secrets
 import threading
 import time
@@ -40,8 +41,12 @@ QR_MODULE_PX, QR_BORDER = 4, 4  # pixels per module; quiet zone in modules
 class StandIn:
     """The stand-in's state: issued tokens, scripted errors, recorded requests."""
 
-    def __init__(self, record: Path | None = None) -> None:
+    def __init__(self, record: Path | None = None, receipts_to: tuple[str, wechat_push.Pusher] | None = None,
+                 receipt_delay: float = 2.0) -> None:
         self.lock = threading.Lock()
+        # (webhook URL, signer): push each template message's / subscription notice's receipt back (the demo)
+        self.receipts_to = receipts_to
+        self.receipt_delay = receipt_delay
         self.tokens: set[str] = set()
         self.requests: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []  # {"path", "errcode", "times", "openid"}
@@ -117,6 +122,19 @@ class StandIn:
             pushed += 1
         return pushed
 
+    def _push_later(self, entry: dict[str, Any]) -> None:
+        """The demo: WeChat's receipt (success) arrives a moment after the send, as on a real account."""
+        assert self.receipts_to is not None
+        time.sleep(self.receipt_delay)
+        webhook, pusher = self.receipts_to
+        xml = wechat_push.receipt_xml(entry["openid"], entry["kind"], entry["msgid"], "success",
+                                      entry["body"].get("template_id"))
+        query, data = pusher.request(xml)
+        try:
+            requests.post(webhook, params=query, data=data, headers={"Content-Type": "text/xml"}, timeout=5)
+        except requests.RequestException:
+            pass  # Mulin is not up (yet): WeChat would give up too
+
     def requests_to(self, endpoint: str) -> list[dict[str, Any]]:
         """Recorded requests to one endpoint (e.g. "menu/create"), oldest first."""
         with self.lock:
@@ -154,6 +172,8 @@ class StandIn:
             if "msgid" in result:
                 entry["msgid"] = result["msgid"]
             self.requests.append(entry)
+            if self.receipts_to and "msgid" in result and kind in ("template", "subscribe"):
+                threading.Thread(target=self._push_later, args=(entry,), daemon=True).start()
             if self.record:
                 self.record.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 self.record.flush()
@@ -347,8 +367,16 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--record", type=Path)
+    parser.add_argument("--receipts-to", help=(
+        "Mulin's webhook URL: push a delivery receipt (success) back for each template message and subscription "
+        "notice, signed with WECHAT_TOKEN, WECHAT_APPID, WECHAT_AES_KEY and WECHAT_MODE from the environment"))
     args = parser.parse_args()
-    state = StandIn(args.record)
+    receipts_to = None
+    if args.receipts_to:
+        pusher = wechat_push.Pusher(os.environ["WECHAT_TOKEN"], os.environ["WECHAT_APPID"],
+                                    os.environ.get("WECHAT_AES_KEY", ""), os.environ.get("WECHAT_MODE") or "safe")
+        receipts_to = (args.receipts_to, pusher)
+    state = StandIn(args.record, receipts_to)
     print(f"WeChat stand-in at {state.start(args.host, args.port)}", flush=True)
     try:
         threading.Event().wait()
