@@ -108,7 +108,7 @@ def _download(gateway: Gateway, folder: Path, row: Any, now: datetime, result: K
     except SendError as exc:
         if exc.token:
             return {"attempts": row.attempts, "error": TOKEN}
-        if not exc.transient:
+        if not exc.transient and not exc.uncertain:  # (a timed-out download is simply tried again)
             result.failed += 1
             log.info("media %s: WeChat refused it for good (errcode %s)", row.id, exc.errcode)
             return {"status": MediaStatus.FAILED, "attempts": attempts, "error": f"{exc.errcode}: {exc.message}"}

@@ -152,13 +152,10 @@ def _send(session: Session, gateway: Gateway, row: Any, resident: Resident | Non
         return "subscribe", receipts.msgid_of(answer)
     message = book.message(row.purpose, text, context, row.payload.get("template_data"))
     if message is None:
-        raise SendError(None, f"{UNREACHABLE}: outside the 48-hour window, no accepted subscription notice and "
-                              f"no template for '{row.purpose}'", transient=False)
+        raise SendError(None, f"{receipts.UNREACHABLE}: outside the 48-hour window, no accepted subscription "
+                              f"notice and no template for '{row.purpose}'", transient=False)
     answer = gateway.send_template(row.openid, message.template_id, message.data, message.url)
     return "template", receipts.msgid_of(answer)
-
-
-UNREACHABLE = "not reachable"  # the start of the error recorded when no channel is left (bot.messaging.reach)
 
 
 def subscribable(session: Session, gateway: Gateway, purpose: str, openid: str) -> bool:

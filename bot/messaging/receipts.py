@@ -21,6 +21,7 @@ TEMPLATE_EVENT = "templatesendjobfinish"  # events are lowercased (bot.messaging
 SUBSCRIBE_EVENT = "subscribe_msg_sent_event"
 EVENTS = (TEMPLATE_EVENT, SUBSCRIBE_EVENT)
 SENT_LIST = "SentList"  # raw's flat copy (JSON) of a subscribe_msg_sent_event's nested <List> items
+UNREACHABLE = "not reachable"  # how the outbox's error starts when no channel is left (told apart in `reason`)
 USER_BLOCK_CODES = {43101}  # subscription notices: the resident refuses them
 _TABLE = table_of(Outbox)
 _SET = (update(_TABLE).where(_TABLE.c.msgid == bindparam("msg_id"), _TABLE.c.openid == bindparam("to"),
@@ -99,6 +100,6 @@ def state_of(status: str, channel: str | None, receipt: str | None) -> DeliveryS
 
 def reason(errcode: int | None, error: str | None, receipt: str | None) -> str:
     """Why a message did not reach the resident, in Chinese (templates/text/outbox/reason.txt)."""
-    unreachable = errcode is None and (error or "").startswith("not reachable")
+    unreachable = errcode is None and (error or "").startswith(UNREACHABLE)
     return render_text("outbox/reason", receipt=receipt, code=errcode, unreachable=unreachable,
                        network=errcode is None and not unreachable)
