@@ -181,3 +181,26 @@ def test_the_case_page_shows_each_message_delivered_queued_or_failed(app, consol
     wechat.post(standin.receipts("failed:user block", openid=BOUND)[0])
     page = console.page(f"/console/cases/{case.number}")
     assert "未送达：居民已拒收公众号消息（微信回执：用户拒收）" in page and "微信排队中（待回执）" not in page
+
+
+def test_the_stand_in_pushes_receipts_to_a_running_mulin(app, db, runner, standin) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from bot.devtools.wechat_push import Pusher
+    from tests.conftest import AES_KEY, APPID, TOKEN
+    street(db, buildings=("1",))
+    notice_id, _ = create(runner, "--compound", "和平里")
+    run_once(app, FIRST)
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:  # over real HTTP, signed and encrypted like WeChat (what `make run`'s stand-in does after each send)
+        pushed = standin.push_receipts(f"http://127.0.0.1:{srv.server_port}/wechat", Pusher(TOKEN, APPID, AES_KEY))
+    finally:
+        srv.shutdown()
+        thread.join(5)
+    assert pushed == 2
+    assert {r.receipt for r in rows(db, notice_id).values()} == {"delivered"}
+    assert "已发送：2（已送达 2，微信排队中、待回执 0）" in show(runner, notice_id)
