@@ -56,6 +56,35 @@ class OutboxStatus(StrEnum):
     UNCERTAIN = "uncertain"  # no answer came (a read timeout): WeChat may have delivered it; never resent alone
 
 
+class Receipt(StrEnum):
+    """WeChat's delivery receipt for a sent template message or subscription notice (TEMPLATESENDJOBFINISH,
+    subscribe_msg_sent_event); a sent row without one is still queued at WeChat."""
+
+    DELIVERED = "delivered"
+    USER_BLOCK = "user_block"  # the resident refuses the account's messages
+    SYSTEM_FAILED = "system_failed"  # WeChat could not deliver it
+
+
+class DeliveryState(StrEnum):
+    """Where one planned message stands, each in exactly one state (notice progress, the case page)."""
+
+    SCHEDULED = "scheduled"  # its send time has not come (not yet in the outbox)
+    PENDING = "pending"  # in the outbox, not yet sent
+    QUEUED = "queued"  # accepted by WeChat, its delivery receipt not yet in
+    DELIVERED = "delivered"
+    FAILED = "failed"  # refused by WeChat, not reachable, or a failure receipt
+    UNCERTAIN = "uncertain"  # no answer came: it may have been delivered
+    CANCELLED = "cancelled"
+
+
+class MediaStatus(StrEnum):
+    """A resident's photo or voice being kept (media_files)."""
+
+    PENDING = "pending"
+    STORED = "stored"
+    FAILED = "failed"  # WeChat's 3 days are over, or it refused for good
+
+
 class InboundStatus(StrEnum):
     """A stored inbound message."""
 

@@ -18,6 +18,7 @@ from bot.services import services
 from scheduler import (
     consult_jobs,
     followup_jobs,
+    media_jobs,
     mulinfang_jobs,
     notice_jobs,
     overdue_jobs,
@@ -89,4 +90,5 @@ JOBS: tuple[Job, ...] = (
     Job("inbound_spool", 1, store_spooled),
     Job("inbound_replay", 1, replay_inbound),
     Job("inbound_retention", 3600, retention_jobs.run),
+    Job("media", 10, media_jobs.run),  # residents' photos and voice, kept before WeChat's 3 days are over
 )

@@ -70,6 +70,7 @@ def settings(tmp_path: Path, redis_url: str, migrated_db: Path, standin: StandIn
         "TEMPLATE_IDS": {"default": "tpl-default"}, "SEND_RATE_PER_SECOND": 0, "REPLY_RATE_PER_SECOND": 0,
         "INLINE_BUSY_LIMIT": 1.0,  # tests send back to back; tests/test_load_shedding.py sets its own
         "WTF_CSRF_ENABLED": True, "API_TOKEN": "test-api-token",
+        "MEDIA_DIR": str(tmp_path / "media"),  # residents' photos and voice (scheduler/media_jobs.py)
     }
 
 

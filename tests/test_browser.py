@@ -223,3 +223,18 @@ def test_groups_consultations_and_projects_pages(page: Page, app, db, runner, we
         page.goto(path)
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
         assert _fits(page), path
+def test_case_page_shows_the_kept_photo_and_plays_the_voice(page: Page, app, wechat, db, standin) -> None:
+    case = report(wechat, db)
+    assert wechat.send_image(openid=BOUND, media_id="photo-b").status == 200
+    assert wechat.send("voice", {"MediaId": "voice-b", "Format": "amr"}, openid=BOUND).status == 200
+    run_once(app)  # the scheduler downloads both through media/get (the stand-in's JPEG and AMR clip)
+    _login(page)
+    page.goto(f"/console/cases/{case.number}")
+    expect(page.locator("#case-media img.case-photo")).to_be_visible()
+    # the JPEG really loaded from the console (the stand-in's is 96×64), not a broken image
+    page.wait_for_function("() => { const i = document.querySelector('#case-media img.case-photo');"
+                           " return i.complete && i.naturalWidth === 96 && i.naturalHeight === 64; }")
+    # the AMR clip, converted to MP3, is decoded by the browser: its 1.2 s duration is known, no error
+    page.wait_for_function("() => { const a = document.querySelector('#case-media audio');"
+                           " return a.readyState >= 1 && a.duration > 1 && a.duration < 2 && !a.error; }")
+    page.screenshot(path=str(SHOTS / "case-media.png"), full_page=True)

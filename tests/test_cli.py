@@ -176,9 +176,9 @@ def test_notice_create_list_show_cancel(runner: FlaskCliRunner, db: Session) -> 
     ok(runner, "demo-data")
     at = fmt_local(utcnow() + timedelta(days=4))
     first = int(ok(runner, "notice", "create", "--compound", "马连道南口三区", "--buildings", "1,2,6", "--at", at,
-                   "--text", "请清理楼道内自行车和杂物").output)
+                   "--text", "请清理楼道内自行车和杂物").output.splitlines()[-1])
     second = int(ok(runner, "notice", "create", "--community", "茶马南街社区", "--at", at, "--text",
-                    "请清理楼道").output)
+                    "请清理楼道").output.splitlines()[-1])
     listing = ok(runner, "notice", "list").output
     assert f"#{first} " in listing and f"#{second} " in listing
     shown = ok(runner, "notice", "show", str(first)).output

@@ -19,7 +19,7 @@ DAY = timedelta(days=1)
 def cli_create(runner, *args: str) -> int:  # type: ignore[no-untyped-def]
     result = runner.invoke(args=["notice", "create", "--at", fmt_local(CLEANUP), "--text", "请清理自行车和纸箱", *args])
     assert result.exit_code == 0, result.output
-    return int(result.output.strip())
+    return int(result.output.strip().splitlines()[-1])  # after the reach forecast
 
 
 def make(db, **kw):  # type: ignore[no-untyped-def]

@@ -30,7 +30,8 @@ def _fail(exc: MulinError) -> NoReturn:
 @click.option("--at", "at", required=True, help='cleanup time "YYYY-MM-DD HH:MM", Asia/Shanghai')
 @click.option("--text", required=True, help="what residents should do")
 def create_command(compound: str | None, community: str | None, buildings: str | None, at: str, text: str) -> None:
-    """Create a notice and print its id."""
+    """Create a notice, say how many residents each channel will reach (and who cannot be reached),
+    and print its id on the last line."""
     try:
         cleanup_at = parse_local(at)
     except ValueError as exc:
@@ -44,6 +45,9 @@ def create_command(compound: str | None, community: str | None, buildings: str |
         except MulinError as exc:
             _fail(exc)
         session.commit()
+        forecast = notices.reach_forecast(session, notice, services(current_app).gateway,
+                                          current_app.config["TEMPLATE_IDS"], utcnow())
+        click.echo(render_text("notice/forecast", f=forecast, date=fmt_local))
         click.echo(notice.id)
 
 

@@ -52,10 +52,14 @@ def main() -> int:
     if demo and not env.get("WECHAT_API_BASE_URL"):
         env["WECHAT_API_BASE_URL"] = f"http://127.0.0.1:{standin_port}/cgi-bin/"
         env.setdefault("TEMPLATE_IDS", "default=demo-template")
-        children.append(subprocess.Popen([PYTHON, "-m", "bot.devtools.standin", "--port", str(standin_port),
-                                          "--record", str(INSTANCE / "standin.jsonl")], env=env))
     os.environ.update(env)
     config = load_config()
+    if demo and env["WECHAT_API_BASE_URL"] == f"http://127.0.0.1:{standin_port}/cgi-bin/":
+        signer = {name: str(config[name]) for name in ("WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_AES_KEY", "WECHAT_MODE")}
+        children.append(subprocess.Popen([PYTHON, "-m", "bot.devtools.standin", "--port", str(standin_port),
+                                          "--record", str(INSTANCE / "standin.jsonl"),
+                                          "--receipts-to", f"http://127.0.0.1:{port}/wechat"],  # delivery receipts
+                                         env={**env, **signer}))
     flask = [PYTHON, "-m", "flask", "--app", "bot"]
     subprocess.run(flask + ["init-db"], env=env, check=True)
     if demo:

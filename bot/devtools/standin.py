@@ -1,9 +1,11 @@
 """A local stand-in for WeChat's API, for tests and the demo.
 
-Answers the endpoints Mulin uses (token, custom send, template send, subscription notice
-(message/subscribe/bizsend), user info, tags, media, permanent QR codes and their images, the custom menu)
-like WeChat does, can return chosen errcodes, answer late (a send WeChat accepted whose answer never
-arrived), run a test's step after the n-th send, and records every request.
+Answers the endpoints Mulin uses (token, custom send, template send and subscription notice
+(message/subscribe/bizsend) with a msgid, user info, tags, media upload and media/get (a real JPEG, or a real
+AMR clip for a voice message), permanent QR codes and their images, the custom menu) like WeChat does, builds
+the delivery receipts WeChat would push back (receipts, push_receipts), can return chosen errcodes, answer
+late (a send WeChat accepted whose answer never arrived), run a test's step after the n-th send, and records
+every request.
 Control endpoints under /_standin/ read the record and script failures.
 
 Run: python -m bot.devtools.standin --port 8001 [--record FILE]
@@ -15,6 +17,7 @@ import hashlib
 import io
 import itertools
 import json
+import os
 import secrets
 import threading
 import time
@@ -24,8 +27,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import requests
 from PIL import Image
 from reportlab.graphics.barcode import qrencoder
+
+from bot.devtools import wechat_push
 
 API = "/cgi-bin/"
 SENDS = ("custom", "template", "subscribe")  # the kinds of request that deliver a message
@@ -35,8 +41,12 @@ QR_MODULE_PX, QR_BORDER = 4, 4  # pixels per module; quiet zone in modules
 class StandIn:
     """The stand-in's state: issued tokens, scripted errors, recorded requests."""
 
-    def __init__(self, record: Path | None = None) -> None:
+    def __init__(self, record: Path | None = None, receipts_to: tuple[str, wechat_push.Pusher] | None = None,
+                 receipt_delay: float = 2.0) -> None:
         self.lock = threading.Lock()
+        # (webhook URL, signer): push each template message's / subscription notice's receipt back (the demo)
+        self.receipts_to = receipts_to
+        self.receipt_delay = receipt_delay
         self.tokens: set[str] = set()
         self.requests: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []  # {"path", "errcode", "times", "openid"}
@@ -48,6 +58,7 @@ class StandIn:
         self.qr_scenes: dict[str, str] = {}  # ticket -> scene string
         self.qr_images: dict[str, bytes] = {}  # scene string -> the PNG showqrcode serves
         self.menu: dict[str, Any] | None = None
+        self.media: dict[str, tuple[bytes, str]] = {}  # media_id -> (bytes, Content-Type) media/get serves
         self.server: ThreadingHTTPServer | None = None
 
     # -- scripting, for tests -------------------------------------------------
@@ -94,6 +105,36 @@ class StandIn:
             rows = [r for r in self.requests if r.get("errcode") == 0 and r["kind"] in SENDS]
         return [r for r in rows if kind is None or r["kind"] == kind]
 
+    def receipts(self, status: str = "success", openid: str | None = None) -> list[str]:
+        """The receipt events WeChat would push for every template message and subscription notice sent
+        (to `openid` only, if given): TEMPLATESENDJOBFINISH / subscribe_msg_sent_event with this status
+        ("success", "failed:user block", "failed: system failed"), as XML for the webhook."""
+        return [wechat_push.receipt_xml(r["openid"], r["kind"], r["msgid"], status, r["body"].get("template_id"))
+                for r in self.sent() if r["kind"] in ("template", "subscribe") and openid in (None, r["openid"])]
+
+    def push_receipts(self, webhook: str, pusher: wechat_push.Pusher, status: str = "success",
+                      openid: str | None = None) -> int:
+        """POST the receipt events (see receipts) to a running Mulin's /wechat, signed like WeChat (the demo)."""
+        pushed = 0
+        for xml in self.receipts(status, openid):
+            query, data = pusher.request(xml)
+            requests.post(webhook, params=query, data=data, headers={"Content-Type": "text/xml"}, timeout=5)
+            pushed += 1
+        return pushed
+
+    def _push_later(self, entry: dict[str, Any]) -> None:
+        """The demo: WeChat's receipt (success) arrives a moment after the send, as on a real account."""
+        assert self.receipts_to is not None
+        time.sleep(self.receipt_delay)
+        webhook, pusher = self.receipts_to
+        xml = wechat_push.receipt_xml(entry["openid"], entry["kind"], entry["msgid"], "success",
+                                      entry["body"].get("template_id"))
+        query, data = pusher.request(xml)
+        try:
+            requests.post(webhook, params=query, data=data, headers={"Content-Type": "text/xml"}, timeout=5)
+        except requests.RequestException:
+            pass  # Mulin is not up (yet): WeChat would give up too
+
     def requests_to(self, endpoint: str) -> list[dict[str, Any]]:
         """Recorded requests to one endpoint (e.g. "menu/create"), oldest first."""
         with self.lock:
@@ -128,14 +169,18 @@ class StandIn:
                 result = self._ok(endpoint, query, body)
             entry = {"t": time.time(), "method": method, "kind": kind, "path": endpoint,
                      "openid": openid, "body": body, "errcode": result.get("errcode", 0)}
+            if "msgid" in result:
+                entry["msgid"] = result["msgid"]
             self.requests.append(entry)
+            if self.receipts_to and "msgid" in result and kind in ("template", "subscribe"):
+                threading.Thread(target=self._push_later, args=(entry,), daemon=True).start()
             if self.record:
                 self.record.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 self.record.flush()
         return result
 
     def _ok(self, endpoint: str, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        if endpoint == "message/template/send":
+        if endpoint in ("message/template/send", "message/subscribe/bizsend"):
             return {"errcode": 0, "errmsg": "ok", "msgid": next(self.msgids)}
         if endpoint == "user/info":
             return {"subscribe": 1, "openid": query.get("openid"), "language": "zh_CN",
@@ -153,6 +198,8 @@ class StandIn:
             return {"errcode": 0, "errmsg": "ok"}
         if endpoint == "menu/get":
             return {"menu": self.menu} if self.menu else {"errcode": 46003, "errmsg": "menu no exist"}
+        if endpoint == "media/get":
+            return {"errcode": 0, "media_id": query.get("media_id", "")}  # the file itself: StandIn.media_file
         if endpoint == "media/upload":
             return {"type": query.get("type", "image"), "media_id": secrets.token_hex(8),
                     "created_at": int(time.time())}
@@ -169,6 +216,16 @@ class StandIn:
             self.qr_scenes[ticket] = scene
             self.qr_images[scene] = _qr_png(url)
         return {"ticket": ticket, "url": url}
+
+    def media_file(self, media_id: str) -> tuple[bytes, str]:
+        """What media/get serves for a MediaId: one a test registered in `media`, else a real small AMR clip
+        for an id that names a voice message ("voice" in it), else a real small JPEG."""
+        with self.lock:
+            if media_id in self.media:
+                return self.media[media_id]
+        if "voice" in media_id.lower():
+            return VOICE_CLIP.read_bytes(), "audio/amr"
+        return _jpeg(media_id), "image/jpeg"
 
     def show_qrcode(self, query: dict[str, str]) -> bytes | None:
         """The PNG of a ticket (None: unknown ticket); recorded like the API calls."""
@@ -215,9 +272,9 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):  # the caller stopped waiting (a late answer)
                 self.close_connection = True
 
-        def _image(self, png: bytes | None) -> None:
+        def _image(self, png: bytes | None, content_type: str = "image/png") -> None:
             self.send_response(200 if png else 404)
-            self.send_header("Content-Type", "image/png" if png else "text/plain")
+            self.send_header("Content-Type", content_type if png else "text/plain")
             self.send_header("Content-Length", str(len(png or b"")))
             self.end_headers()
             self.wfile.write(png or b"")
@@ -238,6 +295,9 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
                 self._image(state.show_qrcode(query))
                 return
             answer = state.answer(method, url.path, query, body)
+            if url.path == API + "media/get" and answer.get("errcode") == 0:
+                self._image(*state.media_file(str(answer["media_id"])))
+                return
             state._after_send()
             late = state._late(url.path)
             if late:
@@ -251,6 +311,19 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
             self._handle("POST")
 
     return Handler
+
+
+VOICE_CLIP = Path(__file__).parent / "demo_data" / "voice.amr"  # 1.2 s of a 440 Hz tone, AMR-NB 12.2 kbit/s
+
+
+def _jpeg(seed: str) -> bytes:
+    """A real small JPEG (a colour picked from the media id, with a darker band), what a phone photo stands for."""
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    image = Image.new("RGB", (96, 64), (digest[0], digest[1], digest[2]))
+    image.paste((digest[0] // 3, digest[1] // 3, digest[2] // 3), (0, 40, 96, 64))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 def _qr_png(text: str) -> bytes:
@@ -294,8 +367,16 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--record", type=Path)
+    parser.add_argument("--receipts-to", help=(
+        "Mulin's webhook URL: push a delivery receipt (success) back for each template message and subscription "
+        "notice, signed with WECHAT_TOKEN, WECHAT_APPID, WECHAT_AES_KEY and WECHAT_MODE from the environment"))
     args = parser.parse_args()
-    state = StandIn(args.record)
+    receipts_to = None
+    if args.receipts_to:
+        pusher = wechat_push.Pusher(os.environ["WECHAT_TOKEN"], os.environ["WECHAT_APPID"],
+                                    os.environ.get("WECHAT_AES_KEY", ""), os.environ.get("WECHAT_MODE") or "safe")
+        receipts_to = (args.receipts_to, pusher)
+    state = StandIn(args.record, receipts_to)
     print(f"WeChat stand-in at {state.start(args.host, args.port)}", flush=True)
     try:
         threading.Event().wait()

@@ -37,6 +37,20 @@ def message_xml(openid: str, msg_type: str, fields: dict[str, Any], create_time:
     return "<xml>" + "".join(parts) + "</xml>"
 
 
+def receipt_xml(openid: str, kind: str, msg_id: object, status: str = "success", template_id: str | None = None,
+                create_time: int | None = None, account: str = "gh_mulin") -> str:
+    """The delivery receipt WeChat pushes for a sent template message (kind "template": TEMPLATESENDJOBFINISH)
+    or subscription notice ("subscribe": subscribe_msg_sent_event, one <List> item)."""
+    if kind == "template":
+        return message_xml(openid, "event", {"Event": "TEMPLATESENDJOBFINISH", "MsgID": msg_id, "Status": status},
+                           create_time, account=account)
+    code = 0 if status == "success" else 43101 if "user block" in status else 43107
+    item = (f"<List><TemplateId>{escape(template_id or '')}</TemplateId><MsgID>{msg_id}</MsgID>"
+            f"<ErrorCode>{code}</ErrorCode><ErrorStatus>{escape(status)}</ErrorStatus></List>")
+    xml = message_xml(openid, "event", {"Event": "subscribe_msg_sent_event"}, create_time, account=account)
+    return xml[:-len("</xml>")] + f"<SubscribeMsgSentEvent>{item}</SubscribeMsgSentEvent></xml>"
+
+
 @dataclass(frozen=True)
 class Pusher:
     """Signs (and in safe/compatible mode encrypts) a push for /wechat, and opens the reply."""

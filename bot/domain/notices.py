@@ -6,22 +6,32 @@ and offset; this module only reads those rows to report progress.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import DEFAULTS
-from bot.constants import MemberStatus, NoticeStatus, OutboxStatus
+from bot.constants import DeliveryState, MemberStatus, NoticeStatus, OutboxStatus, Purpose
 from bot.errors import InvalidNotice, NotFound, NoticeLocked
+from bot.messaging import reach, receipts
+from bot.messaging.gateway import Gateway
 from bot.storage.models import Building, Community, Compound, MulinfangMember, Notice, Outbox, Resident
+
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True)
 class NoticeProgress:
-    """Where a notice's deliveries stand; failures are (reason, count), most frequent first."""
+    """Where a notice's deliveries stand, each planned message in one state; failures are (Chinese reason,
+    count), most frequent first.
+
+    pending = scheduled (its send time not come) + waiting in the outbox; sent = queued at WeChat (no
+    receipt yet) + delivered; failed counts refusals, the unreachable and failure receipts alike.
+    """
 
     targeted: int
     pending: int
@@ -29,6 +39,10 @@ class NoticeProgress:
     failed: int
     cancelled: int
     failures: list[tuple[str, int]] = field(default_factory=list)
+    scheduled: int = 0
+    queued: int = 0
+    delivered: int = 0
+    uncertain: int = 0
 
 
 def default_offsets() -> list[int]:
@@ -61,7 +75,11 @@ def resolve_target(session: Session, compound: str | None, community: str | None
 
 def recipients_of(target: dict[str, Any]) -> Select[str]:
     """A select of the openids of subscribed residents bound to a target's buildings."""
-    query = select(Resident.openid).where(Resident.subscribed.is_(True))
+    return _in_target(select(Resident.openid).where(Resident.subscribed.is_(True)), target)
+
+
+def _in_target(query: Select[*Ts], target: dict[str, Any]) -> Select[*Ts]:
+    """A select of residents narrowed to those bound to a target's buildings."""
     if target.get("compound") is None:
         compounds = select(Compound.id).join(Community).where(Community.name == target["community"])
         return query.where(Resident.compound_id.in_(compounds))
@@ -94,6 +112,18 @@ def groups_due(notice: Notice, now: datetime, lead: timedelta) -> bool:
     """Whether the groups are told now: `lead` before the residents' first send, and before the cleanup."""
     return notice.status == NoticeStatus.ACTIVE and now < notice.cleanup_at and (
         now >= residents_first_send(notice, now) - lead or bool(notice.fanned_out))
+def first_send_at(notice: Notice, now: datetime) -> datetime:
+    """When the notice's next offset goes out (now, for one already due): what a forecast is as of."""
+    due = [notice.cleanup_at - timedelta(minutes=int(m)) for m in notice.offsets if m not in notice.fanned_out]
+    return max(now, min(due)) if due else now
+
+
+def reach_forecast(session: Session, notice: Notice, gateway: Gateway, templates: dict[str, str],
+                   now: datetime) -> reach.Forecast:
+    """How many of the target's residents (also those who unsubscribed) each channel will reach at the next
+    send, and how many cannot be reached and why: the outbox's own channel choice (bot.messaging.reach)."""
+    residents = _in_target(select(Resident.openid, Resident.last_inbound_at, Resident.subscribed), notice.target)
+    return reach.forecast(session, gateway, templates, Purpose.NOTICE, residents, first_send_at(notice, now))
 
 
 def create_notice(session: Session, *, compound: str | None, community: str | None,
@@ -164,19 +194,24 @@ def list_notices(session: Session) -> list[Notice]:
 
 
 def notice_progress(session: Session, notice: Notice) -> NoticeProgress:
-    """Targeted residents and the state of every planned message (unsent offsets count as pending)."""
+    """Targeted residents and the state of every planned message (unsent offsets count as scheduled)."""
     targeted = session.scalar(select(func.count()).select_from(recipients_of(notice.target).subquery())) or 0
-    counts = dict(session.execute(
-        select(Outbox.status, func.count()).where(Outbox.notice_id == notice.id).group_by(Outbox.status)).all())
+    rows = session.execute(
+        select(Outbox.status, Outbox.channel, Outbox.receipt, Outbox.errcode, Outbox.error, func.count())
+        .where(Outbox.notice_id == notice.id)
+        .group_by(Outbox.status, Outbox.channel, Outbox.receipt, Outbox.errcode, Outbox.error)).all()
     future = [m for m in notice.offsets if m not in notice.fanned_out] if notice.status == NoticeStatus.ACTIVE else []
-    failures = session.execute(
-        select(Outbox.errcode, Outbox.error, func.count()).where(Outbox.notice_id == notice.id,
-                                                                 Outbox.status == OutboxStatus.FAILED)
-        .group_by(Outbox.errcode, Outbox.error).order_by(func.count().desc())).all()
+    states: Counter[str] = Counter({DeliveryState.SCHEDULED: targeted * len(future)})
+    reasons: Counter[str] = Counter()
+    for status, channel, receipt, errcode, error, n in rows:
+        state = receipts.state_of(status, channel, receipt)
+        states[state] += n
+        if state == DeliveryState.FAILED:
+            reasons[receipts.reason(errcode, error, receipt)] += n
     return NoticeProgress(
-        targeted=targeted,
-        pending=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0) + targeted * len(future),
-        sent=counts.get(OutboxStatus.SENT, 0), failed=counts.get(OutboxStatus.FAILED, 0),
-        cancelled=counts.get(OutboxStatus.CANCELLED, 0),
-        failures=[(f"{code} {error or ''}".strip(), n) for code, error, n in failures],
+        targeted=targeted, pending=states[DeliveryState.SCHEDULED] + states[DeliveryState.PENDING],
+        sent=states[DeliveryState.QUEUED] + states[DeliveryState.DELIVERED], failed=states[DeliveryState.FAILED],
+        cancelled=states[DeliveryState.CANCELLED], failures=reasons.most_common(),
+        scheduled=states[DeliveryState.SCHEDULED], queued=states[DeliveryState.QUEUED],
+        delivered=states[DeliveryState.DELIVERED], uncertain=states[DeliveryState.UNCERTAIN],
     )

@@ -165,6 +165,14 @@ class Gateway:
         """A template message (outside the window)."""
         return self._call(self.client.message.send_template, openid, template_id, data, url)
 
+    def get_media(self, media_id: str) -> tuple[bytes, str]:
+        """A resident's temporary media (media/get, valid 3 days): its bytes and Content-Type."""
+        answer: Any = self._call(self.client.media.download, media_id)
+        if isinstance(answer, dict):  # JSON without an errcode: not a file
+            raise SendError(None, "media/get answered no file", transient=True)
+        content_type = str(answer.headers.get("Content-Type", "")).split(";")[0].strip()
+        return bytes(answer.content), content_type or "application/octet-stream"
+
     def create_qr(self, scene: str) -> dict[str, Any]:
         """A permanent parameter QR code (QR_LIMIT_STR_SCENE) for a scene string: its ticket and url."""
         data = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}

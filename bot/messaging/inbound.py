@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.constants import UNANSWERED as UNANSWERED  # re-exported: callers read inbound.UNANSWERED
 from bot.constants import InboundStatus
+from bot.messaging import receipts
 from bot.storage.models import InboundMessage, table_of
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,8 @@ def from_wechat(message: Any) -> Inbound:
     raw = {k: v for k, v in message._data.items() if isinstance(v, (str, int, float, type(None)))}
     if (subscriptions := _subscriptions(message._data)) is not None:
         raw[SUBSCRIPTIONS] = subscriptions
+    if (sent := receipts.sent_list(message._data)) is not None:
+        raw[receipts.SENT_LIST] = sent
     _check_lengths({**raw, "FromUserName": message.source})
     openid = str(message.source or "")
     msg_type = str(raw.get("MsgType", message.type or "unknown")).lower()
@@ -113,7 +116,8 @@ def from_wechat(message: Any) -> Inbound:
     if msg_type != "event" and msg_id:
         key = f"{openid}:{msg_id}"
     else:  # WeChat's retries repeat the EventKey; two menu taps within one second differ by it
-        key = f"{openid}:ev:{created}:{event or msg_type}:{raw.get('EventKey') or ''}"
+        # (a template message's receipt names its MsgID: two receipts in one second differ by it)
+        key = f"{openid}:ev:{created}:{event or msg_type}:{raw.get('EventKey') or raw.get('MsgID') or ''}"
     content = raw.get("Content") if msg_type == "text" else raw.get("Recognition") if msg_type == "voice" else None
     return Inbound(
         dedup_key=key[:160], openid=openid, msg_type=msg_type, sent_at=sent_at, raw=raw,

@@ -19,7 +19,7 @@ from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.constants import OutboxStatus
-from bot.messaging import subscriptions
+from bot.messaging import receipts, subscriptions
 from bot.messaging.gateway import Gateway, SendError
 from bot.messaging.template_book import TemplateBook
 from bot.messaging.window import in_window
@@ -134,49 +134,58 @@ def _context(session: Session, gateway: Gateway, row: Any, now: datetime) -> dic
 
 
 def _send(session: Session, gateway: Gateway, row: Any, resident: Resident | None, book: TemplateBook,
-          now: datetime) -> str:
-    """Send an outbox row (openid, purpose, payload) through the right channel; returns the channel used."""
+          now: datetime) -> tuple[str, str | None]:
+    """Send an outbox row (openid, purpose, payload) through the right channel; returns the channel used
+    and WeChat's msgid (template message and subscription notice: their delivery receipt names it)."""
     text = row.payload.get("text") or ""
     if in_window(resident.last_inbound_at if resident else None, now):
         try:
             gateway.send_text(row.openid, text)
-            return "custom"
+            return "custom", None
         except SendError as exc:
             if exc.errcode not in CUSTOM_NOT_ALLOWED:
                 raise
     wanted = row.purpose in book.entries or row.purpose in gateway.subscriptions.entries
     context = _context(session, gateway, row, now) if wanted else {}
-    if _subscription(session, gateway, row, text, context, now):
-        return "subscribe"
+    answer = _subscription(session, gateway, row, text, context, now)
+    if answer is not None:
+        return "subscribe", receipts.msgid_of(answer)
     message = book.message(row.purpose, text, context, row.payload.get("template_data"))
     if message is None:
-        raise SendError(None, f"not reachable: outside the 48-hour window, no accepted subscription notice and "
-                              f"no template for '{row.purpose}'", transient=False)
-    gateway.send_template(row.openid, message.template_id, message.data, message.url)
-    return "template"
+        raise SendError(None, f"{receipts.UNREACHABLE}: outside the 48-hour window, no accepted subscription "
+                              f"notice and no template for '{row.purpose}'", transient=False)
+    answer = gateway.send_template(row.openid, message.template_id, message.data, message.url)
+    return "template", receipts.msgid_of(answer)
+
+
+def subscribable(session: Session, gateway: Gateway, purpose: str, openid: str) -> bool:
+    """Whether this purpose has a subscription notice and the resident accepted its template (the channel
+    after the 48-hour window; bot.messaging.reach forecasts with the same check)."""
+    entry = gateway.subscriptions.entries.get(purpose)
+    return entry is not None and subscriptions.accepted(session, openid, entry.template_id)
 
 
 NOT_SUBSCRIBED = 43101  # the resident no longer accepts this subscription notice
 
 
 def _subscription(session: Session, gateway: Gateway, row: Any, text: str, context: dict[str, Any],
-                  now: datetime) -> bool:
-    """Send a subscription notice if the resident accepted this purpose's template; False to go on."""
-    entry = gateway.subscriptions.entries.get(row.purpose)
-    if entry is None or not subscriptions.accepted(session, row.openid, entry.template_id):
-        return False
+                  now: datetime) -> dict[str, Any] | None:
+    """Send a subscription notice if the resident accepted this purpose's template (WeChat's answer);
+    None to go on."""
+    if not subscribable(session, gateway, row.purpose, row.openid):
+        return None
+    entry = gateway.subscriptions.entries[row.purpose]
     message = gateway.subscriptions.message(row.purpose, text, context)
     if message is None:
-        return False
+        return None
     try:
-        gateway.send_subscription(row.openid, message.template_id, message.data, message.url)
+        return gateway.send_subscription(row.openid, message.template_id, message.data, message.url)
     except SendError as exc:
         if exc.errcode != NOT_SUBSCRIBED:
             raise
         subscriptions.withdrawn(session, row.openid, entry.template_id, now)
         session.commit()  # before the template send: SQLite's write lock is never held across an API call
-        return False
-    return True
+        return None
 
 
 def drain(factory: sessionmaker[Session], gateway: Gateway, now: datetime, *, templates: dict[str, str],
@@ -223,7 +232,8 @@ def _statements() -> tuple[Any, Any]:
     table = table_of(Outbox)
     window = select(table_of(Resident).c.last_inbound_at).where(table_of(Resident).c.openid == bindparam("openid"))
     sent = update(table).where(table.c.id == bindparam("row_id")).values(
-        status=OutboxStatus.SENT, channel=bindparam("channel"), sent_at=bindparam("sent_at"), errcode=None, error=None)
+        status=OutboxStatus.SENT, channel=bindparam("channel"), sent_at=bindparam("sent_at"), errcode=None, error=None,
+        msgid=bindparam("msgid"), receipt=None)
     return window, sent
 
 
@@ -240,7 +250,7 @@ def _deliver(session: Session, gateway: Gateway, row: Any, now: datetime,
     table = table_of(Outbox)
     resident = _resident(session, row.openid)
     try:
-        channel = _send(session, gateway, row, resident, book, now)
+        channel, msgid = _send(session, gateway, row, resident, book, now)
     except SendError as exc:
         values = _failure(row, exc, now, max_attempts, result)
         session.execute(update(table).where(table.c.id == row.id).values(**values))
@@ -248,7 +258,7 @@ def _deliver(session: Session, gateway: Gateway, row: Any, now: datetime,
             session.execute(update(Resident).where(Resident.openid == row.openid).values(subscribed=False))
         session.commit()
         return not exc.token
-    session.execute(_statements()[1], {"row_id": row.id, "channel": channel, "sent_at": now})
+    session.execute(_statements()[1], {"row_id": row.id, "channel": channel, "sent_at": now, "msgid": msgid})
     session.commit()
     result.sent += 1
     return True

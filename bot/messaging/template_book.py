@@ -78,6 +78,10 @@ class TemplateBook:
     entries: dict[str, Entry] = field(default_factory=dict)
     shortcut: dict[str, str] = field(default_factory=dict)
 
+    def has(self, purpose: str) -> bool:
+        """Whether `message` gives a template message for this purpose (the file's entry, or the shortcut)."""
+        return purpose in self.entries or bool(self.shortcut.get(purpose) or self.shortcut.get("default"))
+
     def message(self, purpose: str, text: str, context: dict[str, Any],
                 template_data: dict[str, Any] | None = None) -> TemplateMessage | None:
         """The template message for this purpose, filled from the message; None when there is none."""

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.constants import CaseStatus, InboundStatus, MemberStatus, NoticeStatus, OutboxStatus
+from bot.constants import CaseStatus, InboundStatus, MediaStatus, MemberStatus, NoticeStatus, OutboxStatus
 
 
 class Base(DeclarativeBase):
@@ -226,6 +226,28 @@ class Outbox(Base):
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), index=True)
     notice_offset: Mapped[int | None] = mapped_column(Integer)  # minutes before the cleanup
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    msgid: Mapped[str | None] = mapped_column(String(32), index=True)  # WeChat's, from template send / bizsend
+    # WeChat's delivery receipt for a sent template message or subscription notice (Receipt); None: none yet
+    receipt: Mapped[str | None] = mapped_column(String(16))
+
+
+class MediaFile(Base):
+    """A resident's photo or voice message, downloaded from WeChat (media/get) while its MediaId is valid."""
+
+    __tablename__ = "media_files"
+    __table_args__ = (Index("ix_media_files_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[str] = mapped_column(String(256), unique=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # image|voice
+    status: Mapped[str] = mapped_column(String(16), default=MediaStatus.PENDING)  # MediaStatus
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(DateTime)  # WeChat keeps the media 3 days from then
+    path: Mapped[str | None] = mapped_column(String(256))  # relative to MEDIA_DIR
+    content_type: Mapped[str | None] = mapped_column(String(64))  # of the stored (browser-playable) file
+    error: Mapped[str | None] = mapped_column(String(200))
+    stored_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Subscription(Base):

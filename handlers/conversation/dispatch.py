@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.domain import residents
-from bot.messaging import subscriptions
+from bot.messaging import receipts, subscriptions
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
 from handlers.conversation import (
@@ -58,6 +58,12 @@ def _subscription_answer(ctx: Context, msg: Inbound) -> str | None:
     return None
 
 
+def _receipt(ctx: Context, msg: Inbound) -> str | None:
+    """WeChat's delivery receipt for a template message or subscription notice: recorded on its send, silent."""
+    receipts.record(ctx.session, msg.openid, receipts.of_event(msg.raw, msg.event))
+    return None
+
+
 def _silent(ctx: Context, msg: Inbound) -> str | None:
     return None
 
@@ -65,6 +71,7 @@ def _silent(ctx: Context, msg: Inbound) -> str | None:
 ROUTES: tuple[Route, ...] = (
     Route("subscribe", lambda m: m.event in ("subscribe", "subscribe_scan", "scan"), commands.welcome),
     Route("unsubscribe", lambda m: m.event == "unsubscribe", _unsubscribe),
+    Route("delivery receipt", lambda m: m.event in receipts.EVENTS, _receipt),
     Route("subscription notice answer", lambda m: m.event in subscriptions.EVENTS, _subscription_answer),
     Route("menu", commands.is_menu_click, commands.menu_click),
     Route("command", commands.is_command, commands.run),

@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
         case_actions,  # noqa: F401 - adds the action routes to cases.bp
         cases,
         consultations,
+        media,
         mulinfang,
         notices,
         projects,
@@ -66,7 +67,7 @@ def init_app(app: Flask) -> None:
     if proxies > 0:  # believe X-Forwarded-For/-Proto from that many proxies, no more (login throttle)
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.after_request(_security_headers)
-    for module in (auth, cases, notices, statistics, simulator, admin, api, mulinfang, consultations, projects):
+    for module in (auth, cases, media, notices, statistics, simulator, admin, api, mulinfang, consultations, projects):
         app.register_blueprint(module.bp)
     app.jinja_env.filters.setdefault("local", fmt_local)
     app.jinja_env.globals.setdefault("label", label)

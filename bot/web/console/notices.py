@@ -122,8 +122,12 @@ def show(notice_id: int) -> str:
     progress = notices.notice_progress(get_db(), notice)
     editable = notice.status == NoticeStatus.ACTIVE and not notice.fanned_out
     local = to_local(notice.cleanup_at).strftime("%Y-%m-%dT%H:%M")
+    forecast = None
+    if notice.status == NoticeStatus.ACTIVE and set(notice.offsets) - set(notice.fanned_out):
+        forecast = notices.reach_forecast(get_db(), notice, services(current_app).gateway,
+                                          current_app.config["TEMPLATE_IDS"], utcnow())
     return render_template("console/notice.html", notice=notice, progress=progress, editable=editable,
-                           cleanup_local=local)
+                           cleanup_local=local, forecast=forecast)
 
 
 @bp.get("/notices/<int:notice_id>/sheet.pdf")
