@@ -1,0 +1,106 @@
+"""The words residents use when they answer in a context Mulin set up (handlers/understanding/replies.yaml).
+
+Satisfaction answers in own words, chasing a case (催办), asking for a person (人工), the property company
+refusing (物业不管), and replies to a cleanup notice. Pure functions of the text; the conversation decides.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.constants import Satisfaction
+
+REPLIES_PATH = Path(__file__).with_name("replies.yaml")
+_PUNCT = re.compile(r"[\s,.!?;:，。！？；：、~…\"'“”‘’()（）【】]+")
+LEVELS = ("not_solved", "unsatisfied", "basic", "satisfied")
+
+
+@lru_cache(maxsize=1)
+def words() -> dict[str, Any]:
+    """The loaded table (cached), checked: every list is there and non-empty."""
+    table: dict[str, Any] = yaml.safe_load(REPLIES_PATH.read_text(encoding="utf-8"))
+    lists = [table["satisfaction"][k] for k in (*LEVELS, "negations")]
+    lists += [table[k] for k in ("chase", "handoff", "notice_ack", "notice_question")]
+    lists += [table["property_refused"][k] for k in ("property", "refused")]
+    if not all(isinstance(lst, list) and lst for lst in lists):
+        raise ValueError("replies.yaml: every word list needs at least one word")
+    return table
+
+
+def clean(text: str | None) -> str:
+    """The text as matched: NFKC, lower case, without spaces and punctuation."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text or "").lower())
+
+
+def _has(cleaned: str, listed: list[Any]) -> bool:
+    return any(clean(str(w)) in cleaned for w in listed)
+
+
+def _negated(cleaned: str, praise: list[Any], negations: list[Any]) -> bool:
+    """A praise word right after a negation (不太满意, 不是很好)."""
+    for word in (clean(str(w)) for w in praise):
+        start = cleaned.find(word)
+        while start >= 0:
+            if any(cleaned[:start].endswith(clean(str(n))) for n in negations):
+                return True
+            start = cleaned.find(word, start + 1)
+    return False
+
+
+def satisfaction_of(text: str | None) -> tuple[str, bool | None] | None:
+    """(satisfaction, solved) a reply in own words gives, or None when it gives none."""
+    cleaned, table = clean(text), words()["satisfaction"]
+    if not cleaned or len(cleaned) > int(words()["satisfaction_max_chars"]):
+        return None
+    if _has(cleaned, table["not_solved"]):
+        return Satisfaction.UNSATISFIED, False
+    if _has(cleaned, table["unsatisfied"]):
+        return Satisfaction.UNSATISFIED, None
+    if _negated(cleaned, table["satisfied"] + table["basic"], table["negations"]):
+        return Satisfaction.UNSATISFIED, None
+    if _has(cleaned, table["basic"]):
+        return Satisfaction.BASIC, True
+    if _has(cleaned, table["satisfied"]):
+        return Satisfaction.SATISFIED, True
+    return None
+
+
+def is_chase(text: str | None) -> bool:
+    """Whether the message chases a case ("说好的师傅呢", "怎么还没人联系我")."""
+    cleaned = clean(text)
+    return bool(cleaned) and len(cleaned) <= int(words()["chase_max_chars"]) and _has(cleaned, words()["chase"])
+
+
+def is_handoff(text: str | None) -> bool:
+    """Whether a short message asks for a person ("找真人", "别让机器回了")."""
+    cleaned = clean(text)
+    return bool(cleaned) and len(cleaned) <= int(words()["handoff_max_chars"]) and _has(cleaned, words()["handoff"])
+
+
+def is_property_refused(text: str | None) -> bool:
+    """Whether the message says the property company refused ("物业说不归他们管")."""
+    cleaned, table = clean(text), words()["property_refused"]
+    return _has(cleaned, table["property"]) and _has(cleaned, table["refused"])
+
+
+def notice_reply_kind(text: str | None) -> str | None:
+    """"question" or "ack" for a short reply that reads as one, else None."""
+    cleaned = clean(text)
+    if not cleaned or len(cleaned) > int(words()["notice_reply_max_chars"]):
+        return None
+    plain = unicodedata.normalize("NFKC", text or "").strip()
+    if _has(cleaned, words()["notice_question"]) or plain.endswith(("?", "吗", "呢", "么")):
+        return "question"
+    if _has(cleaned, words()["notice_ack"]):
+        return "ack"
+    return None
+
+
+def notice_reply_hours() -> float:
+    """How long after the cleanup a reply still belongs to the notice."""
+    return float(words()["notice_reply_hours_after_cleanup"])

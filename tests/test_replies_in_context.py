@@ -1,0 +1,74 @@
+"""Every reply in its context (issue 12, item 7): satisfaction answers, notice replies, chasing, 人工 and
+物业不管 in the resident's own words, through the signed webhook (and the scheduler where it asks first)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import utcnow
+from bot.domain.cases import transition
+from bot.storage.models import Case
+from scheduler.runner import run_once
+from tests.helpers_intake import BOUND, cases_of, events, outbox
+
+H = timedelta(hours=1)
+
+
+def resolved_and_asked(app, db, wechat, text: str = "楼上漏水，天花板一直往下滴水") -> Case:  # type: ignore[no-untyped-def]
+    """The resident reports, staff resolve, the scheduler asks the follow-up question 24 hours later."""
+    wechat.send_text(text, openid=BOUND)
+    [case] = cases_of(db, BOUND)
+    now = utcnow()
+    transition(db, case, "resolve", actor="staff", now=now)
+    db.commit()
+    run_once(app, now + 25 * H)
+    [case] = cases_of(db, BOUND)
+    assert case.followup_state == "asked"
+    return case
+
+
+@pytest.mark.parametrize("answer, satisfaction, solved, status", [
+    ("挺好的，师傅来得也快", "满意", True, "closed"),
+    ("修好了谢谢", "满意", True, "closed"),
+    ("还行吧", "基本满意", True, "closed"),
+    ("凑合", "基本满意", True, "closed"),
+    ("不太满意", "不满意", None, "open"),
+    ("不是很好", "不满意", None, "open"),
+    ("不满意，墙皮泡坏了谁管", "不满意", None, "open"),
+    ("没弄好，昨天夜里又滴水了", "不满意", False, "open"),
+    ("还是漏", "不满意", False, "open"),
+])
+def test_satisfaction_in_own_words(app, street, wechat, answer, satisfaction, solved, status) -> None:  # type: ignore[no-untyped-def]
+    case = resolved_and_asked(app, street, wechat)
+    reply = wechat.send_text(answer, openid=BOUND)
+    [after] = cases_of(street, BOUND)  # the same case: no new one
+    assert after.id == case.id and case.number in reply.text
+    assert (after.satisfaction, after.solved, after.status) == (satisfaction, solved, status)
+    assert [e.note for e in events(street, after, "followup_answer")] == [answer]
+    if status == "open":
+        [reopen] = events(street, after, "reopen")
+        assert reopen.note == answer and after.reopen_count == 1
+        assert answer in reply.text  # the reason is on the case, and the resident sees it was taken
+        assert [r for r in outbox(street, "staff") if ":reopen-1:" in r.key]  # the department is told
+        assert after.followup_state is None  # asked again after the next resolution
+    else:
+        assert "感谢您的评价" in reply.text and after.followup_state == "answered"
+
+
+def test_a_new_different_problem_while_asked_is_a_report(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    case = resolved_and_asked(app, street, wechat)
+    reply = wechat.send_text("楼道里又堆满了纸箱子，没人管", openid=BOUND)
+    first, clutter = cases_of(street, BOUND)
+    assert first.id == case.id and (first.status, first.followup_state) == ("resolved", "asked")
+    assert clutter.intent == "clutter" and clutter.number in reply.text
+    # an explicit rating with it is still the answer
+    wechat.send_text("满意", openid=BOUND)
+    assert cases_of(street, BOUND)[0].satisfaction == "满意"
+
+
+def test_no_question_pending_praise_goes_to_intake(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND)
+    wechat.send_text("还是漏", openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    assert case.satisfaction is None and case.status == "open"
