@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import utcnow
+from bot.clock import fmt_local, utcnow
 from bot.domain.cases import transition
 from bot.storage.models import Case
 from scheduler.runner import run_once
@@ -72,3 +72,43 @@ def test_no_question_pending_praise_goes_to_intake(app, street, wechat) -> None:
     wechat.send_text("还是漏", openid=BOUND)
     [case] = cases_of(street, BOUND)
     assert case.satisfaction is None and case.status == "open"
+
+
+# --- chasing a case (催办) -------------------------------------------------------------------------------------
+
+CHASES = ["说好的师傅呢", "等了一上午了还没人来", "之前报的那个漏水有人管吗", "怎么还没人联系我"]
+
+
+@pytest.mark.parametrize("text", CHASES)
+def test_chasing_gives_status_limit_and_holder_and_tells_staff(street, wechat, text) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    reply = wechat.send_text(text, openid=BOUND)
+    assert cases_of(street, BOUND) == [case]  # no new case, nothing "已补充"
+    assert "已补充" not in reply.text
+    for part in (case.number, "待受理", "物业公司", fmt_local(case.due_at)):
+        assert part in reply.text
+    [chase] = events(street, case, "chase")
+    assert chase.note == text
+    told = [r for r in outbox(street, "staff") if f":chase-{chase.id}:" in r.key]
+    assert {r.openid for r in told} == {"demo-staff-property-1"}
+    assert "【居民催办】" in told[0].payload["text"] and text in told[0].payload["text"]
+
+
+def test_chasing_picks_the_case_it_names_else_the_latest_and_is_counted(street, wechat, console) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND)
+    wechat.send_text("家里厨房有很多蟑螂", openid=BOUND)
+    leak, pest = cases_of(street, BOUND)
+    assert wechat.send_text("之前报的那个漏水有人管吗", openid=BOUND).text.count(leak.number) == 1
+    assert pest.number in wechat.send_text("怎么还没人联系我", openid=BOUND).text
+    reply = wechat.send_text("说好的漏水师傅呢", openid=BOUND)
+    assert leak.number in reply.text and "第 2 次" in reply.text
+    assert len(events(street, leak, "chase")) == 2 and len(events(street, pest, "chase")) == 1
+    console.login()
+    page = console.page(f"/console/cases/{leak.number}")
+    assert "居民催办 2 次" in page
+
+
+def test_chasing_with_no_open_case_is_an_ordinary_message(street, wechat) -> None:  # type: ignore[no-untyped-def]
+    reply = wechat.send_text("等了一上午了还没人来", openid=BOUND)
+    assert "催办" not in (reply.text or "")

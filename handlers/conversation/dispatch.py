@@ -15,7 +15,15 @@ from bot.domain import residents
 from bot.messaging import subscriptions
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
-from handlers.conversation import commands, consultation_replies, dialogue, followup, media, project_questions
+from handlers.conversation import (
+    chase,
+    commands,
+    consultation_replies,
+    dialogue,
+    followup,
+    media,
+    project_questions,
+)
 from handlers.conversation.actions import CONTINUE, Action
 from handlers.conversation.context import Context
 from handlers.conversation.faq import Faq
@@ -62,6 +70,7 @@ ROUTES: tuple[Route, ...] = (
     Route("command", commands.is_command, commands.run),
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),
+    Route("chase", chase.check, chase.answer),  # 催办 in own words: status, time limit, who has it
     Route("project", project_questions.check, project_questions.answer),
     Route("location", lambda m: m.msg_type == "location", media.location),
     Route("media", lambda m: m.msg_type in ("image", "video", "shortvideo")
