@@ -11,6 +11,7 @@ from bot.domain.cases import transition
 from bot.storage.models import Case
 from scheduler.runner import run_once
 from tests.helpers_intake import BOUND, cases_of, events, outbox
+from tests.helpers_outreach import texts
 
 H = timedelta(hours=1)
 
@@ -112,3 +113,39 @@ def test_chasing_picks_the_case_it_names_else_the_latest_and_is_counted(street, 
 def test_chasing_with_no_open_case_is_an_ordinary_message(street, wechat) -> None:  # type: ignore[no-untyped-def]
     reply = wechat.send_text("等了一上午了还没人来", openid=BOUND)
     assert "催办" not in (reply.text or "")
+
+
+# --- 人工 in any words ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("words", ["找真人", "转人工客服", "我要跟人说话", "别让机器回了", "我想跟真人说"])
+def test_person_in_any_words_then_messages_are_pushed_to_staff(app, street, wechat, standin, words) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    reply = wechat.send_text(words, openid=BOUND)
+    assert cases_of(street, BOUND) == [case] and case.number in reply.text and "已转人工" in reply.text
+    assert cases_of(street, BOUND)[0].handoff
+    later = wechat.send_text("我下午三点以后在家，来之前打个电话", openid=BOUND)
+    assert case.number in later.text and "物业公司" in later.text
+    [message] = events(street, case, "message")
+    assert message.note == "我下午三点以后在家，来之前打个电话"
+    run_once(app, utcnow())  # the outbox is drained: the staff member really receives it
+    pushed = texts(standin, "demo-staff-property-1")
+    assert any("【居民留言】" in t and "我下午三点以后在家" in t for t in pushed)
+
+
+def test_after_the_dialogue_expires_the_handed_off_case_still_reaches_staff(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    import redis
+
+    wechat.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND)
+    wechat.send_text("找真人", openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()  # the dialogue state is gone (30 minutes later)
+    wechat.send_text("师傅明天几点能到", openid=BOUND)
+    assert cases_of(street, BOUND) == [case]
+    assert [e.note for e in events(street, case, "message")] == ["师傅明天几点能到"]
+    assert [r for r in outbox(street, "staff", "demo-staff-property-1") if ":message-" in r.key]
+
+
+def test_words_about_artificial_grass_are_no_handoff(street, wechat) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text("人工草坪坏了", openid=BOUND)
+    assert not any(c.handoff for c in cases_of(street, BOUND))

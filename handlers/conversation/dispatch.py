@@ -21,6 +21,7 @@ from handlers.conversation import (
     consultation_replies,
     dialogue,
     followup,
+    handoff,
     media,
     project_questions,
 )
@@ -68,6 +69,7 @@ ROUTES: tuple[Route, ...] = (
     Route("subscription notice answer", lambda m: m.event in subscriptions.EVENTS, _subscription_answer),
     Route("menu", commands.is_menu_click, commands.menu_click),
     Route("command", commands.is_command, commands.run),
+    Route("person in own words", handoff.asks_for_person, handoff.to_person),  # 找真人, 转人工客服
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),
     Route("chase", chase.check, chase.answer),  # 催办 in own words: status, time limit, who has it
@@ -75,6 +77,7 @@ ROUTES: tuple[Route, ...] = (
     Route("location", lambda m: m.msg_type == "location", media.location),
     Route("media", lambda m: m.msg_type in ("image", "video", "shortvideo")
           or (m.msg_type == "voice" and m.text is None), media.media),
+    Route("handed off", handoff.is_text, handoff.handed_off),  # a person has the case: pushed to them
     Route("intake", lambda m: m.text is not None, dialogue.step),
     Route("other media", lambda m: m.msg_type == "link", _other_media),
     Route("fallback", lambda m: True, _silent),
