@@ -149,3 +149,30 @@ def test_after_the_dialogue_expires_the_handed_off_case_still_reaches_staff(app,
 def test_words_about_artificial_grass_are_no_handoff(street, wechat) -> None:  # type: ignore[no-untyped-def]
     wechat.send_text("人工草坪坏了", openid=BOUND)
     assert not any(c.handoff for c in cases_of(street, BOUND))
+
+
+# --- the property company refused (物业不管) --------------------------------------------------------------------
+
+@pytest.mark.parametrize("words", ["物业说不归他们管", "找过物业了，物业不管"])
+def test_property_refused_moves_the_case_to_the_grid_worker(street, wechat, words) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    assert case.department == "property"
+    reply = wechat.send_text(words, openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    assert case.department == "grid" and case.number in reply.text and "网格员" in reply.text
+    [moved] = events(street, case, "reassign")
+    assert (moved.note, moved.data, moved.actor) == (words, {"from": "property", "to": "grid"}, "resident")
+    assert [r for r in outbox(street, "staff", "demo-staff-grid-1") if ":reassign-" in r.key]
+
+
+def test_a_new_report_saying_the_property_refused_goes_to_the_grid_worker(street, wechat) -> None:  # type: ignore[no-untyped-def]
+    reply = wechat.send_text("楼上漏水渗到我家，楼上租出去了，找过物业了，物业不管", openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    assert (case.intent, case.department) == ("leak", "grid") and "网格员" in reply.text
+
+
+def test_routing_refused_rule_only_moves_what_the_property_company_had(street, wechat) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text("家里厨房有很多蟑螂", openid=BOUND)
+    wechat.send_text("物业说不归他们管", openid=BOUND)
+    assert [c.department for c in cases_of(street, BOUND)][0] == "health"

@@ -24,6 +24,7 @@ from handlers.conversation import (
     handoff,
     media,
     project_questions,
+    property_refused,
 )
 from handlers.conversation.actions import CONTINUE, Action
 from handlers.conversation.context import Context
@@ -72,6 +73,7 @@ ROUTES: tuple[Route, ...] = (
     Route("person in own words", handoff.asks_for_person, handoff.to_person),  # 找真人, 转人工客服
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),
+    Route("property refused", property_refused.check, property_refused.answer),  # 物业不管: routing.yaml
     Route("chase", chase.check, chase.answer),  # 催办 in own words: status, time limit, who has it
     Route("project", project_questions.check, project_questions.answer),
     Route("location", lambda m: m.msg_type == "location", media.location),

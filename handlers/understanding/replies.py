@@ -1,7 +1,8 @@
 """The words residents use when they answer in a context Mulin set up (handlers/understanding/replies.yaml).
 
-Satisfaction answers in own words, chasing a case (催办), asking for a person (人工), the property company
-refusing (物业不管), and replies to a cleanup notice. Pure functions of the text; the conversation decides.
+Satisfaction answers in own words, chasing a case (催办), asking for a person (人工), and replies to a
+cleanup notice (物业不管 is a routing rule's words: bot/domain/routing.yaml).
+Pure functions of the text; the conversation decides.
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ def words() -> dict[str, Any]:
     table: dict[str, Any] = yaml.safe_load(REPLIES_PATH.read_text(encoding="utf-8"))
     lists = [table["satisfaction"][k] for k in (*LEVELS, "negations")]
     lists += [table[k] for k in ("chase", "handoff", "notice_ack", "notice_question")]
-    lists += [table["property_refused"][k] for k in ("property", "refused")]
     if not all(isinstance(lst, list) and lst for lst in lists):
         raise ValueError("replies.yaml: every word list needs at least one word")
     return table
@@ -80,12 +80,6 @@ def is_handoff(text: str | None) -> bool:
     """Whether a short message asks for a person ("找真人", "别让机器回了")."""
     cleaned = clean(text)
     return bool(cleaned) and len(cleaned) <= int(words()["handoff_max_chars"]) and _has(cleaned, words()["handoff"])
-
-
-def is_property_refused(text: str | None) -> bool:
-    """Whether the message says the property company refused ("物业说不归他们管")."""
-    cleaned, table = clean(text), words()["property_refused"]
-    return _has(cleaned, table["property"]) and _has(cleaned, table["refused"])
 
 
 def notice_reply_kind(text: str | None) -> str | None:
