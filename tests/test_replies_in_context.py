@@ -176,3 +176,71 @@ def test_routing_refused_rule_only_moves_what_the_property_company_had(street, w
     wechat.send_text("家里厨房有很多蟑螂", openid=BOUND)
     wechat.send_text("物业说不归他们管", openid=BOUND)
     assert [c.department for c in cases_of(street, BOUND)][0] == "health"
+
+
+# --- replies to a cleanup notice ------------------------------------------------------------------------------
+
+def notice_sent(app, db, days: float = 3):  # type: ignore[no-untyped-def]
+    """A cleanup notice for BOUND's building (马连道南口三区 5号楼), sent by the scheduler."""
+    from bot.domain import notices
+
+    now = utcnow()
+    notice = notices.create_notice(db, compound="马连道南口三区", community=None, buildings=["5"],
+                                   cleanup_at=now + timedelta(days=days), text="请清理楼道内的自行车和纸箱",
+                                   actor="test", now=now)
+    db.commit()
+    run_once(app, now)
+    assert [r.status for r in outbox(db, "notice", BOUND)] == ["sent"]
+    return notice
+
+
+def test_an_acknowledgement_is_recorded_against_the_notice(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import notice_replies
+
+    notice = notice_sent(app, street)
+    reply = wechat.send_text("好的，周末就挪走", openid=BOUND)
+    assert cases_of(street, BOUND) == [] and "谢谢您的配合" in reply.text
+    assert "消防" not in reply.text and fmt_local(notice.cleanup_at) in reply.text
+    [ack] = notice_replies.replies_of(street, notice)
+    assert (ack.kind, ack.text, ack.openid, ack.case_id) == ("ack", "好的，周末就挪走", BOUND, None)
+    assert notice_replies.acknowledged(street, notice) == 1
+
+
+def test_a_question_about_the_notice_goes_to_its_community(app, street, wechat, console) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import notice_replies
+
+    notice = notice_sent(app, street)
+    reply = wechat.send_text("那我的电动车停哪", openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    assert (case.intent, case.department) == ("other", "community")  # never a 楼道堆物 case
+    assert "那我的电动车停哪" in case.text and case.due_at <= notice.cleanup_at
+    assert case.number in reply.text and "居委会" in reply.text and "消防" not in reply.text
+    [question] = notice_replies.replies_of(street, notice)
+    assert (question.kind, question.case_id) == ("question", case.id)
+    assert events(street, case, "notice_question")[0].data == {"notice_id": notice.id}
+    told = {r.openid for r in outbox(street, "staff")}
+    assert "demo-staff-community-1" in told and "demo-staff-property-1" not in told
+    console.login()
+    page = console.page(f"/console/notices/{notice.id}")
+    assert "那我的电动车停哪" in page and case.number in page
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("楼道里邻居的纸箱子堆了半年了，一直没人管", "clutter"),
+    ("楼上漏水了，天花板一直滴水", "leak"),
+])
+def test_a_real_complaint_still_opens_a_case(app, street, wechat, text, intent) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import notice_replies
+
+    notice = notice_sent(app, street)
+    wechat.send_text(text, openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    assert case.intent == intent and notice_replies.replies_of(street, notice) == []
+
+
+def test_a_resident_the_notice_did_not_reach_gets_no_notice_answer(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import notice_replies
+
+    notice = notice_sent(app, street)
+    reply = wechat.send_text("那我的电动车停哪", openid="demo-resident-2")  # another compound
+    assert notice_replies.replies_of(street, notice) == [] and "楼道清理" not in (reply.text or "")

@@ -23,6 +23,7 @@ from handlers.conversation import (
     followup,
     handoff,
     media,
+    notice_replies,
     project_questions,
     property_refused,
 )
@@ -73,6 +74,7 @@ ROUTES: tuple[Route, ...] = (
     Route("person in own words", handoff.asks_for_person, handoff.to_person),  # 找真人, 转人工客服
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),
+    Route("notice reply", notice_replies.check, notice_replies.answer),  # 好的，周末就挪走 / 那我的电动车停哪
     Route("property refused", property_refused.check, property_refused.answer),  # 物业不管: routing.yaml
     Route("chase", chase.check, chase.answer),  # 催办 in own words: status, time limit, who has it
     Route("project", project_questions.check, project_questions.answer),

@@ -26,7 +26,7 @@ def words() -> dict[str, Any]:
     """The loaded table (cached), checked: every list is there and non-empty."""
     table: dict[str, Any] = yaml.safe_load(REPLIES_PATH.read_text(encoding="utf-8"))
     lists = [table["satisfaction"][k] for k in (*LEVELS, "negations")]
-    lists += [table[k] for k in ("chase", "handoff", "notice_ack", "notice_question")]
+    lists += [table[k] for k in ("chase", "handoff", "notice_ack", "notice_question", "notice_complaint")]
     if not all(isinstance(lst, list) and lst for lst in lists):
         raise ValueError("replies.yaml: every word list needs at least one word")
     return table
@@ -83,11 +83,13 @@ def is_handoff(text: str | None) -> bool:
 
 
 def notice_reply_kind(text: str | None) -> str | None:
-    """"question" or "ack" for a short reply that reads as one, else None."""
+    """"question" or "ack" for a short reply to a notice that reads as one; None (a complaint, or neither)."""
     cleaned = clean(text)
     if not cleaned or len(cleaned) > int(words()["notice_reply_max_chars"]):
         return None
     plain = unicodedata.normalize("NFKC", text or "").strip()
+    if _has(cleaned, words()["notice_complaint"]):
+        return None
     if _has(cleaned, words()["notice_question"]) or plain.endswith(("?", "吗", "呢", "么")):
         return "question"
     if _has(cleaned, words()["notice_ack"]):
