@@ -146,11 +146,6 @@ def test_after_the_dialogue_expires_the_handed_off_case_still_reaches_staff(app,
     assert [r for r in outbox(street, "staff", "demo-staff-property-1") if ":message-" in r.key]
 
 
-def test_words_about_artificial_grass_are_no_handoff(street, wechat) -> None:  # type: ignore[no-untyped-def]
-    wechat.send_text("人工草坪坏了", openid=BOUND)
-    assert not any(c.handoff for c in cases_of(street, BOUND))
-
-
 # --- the property company refused (物业不管) --------------------------------------------------------------------
 
 @pytest.mark.parametrize("words", ["物业说不归他们管", "找过物业了，物业不管"])
@@ -244,3 +239,33 @@ def test_a_resident_the_notice_did_not_reach_gets_no_notice_answer(app, street, 
     notice = notice_sent(app, street)
     reply = wechat.send_text("那我的电动车停哪", openid="demo-resident-2")  # another compound
     assert notice_replies.replies_of(street, notice) == [] and "楼道清理" not in (reply.text or "")
+
+
+def test_a_reply_after_the_notice_window_is_an_ordinary_message(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import notice_replies
+    from bot.storage.models import Notice
+
+    notice = notice_sent(app, street)
+    row = street.get(Notice, notice.id)
+    row.cleanup_at = utcnow() - timedelta(hours=25)  # the cleanup was yesterday and a bit
+    street.commit()
+    wechat.send_text("好的，周末就挪走", openid=BOUND)
+    assert notice_replies.replies_of(street, notice) == []
+
+
+@pytest.mark.parametrize("text", ["社区客服电话是多少", "人工草坪坏了一大片"])
+def test_words_near_handoff_are_not_a_handoff(street, wechat, text) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text(text, openid=BOUND)
+    assert not any(c.handoff for c in cases_of(street, BOUND))
+
+
+def test_the_words_file_loads_and_reads_negation() -> None:
+    from handlers.understanding import replies
+
+    replies.words.cache_clear()
+    assert replies.satisfaction_of("不是很满意") == ("不满意", None)
+    assert replies.satisfaction_of("挺不错的") == ("满意", True)
+    assert replies.satisfaction_of("今天天气") is None
+    assert replies.notice_reply_kind("好的，周末就挪走") == "ack"
+    assert replies.notice_reply_kind("那我的电动车停哪") == "question"
+    assert replies.notice_reply_kind("邻居的纸箱子堆了半年了") is None
