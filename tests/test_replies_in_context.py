@@ -269,3 +269,17 @@ def test_the_words_file_loads_and_reads_negation() -> None:
     assert replies.notice_reply_kind("好的，周末就挪走") == "ack"
     assert replies.notice_reply_kind("那我的电动车停哪") == "question"
     assert replies.notice_reply_kind("邻居的纸箱子堆了半年了") is None
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("chase: [", "chase: []\nold_chase: ["), "chase needs a list"),
+    (("chase_max_chars: 40", "chase_max_chars: -1"), "chase_max_chars must be a positive number"),
+    (("satisfaction:", "satisfaction: [\n"), "cannot read"),
+])
+def test_a_broken_words_file_is_named(tmp_path, edit, message) -> None:  # type: ignore[no-untyped-def]
+    from handlers.understanding import replies
+
+    broken = tmp_path / "replies.yaml"
+    broken.write_text(replies.REPLIES_PATH.read_text(encoding="utf-8").replace(*edit, 1), encoding="utf-8")
+    with pytest.raises(replies.RepliesError, match=message):
+        replies.words(broken)

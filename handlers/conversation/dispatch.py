@@ -31,6 +31,7 @@ from handlers.conversation.actions import CONTINUE, Action
 from handlers.conversation.context import Context
 from handlers.conversation.faq import Faq
 from handlers.conversation.store import DialogueStore
+from handlers.understanding import replies
 from handlers.understanding.classifier import Classifier
 
 # Events after which WeChat lets us send customer-service messages for 48 hours.
@@ -111,6 +112,9 @@ class Conversation:
     faq: Faq
     street_name: str
     street_contact: str
+
+    def __post_init__(self) -> None:
+        replies.words()  # a replies.yaml that cannot be used stops start-up, not the first resident's message
 
     def __call__(self, session: Session, msg: Inbound, now: datetime) -> str | None:
         """Handle one message as of `now` in the caller's transaction."""

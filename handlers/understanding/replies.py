@@ -21,14 +21,33 @@ _PUNCT = re.compile(r"[\s,.!?;:，。！？；：、~…\"'“”‘’()（）�
 LEVELS = ("not_solved", "unsatisfied", "basic", "satisfied")
 
 
-@lru_cache(maxsize=1)
-def words() -> dict[str, Any]:
-    """The loaded table (cached), checked: every list is there and non-empty."""
-    table: dict[str, Any] = yaml.safe_load(REPLIES_PATH.read_text(encoding="utf-8"))
-    lists = [table["satisfaction"][k] for k in (*LEVELS, "negations")]
-    lists += [table[k] for k in ("chase", "handoff", "notice_ack", "notice_question", "notice_complaint")]
-    if not all(isinstance(lst, list) and lst for lst in lists):
-        raise ValueError("replies.yaml: every word list needs at least one word")
+class RepliesError(ValueError):
+    """replies.yaml cannot be used (start-up stops with this line)."""
+
+
+LISTS = (*(("satisfaction", k) for k in (*LEVELS, "negations")),
+         *((k,) for k in ("chase", "handoff", "notice_ack", "notice_question", "notice_complaint")))
+NUMBERS = ("satisfaction_max_chars", "chase_max_chars", "handoff_max_chars", "notice_reply_max_chars",
+           "notice_reply_hours_after_cleanup")
+
+
+@lru_cache(maxsize=4)
+def words(path: Path = REPLIES_PATH) -> dict[str, Any]:
+    """The loaded table (cached), checked: every list is there and non-empty, every limit a positive number."""
+    try:
+        table: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RepliesError(f"replies.yaml: cannot read: {exc}") from exc
+    for path in LISTS:
+        node: Any = table
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, list) or not node:
+            raise RepliesError(f"replies.yaml: {'.'.join(path)} needs a list of at least one word")
+    for name in NUMBERS:
+        value = table.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise RepliesError(f"replies.yaml: {name} must be a positive number")
     return table
 
 
