@@ -38,12 +38,12 @@ def words(path: Path = REPLIES_PATH) -> dict[str, Any]:
         table: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise RepliesError(f"replies.yaml: cannot read: {exc}") from exc
-    for path in LISTS:
+    for keys in LISTS:
         node: Any = table
-        for key in path:
+        for key in keys:
             node = node.get(key) if isinstance(node, dict) else None
         if not isinstance(node, list) or not node:
-            raise RepliesError(f"replies.yaml: {'.'.join(path)} needs a list of at least one word")
+            raise RepliesError(f"replies.yaml: {'.'.join(keys)} needs a list of at least one word")
     for name in NUMBERS:
         value = table.get(name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
