@@ -68,6 +68,25 @@ def test_a_new_different_problem_while_asked_is_a_report(app, street, wechat) ->
     assert cases_of(street, BOUND)[0].satisfaction == "满意"
 
 
+def test_a_long_account_of_the_same_problem_reopens_the_same_case(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    case = resolved_and_asked(app, street, wechat)
+    long = ("师傅上周来过一次，说是楼上的管子接头松了，拧了拧就走了，结果没修好，昨天夜里又滴水了，"
+            "卫生间顶上的墙皮都泡起来了，地上接了两盆水，老伴腿脚不好晚上起夜差点滑倒")
+    wechat.send_text(long, openid=BOUND)
+    [after] = cases_of(street, BOUND)
+    assert after.id == case.id and (after.status, after.solved, after.reopen_count) == ("open", False, 1)
+
+
+def test_praise_inside_a_long_new_report_is_no_rating(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    case = resolved_and_asked(app, street, wechat)
+    long = ("上次的事办得挺好的，这回是另一件：我们单元一楼的住户在楼门口搭了个棚子放杂物，"
+            "把消防通道都占了一半，晚上黑灯瞎火的老人出门很容易磕着碰着，麻烦你们来看看")
+    wechat.send_text(long, openid=BOUND)
+    first, *new = cases_of(street, BOUND)  # a new report (here two problems: the shed and the clutter)
+    assert first.id == case.id and first.satisfaction is None and first.status == "resolved"
+    assert new and new[0].text == long
+
+
 def test_no_question_pending_praise_goes_to_intake(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
     wechat.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND)
     wechat.send_text("还是漏", openid=BOUND)

@@ -7,7 +7,8 @@ words as the reason (transition tells the department and the resident); 满意 a
 
 The boundary with a new report: a reply that names a problem of another kind than the asked case
 ("楼道里又堆满了纸箱子，没人管") and gives no explicit rating (a digit, 满意/基本满意/不满意) is a new
-report, not an answer; so is any message longer than replies.yaml's satisfaction_max_chars.
+report, not an answer; praise in a message longer than replies.yaml's satisfaction_max_chars is no rating
+(没解决 and 不满意 count at any length: a long account of the same leak still reopens the same case).
 """
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from bot.constants import Satisfaction
+from handlers.understanding.words import is_question
 
 REPLIES_PATH = Path(__file__).with_name("replies.yaml")
 _PUNCT = re.compile(r"[\s,.!?;:，。！？；：、~…\"'“”‘’()（）【】]+")
@@ -44,6 +45,7 @@ def words(path: Path = REPLIES_PATH) -> dict[str, Any]:
             node = node.get(key) if isinstance(node, dict) else None
         if not isinstance(node, list) or not node:
             raise RepliesError(f"replies.yaml: {'.'.join(keys)} needs a list of at least one word")
+        node[:] = [clean(str(w)) for w in node]  # matched as cleaned, once
     for name in NUMBERS:
         value = table.get(name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
@@ -57,15 +59,15 @@ def clean(text: str | None) -> str:
 
 
 def _has(cleaned: str, listed: list[Any]) -> bool:
-    return any(clean(str(w)) in cleaned for w in listed)
+    return any(w in cleaned for w in listed)
 
 
 def _negated(cleaned: str, praise: list[Any], negations: list[Any]) -> bool:
     """A praise word right after a negation (不太满意, 不是很好)."""
-    for word in (clean(str(w)) for w in praise):
+    for word in praise:
         start = cleaned.find(word)
         while start >= 0:
-            if any(cleaned[:start].endswith(clean(str(n))) for n in negations):
+            if any(cleaned[:start].endswith(n) for n in negations):
                 return True
             start = cleaned.find(word, start + 1)
     return False
@@ -74,12 +76,14 @@ def _negated(cleaned: str, praise: list[Any], negations: list[Any]) -> bool:
 def satisfaction_of(text: str | None) -> tuple[str, bool | None] | None:
     """(satisfaction, solved) a reply in own words gives, or None when it gives none."""
     cleaned, table = clean(text), words()["satisfaction"]
-    if not cleaned or len(cleaned) > int(words()["satisfaction_max_chars"]):
+    if not cleaned:
         return None
-    if _has(cleaned, table["not_solved"]):
+    if _has(cleaned, table["not_solved"]):  # at any length: a long account of what is still wrong
         return Satisfaction.UNSATISFIED, False
     if _has(cleaned, table["unsatisfied"]):
         return Satisfaction.UNSATISFIED, None
+    if len(cleaned) > int(words()["satisfaction_max_chars"]):
+        return None  # praise inside a long message is no rating
     if _negated(cleaned, table["satisfied"] + table["basic"], table["negations"]):
         return Satisfaction.UNSATISFIED, None
     if _has(cleaned, table["basic"]):
@@ -106,10 +110,9 @@ def notice_reply_kind(text: str | None) -> str | None:
     cleaned = clean(text)
     if not cleaned or len(cleaned) > int(words()["notice_reply_max_chars"]):
         return None
-    plain = unicodedata.normalize("NFKC", text or "").strip()
     if _has(cleaned, words()["notice_complaint"]):
         return None
-    if _has(cleaned, words()["notice_question"]) or plain.endswith(("?", "吗", "呢", "么")):
+    if _has(cleaned, words()["notice_question"]) or is_question(text):
         return "question"
     if _has(cleaned, words()["notice_ack"]):
         return "ack"
