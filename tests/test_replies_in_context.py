@@ -302,3 +302,14 @@ def test_a_broken_words_file_is_named(tmp_path, edit, message) -> None:  # type:
     broken.write_text(replies.REPLIES_PATH.read_text(encoding="utf-8").replace(*edit, 1), encoding="utf-8")
     with pytest.raises(replies.RepliesError, match=message):
         replies.words(broken)
+
+
+def test_an_open_address_question_is_answered_before_the_notice(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import notice_replies
+
+    notice = notice_sent(app, street)
+    wechat.send_text("修改地址", openid=BOUND)
+    wechat.send_text("马连道南口山区5号楼2单元1501", openid=BOUND)  # a typo: "是这个地址吗？"
+    reply = wechat.send_text("好的", openid=BOUND)
+    assert notice_replies.replies_of(street, notice) == [] and "谢谢您的配合" not in (reply.text or "")
+    assert "马连道南口三区5号楼2单元1501" in reply.text

@@ -18,8 +18,10 @@ from bot.domain.routing import Decision, decide, property_refused, situation
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
 from bot.storage.models import Notice
+from handlers.conversation import memory
 from handlers.conversation.actions import CONTINUE
 from handlers.conversation.context import Context
+from handlers.conversation.states import ASKING_ADDRESS
 from handlers.intents import FALLBACK
 from handlers.understanding.replies import is_chase, notice_reply_hours, notice_reply_kind
 
@@ -37,8 +39,8 @@ def answer(ctx: Context, msg: Inbound) -> str | None:
     text = msg.text or ""
     notice = notice_replies.reached(ctx.session, msg.openid, ctx.now, timedelta(hours=notice_reply_hours()))
     kind = notice_reply_kind(text)
-    if notice is None or kind is None:
-        return CONTINUE
+    if notice is None or kind is None or memory.load(ctx, msg.openid).name in ASKING_ADDRESS:
+        return CONTINUE  # an open question of the dialogue ("是这个地址吗？" — "好的") is answered first
     if (is_chase(text) or property_refused(text)) and case_queries.latest_open(ctx.session, msg.openid):
         return CONTINUE  # about the resident's open case, not the notice
     c = ctx.classifier.classify(text)
