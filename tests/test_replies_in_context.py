@@ -177,7 +177,8 @@ def test_property_refused_moves_the_case_to_the_grid_worker(street, wechat, word
     assert case.department == "grid" and case.number in reply.text and "网格员" in reply.text
     [moved] = events(street, case, "reassign")
     assert (moved.note, moved.data, moved.actor) == (words, {"from": "property", "to": "grid"}, "resident")
-    assert [r for r in outbox(street, "staff", "demo-staff-grid-1") if ":reassign-" in r.key]
+    [told] = [r for r in outbox(street, "staff", "demo-staff-grid-1") if ":reassign-" in r.key]
+    assert words in told.payload["text"]  # the grid worker reads why it came to them
 
 
 def test_a_new_report_saying_the_property_refused_goes_to_the_grid_worker(street, wechat) -> None:  # type: ignore[no-untyped-def]

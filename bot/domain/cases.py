@@ -124,7 +124,7 @@ def reassign(session: Session, case: Case, department: str, *, actor: str, now: 
     previous, case.department = case.department, department
     event = add_event(session, case, "reassign", actor=actor, now=now, note=note,
                       data={"from": previous, "to": department})
-    notify_department(session, case, now, kind=f"reassign-{event.id}")
+    notify(session, case, department, now, f"reassign-{event.id}", note=note)  # why it moved, for its new staff
     return case
 
 
