@@ -6,8 +6,9 @@ dialogue's HANDOFF state lasts 30 minutes, the case's `handoff` flag in the data
 """
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.constants import OPEN_STATUSES
-from bot.domain import case_queries
 from bot.domain.case_notify import notify
 from bot.domain.cases import add_event
 from bot.messaging.inbound import Inbound
@@ -46,10 +47,10 @@ def is_text(msg: Inbound) -> bool:
 
 def handed_off(ctx: Context, msg: Inbound) -> str | None:
     """A message from a resident whose open case a person has, once the dialogue's HANDOFF state expired."""
-    if memory.load(ctx, msg.openid).name != DialogueState.IDLE:
+    case = ctx.session.scalars(
+        select(Case).where(Case.openid == msg.openid, Case.status.in_(OPEN_STATUSES), Case.handoff.is_(True))
+        .order_by(Case.created_at.desc(), Case.id.desc()).limit(1)).first()
+    if case is None or memory.load(ctx, msg.openid).name != DialogueState.IDLE:
         return CONTINUE  # the dialogue's own step (HANDOFF: intake.to_person; an open question: its answer)
-    case = case_queries.latest_open(ctx.session, msg.openid)
-    if case is None or not case.handoff or case.status not in OPEN_STATUSES:
-        return CONTINUE
     memory.save(ctx, msg.openid, State(DialogueState.HANDOFF, {"case_id": case.id}))
     return forward(ctx, msg, case)
