@@ -51,7 +51,8 @@ def test_satisfaction_in_own_words(app, street, wechat, answer, satisfaction, so
         [reopen] = events(street, after, "reopen")
         assert reopen.note == answer and after.reopen_count == 1
         assert answer in reply.text  # the reason is on the case, and the resident sees it was taken
-        assert [r for r in outbox(street, "staff") if ":reopen-1:" in r.key]  # the department is told
+        told = [r for r in outbox(street, "staff") if ":reopen-1:" in r.key]  # the department is told, with why
+        assert told and all(f"说明：{answer}" in r.payload["text"] for r in told)
         assert after.followup_state is None  # asked again after the next resolution
     else:
         assert "感谢您的评价" in reply.text and after.followup_state == "answered"

@@ -114,7 +114,7 @@ def transition(session: Session, case: Case, action: str, *, actor: str, now: da
                                         department=label("department", case.department),
                                         due=fmt_local(case.due_at)))
     if action == "reopen":
-        notify_department(session, case, now, kind=f"reopen-{case.reopen_count}")
+        notify(session, case, case.department, now, f"reopen-{case.reopen_count}", note=note)  # with the reason
     return case
 
 
