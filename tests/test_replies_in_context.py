@@ -315,3 +315,10 @@ def test_an_open_address_question_is_answered_before_the_notice(app, street, wec
     reply = wechat.send_text("好的", openid=BOUND)
     assert notice_replies.replies_of(street, notice) == [] and "谢谢您的配合" not in (reply.text or "")
     assert "马连道南口三区5号楼2单元1501" in reply.text
+
+
+def test_a_question_about_renovation_works_is_no_chase(street, wechat) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    wechat.send_text("小区改造进度怎么样了", openid=BOUND)  # the projects' answer, not the leak's standing
+    assert events(street, case, "chase") == []

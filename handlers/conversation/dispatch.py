@@ -75,10 +75,10 @@ ROUTES: tuple[Route, ...] = (
     Route("person in own words", handoff.asks_for_person, handoff.to_person),  # 找真人, 转人工客服
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),
+    Route("project", project_questions.check, project_questions.answer),
     Route("notice reply", notice_replies.check, notice_replies.answer),  # 好的，周末就挪走 / 那我的电动车停哪
     Route("property refused", property_refused.check, property_refused.answer),  # 物业不管: routing.yaml
     Route("chase", chase.check, chase.answer),  # 催办 in own words: status, time limit, who has it
-    Route("project", project_questions.check, project_questions.answer),
     Route("location", lambda m: m.msg_type == "location", media.location),
     Route("media", lambda m: m.msg_type in ("image", "video", "shortvideo")
           or (m.msg_type == "voice" and m.text is None), media.media),
