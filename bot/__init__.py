@@ -17,10 +17,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     with one clear line.
     """
     from bot.errors import RoutingError
+    from handlers.understanding.replies import RepliesError
 
     try:
         return _build(config)
-    except (ConfigError, RoutingError) as exc:
+    except (ConfigError, RoutingError, RepliesError) as exc:
         raise SystemExit(f"Mulin: {exc}") from None
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import utcnow
-from bot.messaging.texts import render_text
+from bot.messaging.texts import label, render_text
 from bot.services import services
 from tests.helpers_intake import BOUND, age_cases, cases_of, events, outbox, resident
 
@@ -116,7 +116,7 @@ def test_handoff_mid_dialogue_flags_case_and_stops_asking(wechat, street):
     assert case.handoff and case.intent == "leak" and case.number in reply.text
     assert [e.kind for e in events(street, case)] == ["created", "handoff"]
     later = wechat.send_text("马连道南口三区5号楼2单元1501", openid=NEW)
-    assert later.text == render_text("intake/handoff_note", case=case)
+    assert later.text == render_text("intake/handoff_note", case=case, department=label("department", case.department))
     assert len(cases_of(street, NEW)) == 1 and events(street, case)[-1].note == "马连道南口三区5号楼2单元1501"
     # no address, so no property company is known: the street's duty staff hear of it
     assert {row.openid for row in outbox(street, "staff")} == {"demo-staff-community-street"}

@@ -33,8 +33,9 @@ def _staff(session: Session, department: str, community_id: int | None) -> list[
     return list(session.scalars(_STAFF, {"department": department, "community_id": community_id}).all())
 
 
-def notify(session: Session, case: Case, department: str, now: datetime, kind: str) -> int:
-    """Tell one department's staff (its community's and street-wide) about the case; returns the count."""
+def notify(session: Session, case: Case, department: str, now: datetime, kind: str, note: str | None = None) -> int:
+    """Tell one department's staff (its community's and street-wide) about the case; returns the count.
+    `note`: what the resident just said (a chase, a message after 人工), shown under the case."""
     staff = _staff(session, department, case.community_id)
     if not staff and department != FALLBACK_DEPARTMENT:
         # nobody of that department for this place (e.g. no address yet): the street's duty staff
@@ -44,7 +45,7 @@ def notify(session: Session, case: Case, department: str, now: datetime, kind: s
     text = render_text("intake/staff_case", case=case, kind=kind.split("-")[0],
                        intent=label("intent", case.intent), priority=label("priority", case.priority),
                        department=label("department", case.department), place=place(case),
-                       due=fmt_local(case.due_at))
+                       due=fmt_local(case.due_at), note=note)
     for member in staff:
         outbox.enqueue(session, key=f"staff:{case.id}:{department}:{kind}:{member.openid}",
                        openid=member.openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id)

@@ -116,7 +116,7 @@ def transition(session: Session, case: Case, action: str, *, actor: str, now: da
                                         department=label("department", case.department),
                                         due=fmt_local(case.due_at)))
     if action == "reopen":
-        notify_department(session, case, now, kind=f"reopen-{case.reopen_count}")
+        notify(session, case, case.department, now, f"reopen-{case.reopen_count}", note=note)  # with the reason
     return case
 
 
@@ -126,7 +126,7 @@ def reassign(session: Session, case: Case, department: str, *, actor: str, now: 
     previous, case.department = case.department, department
     event = add_event(session, case, "reassign", actor=actor, now=now, note=note,
                       data={"from": previous, "to": department})
-    notify_department(session, case, now, kind=f"reassign-{event.id}")
+    notify(session, case, department, now, f"reassign-{event.id}", note=note)  # why it moved, for its new staff
     return case
 
 

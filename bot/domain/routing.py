@@ -19,7 +19,8 @@ from bot.errors import RoutingError
 from bot.storage.models import Building
 
 RULES_PATH = Path(__file__).with_name("routing.yaml")
-SITUATIONS = ("managed", "unmanaged", "unknown", "project")  # project: during a phase at its place
+# project: during a phase at its place; refused: a managed building whose property company refused (物业不管)
+SITUATIONS = ("managed", "unmanaged", "unknown", "project", "refused")
 ANY = "any"
 RULE_KEYS = {"intent", "situation", "department", "hours", "inform", "inform_if_neighbour"}
 
@@ -56,6 +57,7 @@ class Rules:
     rules: tuple[Rule, ...]
     neighbour_words: tuple[str, ...]
     priority_limits: dict[str, timedelta]
+    refused_words: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # (the property company, refusing)
 
 
 def _hours(value: Any, where: str) -> float:
@@ -104,7 +106,23 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise RoutingError("routing.yaml: needs a list of rules")
     rules = tuple(_rule(row, i + 1) for i, row in enumerate(data["rules"]))
-    return Rules(rules, tuple(data.get("neighbour_words", ())), _priority_limits(data.get("priority_hours") or {}))
+    return Rules(rules, tuple(data.get("neighbour_words", ())), _priority_limits(data.get("priority_hours") or {}),
+                 _refused_words(data.get("property_refused_words") or {}))
+
+
+def _refused_words(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if raw == {}:
+        return (), ()  # no such words: nothing is read as refused
+    if not isinstance(raw, dict) or not raw.get("property") or not raw.get("refused"):
+        raise RoutingError("routing.yaml: property_refused_words needs lists `property` and `refused`")
+    return tuple(map(str, raw["property"])), tuple(map(str, raw["refused"]))
+
+
+def property_refused(text: str | None, rules: Rules | None = None) -> bool:
+    """Whether the text says the property company refused ("物业说不归他们管", "找过物业了，物业不管")."""
+    company, refusing = (rules or load_rules()).refused_words
+    plain = text or ""
+    return any(w in plain for w in company) and any(w in plain for w in refusing)
 
 
 def check_intents(rules: Rules, intents: Iterable[str]) -> None:
@@ -143,5 +161,8 @@ def decide(intent: str, priority: str, where: str, text: str = "", rules: Rules 
 
 def route(intent: str, priority: str, building: Building | None, text: str = "",
           rules: Rules | None = None) -> Decision:
-    """The decision for a new case at this building."""
-    return decide(intent, priority, situation(building), text, rules)
+    """The decision for a new case at this building (a managed one whose property company refused: `refused`)."""
+    where = situation(building)
+    if where == "managed" and property_refused(text, rules):
+        where = "refused"
+    return decide(intent, priority, where, text, rules)

@@ -278,6 +278,20 @@ class Notice(Base):
     fanned_out: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
+class NoticeReply(Base):
+    """A resident's reply to a cleanup notice that reached them: an acknowledgement (好的，周末就挪走) or a
+    question (那我的电动车停哪), the latter with the case its community answers it on."""
+
+    __tablename__ = "notice_replies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # ack|question
+    text: Mapped[str] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class User(Base):
     """A console user: admin or staff of a department and community."""
 

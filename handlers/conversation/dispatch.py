@@ -16,18 +16,23 @@ from bot.messaging import receipts, subscriptions
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
 from handlers.conversation import (
+    chase,
     commands,
     consultation_replies,
     dialogue,
     followup,
+    handoff,
     media,
     mulinfang_chat,
+    notice_replies,
     project_questions,
+    property_refused,
 )
 from handlers.conversation.actions import CONTINUE, Action
 from handlers.conversation.context import Context
 from handlers.conversation.faq import Faq
 from handlers.conversation.store import DialogueStore
+from handlers.understanding import replies
 from handlers.understanding.classifier import Classifier
 
 # Events after which WeChat lets us send customer-service messages for 48 hours.
@@ -75,15 +80,20 @@ ROUTES: tuple[Route, ...] = (
     Route("subscription notice answer", lambda m: m.event in subscriptions.EVENTS, _subscription_answer),
     Route("menu", commands.is_menu_click, commands.menu_click),
     Route("command", commands.is_command, commands.run),
+    Route("person in own words", handoff.asks_for_person, handoff.to_person),  # 找真人, 转人工客服
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),
     Route("mulinfang apply", mulinfang_chat.is_application, mulinfang_chat.apply),
     Route("mulinfang group", mulinfang_chat.is_group_message, mulinfang_chat.group_message),
     Route("mulinfang photo", lambda m: m.msg_type == "image", mulinfang_chat.group_photo),
     Route("project", project_questions.check, project_questions.answer),
+    Route("notice reply", notice_replies.check, notice_replies.answer),  # 好的，周末就挪走 / 那我的电动车停哪
+    Route("property refused", property_refused.check, property_refused.answer),  # 物业不管: routing.yaml
+    Route("chase", chase.check, chase.answer),  # 催办 in own words: status, time limit, who has it
     Route("location", lambda m: m.msg_type == "location", media.location),
     Route("media", lambda m: m.msg_type in ("image", "video", "shortvideo")
           or (m.msg_type == "voice" and m.text is None), media.media),
+    Route("handed off", handoff.is_text, handoff.handed_off),  # a person has the case: pushed to them
     Route("intake", lambda m: m.text is not None, dialogue.step),
     Route("other media", lambda m: m.msg_type == "link", _other_media),
     Route("fallback", lambda m: True, _silent),
@@ -113,6 +123,9 @@ class Conversation:
     faq: Faq
     street_name: str
     street_contact: str
+
+    def __post_init__(self) -> None:
+        replies.words()  # a replies.yaml that cannot be used stops start-up, not the first resident's message
 
     def __call__(self, session: Session, msg: Inbound, now: datetime) -> str | None:
         """Handle one message as of `now` in the caller's transaction."""

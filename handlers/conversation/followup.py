@@ -1,9 +1,14 @@
-"""A resident's answer to a satisfaction follow-up: 1/2/3, 满意/基本满意/不满意, or 没解决.
+"""A resident's answer to a satisfaction follow-up: 1/2/3, or in own words (replies.yaml).
 
 The check is pure (does the message read like an answer?); the action finds the case the
 resident was asked about. With no question pending the message goes on to intake.
-不满意 or 没解决 reopens the case (transition tells the department and the resident);
-满意 and 基本满意 close it.
+不满意 or 没解决 ("没弄好，昨天夜里又滴水了", "还是漏") reopens the *same* case with the resident's
+words as the reason (transition tells the department and the resident); 满意 and 基本满意 close it.
+
+The boundary with a new report: a reply that names a problem of another kind than the asked case
+("楼道里又堆满了纸箱子，没人管") and gives no explicit rating (a digit, 满意/基本满意/不满意) is a new
+report, not an answer; praise in a message longer than replies.yaml's satisfaction_max_chars is no rating
+(没解决 and 不满意 count at any length: a long account of the same leak still reopens the same case).
 """
 from __future__ import annotations
 
@@ -19,28 +24,32 @@ from bot.messaging.texts import render_text
 from bot.storage.models import Case
 from handlers.conversation.actions import CONTINUE
 from handlers.conversation.context import Context
+from handlers.intents import FALLBACK
+from handlers.understanding.replies import satisfaction_of
 
 SATISFIED, BASIC, UNSATISFIED = Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.UNSATISFIED
 DIGITS = {"1": SATISFIED, "2": BASIC, "3": UNSATISFIED}
-NOT_SOLVED = ("没解决", "未解决", "没有解决", "还没解决")
-MAX_CHARS = 12  # a longer message is a new report, even if it mentions 满意
+RATINGS = (UNSATISFIED, BASIC, SATISFIED)  # the words of the question itself, longest first
 
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
+def _words(text: str | None) -> str:
+    return _PUNCT.sub("", (text or "").translate({0xFF11: "1", 0xFF12: "2", 0xFF13: "3"}))
+
+
+def explicit(text: str | None) -> bool:
+    """Whether the message rates in the question's own terms (a digit, 满意, 基本满意, 不满意)."""
+    words = _words(text)
+    return words in DIGITS or any(level in words for level in RATINGS)
+
+
 def parse(text: str | None) -> tuple[str, bool | None] | None:
     """(satisfaction, solved) of an answer, or None when the text is not one."""
-    words = _PUNCT.sub("", (text or "").translate({0xFF11: "1", 0xFF12: "2", 0xFF13: "3"}))
-    if not words or len(words) > MAX_CHARS:
-        return None
+    words = _words(text)
     if words in DIGITS:
         return DIGITS[words], (True if words != "3" else None)
-    if any(w in words for w in NOT_SOLVED):
-        return UNSATISFIED, False
-    for level in (UNSATISFIED, BASIC, SATISFIED):
-        if level in words:
-            return level, (None if level == UNSATISFIED else True)
-    return None
+    return satisfaction_of(text)
 
 
 def check(msg: Inbound) -> bool:
@@ -57,20 +66,27 @@ def pending_case(session: Session, openid: str) -> Case | None:
     ).first()
 
 
+def _new_problem(ctx: Context, case: Case, text: str) -> bool:
+    """The reply names a problem of another kind than the asked case, and rates nothing explicitly."""
+    c = ctx.classifier.classify(text)
+    return bool(c.terms) and c.intent not in (FALLBACK, case.intent) and not explicit(text)
+
+
 def answer(ctx: Context, msg: Inbound) -> str | None:
     """Record the answer on the asked case; reopen it if unsatisfied or not solved."""
     session, now = ctx.session, ctx.now
     parsed = parse(msg.text)
     case = pending_case(session, msg.openid) if parsed else None
-    if case is None or parsed is None:
+    if case is None or parsed is None or _new_problem(ctx, case, msg.text or ""):
         return CONTINUE
     satisfaction, solved = parsed
     case.satisfaction, case.solved, case.followup_state = satisfaction, solved, FollowupState.ANSWERED
     add_event(session, case, "followup_answer", actor="resident", now=now, note=msg.text,
               data={"satisfaction": satisfaction, "solved": solved})
     if satisfaction == UNSATISFIED or solved is False:
+        reason = None if _words(msg.text) in DIGITS or _words(msg.text) in RATINGS else msg.text
         transition(session, case, "reopen", actor="resident", now=now, note=msg.text)
-        return render_text("followup/reopened", case=case, satisfaction=satisfaction, solved=solved)
+        return render_text("followup/reopened", case=case, satisfaction=satisfaction, solved=solved, reason=reason)
     if case.status == CaseStatus.RESOLVED:
         transition(session, case, "close", actor="resident", now=now)
     return render_text("followup/thanks", case=case, satisfaction=satisfaction)

@@ -19,7 +19,7 @@ from bot.domain.cases import add_event, create_case
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
 from bot.storage.models import Case, Compound, Resident
-from handlers.conversation import binding
+from handlers.conversation import binding, handoff
 from handlers.conversation.advice import advice
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
@@ -189,10 +189,9 @@ def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
 
 
 def to_person(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
-    """After 人工: the bot stops asking; messages go to the case for the staff member."""
+    """After 人工: the bot stops asking; messages go to the case and are pushed to the staff member."""
     case = ctx.session.get(Case, data.get("case_id") or 0)
     if case is None or case.status not in OPEN_STATUSES:
         return report(ctx, msg, {})
-    add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
     attach_media(ctx.session, case, media_of(msg), ctx.now)
-    return Step(render_text("intake/handoff_note", case=case), DialogueState.HANDOFF, data)
+    return Step(handoff.forward(ctx, msg, case), DialogueState.HANDOFF, data)

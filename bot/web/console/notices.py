@@ -12,12 +12,12 @@ from werkzeug.wrappers import Response
 
 from bot.clock import parse_local, to_local, utcnow
 from bot.constants import NoticeStatus
-from bot.domain import door_sheets, notices
+from bot.domain import door_sheets, notice_replies, notices
 from bot.errors import MulinError, NotFound, NoticeLocked
 from bot.messaging.gateway import SendError
 from bot.messaging.texts import render_text
 from bot.services import services
-from bot.storage.models import Community, Compound, Notice
+from bot.storage.models import Case, Community, Compound, Notice
 from bot.web.console.access import login_required
 from bot.web.request_session import get_db
 
@@ -126,8 +126,12 @@ def show(notice_id: int) -> str:
     if notice.status == NoticeStatus.ACTIVE and set(notice.offsets) - set(notice.fanned_out):
         forecast = notices.reach_forecast(get_db(), notice, services(current_app).gateway,
                                           current_app.config["TEMPLATE_IDS"], utcnow())
+    replies = notice_replies.replies_of(get_db(), notice)
+    numbers = {c.id: c.number for c in get_db().scalars(select(Case).where(
+        Case.id.in_([r.case_id for r in replies if r.case_id])))}
     return render_template("console/notice.html", notice=notice, progress=progress, editable=editable,
-                           cleanup_local=local, forecast=forecast)
+                           cleanup_local=local, forecast=forecast, replies=replies, case_numbers=numbers,
+                           acknowledged=notice_replies.acknowledged(get_db(), notice))
 
 
 @bp.get("/notices/<int:notice_id>/sheet.pdf")
