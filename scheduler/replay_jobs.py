@@ -124,7 +124,7 @@ def _replay(app: Flask, now: datetime, limit: int, budget: timedelta, leases: Re
                 # as of its arrival: the case's clock and the 48-hour window start when the resident wrote
                 inbound.handle(session, row, _as_inbound(row), handler, now, as_of=row.received_at,
                                busy_reply=_kept_for_later(held, row.openid), error_reply=lambda: render_text("error"),
-                               deliver=_answer_later(row, now))
+                               deliver=_answer_later(row, now), hold=not leases.real)  # just claimed, leased
                 count += 1
             if skipped:
                 _release(session, skipped)

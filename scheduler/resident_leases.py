@@ -33,6 +33,7 @@ class ResidentLeases:
         self._client = client
         self._token = f"{os.getpid()}:{uuid.uuid4().hex}"
         self.held: set[str] = set()
+        self.real = True  # False once Redis failed: then nobody is kept away by them
 
     def take(self, openids: Iterable[str]) -> set[str]:
         """Lease the residents not yet held (one round trip); the ones this pass now holds."""
@@ -45,7 +46,7 @@ class ResidentLeases:
         try:
             got = pipe.execute()
         except redis.RedisError:  # see above: answering goes on as without leases
-            got = [True] * len(wanted)
+            got, self.real = [True] * len(wanted), False
         self.held.update(openid for openid, ok in zip(wanted, got, strict=True) if ok)
         return self.held
 
