@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, insert, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.clock import fmt_local
@@ -20,6 +20,7 @@ from bot.domain.routing import Decision, route
 from bot.errors import InvalidTransition, NotFound
 from bot.messaging import outbox
 from bot.messaging.texts import label, render_text
+from bot.storage.db import as_loaded
 from bot.storage.models import Case, CaseEvent, Resident, table_of
 
 LINK_WINDOW = timedelta(hours=24)
@@ -80,10 +81,7 @@ def _inserted(session: Session, cls: type[_Row], table: Table, values: dict[str,
     """A Core INSERT of a new row (a case or its event, on the hot path of every report: the ORM's unit of work
     costs more than the statement), then the same row as a loaded ORM object in the session, no SELECT."""
     values = {column.key: None for column in table.columns if column.key != "id"} | values
-    row = cls(id=session.execute(_INSERTS[table], values).scalar_one(), **values)
-    make_transient_to_detached(row)  # as if just loaded: every column set, nothing to flush
-    session.add(row)
-    return row
+    return as_loaded(session, cls, {"id": session.execute(_INSERTS[table], values).scalar_one(), **values})
 
 
 _EARLIER_REPORT = (

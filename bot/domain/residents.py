@@ -5,12 +5,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.messaging.window import in_window
 from bot.storage import static_rows
-from bot.storage.db import cache, insert_ignoring
+from bot.storage.db import as_loaded, cache, insert_ignoring
 from bot.storage.models import Building, Compound, Resident, table_of
 
 _RESIDENTS = table_of(Resident)
@@ -87,9 +87,7 @@ def _touched(session: Session, openid: str, values: dict[str, object]) -> Reside
         for name in names:
             set_committed_value(resident, name, row[name])
     else:
-        resident = Resident(**row)
-        make_transient_to_detached(resident)  # as if just loaded: every column set, nothing to flush
-        session.add(resident)
+        resident = as_loaded(session, Resident, row)
     # as the joined load of get_or_create would: loaded relationships (the session only holds objects weakly)
     set_committed_value(resident, "compound", static_rows.attach(session, version, Compound, resident.compound_id))
     set_committed_value(resident, "building", static_rows.attach(session, version, Building, resident.building_id))

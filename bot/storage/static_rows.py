@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, bindparam, inspect, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
-from bot.storage.db import insert_ignoring
+from bot.storage.db import as_loaded, insert_ignoring
 from bot.storage.models import Counter, table_of
 
 VERSION = "directory:version"
@@ -75,7 +75,4 @@ def attach(session: Session, version: object, cls: type[T], row_id: int | None) 
             copy.rows[(cls, row_id)] = {attr.key: getattr(loaded, attr.key)
                                         for attr in inspect(cls).column_attrs}
         return loaded
-    row = cls(**values)
-    make_transient_to_detached(row)  # as if just loaded: every column set, nothing to flush
-    session.add(row)
-    return row
+    return as_loaded(session, cls, values)
