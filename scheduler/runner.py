@@ -27,6 +27,7 @@ LOCK_TTL = 30  # seconds; renewed every RENEW seconds while this instance works
 RENEW = 10
 STANDBY_POLL = 1  # seconds a standing-by scheduler waits for the lock before checking for SIGTERM
 ANSWER_POLL = 0.2  # seconds an answering worker waits when the queue is empty
+ANSWER_RETRY = 5  # seconds it waits after a failed pass (the database unreachable)
 
 
 def scheduler_lock(store: redis.Redis) -> Lock:
@@ -185,9 +186,10 @@ def answer_forever(app: Flask, stop: threading.Event | None = None) -> int:
     while not stop.is_set():
         try:
             count = replay_jobs.replay(app, utcnow())
-        except Exception:  # the database restarting: the messages stay queued, try again shortly
-            log.exception("answering failed; trying again")
-            count = 0
+        except Exception:  # the database restarting: the messages stay queued, try again in a while
+            log.exception("answering failed; trying again in %d s", ANSWER_RETRY)
+            stop.wait(ANSWER_RETRY)
+            continue
         answered += count
         if count == 0:
             stop.wait(ANSWER_POLL)
