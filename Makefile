@@ -31,6 +31,7 @@ test: db lint
 
 bench: setup
 	$(BIN)/python bench/webhook_bench.py
+	$(BIN)/python bench/answer_bench.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/intent_eval.py
 	$(BIN)/python bench/long_message_bench.py

@@ -11,8 +11,9 @@ neighbour on a shared machine slows them alike; each figure is the median of the
             scheduler answers; messages stored per second, and answered per second until the queue is empty
 
 Then the answer cost per report (CPU ms, SQL statements, commits) of the scheduler's job, in process, and the
-checks: every message answered, in order per resident, none twice. All of it again on PostgreSQL when a server is
-installed (a throwaway cluster), with the scheduler's job in one and in two processes at once over one queue.
+checks: every message answered, in order per resident, none twice; then the scheduler's job in one and in two
+processes at once over one queue (as `python -m scheduler --answer-only` workers run it). All of it again on
+PostgreSQL when a server is installed (a throwaway cluster). bench/answer_bench.py runs only the answering parts.
 Mulin runs in plaintext mode: wrk's Lua cannot encrypt.
 
 BENCH_DURATION (8s), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_WORKERS (2), BENCH_REPORTS (500, for the
@@ -316,7 +317,7 @@ def main() -> None:
     try:
         print(f"webhook bench: every request a report from one of {_wrk.RESIDENTS:,} known residents", flush=True)
         print("SQLite:", flush=True)
-        run_backend("SQLite", work, base, sqlite_clones(work), lambda n: redis(f"sqlite-{n}"))
+        run_backend("SQLite", work, base, sqlite_clones(work), lambda n: redis(f"sqlite-{n}"), workers=True)
         run_postgres(work, base, redis)
     finally:
         server.shutdown()  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from bot.messaging import inbound, outbox
 from bot.messaging.texts import render_text
 from bot.services import services
 from bot.storage.models import InboundMessage
+from scheduler.resident_leases import ResidentLeases
 
 STALE = timedelta(minutes=1)  # WeChat has given up retrying by then
 CLAIM_CHUNK = 10  # claimed together, one commit (a synced write on PostgreSQL) for ten; well within the lease
@@ -87,7 +88,15 @@ def _kept_for_later(held: set[str], openid: str) -> Callable[[], str]:
 
 def replay(app: Flask, now: datetime, limit: int = 200, budget: timedelta = BUDGET) -> int:
     """Answer queued and stranded messages in arrival order, chunk after chunk within `budget`, as
-    customer-service messages."""
+    customer-service messages. Safe to run in several processes at once: see scheduler.resident_leases."""
+    leases = ResidentLeases(services(app).redis)
+    try:
+        return _replay(app, now, limit, budget, leases)
+    finally:
+        leases.release()
+
+
+def _replay(app: Flask, now: datetime, limit: int, budget: timedelta, leases: ResidentLeases) -> int:
     handler = services(app).handler
     count, started = 0, time.monotonic()
     with app.app_context(), services(app).sessions() as session:
@@ -100,7 +109,11 @@ def replay(app: Flask, now: datetime, limit: int = 200, budget: timedelta = BUDG
             if start and time.monotonic() - started >= budget.total_seconds():
                 break  # the rest stay unanswered for the next run
             chunk = [row for row in rows[start:start + CLAIM_CHUNK] if row.openid not in held]
-            claimed = inbound.claim_many(session, [row.id for row in chunk], now, inbound.UNANSWERED)
+            mine = leases.take(row.openid for row in chunk)  # another process is answering the others
+            held.update(row.openid for row in chunk if row.openid not in mine)
+            chunk = [row for row in chunk if row.openid in mine]
+            ids = [row.id for row in chunk]
+            claimed = inbound.claim_many(session, ids, now, inbound.UNANSWERED) if ids else set()
             skipped: dict[int, str] = {}
             for row in chunk:
                 if row.openid in held or row.id not in claimed:
@@ -111,7 +124,7 @@ def replay(app: Flask, now: datetime, limit: int = 200, budget: timedelta = BUDG
                 # as of its arrival: the case's clock and the 48-hour window start when the resident wrote
                 inbound.handle(session, row, _as_inbound(row), handler, now, as_of=row.received_at,
                                busy_reply=_kept_for_later(held, row.openid), error_reply=lambda: render_text("error"),
-                               deliver=_answer_later(row, now))
+                               deliver=_answer_later(row, now), hold=not leases.real)  # just claimed, leased
                 count += 1
             if skipped:
                 _release(session, skipped)

@@ -1,4 +1,5 @@
-"""Run the jobs: forever under a Redis lock (one working instance), or once as of a given time."""
+"""Run the jobs: forever under a Redis lock (one working instance), or once as of a given time; or, in any
+number of processes at once, only the answering of queued messages (--answer-only)."""
 from __future__ import annotations
 
 import logging
@@ -16,7 +17,7 @@ from redis.lock import Lock
 
 from bot.clock import utcnow
 from bot.services import services
-from scheduler import skipped_runs
+from scheduler import replay_jobs, skipped_runs
 from scheduler.jobs import JOBS, Job
 
 log = logging.getLogger("scheduler")
@@ -25,6 +26,8 @@ LOCK_NAME = "mulin:lock:scheduler"
 LOCK_TTL = 30  # seconds; renewed every RENEW seconds while this instance works
 RENEW = 10
 STANDBY_POLL = 1  # seconds a standing-by scheduler waits for the lock before checking for SIGTERM
+ANSWER_POLL = 0.2  # seconds an answering worker waits when the queue is empty
+ANSWER_RETRY = 5  # seconds it waits after a failed pass (the database unreachable)
 
 
 def scheduler_lock(store: redis.Redis) -> Lock:
@@ -169,3 +172,26 @@ def _work(app: Flask, lock: Lock, stop: threading.Event, halt: threading.Event) 
         sched.shutdown(wait=True)
         _unfenced(app)
         _release(lock)
+
+
+def answer_forever(app: Flask, stop: threading.Event | None = None) -> int:
+    """Answer queued messages until SIGTERM/SIGINT, without the scheduler's lock: any number of these run at
+    once beside the scheduler (which answers too). How many messages this process answered."""
+    stop = stop or threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    services(app).classifier.classify("楼上漏水")  # jieba's dictionary loads on first use, not on the first answer
+    log.info("answering worker ready")
+    answered = 0
+    while not stop.is_set():
+        try:
+            count = replay_jobs.replay(app, utcnow())
+        except Exception:  # the database restarting: the messages stay queued, try again in a while
+            log.exception("answering failed; trying again in %d s", ANSWER_RETRY)
+            stop.wait(ANSWER_RETRY)
+            continue
+        answered += count
+        if count == 0:
+            stop.wait(ANSWER_POLL)
+    log.info("answering worker stopped; %d messages answered", answered)
+    return answered

@@ -6,10 +6,11 @@ reply, CLI commands and the console commit themselves.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, CaseStatus, Purpose
@@ -20,7 +21,8 @@ from bot.domain.routing import Decision, route
 from bot.errors import InvalidTransition, NotFound
 from bot.messaging import outbox
 from bot.messaging.texts import label, render_text
-from bot.storage.models import Case, CaseEvent, Resident
+from bot.storage.db import as_loaded
+from bot.storage.models import Case, CaseEvent, Resident, table_of
 
 LINK_WINDOW = timedelta(hours=24)
 # action -> (statuses it may start from, status it leads to)
@@ -49,21 +51,20 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
     """Open a routed case at the resident's address, link it to its building's reports, tell staff."""
     decision = decision or route(intent, priority, resident.building, text)  # given: routing.yaml for a project
     compound = resident.compound
-    earlier = _earlier_report(session, resident.building_id, intent, now)
-    if earlier is not None and earlier.group_id is None:
-        earlier.group_id = earlier.id
-    case = Case(
+    group_id = _group_of_earlier(session, resident.building_id, intent, now)
+    case = _inserted(session, Case, _CASES, dict(
         number=next_number(session, now), openid=openid, intent=intent, also=",".join(also) or None,
         priority=priority, department=decision.department, status=CaseStatus.OPEN, text=text,
         community_id=compound.community_id if compound else None, compound_id=resident.compound_id,
         building_id=resident.building_id, unit=resident.unit, room=resident.room,
         created_at=now, due_at=now + decision.time_limit, reopen_count=0, handoff=False,
-        group_id=earlier.group_id if earlier is not None else None,
-    )
-    case.events.append(CaseEvent(kind="created", actor=actor, created_at=now, data={
-        "department": case.department, "inform": list(decision.inform), "group_id": case.group_id}))
-    session.add(case)
-    session.flush()  # case, its first event and the link: one flush
+        group_id=group_id,
+    ))
+    created = _inserted(session, CaseEvent, _EVENTS, dict(
+        case_id=case.id, kind="created", actor=actor, note=None, created_at=now,
+        data={"department": case.department, "inform": list(decision.inform), "group_id": case.group_id}))
+    set_committed_value(case, "events", [created])
+    set_committed_value(created, "case", case)
     notify_department(session, case, now)
     alert_group(session, case, now)  # the building's 睦邻坊, for the kinds its community chose
     for department in decision.inform:
@@ -71,19 +72,44 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
     return case
 
 
+_CASES, _EVENTS = table_of(Case), table_of(CaseEvent)
+_INSERTS = {table: insert(table).returning(table.c.id) for table in (_CASES, _EVENTS)}
+_Row = TypeVar("_Row", Case, CaseEvent)
+
+
+def _inserted(session: Session, cls: type[_Row], table: Table, values: dict[str, Any]) -> _Row:
+    """A Core INSERT of a new row (a case or its event, on the hot path of every report: the ORM's unit of work
+    costs more than the statement), then the same row as a loaded ORM object in the session, no SELECT."""
+    values = {column.key: None for column in table.columns if column.key != "id"} | values
+    return as_loaded(session, cls, {"id": session.execute(_INSERTS[table], values).scalar_one(), **values})
+
+
 _EARLIER_REPORT = (
-    select(Case).where(Case.building_id == bindparam("building_id"), Case.intent == bindparam("intent"),
-                       Case.created_at >= bindparam("since"), Case.status != CaseStatus.CANCELLED)
-    .order_by(Case.id).limit(1)
+    select(_CASES.c.id, _CASES.c.group_id)
+    .where(_CASES.c.building_id == bindparam("building_id"), _CASES.c.intent == bindparam("intent"),
+           _CASES.c.created_at >= bindparam("since"), _CASES.c.status != CaseStatus.CANCELLED)
+    .order_by(_CASES.c.id).limit(1)
 )
+_LINK = update(_CASES).where(_CASES.c.id == bindparam("case_id")).values(group_id=_CASES.c.id)
 
 
-def _earlier_report(session: Session, building_id: int | None, intent: str, now: datetime) -> Case | None:
-    """The first report of the same intent from the same building in the last 24 h (to share its group_id)."""
+def _group_of_earlier(session: Session, building_id: int | None, intent: str, now: datetime) -> int | None:
+    """The group of the first report of the same intent from the same building in the last 24 h, which becomes
+    the first of a group when it was on its own (Core statements: only two columns are needed)."""
     if building_id is None:
         return None
-    return session.scalars(_EARLIER_REPORT, {"building_id": building_id, "intent": intent,
-                                             "since": now - LINK_WINDOW}).first()
+    session.flush()  # as a query would (autoflush); nothing to do on the usual path
+    earlier = session.execute(_EARLIER_REPORT, {"building_id": building_id, "intent": intent,
+                                                "since": now - LINK_WINDOW}).first()
+    if earlier is None:
+        return None
+    if earlier.group_id is not None:
+        return int(earlier.group_id)
+    session.execute(_LINK, {"case_id": earlier.id})
+    loaded = session.identity_map.get(session.identity_key(Case, earlier.id))
+    if loaded is not None:
+        set_committed_value(loaded, "group_id", earlier.id)
+    return int(earlier.id)
 
 
 def transition(session: Session, case: Case, action: str, *, actor: str, now: datetime,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.constants import STAFF_DEPARTMENTS
 from bot.domain.compound_names import find_compound
 from bot.errors import ImportFileError
+from bot.storage import static_rows
 from bot.storage.models import Base, Building, Community, Compound, Resident, Staff
 
 Row = TypeVar("Row", bound=Base)
@@ -94,6 +95,7 @@ def import_directory(session: Session, source: Path | str) -> dict[str, int]:
             session.add(building)
         building.property_manager = row["property_manager"] or None
         session.flush()
+    static_rows.changed(session)  # every process reads compounds and buildings afresh
     return counts
 
 

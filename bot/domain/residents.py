@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.messaging.window import in_window
-from bot.storage.db import cache, insert_ignoring
-from bot.storage.models import Resident, table_of
+from bot.storage import static_rows
+from bot.storage.db import as_loaded, cache, insert_ignoring
+from bot.storage.models import Building, Compound, Resident, table_of
 
 _RESIDENTS = table_of(Resident)
 _UPDATE = update(_RESIDENTS).where(_RESIDENTS.c.id == bindparam("resident_id"))
@@ -36,16 +38,59 @@ def get_or_create(session: Session, openid: str, now: datetime) -> Resident:
 def touch(session: Session, openid: str, now: datetime, *, interactive: bool,
           subscribed: bool | None = None) -> Resident:
     """Record contact; interactive messages open the 48-hour customer-service window."""
-    resident = get_or_create(session, openid, now)
     values: dict[str, object] = {}
     if interactive:
         values["last_inbound_at"] = now
+    known: dict[str, Resident] = cache(session, "residents")
+    cached = known.get(openid)
+    if values or subscribed is not None:
+        if cached is None or cached not in session:  # the usual first look in a message: one statement
+            touched = _touched(session, openid, values if subscribed is None else {**values, "subscribed": subscribed})
+            if touched is not None:
+                known[openid] = touched
+                return touched
+    resident = get_or_create(session, openid, now)
     if subscribed is not None and subscribed != resident.subscribed:
         values["subscribed"] = subscribed
     if values:  # a Core UPDATE on every message: no ORM flush for it
         session.connection().execute(_UPDATE, {"resident_id": resident.id, **values})
         for name, value in values.items():
             set_committed_value(resident, name, value)
+    return resident
+
+
+_TOUCH: dict[tuple[str, ...], Any] = {}
+
+
+def _touch_statement(names: tuple[str, ...]) -> Any:
+    """UPDATE … WHERE openid RETURNING the resident and the directory's version: built once per set of columns."""
+    statement = _TOUCH.get(names)
+    if statement is None:
+        statement = _TOUCH[names] = (
+            update(_RESIDENTS).where(_RESIDENTS.c.openid == bindparam("openid_"))
+            .values({name: bindparam(name) for name in names})
+            .returning(*_RESIDENTS.c, static_rows.VERSION_OF.label("directory_version")))
+    return statement
+
+
+def _touched(session: Session, openid: str, values: dict[str, object]) -> Resident | None:
+    """Update a known resident and read it back, with its compound and building (from this process's copy of
+    the directory): one statement instead of a SELECT and an UPDATE. None for someone not yet known."""
+    names = tuple(sorted(values))
+    found = session.connection().execute(_touch_statement(names), {"openid_": openid, **values}).mappings().first()
+    if found is None:
+        return None
+    row = dict(found)
+    version = row.pop("directory_version")
+    resident: Resident | None = session.identity_map.get(session.identity_key(Resident, row["id"]))
+    if resident is not None:  # read earlier in this transaction: only what changed
+        for name in names:
+            set_committed_value(resident, name, row[name])
+    else:
+        resident = as_loaded(session, Resident, row)
+    # as the joined load of get_or_create would: loaded relationships (the session only holds objects weakly)
+    set_committed_value(resident, "compound", static_rows.attach(session, version, Compound, resident.compound_id))
+    set_committed_value(resident, "building", static_rows.attach(session, version, Building, resident.building_id))
     return resident
 
 

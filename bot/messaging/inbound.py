@@ -242,14 +242,17 @@ Deliver = Callable[[Session, str], None]
 
 def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler,
            now: datetime, busy_reply: Callable[[], str], error_reply: Callable[[], str],
-           as_of: datetime | None = None, deliver: Deliver | None = None) -> str | None:
+           as_of: datetime | None = None, deliver: Deliver | None = None, hold: bool = True) -> str | None:
     """Run the handler (as of `as_of`, default now); its effects and the stored reply commit together.
 
     `deliver` (the scheduler's late answers) puts the reply in the outbox in that same transaction,
     so a crash can never leave a message marked answered whose answer was never queued for sending.
+    `hold=False`: the caller has just claimed the row and keeps everyone else from it in its own way (the
+    answering job leases the resident, scheduler.resident_leases), so the holding UPDATE is left out.
     """
     try:
-        _set(session, row.id, claimed_until=now + LEASE)  # holds the row while handling: see LEASE
+        if hold:
+            _set(session, row.id, claimed_until=now + LEASE)  # holds the row while handling: see LEASE
         reply = handler(session, msg, as_of or now)
         if reply and deliver is not None:
             deliver(session, reply)

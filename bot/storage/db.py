@@ -4,12 +4,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
-from sqlalchemy import Engine, Insert, Table, create_engine, event
+from sqlalchemy import Engine, Insert, Table, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +90,18 @@ def _run_on_commit(session: Session) -> None:
 
 def _drop_on_commit(session: Session) -> None:
     session.info.pop("mulin.on_commit", None)
+
+
+T = TypeVar("T")
+
+
+def as_loaded(session: Session, cls: type[T], values: dict[str, Any]) -> T:
+    """A row written or read with a Core statement (every column in `values`, the primary key too), as an ORM
+    object of the session as if a query had loaded it: no SELECT, nothing to flush. Filled the way the ORM's
+    loader fills it (the instance's dict), not through the constructor's instrumented attribute sets, which
+    cost more than the statement."""
+    row: T = inspect(cls).class_manager.new_instance()
+    row.__dict__.update(values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row

@@ -1,0 +1,78 @@
+"""Rows only an import changes (compounds, buildings), kept per process and database, so that answering a
+message puts a resident's address into the session without a SELECT.
+
+The directory's version is a row in `counters` that `flask --app bot import-directory` (and anything else that
+changes compounds or buildings) bumps with changed() in its own transaction; a lookup passes the version it
+read in the same statement as the resident (bot.domain.residents.touch), and a different version empties
+this process's copy. Nothing is kept across databases: each engine has its own.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine, bindparam, inspect, select, update
+from sqlalchemy.orm import Session
+
+from bot.storage.db import as_loaded, insert_ignoring
+from bot.storage.models import Counter, table_of
+
+VERSION = "directory:version"
+_COUNTERS = table_of(Counter)
+# a scalar subquery for the statement that reads the resident: NULL (None) before the first import bumps it
+VERSION_OF = select(_COUNTERS.c.value).where(_COUNTERS.c.name == VERSION).scalar_subquery()
+_BUMP = update(_COUNTERS).where(_COUNTERS.c.name == bindparam("counter")).values(value=_COUNTERS.c.value + 1)
+
+T = TypeVar("T")
+_UNSET = object()
+
+
+class _Copy:
+    """One database's rows in this process, as of one directory version."""
+
+    def __init__(self) -> None:
+        self.version: object = _UNSET
+        self.rows: dict[tuple[type[Any], int], dict[str, Any]] = {}
+
+
+_copies: WeakKeyDictionary[Engine, _Copy] = WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def changed(session: Session) -> None:
+    """Compounds or buildings changed in this transaction: every process reloads them (after the commit)."""
+    if session.execute(_BUMP, {"counter": VERSION}).rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert_ignoring(session, _COUNTERS, "name"), {"name": VERSION, "value": 1})
+
+
+def _copy(session: Session, version: object) -> _Copy:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    with _lock:
+        copy = _copies.get(engine)
+        if copy is None:
+            copy = _copies[engine] = _Copy()
+        if copy.version != version:
+            copy.version, copy.rows = version, {}
+        return copy
+
+
+def attach(session: Session, version: object, cls: type[T], row_id: int | None) -> T | None:
+    """The row as a loaded object of this session: already there, from this process's copy (no SQL), or
+    read once (one SELECT) and kept."""
+    if row_id is None:
+        return None
+    key = session.identity_key(cls, row_id)
+    present = session.identity_map.get(key)
+    if present is not None:
+        return present  # type: ignore[no-any-return]
+    copy = _copy(session, version)
+    values = copy.rows.get((cls, row_id))
+    if values is None:
+        loaded = session.get(cls, row_id)
+        if loaded is not None:
+            copy.rows[(cls, row_id)] = {attr.key: getattr(loaded, attr.key)
+                                        for attr in inspect(cls).column_attrs}
+        return loaded
+    return as_loaded(session, cls, values)
