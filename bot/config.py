@@ -52,6 +52,13 @@ DEFAULTS: dict[str, Any] = {
     "WECHAT_SUBSCRIPTIONS_PATH": None,  # subscription notices' (订阅通知) templates, the same format
     # The console's public address (https://…), for the links in staff alerts; empty: no links.
     "PUBLIC_BASE_URL": "",
+    # Staff alerts (scheduler/staff_alert_jobs.py): 特急 at once; the rest summarised, at most one message per
+    # recipient this many minutes. Quiet hours (Asia/Shanghai, "HH:MM-HH:MM", empty: none): no summaries and no
+    # cleanup notices then (特急 alerts still go); what waited goes at the end of them.
+    "STAFF_ALERT_MINUTES": 5,
+    "QUIET_HOURS": "21:00-08:00",
+    # A console user's one-time code for binding their WeChat ("绑定 123456"), valid this many minutes.
+    "BIND_CODE_MINUTES": 10,
 }
 
 WECHAT_MODES = ("safe", "compatible", "plaintext")  # 安全模式, 兼容模式, 明文模式

@@ -15,7 +15,15 @@ from flask import Flask
 from bot.constants import BULK_PURPOSES
 from bot.messaging import inbound_spool, outbox
 from bot.services import services
-from scheduler import consult_jobs, followup_jobs, notice_jobs, overdue_jobs, retention_jobs, summary_jobs
+from scheduler import (
+    consult_jobs,
+    followup_jobs,
+    notice_jobs,
+    overdue_jobs,
+    retention_jobs,
+    staff_alert_jobs,
+    summary_jobs,
+)
 from scheduler import replay_jobs as inbound_replay
 
 
@@ -75,6 +83,7 @@ JOBS: tuple[Job, ...] = (
     Job("followup", 60, followup_jobs.run),
     Job("overdue", 60, overdue_jobs.run),
     Job("summary", 300, summary_jobs.run),
+    Job("staff_alerts", 15, staff_alert_jobs.run),
     Job("outbox", 1, drain_outbox),
     Job("outbox_bulk", 5, drain_bulk),
     Job("inbound_spool", 1, store_spooled),
