@@ -15,7 +15,15 @@ from bot.domain import residents
 from bot.messaging import subscriptions
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
-from handlers.conversation import commands, consultation_replies, dialogue, followup, media, project_questions
+from handlers.conversation import (
+    commands,
+    consultation_replies,
+    dialogue,
+    followup,
+    media,
+    project_questions,
+    staff_bind,
+)
 from handlers.conversation.actions import CONTINUE, Action
 from handlers.conversation.context import Context
 from handlers.conversation.faq import Faq
@@ -59,6 +67,7 @@ ROUTES: tuple[Route, ...] = (
     Route("unsubscribe", lambda m: m.event == "unsubscribe", _unsubscribe),
     Route("subscription notice answer", lambda m: m.event in subscriptions.EVENTS, _subscription_answer),
     Route("menu", commands.is_menu_click, commands.menu_click),
+    Route("staff binding", staff_bind.check, staff_bind.answer),  # "绑定 123456" from the console
     Route("command", commands.is_command, commands.run),
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),
