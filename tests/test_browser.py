@@ -102,7 +102,8 @@ def test_case_from_report_to_satisfaction(page: Page, app, wechat, db, standin) 
 
 def test_notice_progress_and_simulator(page: Page, app, db, standin) -> None:
     _login(page)
-    cleanup = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+    # 10:00 in Beijing three days ahead: the day-before send falls outside the quiet hours (21:00-08:00)
+    cleanup = (utcnow() + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
     page.goto("/console/notices")
     page.select_option("select[name=compound]", "马连道南口三区")
     page.fill("input[name=buildings]", "5")
@@ -112,14 +113,20 @@ def test_notice_progress_and_simulator(page: Page, app, db, standin) -> None:
     expect(page.locator("#notice-status")).to_have_text("待发送")
     expect(page.locator("#progress .n-targeted")).to_have_text("1")
     expect(page.locator("#progress .n-sent")).to_have_text("0")
+    expect(page.locator("#next-send")).to_contain_text("下次发送")
+    expect(page.locator("#notice-edit")).to_be_visible()
     page.screenshot(path=str(SHOTS / "notice-before.png"), full_page=True)
 
     notice = db.query(Notice).one()
     run_once(app, notice.cleanup_at - timedelta(days=1))  # the day-before send is due
     # the page refreshes its progress itself, every 5 s: wait longer than one period
     expect(page.locator("#progress .n-sent")).to_have_text("1", timeout=12_000)
+    expect(page.locator("#notice-status")).to_have_text("已发完")  # without reload, and the edit form is gone
+    expect(page.locator("#notice-edit")).to_have_count(0)
+    expect(page.locator('#rounds tr[data-offset="1440"] .r-sent')).to_have_text("1")
+    expect(page.locator('#rounds tr[data-offset="10080"] .round-state')).to_contain_text("已跳过")
     page.reload()
-    expect(page.locator("#notice-status")).to_have_text("发送中")
+    expect(page.locator("#notice-status")).to_have_text("已发完")
     page.screenshot(path=str(SHOTS / "notice-sent.png"), full_page=True)
 
     page.goto(f"/console/simulator?openid={BOUND}")
@@ -177,3 +184,26 @@ def test_a_new_critical_case_shows_in_the_header_without_reload(page: Page, wech
     page.screenshot(path=str(SHOTS / "live-badge.png"))
     badge.click()
     expect(page.locator(f'tr[data-number="{case.number}"]')).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE], ids=["desktop", "phone"])
+def test_an_open_case_page_shows_new_messages_and_send_states_without_reload(
+        page: Page, app, wechat, db, viewport: dict[str, int]) -> None:
+    case = report(wechat, db)
+    page.set_viewport_size(viewport)
+    _login(page)
+    page.goto(f"/console/cases/{case.number}")
+    chat = page.locator("#chat")
+    page.fill("form:has(#do-reply) textarea[name=text]", "收到，师傅下午两点上门")
+    page.click("#do-reply")
+    reply = chat.locator("li.staff").last
+    expect(reply).to_contain_text("师傅下午两点上门")
+    expect(reply.locator(".send-state")).to_have_text("待发送")
+    assert wechat.send_text("水越滴越多了，地板都湿了", openid=BOUND).status == 200  # the resident writes again
+    expect(chat.locator("li.resident").last).to_contain_text("地板都湿了", timeout=15_000)  # polled every 5 s
+    run_once(app, utcnow())  # the scheduler sends the reply
+    expect(reply.locator(".send-state")).to_have_text("已发送", timeout=15_000)
+    name = "live-case-" + ("phone" if viewport == PHONE else "desktop")
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if viewport == PHONE:
+        assert _fits(page)

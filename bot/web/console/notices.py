@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 
 from bot.clock import parse_local, to_local, utcnow
 from bot.constants import NoticeStatus
-from bot.domain import door_sheets, notices
+from bot.domain import door_sheets, notice_rounds, notices
+from bot.domain.quiet_hours import QuietHours
 from bot.errors import MulinError, NotFound, NoticeLocked
 from bot.messaging.gateway import SendError
 from bot.messaging.texts import render_text
@@ -118,12 +119,15 @@ def create() -> Response:
 @login_required
 def show(notice_id: int) -> str:
     """One notice: target, text, progress with failure reasons, and edit/cancel while allowed."""
+    session, now = get_db(), utcnow()
     notice = _notice(notice_id)
-    progress = notices.notice_progress(get_db(), notice)
+    progress = notices.notice_progress(session, notice)
     editable = notice.status == NoticeStatus.ACTIVE and not notice.fanned_out
     local = to_local(notice.cleanup_at).strftime("%Y-%m-%dT%H:%M")
+    next_at = notice_rounds.next_send_at(notice, now, QuietHours.parse(current_app.config["QUIET_HOURS"]))
     return render_template("console/notice.html", notice=notice, progress=progress, editable=editable,
-                           cleanup_local=local)
+                           cleanup_local=local, rounds=notice_rounds.rounds(session, notice, progress.targeted),
+                           next_at=next_at)
 
 
 @bp.get("/notices/<int:notice_id>/sheet.pdf")
