@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 from bot.clock import fmt_local, utcnow
 from bot.domain import users
 from bot.storage.models import Case, Notice
+from scheduler import staff_alert_jobs
 from scheduler.runner import run_once
 from tests.helpers_console import report
 from tests.helpers_intake import BOUND
@@ -207,3 +208,27 @@ def test_an_open_case_page_shows_new_messages_and_send_states_without_reload(
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     if viewport == PHONE:
         assert _fits(page)
+
+
+def test_a_staff_member_binds_their_wechat_and_gets_a_summary(page: Page, app, wechat, db, standin) -> None:
+    users.create_user(db, username="wang", password="secret-pass-1", role="staff", now=utcnow(),
+                      department="property", community="茶马南街社区")
+    db.commit()
+    page.goto("/console/login")
+    page.fill("input[name=username]", "wang")
+    page.fill("input[name=password]", "secret-pass-1")
+    page.click("button[type=submit]")
+    page.click("text=我的微信")
+    expect(page.locator("#wechat-state")).to_have_text("未绑定")
+    page.click("#new-code")
+    code = page.locator("#bind-code").inner_text().split()[-1]
+    reply = wechat.send_text(f"绑定 {code}", openid="o-wang-wechat")
+    assert reply.text is not None and "绑定成功" in reply.text
+    page.reload()
+    expect(page.locator("#wechat-state")).to_have_text("已绑定")
+    page.screenshot(path=str(SHOTS / "wechat-bound.png"), full_page=True)
+    report(wechat, db)
+    report(wechat, db, "楼道里堆满了纸箱，过不去人")
+    staff_alert_jobs.run(app, datetime(2026, 12, 1, 4, 0))  # noon in Beijing: the summary is made
+    run_once(app, utcnow())
+    assert [s["openid"] for s in standin.sent()].count("o-wang-wechat") == 1

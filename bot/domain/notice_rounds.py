@@ -41,7 +41,7 @@ def next_send_at(notice: Notice, now: datetime, quiet: QuietHours) -> datetime |
 
 def rounds(session: Session, notice: Notice, targeted: int) -> list[Round]:
     """Each offset of the notice, earliest first; `targeted` is who a round not yet fanned out would reach."""
-    counts: dict[tuple[int, str], int] = {
+    counts: dict[tuple[int | None, str], int] = {
         (offset, status): n for offset, status, n in session.execute(
             select(Outbox.notice_offset, Outbox.status, func.count()).where(Outbox.notice_id == notice.id)
             .group_by(Outbox.notice_offset, Outbox.status)).all()}
