@@ -48,6 +48,7 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     conversation = dispatch.Conversation(reader, redis_store.RedisDialogueStore(store), faq.load_faq(),
                                          app.config["STREET_NAME"], app.config["STREET_CONTACT"])
     routing.check_intents(routing.load_rules(), reader.intents)
+    _check_quiet_hours(app.config["QUIET_HOURS"])
     wechat = gateway.make_gateway(app.config, store)  # checks templates/wechat/templates.yaml
     app.extensions[KEY] = Services(
         engine=engine, sessions=sessions, redis=store, gateway=wechat,
@@ -60,3 +61,14 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     console.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _check_quiet_hours(text: str) -> None:
+    """QUIET_HOURS must read as "HH:MM-HH:MM" (or be empty)."""
+    from bot.domain.quiet_hours import QuietHours
+
+    try:
+        QuietHours.parse(text)
+    except ValueError:
+        raise ConfigError(f"QUIET_HOURS={text!r} is not a time range like 21:00-08:00 (empty: no quiet hours).")\
+            from None

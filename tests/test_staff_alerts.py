@@ -184,3 +184,11 @@ def test_a_notice_created_inside_the_week_waits_for_the_next_allowed_hour(
             assert hour % 24 == first_send_hour
             break
     assert received(standin)["o-和平里-1-0"] == 1
+
+
+@pytest.mark.parametrize("value", ["21点到8点", "25:00-08:00", "21:00"])
+def test_a_bad_quiet_hours_setting_stops_start_up_with_one_line(settings, value: str) -> None:  # type: ignore[no-untyped-def]
+    from bot import create_app
+
+    with pytest.raises(SystemExit, match="QUIET_HOURS"):
+        create_app({**settings, "QUIET_HOURS": value})
