@@ -67,6 +67,12 @@ def test_binding_links_the_wechat_and_is_audited(app, client, wechat, street, db
     assert user.bind_code is None  # one-time
     assert any("'wang' bound a WeChat account" in r.getMessage() for r in caplog.records)
     assert not any(WANG in r.getMessage() for r in caplog.records)  # no openid in the log
+    users.ensure_demo_admin(db, utcnow())
+    db.commit()
+    admin = Console(client)
+    assert admin.login().status_code == 302
+    row_html = admin.page("/console/users").split("<td>wang</td>")[1].split("</tr>")[0]
+    assert '<td class="wechat">已绑定</td>' in row_html
     # an admin moves the user to another department: the bound WeChat follows
     users.edit_user(db, user, role="staff", department="grid", community="茶马南街社区")
     db.commit()
