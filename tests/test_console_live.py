@@ -46,3 +46,17 @@ def test_notice_page_shows_rounds_and_the_next_allowed_send_time(console: Consol
     app.config["QUIET_HOURS"] = f"{(hour - 1) % 24:02d}:00-{(hour + 2) % 24:02d}:00"  # quiet for two more hours
     html = console.page(f"/console/notices/{notice.id}")
     assert f"{(hour + 2) % 24:02d}:00" in html.split('id="next-send"')[1].split("</p>")[0]
+
+
+def test_a_round_shows_its_failures_with_the_reason(console: Console, app, db, standin) -> None:  # type: ignore[no-untyped-def]
+    from scheduler.runner import run_once
+
+    cleanup = (utcnow() + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)  # 10:00
+    notice = notices.create_notice(db, compound="马连道南口三区", community=None, buildings=["5"],
+                                   cleanup_at=cleanup, text="请清理楼道", actor="admin", now=utcnow())
+    db.commit()
+    standin.fail(40003, openid=BOUND, times=10)  # WeChat: not a valid openid (permanent)
+    run_once(app, cleanup - timedelta(days=1))
+    html = console.page(f"/console/notices/{notice.id}")
+    row = html.split('data-offset="1440"')[1].split("</tr>")[0]
+    assert '<td class="r-sent">0</td>' in row and "40003" in row and "1人" in row

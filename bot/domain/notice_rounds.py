@@ -26,6 +26,7 @@ class Round:
     sent: int
     failed: int
     cancelled: int
+    reasons: tuple[tuple[str, int], ...] = ()  # why sends failed: (errcode and message, how many), most first
 
 
 def next_send_at(notice: Notice, now: datetime, quiet: QuietHours) -> datetime | None:
@@ -45,6 +46,12 @@ def rounds(session: Session, notice: Notice, targeted: int) -> list[Round]:
         (offset, status): n for offset, status, n in session.execute(
             select(Outbox.notice_offset, Outbox.status, func.count()).where(Outbox.notice_id == notice.id)
             .group_by(Outbox.notice_offset, Outbox.status)).all()}
+    reasons: dict[int | None, list[tuple[str, int]]] = {}
+    for offset, code, error, n in session.execute(
+            select(Outbox.notice_offset, Outbox.errcode, Outbox.error, func.count())
+            .where(Outbox.notice_id == notice.id, Outbox.status == OutboxStatus.FAILED)
+            .group_by(Outbox.notice_offset, Outbox.errcode, Outbox.error).order_by(func.count().desc())):
+        reasons.setdefault(offset, []).append((f"{code if code is not None else ''} {error or ''}".strip(), n))
     out = []
     for m in sorted(notice.offsets, reverse=True):
         mine = {status: n for (offset, status), n in counts.items() if offset == m}
@@ -58,5 +65,5 @@ def rounds(session: Session, notice: Notice, targeted: int) -> list[Round]:
             targeted=made if m in notice.fanned_out else (targeted if state == "waiting" else 0),
             pending=mine.get(OutboxStatus.PENDING, 0) + mine.get(OutboxStatus.SENDING, 0),
             sent=mine.get(OutboxStatus.SENT, 0), failed=mine.get(OutboxStatus.FAILED, 0),
-            cancelled=mine.get(OutboxStatus.CANCELLED, 0)))
+            cancelled=mine.get(OutboxStatus.CANCELLED, 0), reasons=tuple(reasons.get(m, ()))))
     return out
