@@ -222,6 +222,10 @@ def test_a_staff_member_binds_their_wechat_and_gets_a_summary(page: Page, app, w
     expect(page.locator("#wechat-state")).to_have_text("未绑定")
     page.click("#new-code")
     code = page.locator("#bind-code").inner_text().split()[-1]
+    expect(page.locator("#bind-qr")).to_be_visible()
+    page.wait_for_function("document.getElementById('bind-qr').complete")
+    assert page.evaluate("document.getElementById('bind-qr').naturalWidth") > 0  # the QR code loaded
+    page.screenshot(path=str(SHOTS / "wechat-code.png"), full_page=True)
     reply = wechat.send_text(f"绑定 {code}", openid="o-wang-wechat")
     assert reply.text is not None and "绑定成功" in reply.text
     page.reload()

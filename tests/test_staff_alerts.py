@@ -198,3 +198,24 @@ def test_a_bad_quiet_hours_setting_stops_start_up_with_one_line(settings, value:
 
     with pytest.raises(SystemExit, match="QUIET_HOURS"):
         create_app({**settings, "QUIET_HOURS": value})
+
+
+@pytest.mark.parametrize("event, key", [("subscribe", "qrscene_bind:{code}"), ("SCAN", "bind:{code}")])
+def test_scanning_the_console_qr_code_binds(app, client, wechat, street, db, standin, event: str, key: str) -> None:  # type: ignore[no-untyped-def]
+    add_user(db, "qian", department="property", community="茶马南街社区")
+    console = Console(client)
+    assert console.login("qian", "secret-pass-1").status_code == 302
+    code = _code(console)
+    assert 'id="bind-qr"' in console.page("/console/me/wechat")
+    png = console.client.get("/console/me/wechat/qr.png")
+    assert png.status_code == 200 and png.mimetype == "image/png" and png.data.startswith(b"\x89PNG")
+    again = console.client.get("/console/me/wechat/qr.png")
+    assert again.status_code == 200
+    [created] = standin.requests_to("qrcode/create")  # the reload reused the ticket
+    assert created["body"]["action_name"] == "QR_STR_SCENE"
+    assert created["body"]["action_info"]["scene"]["scene_str"] == f"bind:{code}"
+    reply = wechat.event(event, openid="o-qian", EventKey=key.format(code=code), Ticket="gQ1")
+    assert reply.text is not None and "绑定成功" in reply.text
+    user = db.scalars(select(User).where(User.username == "qian")).one()
+    assert db.scalars(select(Staff.openid).where(Staff.user_id == user.id)).all() == ["o-qian"]
+    assert console.client.get("/console/me/wechat/qr.png").status_code == 404  # the code is used up

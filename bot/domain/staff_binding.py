@@ -20,6 +20,7 @@ from bot.storage.models import InboundMessage, Staff, User
 
 log = logging.getLogger(__name__)
 DIGITS = 6
+SCENE_PREFIX = "bind:"  # the console's QR code: a temporary parameter QR code whose scene is "bind:<code>"
 MAX_TRIES_PER_HOUR = 5  # binding messages one WeChat account may send an hour (guessing a code is hopeless)
 
 

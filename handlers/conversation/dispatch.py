@@ -63,6 +63,7 @@ def _silent(ctx: Context, msg: Inbound) -> str | None:
 
 
 ROUTES: tuple[Route, ...] = (
+    Route("staff binding scan", staff_bind.is_scan, staff_bind.scan),  # the console's 我的微信 QR code
     Route("subscribe", lambda m: m.event in ("subscribe", "subscribe_scan", "scan"), commands.welcome),
     Route("unsubscribe", lambda m: m.event == "unsubscribe", _unsubscribe),
     Route("subscription notice answer", lambda m: m.event in subscriptions.EVENTS, _subscription_answer),

@@ -2,12 +2,15 @@
 whether a WeChat is bound, and may unbind it (bot/domain/staff_binding.py does the work, and audits it)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+import redis
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from bot.clock import utcnow
 from bot.domain import staff_binding
+from bot.messaging.gateway import SendError
+from bot.services import services
 from bot.storage.models import User
 from bot.web.console.access import login_required
 from bot.web.request_session import get_db
@@ -31,6 +34,27 @@ def page() -> str:
     return render_template("console/wechat.html", user=user, code=code, now=now,
                            bound=staff_binding.bound_openid(session, user) is not None,
                            department=staff_binding.department_of(user))
+
+
+@bp.get("/me/wechat/qr.png")
+@login_required
+def qr() -> Response:
+    """The current code as a temporary parameter QR code (scene "bind:<code>"): scanning it with WeChat binds
+    as sending the code does. Its ticket is kept in Redis for the code's lifetime, so reloads make no new one."""
+    now, user, svc = utcnow(), _me(), services(current_app)
+    if not user.bind_code or not user.bind_code_expires_at or user.bind_code_expires_at <= now:
+        abort(404)
+    seconds = int((user.bind_code_expires_at - now).total_seconds())
+    key = f"bind-qr:{user.bind_code}"
+    try:
+        ticket = svc.redis.get(key)
+        if ticket is None:
+            ticket = str(svc.gateway.create_temp_qr(staff_binding.SCENE_PREFIX + user.bind_code, seconds)["ticket"])
+            svc.redis.set(key, ticket, ex=max(1, seconds))
+        png = svc.gateway.qr_image(ticket.decode() if isinstance(ticket, bytes) else str(ticket))
+    except (SendError, KeyError, redis.RedisError):
+        abort(404)  # the page says to send the code instead
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-store"})
 
 
 @bp.post("/me/wechat/code")
