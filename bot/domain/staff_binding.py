@@ -99,7 +99,9 @@ def bind(session: Session, openid: str, code: str, now: datetime) -> User:
 
 def unbind(session: Session, user: User) -> None:
     """The user's WeChat receives no more notifications; the caller commits."""
-    for row in session.scalars(select(Staff).where(Staff.user_id == user.id)).all():
+    rows = session.scalars(select(Staff).where(Staff.user_id == user.id)).all()
+    for row in rows:
         session.delete(row)
     session.flush()
-    log.info("staff binding: console user %r unbound their WeChat account", user.username)
+    if rows:
+        log.info("staff binding: console user %r's WeChat account was unbound", user.username)

@@ -24,14 +24,19 @@ def check(msg: Inbound) -> bool:
     return msg.text is not None and _code(msg) is not None
 
 
-def answer(ctx: Context, msg: Inbound) -> str:
+def _bind(ctx: Context, openid: str, code: str) -> str:
     """Bind, or say politely why not."""
     try:
-        user = staff_binding.bind(ctx.session, msg.openid, _code(msg) or "", ctx.now)
+        user = staff_binding.bind(ctx.session, openid, code, ctx.now)
     except staff_binding.BindRefused as refused:
         return render_text("staff/bind_refused", reason=refused.reason)
     return render_text("staff/bind_ok", username=user.username,
                        department=label("department", staff_binding.department_of(user)))
+
+
+def answer(ctx: Context, msg: Inbound) -> str:
+    """The typed "绑定 123456"."""
+    return _bind(ctx, msg.openid, _code(msg) or "")
 
 
 def is_scan(msg: Inbound) -> bool:
@@ -41,13 +46,7 @@ def is_scan(msg: Inbound) -> bool:
 
 def scan(ctx: Context, msg: Inbound) -> str:
     """Bind from the QR code's scene; a new follower is welcomed too."""
-    code = (msg.event_key or "")[len(staff_binding.SCENE_PREFIX):]
-    try:
-        user = staff_binding.bind(ctx.session, msg.openid, code, ctx.now)
-        text = render_text("staff/bind_ok", username=user.username,
-                           department=label("department", staff_binding.department_of(user)))
-    except staff_binding.BindRefused as refused:
-        text = render_text("staff/bind_refused", reason=refused.reason)
+    text = _bind(ctx, msg.openid, (msg.event_key or "")[len(staff_binding.SCENE_PREFIX):])
     if msg.event == "scan":
         return text
     return render_text("welcome", street=ctx.street_name) + "\n\n" + text
