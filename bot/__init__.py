@@ -50,6 +50,7 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
                                          app.config["STREET_NAME"], app.config["STREET_CONTACT"])
     routing.check_intents(routing.load_rules(), reader.intents)
     mulinfang_alerts.load_settings()  # checks bot/domain/mulinfang.yaml
+    _check_quiet_hours(app.config["QUIET_HOURS"])
     wechat = gateway.make_gateway(app.config, store)  # checks templates/wechat/templates.yaml
     app.extensions[KEY] = Services(
         engine=engine, sessions=sessions, redis=store, gateway=wechat,
@@ -62,3 +63,14 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     console.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _check_quiet_hours(text: str) -> None:
+    """QUIET_HOURS must read as "HH:MM-HH:MM" (or be empty)."""
+    from bot.domain.quiet_hours import QuietHours
+
+    try:
+        QuietHours.parse(text)
+    except ValueError:
+        raise ConfigError(f"QUIET_HOURS={text!r} is not a time range like 21:00-08:00 (empty: no quiet hours).")\
+            from None

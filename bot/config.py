@@ -58,6 +58,13 @@ DEFAULTS: dict[str, Any] = {
     # Where residents' photos and voice messages are kept once downloaded from WeChat (media/get, within its
     # 3 days); empty: instance/media. A relative path is taken from the project folder.
     "MEDIA_DIR": "",
+    # Staff alerts (scheduler/staff_alert_jobs.py): 特急 at once; the rest summarised, at most one message per
+    # recipient this many minutes. Quiet hours (Asia/Shanghai, "HH:MM-HH:MM", empty: none): no summaries and no
+    # cleanup notices then (特急 alerts still go); what waited goes at the end of them.
+    "STAFF_ALERT_MINUTES": 5,
+    "QUIET_HOURS": "21:00-08:00",
+    # A console user's one-time code for binding their WeChat ("绑定 123456"), valid this many minutes.
+    "BIND_CODE_MINUTES": 10,
 }
 
 WECHAT_MODES = ("safe", "compatible", "plaintext")  # 安全模式, 兼容模式, 明文模式

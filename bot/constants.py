@@ -54,6 +54,8 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     UNCERTAIN = "uncertain"  # no answer came (a read timeout): WeChat may have delivered it; never resent alone
+    HELD = "held"  # a non-urgent staff alert waiting for its recipient's next summary (scheduler/staff_alert_jobs.py)
+    BATCHED = "batched"  # a held staff alert told in a summary (the summary is its own row)
 
 
 class Receipt(StrEnum):

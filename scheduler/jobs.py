@@ -23,6 +23,7 @@ from scheduler import (
     notice_jobs,
     overdue_jobs,
     retention_jobs,
+    staff_alert_jobs,
     summary_jobs,
 )
 from scheduler import replay_jobs as inbound_replay
@@ -85,6 +86,7 @@ JOBS: tuple[Job, ...] = (
     Job("followup", 60, followup_jobs.run),
     Job("overdue", 60, overdue_jobs.run),
     Job("summary", 300, summary_jobs.run),
+    Job("staff_alerts", 15, staff_alert_jobs.run),
     Job("outbox", 1, drain_outbox),
     Job("outbox_bulk", 5, drain_bulk),
     Job("inbound_spool", 1, store_spooled),

@@ -4,7 +4,8 @@ An offset is due when `cleanup_at - offset` has passed. Only the latest due offs
 sent (a notice created five days ahead sends its 7-day message at once, one created
 twelve hours ahead sends only the 1-day message); earlier ones are marked as skipped.
 Rows are bulk-inserted with the offset marked in the same transaction, and their keys
-are unique, so a crash or a second run never makes a second row.
+are unique, so a crash or a second run never makes a second row. Nothing is fanned out in QUIET_HOURS
+(default 21:00-08:00): a notice created at night, or an offset falling at night, goes at their end.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.clock import fmt_local
 from bot.constants import NoticeStatus, OutboxStatus, Purpose
 from bot.domain.notices import recipients_of
+from bot.domain.quiet_hours import QuietHours
 from bot.messaging import outbox
 from bot.messaging.texts import render_text
 from bot.services import services
@@ -78,6 +80,8 @@ def fan_out_notice(session: Session, notice: Notice, now: datetime, contact: str
 def fan_out(app: Flask, now: datetime) -> dict[str, Any]:
     """Scheduler job: fan out every active notice whose next offset is due."""
     counts = {"notices": 0, "deliveries": 0}
+    if QuietHours.parse(app.config["QUIET_HOURS"]).quiet(now):
+        return counts
     contact = app.config["STREET_CONTACT"]
     with services(app).sessions() as session:
         ids = session.scalars(select(Notice.id).where(Notice.status == NoticeStatus.ACTIVE).order_by(Notice.id)).all()

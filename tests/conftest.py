@@ -71,6 +71,8 @@ def settings(tmp_path: Path, redis_url: str, migrated_db: Path, standin: StandIn
         "INLINE_BUSY_LIMIT": 1.0,  # tests send back to back; tests/test_load_shedding.py sets its own
         "WTF_CSRF_ENABLED": True, "API_TOKEN": "test-api-token",
         "MEDIA_DIR": str(tmp_path / "media"),  # residents' photos and voice (scheduler/media_jobs.py)
+        # Tests run at any hour, and many send "now": quiet hours only where a test sets them (test_staff_alerts.py).
+        "QUIET_HOURS": "",
     }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 from bot.clock import fmt_local, utcnow
 from bot.domain import users
 from bot.storage.models import Case, Notice
+from scheduler import staff_alert_jobs
 from scheduler.runner import run_once
 from tests.helpers_console import report
 from tests.helpers_intake import BOUND
@@ -102,7 +103,8 @@ def test_case_from_report_to_satisfaction(page: Page, app, wechat, db, standin) 
 
 def test_notice_progress_and_simulator(page: Page, app, db, standin) -> None:
     _login(page)
-    cleanup = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+    # 10:00 in Beijing three days ahead: the day-before send falls outside the quiet hours (21:00-08:00)
+    cleanup = (utcnow() + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
     page.goto("/console/notices")
     page.select_option("select[name=compound]", "马连道南口三区")
     page.fill("input[name=buildings]", "5")
@@ -112,14 +114,20 @@ def test_notice_progress_and_simulator(page: Page, app, db, standin) -> None:
     expect(page.locator("#notice-status")).to_have_text("待发送")
     expect(page.locator("#progress .n-targeted")).to_have_text("1")
     expect(page.locator("#progress .n-sent")).to_have_text("0")
+    expect(page.locator("#next-send")).to_contain_text("下次发送")
+    expect(page.locator("#notice-edit")).to_be_visible()
     page.screenshot(path=str(SHOTS / "notice-before.png"), full_page=True)
 
     notice = db.query(Notice).one()
     run_once(app, notice.cleanup_at - timedelta(days=1))  # the day-before send is due
     # the page refreshes its progress itself, every 5 s: wait longer than one period
     expect(page.locator("#progress .n-sent")).to_have_text("1", timeout=12_000)
+    expect(page.locator("#notice-status")).to_have_text("已发完")  # without reload, and the edit form is gone
+    expect(page.locator("#notice-edit")).to_have_count(0)
+    expect(page.locator('#rounds tr[data-offset="1440"] .r-sent')).to_have_text("1")
+    expect(page.locator('#rounds tr[data-offset="10080"] .round-state')).to_contain_text("已跳过")
     page.reload()
-    expect(page.locator("#notice-status")).to_have_text("发送中")
+    expect(page.locator("#notice-status")).to_have_text("已发完")
     page.screenshot(path=str(SHOTS / "notice-sent.png"), full_page=True)
 
     page.goto(f"/console/simulator?openid={BOUND}")
@@ -223,6 +231,8 @@ def test_groups_consultations_and_projects_pages(page: Page, app, db, runner, we
         page.goto(path)
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
         assert _fits(page), path
+
+
 def test_case_page_shows_the_kept_photo_and_plays_the_voice(page: Page, app, wechat, db, standin) -> None:
     case = report(wechat, db)
     assert wechat.send_image(openid=BOUND, media_id="photo-b").status == 200
@@ -238,3 +248,54 @@ def test_case_page_shows_the_kept_photo_and_plays_the_voice(page: Page, app, wec
     page.wait_for_function("() => { const a = document.querySelector('#case-media audio');"
                            " return a.readyState >= 1 && a.duration > 1 && a.duration < 2 && !a.error; }")
     page.screenshot(path=str(SHOTS / "case-media.png"), full_page=True)
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE], ids=["desktop", "phone"])
+def test_an_open_case_page_shows_new_messages_and_send_states_without_reload(
+        page: Page, app, wechat, db, viewport: dict[str, int]) -> None:
+    case = report(wechat, db)
+    page.set_viewport_size(viewport)
+    _login(page)
+    page.goto(f"/console/cases/{case.number}")
+    chat = page.locator("#chat")
+    page.fill("form:has(#do-reply) textarea[name=text]", "收到，师傅下午两点上门")
+    page.click("#do-reply")
+    reply = chat.locator("li.staff").last
+    expect(reply).to_contain_text("师傅下午两点上门")
+    expect(reply.locator(".send-state")).to_have_text("待发送")
+    assert wechat.send_text("水越滴越多了，地板都湿了", openid=BOUND).status == 200  # the resident writes again
+    expect(chat.locator("li.resident").last).to_contain_text("地板都湿了", timeout=15_000)  # polled every 5 s
+    run_once(app, utcnow())  # the scheduler sends the reply
+    expect(reply.locator(".send-state")).to_have_text("已发送", timeout=15_000)
+    name = "live-case-" + ("phone" if viewport == PHONE else "desktop")
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if viewport == PHONE:
+        assert _fits(page)
+
+
+def test_a_staff_member_binds_their_wechat_and_gets_a_summary(page: Page, app, wechat, db, standin) -> None:
+    users.create_user(db, username="wang", password="secret-pass-1", role="staff", now=utcnow(),
+                      department="property", community="茶马南街社区")
+    db.commit()
+    page.goto("/console/login")
+    page.fill("input[name=username]", "wang")
+    page.fill("input[name=password]", "secret-pass-1")
+    page.click("button[type=submit]")
+    page.click("text=我的微信")
+    expect(page.locator("#wechat-state")).to_have_text("未绑定")
+    page.click("#new-code")
+    code = page.locator("#bind-code").inner_text().split()[-1]
+    expect(page.locator("#bind-qr")).to_be_visible()
+    page.wait_for_function("document.getElementById('bind-qr').complete")
+    assert page.evaluate("document.getElementById('bind-qr').naturalWidth") > 0  # the QR code loaded
+    page.screenshot(path=str(SHOTS / "wechat-code.png"), full_page=True)
+    reply = wechat.send_text(f"绑定 {code}", openid="o-wang-wechat")
+    assert reply.text is not None and "绑定成功" in reply.text
+    page.reload()
+    expect(page.locator("#wechat-state")).to_have_text("已绑定")
+    page.screenshot(path=str(SHOTS / "wechat-bound.png"), full_page=True)
+    report(wechat, db)
+    report(wechat, db, "楼道里堆满了纸箱，过不去人")
+    staff_alert_jobs.run(app, datetime(2026, 12, 1, 4, 0))  # noon in Beijing: the summary is made
+    run_once(app, utcnow())
+    assert [s["openid"] for s in standin.sent()].count("o-wang-wechat") == 1

@@ -14,6 +14,7 @@ from bot.domain import cases
 from bot.errors import InvalidTransition, NotFound
 from bot.storage.db import make_engine
 from bot.storage.models import Case, Resident
+from scheduler import staff_alert_jobs
 from scheduler.jobs import drain_outbox
 from tests.helpers_intake import BOUND, UNMANAGED, cases_of, events, outbox
 
@@ -152,6 +153,7 @@ def test_cli_resolve_reaches_resident_through_outbox(app, wechat, street, runner
     assert result.exit_code == 0, result.output
     [case] = cases_of(street, BOUND)
     assert (case.status, events(street, case)[-1].actor) == ("resolved", "王物业")
+    staff_alert_jobs.run(app, datetime(2026, 12, 1, 4, 0))  # the staff's alert summary (noon in Beijing)
     drain_outbox(app, utcnow())
     to_resident = [s for s in standin.sent() if s["openid"] == BOUND]
     assert len(to_resident) == 1 and case.number in json.dumps(to_resident[0]["body"], ensure_ascii=False)

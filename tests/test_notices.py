@@ -83,7 +83,7 @@ def test_unsubscribed_and_unbound_residents_are_not_targeted(app, db, standin) -
 
 @pytest.mark.parametrize("created_before, sends", [
     (timedelta(days=3), [(timedelta(0), 1), (timedelta(days=2), 2)]),  # 7-day one at once, then the 1-day one
-    (timedelta(hours=12), [(timedelta(0), 1), (timedelta(hours=6), 1)]),  # only one message, at once
+    (timedelta(hours=20), [(timedelta(0), 1), (timedelta(hours=6), 1)]),  # only one message, at once (14:00)
 ])
 def test_late_notice_sends_its_first_message_at_once(app, db, standin, created_before, sends) -> None:  # type: ignore[no-untyped-def]
     street(db, buildings=("1",), residents_per_building=1)

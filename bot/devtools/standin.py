@@ -206,9 +206,10 @@ class StandIn:
         return {"errcode": 0, "errmsg": "ok"}
 
     def _qrcode(self, body: dict[str, Any]) -> dict[str, Any]:
-        """A permanent QR code: the same scene always gets the same ticket, like WeChat's."""
+        """A permanent QR code: the same scene always gets the same ticket, like WeChat's (a temporary one,
+        QR_STR_SCENE, too: the stand-in never expires it)."""
         scene = str(body.get("action_info", {}).get("scene", {}).get("scene_str") or "")
-        if body.get("action_name") != "QR_LIMIT_STR_SCENE" or not 1 <= len(scene) <= 64:
+        if body.get("action_name") not in ("QR_LIMIT_STR_SCENE", "QR_STR_SCENE") or not 1 <= len(scene) <= 64:
             return {"errcode": 40053, "errmsg": "invalid action info"}
         ticket = "gQ" + hashlib.sha256(scene.encode("utf-8")).hexdigest()[:30]
         url = f"http://weixin.qq.com/q/{ticket}"

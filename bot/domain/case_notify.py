@@ -1,4 +1,9 @@
-"""Staff notifications about cases, through the outbox (one row per staff member and event)."""
+"""Staff notifications about cases, through the outbox (one row per staff member and event).
+
+The recipients are the `Staff` rows of the department and community: those `import-staff` set up and those
+console users made by binding their WeChat ("绑定 123456", bot/domain/staff_binding.py). A 特急 case's alert
+is sent at once; any other alert is held in the outbox and told in the recipient's next summary
+(scheduler/staff_alert_jobs.py: at most one every STAFF_ALERT_MINUTES, none in QUIET_HOURS)."""
 from __future__ import annotations
 
 import logging
@@ -8,7 +13,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
-from bot.constants import Purpose
+from bot.constants import OutboxStatus, Priority, Purpose
 from bot.messaging import outbox
 from bot.messaging.texts import label, render_text
 from bot.storage.models import Case, Staff
@@ -46,9 +51,10 @@ def notify(session: Session, case: Case, department: str, now: datetime, kind: s
                        intent=label("intent", case.intent), priority=label("priority", case.priority),
                        department=label("department", case.department), place=place(case),
                        due=fmt_local(case.due_at), note=note)
-    for member in staff:
-        outbox.enqueue(session, key=f"staff:{case.id}:{department}:{kind}:{member.openid}",
-                       openid=member.openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id)
+    status = OutboxStatus.PENDING if case.priority == Priority.CRITICAL else OutboxStatus.HELD
+    for openid in dict.fromkeys(member.openid for member in staff):  # one alert per person (two Staff rows)
+        outbox.enqueue(session, key=f"staff:{case.id}:{department}:{kind}:{openid}",
+                       openid=openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id, status=status)
     return len(staff)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.constants import CASE_DEPARTMENTS, Role
+from bot.domain import staff_binding
 from bot.errors import InvalidUser, MulinError, NotFound
 from bot.storage.models import Community, User
 
@@ -81,12 +82,17 @@ def edit_user(session: Session, user: User, *, role: str, department: str | None
     user.role, user.department = role, department or None
     end_sessions(user)
     session.flush()
+    staff_binding.sync(session, user)  # a bound WeChat now hears of the new department's and community's cases
 
 
 def set_disabled(user: User, disabled: bool) -> None:
-    """Disable (sessions end, logins refused) or enable again; the caller commits."""
+    """Disable (sessions end, logins refused, the bound WeChat hears nothing more) or enable again; the caller
+    commits. Enabling again does not bind again: the user sends a new code."""
     user.disabled = disabled
     end_sessions(user)
+    session = object_session(user)
+    if disabled and session is not None:
+        staff_binding.unbind(session, user)
 
 
 def reset_password(user: User, password: str) -> None:

@@ -178,6 +178,12 @@ class Gateway:
         data = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
         return self._call(self.client.qrcode.create, data)
 
+    def create_temp_qr(self, scene: str, seconds: int) -> dict[str, Any]:
+        """A temporary parameter QR code (QR_STR_SCENE, at most 30 days) for a scene string: ticket and url."""
+        data = {"expire_seconds": max(60, min(seconds, 2_592_000)), "action_name": "QR_STR_SCENE",
+                "action_info": {"scene": {"scene_str": scene}}}
+        return self._call(self.client.qrcode.create, data)
+
     def qr_image(self, ticket: str) -> bytes:
         """The image of a QR code ticket (showqrcode needs no access_token)."""
         try:

@@ -35,11 +35,12 @@ BACKOFF = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)  # seconds, per attempt
 def enqueue(session: Session, *, key: str, openid: str, purpose: str, text: str, now: datetime,
             template_data: dict[str, Any] | None = None, case_id: int | None = None,
             notice_id: int | None = None, notice_offset: int | None = None,
-            not_before: datetime | None = None) -> bool:
+            not_before: datetime | None = None, status: str = OutboxStatus.PENDING) -> bool:
     """Add a send unless one with the same idempotency key exists (then False); part of the caller's
-    transaction. One INSERT … ON CONFLICT DO NOTHING: no lookup, no savepoint."""
+    transaction. One INSERT … ON CONFLICT DO NOTHING: no lookup, no savepoint. `status` HELD keeps it
+    from the drain until a job releases it (staff alerts waiting for their summary)."""
     result = session.connection().execute(insert_ignoring(session, table_of(Outbox), "key"), {
-        "key": key, "openid": openid, "purpose": purpose, "status": OutboxStatus.PENDING, "attempts": 0,
+        "key": key, "openid": openid, "purpose": purpose, "status": status, "attempts": 0,
         "payload": {"text": text, "template_data": template_data},
         "next_attempt_at": not_before or now, "created_at": now, "case_id": case_id,
         "notice_id": notice_id, "notice_offset": notice_offset,

@@ -20,6 +20,10 @@
     const doc = new DOMParser().parseFromString(await res.text(), "text/html");
     const fresh = doc.getElementById("progress");
     if (fresh) box.innerHTML = fresh.innerHTML;
+    const state = document.getElementById("notice-status"), freshState = doc.getElementById("notice-status");
+    if (state && freshState) state.textContent = freshState.textContent;
+    const edit = document.getElementById("notice-edit");
+    if (edit && !doc.getElementById("notice-edit")) edit.remove();  // sending began: no more edits
   }, seconds * 1000);
 })();
 
@@ -40,4 +44,29 @@
   }
   poll();
   setInterval(poll, Number(badge.dataset.seconds || 15) * 1000);
+})();
+
+// An open case page: new resident messages and each reply's send state (待发送 → 已发送), polled, no reload.
+(function () {
+  "use strict";
+  const chat = document.getElementById("chat");
+  if (!chat || !chat.dataset.poll) return;
+  const status = document.getElementById("case-status");
+  let shown = chat.innerHTML.trim();
+  async function poll() {
+    try {
+      const res = await fetch(chat.dataset.poll, {headers: {"Accept": "application/json"}});
+      if (!res.ok) return;
+      const data = await res.json();
+      const fresh = String(data.chat).trim();
+      if (fresh !== shown) {
+        const atEnd = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 40;
+        chat.innerHTML = fresh;  // rendered by the server's own template (escaped there)
+        shown = fresh;
+        if (atEnd) chat.scrollTop = chat.scrollHeight;  // follow new lines unless the clerk scrolled back
+      }
+      if (status && data.status_label) status.textContent = data.status_label;
+    } catch (e) { /* offline for a moment: try again next time */ }
+  }
+  setInterval(poll, Number(chat.dataset.seconds || 5) * 1000);
 })();

@@ -127,6 +127,9 @@ class Staff(Base):
     openid: Mapped[str] = mapped_column(String(64))
     department: Mapped[str] = mapped_column(String(32))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    # The console user who bound this WeChat ("绑定 123456"); their department and community are copied here
+    # when they bind and whenever an admin edits them. None: set up by import-staff.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
 
 class Resident(Base):
@@ -307,6 +310,9 @@ class User(Base):
     # disabled: no login, no session
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # The one-time code for binding the user's WeChat (bot/domain/staff_binding.py) and when it expires.
+    bind_code: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
+    bind_code_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Counter(Base):

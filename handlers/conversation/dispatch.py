@@ -27,6 +27,7 @@ from handlers.conversation import (
     notice_replies,
     project_questions,
     property_refused,
+    staff_bind,
 )
 from handlers.conversation.actions import CONTINUE, Action
 from handlers.conversation.context import Context
@@ -74,11 +75,13 @@ def _silent(ctx: Context, msg: Inbound) -> str | None:
 
 
 ROUTES: tuple[Route, ...] = (
+    Route("staff binding scan", staff_bind.is_scan, staff_bind.scan),  # the console's 我的微信 QR code
     Route("subscribe", lambda m: m.event in ("subscribe", "subscribe_scan", "scan"), commands.welcome),
     Route("unsubscribe", lambda m: m.event == "unsubscribe", _unsubscribe),
     Route("delivery receipt", lambda m: m.event in receipts.EVENTS, _receipt),
     Route("subscription notice answer", lambda m: m.event in subscriptions.EVENTS, _subscription_answer),
     Route("menu", commands.is_menu_click, commands.menu_click),
+    Route("staff binding", staff_bind.check, staff_bind.answer),  # "绑定 123456" from the console
     Route("command", commands.is_command, commands.run),
     Route("person in own words", handoff.asks_for_person, handoff.to_person),  # 找真人, 转人工客服
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),

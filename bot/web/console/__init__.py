@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
         projects,
         simulator,
         statistics,
+        wechat_binding,
     )
 
     login = LoginManager(app)
@@ -67,7 +68,8 @@ def init_app(app: Flask) -> None:
     if proxies > 0:  # believe X-Forwarded-For/-Proto from that many proxies, no more (login throttle)
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.after_request(_security_headers)
-    for module in (auth, cases, media, notices, statistics, simulator, admin, api, mulinfang, consultations, projects):
+    for module in (auth, cases, media, notices, statistics, simulator, admin, wechat_binding, api, mulinfang,
+                   consultations, projects):
         app.register_blueprint(module.bp)
     app.jinja_env.filters.setdefault("local", fmt_local)
     app.jinja_env.globals.setdefault("label", label)

@@ -13,7 +13,7 @@ from bot.constants import CASE_DEPARTMENTS
 from bot.domain import users
 from bot.errors import MulinError
 from bot.services import services
-from bot.storage.models import Community, User
+from bot.storage.models import Community, Staff, User
 from bot.web.console import throttle
 from bot.web.console.access import admin_required, login_required
 from bot.web.request_session import get_db
@@ -34,9 +34,10 @@ def index() -> str:
     communities = _communities()
     store = services(current_app).redis
     locked = {u.id for u in rows if throttle.locked_anywhere(store, u.username)}
+    bound = set(get_db().scalars(select(Staff.user_id).where(Staff.user_id.is_not(None))))  # 我的微信
     return render_template("console/users.html", rows=rows, communities=communities,
                            names={c.id: c.name for c in communities}, departments=CASE_DEPARTMENTS,
-                           roles=users.ROLES, locked=locked)
+                           roles=users.ROLES, locked=locked, bound=bound)
 
 
 @bp.post("/users")

@@ -12,6 +12,7 @@ from bot.clock import fmt_local, utcnow
 from bot.constants import CASE_DEPARTMENTS, OPEN_STATUSES
 from bot.domain.cases import TRANSITIONS
 from bot.domain.residents import in_service_window
+from bot.messaging.texts import label
 from bot.services import services
 from bot.storage.models import Case, Community, Compound, Resident
 from bot.web.console import case_export, case_list
@@ -94,6 +95,16 @@ def _photos(case: Case, talk: list[Line]) -> list[tuple[datetime, str | None]]:
         if line.kind == "image":
             seen.setdefault(line.text, (line.at, line.url))
     return sorted(seen.values(), key=lambda p: p[0])
+
+
+@bp.get("/cases/<number>/live.json")
+@login_required
+def live_case(number: str) -> Response:
+    """What an open case page polls: its conversation (new resident messages, each send's state) and status."""
+    case = visible_case(number)
+    talk = conversation(get_db(), case)
+    return jsonify({"status": case.status, "status_label": label("status", case.status), "lines": len(talk),
+                    "chat": render_template("console/_chat.html", talk=talk)})
 
 
 @bp.get("/cases/<number>")

@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 
 from bot.clock import parse_local, to_local, utcnow
 from bot.constants import NoticeStatus
-from bot.domain import door_sheets, notice_replies, notices
+from bot.domain import door_sheets, notice_replies, notice_rounds, notices
+from bot.domain.quiet_hours import QuietHours
 from bot.errors import MulinError, NotFound, NoticeLocked
 from bot.messaging.gateway import SendError
 from bot.messaging.texts import render_text
@@ -118,20 +119,23 @@ def create() -> Response:
 @login_required
 def show(notice_id: int) -> str:
     """One notice: target, text, progress with failure reasons, and edit/cancel while allowed."""
+    session, now = get_db(), utcnow()
     notice = _notice(notice_id)
-    progress = notices.notice_progress(get_db(), notice)
+    progress = notices.notice_progress(session, notice)
     editable = notice.status == NoticeStatus.ACTIVE and not notice.fanned_out
     local = to_local(notice.cleanup_at).strftime("%Y-%m-%dT%H:%M")
     forecast = None
     if notice.status == NoticeStatus.ACTIVE and set(notice.offsets) - set(notice.fanned_out):
-        forecast = notices.reach_forecast(get_db(), notice, services(current_app).gateway,
-                                          current_app.config["TEMPLATE_IDS"], utcnow())
-    replies = notice_replies.replies_of(get_db(), notice)
-    numbers = {c.id: c.number for c in get_db().scalars(select(Case).where(
+        forecast = notices.reach_forecast(session, notice, services(current_app).gateway,
+                                          current_app.config["TEMPLATE_IDS"], now)
+    replies = notice_replies.replies_of(session, notice)
+    numbers = {c.id: c.number for c in session.scalars(select(Case).where(
         Case.id.in_([r.case_id for r in replies if r.case_id])))}
+    next_at = notice_rounds.next_send_at(notice, now, QuietHours.parse(current_app.config["QUIET_HOURS"]))
     return render_template("console/notice.html", notice=notice, progress=progress, editable=editable,
                            cleanup_local=local, forecast=forecast, replies=replies, case_numbers=numbers,
-                           acknowledged=notice_replies.acknowledged(get_db(), notice))
+                           acknowledged=notice_replies.acknowledged(session, notice),
+                           rounds=notice_rounds.rounds(session, notice, progress.targeted), next_at=next_at)
 
 
 @bp.get("/notices/<int:notice_id>/sheet.pdf")
