@@ -2,7 +2,8 @@
 
 The recipients are the `Staff` rows of the department and community: those `import-staff` set up and those
 console users made by binding their WeChat ("绑定 123456", bot/domain/staff_binding.py). A 特急 case's alert
-is sent at once; any other alert is held in the outbox and told in the recipient's next summary
+is sent at once, and so are a resident's own words to the staff holding a case after 人工 (kind "message": a
+conversation, not an alert); any other alert is held in the outbox and told in the recipient's next summary
 (scheduler/staff_alert_jobs.py: at most one every STAFF_ALERT_MINUTES, none in QUIET_HOURS)."""
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.storage.models import Case, Staff
 
 log = logging.getLogger(__name__)
 FALLBACK_DEPARTMENT = "community"  # the street's duty staff hear of cases nobody else would
+AT_ONCE_KINDS = frozenset({"message"})  # a resident writing to the person who has their case (after 人工)
 
 
 def notify_department(session: Session, case: Case, now: datetime, kind: str = "new") -> int:
@@ -47,11 +49,13 @@ def notify(session: Session, case: Case, department: str, now: datetime, kind: s
         log.warning("case %s: no %s staff to notify; telling the %s staff", case.id, department,
                     FALLBACK_DEPARTMENT)
         staff = _staff(session, FALLBACK_DEPARTMENT, case.community_id)
-    text = render_text("intake/staff_case", case=case, kind=kind.split("-")[0],
+    base_kind = kind.split("-")[0]
+    text = render_text("intake/staff_case", case=case, kind=base_kind,
                        intent=label("intent", case.intent), priority=label("priority", case.priority),
                        department=label("department", case.department), place=place(case),
                        due=fmt_local(case.due_at), note=note)
-    status = OutboxStatus.PENDING if case.priority == Priority.CRITICAL else OutboxStatus.HELD
+    at_once = case.priority == Priority.CRITICAL or base_kind in AT_ONCE_KINDS
+    status = OutboxStatus.PENDING if at_once else OutboxStatus.HELD
     for openid in dict.fromkeys(member.openid for member in staff):  # one alert per person (two Staff rows)
         outbox.enqueue(session, key=f"staff:{case.id}:{department}:{kind}:{openid}",
                        openid=openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id, status=status)
