@@ -11,8 +11,9 @@ Run: python bench/conversation_eval.py [--only ID-SUBSTRING] [--suite-only]
 A conversation file is a YAML list of conversations:
 
   - id: leak-address-inside            unique, short
-    who: new                           new (unknown resident) | bound (张阿姨, 马连道南口三区 5-2-1501, managed)
-                                       | unmanaged (王女士, 茶马南街1号院 2-1-201, 失管) | tianning (刘大爷, 天宁寺北里 6-3-301)
+    who: new                           new (unknown resident) | bound (张阿姨, 马连道南口三区 5-2-1501, managed) |
+                                       unmanaged (王女士, 茶马南街1号院 2-1-201, 失管) |
+                                       tianning (刘大爷, 天宁寺北里 6-3-301)
     turns:
       - say: 我家在马连道南口三区2号楼，水管裂了     a text message; or `photo: true`, or `event: CLICK` ...
         opens: leak                    the intents of the cases this turn opens, in order (a word or a list);

@@ -140,3 +140,43 @@ def match_in_report(session: Session, text: str) -> AddressMatch:
     if found is None:
         return _in_compound(session, compound, 1.0, None, None, None)
     return _in_compound(session, compound, 1.0, found.group("building"), found.group("unit"), found.group("room"))
+
+
+# A unit and room without the building ("2单元1501", "三单元五零二", "就是3门301"): completes a known building.
+_UNIT_ROOM = re.compile(r"(?<![\d\-])(?P<unit>\d+)(?:单元|号门|门)(?P<room>\d{2,5})?")
+
+
+@dataclass(frozen=True)
+class PlaceParts:
+    """The parts of a place a later message names: a compound named exactly, a building, a unit, a room."""
+
+    compound: Compound | None
+    building: str | None
+    unit: str | None
+    room: str | None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.building or self.unit)
+
+
+def parts_in_message(session: Session, text: str) -> PlaceParts:
+    """What of an address a follow-up message names ("2单元1501", "不对，是7号楼", "天宁寺北里2号楼");
+    a bare 楼 counts only with a unit after it ("6楼3门301"), else it is a floor ("二楼也漏了")."""
+    text = text[:MAX_CHARS]
+    compound, score = match_compound(session, text)
+    digits = _digits(text)
+    worded = _WORDED[0].search(digits)
+    found = _DASHED.search(digits) or _IN_REPORT.search(digits) or (worded if worded and worded.group("unit") else None)
+    if found is not None:
+        return PlaceParts(compound if score >= 1.0 else None, found.group("building"), found.group("unit"),
+                          found.group("room"))
+    unit_room = _UNIT_ROOM.search(digits)
+    return PlaceParts(compound if score >= 1.0 else None, None,
+                      unit_room.group("unit") if unit_room else None, unit_room.group("room") if unit_room else None)
+
+
+def building_of(session: Session, compound: Compound, name: str) -> Building | None:
+    """The compound's building of this name (number), if the directory has it."""
+    return session.scalars(select(Building).where(
+        Building.compound_id == compound.id, Building.name == name)).one_or_none()

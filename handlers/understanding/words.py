@@ -60,7 +60,7 @@ def is_public_place(text: str | None) -> bool:
 
 def is_greeting(text: str | None) -> bool:
     """Whether the whole message only greets ("您好", "在吗", "有人吗")."""
-    cleaned = _clean(text)
+    cleaned = "".join(ch for ch in _clean(text) if ch.isalnum())  # emoji and signs aside: "早上好🌞"
     return bool(cleaned) and cleaned in (_clean(w) for w in _words()["greetings"])
 
 
