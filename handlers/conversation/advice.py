@@ -28,3 +28,11 @@ def _about(bullet: str, kind: str) -> bool:
 def next_step(name: str | None) -> str:
     """The rendered next step of an emergency's advice ("safety/fire" → safety/fire_next), "" when it has none."""
     return "\n".join(lines(f"{name}_next")) if name else ""
+
+
+def questions_for(questions: tuple[str, ...], text: str | None) -> tuple[str, ...]:
+    """The optional questions without those the report already answers: "停水、停电、停气还是暖气不热？"
+    is not asked after "暖气不热" (a question naming several utilities, when the report names one)."""
+    if len(utility_kinds(text)) != 1:
+        return questions
+    return tuple(q for q in questions if len(utility_kinds(q)) < 2)

@@ -7,20 +7,21 @@ polite answer and no case; anything else that is `other` becomes a case for the 
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
-from bot.constants import OPEN_STATUSES
+from bot.constants import OPEN_STATUSES, PRIORITIES, Priority
 from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
 from bot.storage.models import Case, Compound, Resident
 from handlers.conversation import address_fill, binding
-from handlers.conversation.advice import advice, next_step
+from handlers.conversation.advice import advice, next_step, questions_for
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK, emergency
@@ -53,7 +54,7 @@ def _is_update(c: Classification, text: str) -> bool:
 
 def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """A new message with no open question: classify, then open (or join) a case or ask the address."""
-    c = ctx.classifier.classify(msg.text or "")
+    c = _urgent_first(ctx, ctx.classifier.classify(msg.text or ""))
     if c.intent == FALLBACK and is_greeting(msg.text):
         return Step(render_text("intake/greeting", street=ctx.street_name), data=data)
     answer = ctx.faq.answer_for(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
@@ -78,6 +79,18 @@ def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     if resident.building_id is None and not (c.intent == FALLBACK and is_question(msg.text)):
         return _ask_address(ctx, msg, c, pending, data)  # a question no FAQ answers goes to a person without it
     return open_report(ctx, resident, pending)
+
+
+def _urgent_first(ctx: Context, c: Classification) -> Classification:
+    """Of two problems in one report the more urgent one leads (its case first, its advice)."""
+    if not c.also or c.priority == Priority.CRITICAL:
+        return c
+    lead = max(c.also, key=lambda name: PRIORITIES.index(ctx.classifier.spec(name).priority))
+    spec = ctx.classifier.spec(lead)
+    if PRIORITIES.index(spec.priority) <= PRIORITIES.index(Priority(c.priority)):
+        return c
+    also = (c.intent, *(name for name in c.also if name != lead))
+    return replace(c, intent=lead, also=also, priority=spec.priority, safety=spec.safety)
 
 
 def _bare_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step | None:
@@ -183,7 +196,8 @@ def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> St
                         hours=hours, due=fmt_local(case.due_at),
                         safety=advice(safety, pending["text"]) if critical or not advised else None,
                         critical=critical and not advised, also_cases=also,
-                        questions=spec.questions or lines(f"questions/{case.intent}"), other=case.intent == FALLBACK)
+                        questions=questions_for(spec.questions or lines(f"questions/{case.intent}"), pending["text"]),
+                        other=case.intent == FALLBACK)
     # an emergency's advice has a next step ("我出来了，现在怎么办"): kept for the case's later messages
     return Step(reply, DialogueState.DETAILS, {"case_id": case.id, **({"safety": safety} if critical else {})})
 
