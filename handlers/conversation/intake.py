@@ -25,7 +25,7 @@ from handlers.conversation.advice import advice, next_step, questions_for
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK, emergency
-from handlers.understanding.address import AddressMatch, match_address, match_in_report
+from handlers.understanding.address import AddressMatch, is_bare_address, match_address, match_in_report
 from handlers.understanding.classifier import Classification
 from handlers.understanding.words import is_courtesy, is_greeting, is_public_place, is_question
 
@@ -96,7 +96,7 @@ def _urgent_first(ctx: Context, c: Classification) -> Classification:
 def _bare_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step | None:
     """A first message that is nothing but an address ("红莲北里4号楼2单元301"): stored, no case."""
     text = msg.text or ""
-    if len(text) > BARE_ADDRESS_MAX_CHARS:
+    if len(text) > BARE_ADDRESS_MAX_CHARS or not is_bare_address(text):
         return None
     found = match_address(ctx.session, text)
     if found.status != "ok":
@@ -141,6 +141,8 @@ def open_at(ctx: Context, resident: Resident, found: AddressMatch, pending: dict
     """The address just bound, read back, then the waiting report opened."""
     saved = render_text("intake/address_saved", address=binding.describe(found), pending=True)
     opened = open_report(ctx, resident, pending)
+    if pending.get("priority") == Priority.CRITICAL and not pending.get("advised"):  # what to do now leads
+        return Step((opened.reply or "") + "\n\n" + saved, opened.state, opened.data)
     return Step(saved + "\n\n" + (opened.reply or ""), opened.state, opened.data)
 
 

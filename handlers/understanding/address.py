@@ -180,3 +180,11 @@ def building_of(session: Session, compound: Compound, name: str) -> Building | N
     """The compound's building of this name (number), if the directory has it."""
     return session.scalars(select(Building).where(
         Building.compound_id == compound.id, Building.name == name)).one_or_none()
+
+
+def is_bare_address(text: str) -> bool:
+    """Whether the message is nothing but an address ("红莲北里4号楼2单元301", "我住天宁寺北里6-3-301"):
+    no more than a few characters before the compound's part and nothing much after the room."""
+    digits = _digits(text[:MAX_CHARS]).rstrip("。.!！~")
+    found = _DASHED.search(digits) or _WORDED[0].search(digits) or _WORDED[1].search(digits)
+    return found is not None and len(digits) - found.end() <= 1 and found.group("unit") is not None

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 WORDS_PATH = Path(__file__).with_name("commands.yaml")
+PARTICLES = "啊呀哈啦哦嘛呢吧噢喽了"  # sentence-final particles: "谢谢啊" is still only thanks
 _PUNCT = re.compile(r"[\s,.!?;:，。！？；：、~…\"'“”‘’()（）【】]+")
 
 
@@ -49,7 +50,7 @@ def is_courtesy(text: str | None) -> bool:
     rest = _clean(text)
     for word in sorted((_clean(w) for w in _words()["courtesy"]), key=len, reverse=True):
         rest = rest.replace(word, "")
-    return bool(_clean(text)) and not rest
+    return bool(_clean(text)) and not rest.strip(PARTICLES)  # "谢谢啊", "好的呀"
 
 
 def is_public_place(text: str | None) -> bool:
