@@ -26,6 +26,8 @@ A conversation file is a YAML list of conversations:
         staff: [demo-staff-community-street]   staff told (outbox) during this turn include each
         address: {building: "2", unit: "2", room: "1501"}   the resident's stored address afterwards
         events: {detail: 1}            counts of the newest case's events of these kinds, afterwards
+      - do: resolve                    staff resolve the newest case, and the scheduler runs 25 hours later (the
+                                       satisfaction question is asked); no message is sent, nothing is checked
   Every reply must be non-empty, and no reply may repeat the previous one word for word (a loop)
   unless the turn says `repeat_ok: true`.
 """
@@ -56,7 +58,7 @@ SUITE = ROOT / "tests" / "data" / "conversations"
 KNOWN_FAILURES = SUITE / "known_failures"
 WHO = {"bound": "demo-resident-1", "unmanaged": "demo-resident-4", "tianning": "demo-resident-2"}
 CASE_FIELDS = ("intent", "department", "priority", "status", "unit", "room")
-TURN_KEYS = {"say", "photo", "voice", "event", "opens", "case", "first", "has", "lacks", "staff", "address",
+TURN_KEYS = {"say", "photo", "voice", "event", "do", "opens", "case", "first", "has", "lacks", "staff", "address",
              "events", "repeat_ok", "note", "silent"}
 
 
@@ -140,12 +142,32 @@ def _case_field(case: Case, name: str) -> Any:
 Send = Callable[[dict[str, Any], str], "str | None"]
 
 
-def play(conv: Conversation, send: Send, db: Session) -> Result:
-    """Play the turns with `send(turn, openid) -> reply text`, checking each against `db` (a session)."""
+def _do(app: Any, db: Session, openid: str, action: str) -> None:
+    """A staff or scheduler step between the resident's messages."""
+    from datetime import timedelta
+
+    from bot.clock import utcnow
+    from bot.domain.cases import transition
+    from scheduler.runner import run_once
+
+    if action != "resolve":
+        raise ValueError(f"unknown do: {action!r}")
+    case = _cases(db, openid)[-1]
+    transition(db, case, "resolve", actor="staff", now=utcnow())
+    db.commit()
+    run_once(app, utcnow() + timedelta(hours=25))
+
+
+def play(conv: Conversation, send: Send, db: Session, app: Any = None) -> Result:
+    """Play the turns with `send(turn, openid) -> reply text`, checking each against `db` (a session);
+    `app` runs the scheduler for `do` turns."""
     result = Result(conv)
     openid = openid_of(conv)
     previous: str | None = None
     for number, turn in enumerate(conv.turns, start=1):
+        if turn.get("do"):
+            _do(app, db, openid, str(turn["do"]))
+            continue
         before, mark = len(_cases(db, openid)), _last_outbox(db)
         said = turn.get("say") or ("[photo]" if turn.get("photo") else f"[{turn.get('event') or 'voice'}]")
         reply = send(turn, openid) or ""
@@ -263,7 +285,7 @@ def run(conversations: list[Conversation]) -> list[Result]:
                 with _street_app(template, f"unix://{server.socket_file}", base_url, tmp) as (app, session):
                     wechat = WeChat(app.test_client(), "benchtoken", "wx0123456789abcdef",
                                     "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
-                    results.append(play(conv, send_with(wechat), session))
+                    results.append(play(conv, send_with(wechat), session, app))
         finally:
             standin.stop()
             server.shutdown()

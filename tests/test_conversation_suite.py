@@ -17,7 +17,7 @@ def test_the_suite_is_large_and_the_known_failures_are_apart():
 
 
 @pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c.id for c in CONVERSATIONS])
-def test_conversation(conversation, wechat, street):
-    result = play(conversation, send_with(wechat), street)
+def test_conversation(conversation, app, wechat, street):
+    result = play(conversation, send_with(wechat), street, app)
     transcript = "\n".join(f"> {said}\n< {reply}" for said, reply in result.transcript)
     assert result.ok, "\n".join(result.failures) + "\n" + transcript

@@ -30,6 +30,7 @@ from handlers.understanding.classifier import Classification
 from handlers.understanding.words import is_courtesy, is_greeting, is_public_place, is_question
 
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
+RESOLVED_MAX_CHARS = 12  # longer "resolved" news with no open case may be a complaint: a person reads it
 BARE_ADDRESS_MAX_CHARS = 30  # a first message this short that is a full address is the address, not a report
 
 
@@ -65,7 +66,8 @@ def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         if case is not None:
             add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
             return Step(render_text("intake/update_added", case=case), DialogueState.DETAILS, {"case_id": case.id})
-        if is_courtesy(msg.text) or c.resolved:  # thanks, or news that it is fixed: nothing to open
+        # thanks, or short news that it is fixed ("已经修好了，谢谢"): nothing to open
+        if is_courtesy(msg.text) or c.resolved and len(msg.text or "") <= RESOLVED_MAX_CHARS:
             return Step(render_text("intake/courtesy"), data=data)
     resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
     if resident.building_id is None and c.intent == FALLBACK and not c.terms:
