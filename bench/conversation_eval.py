@@ -169,7 +169,8 @@ def play(conv: Conversation, send: Send, db: Session, app: Any = None) -> Result
             _do(app, db, openid, str(turn["do"]))
             continue
         before, mark = len(_cases(db, openid)), _last_outbox(db)
-        said = turn.get("say") or ("[photo]" if turn.get("photo") else f"[{turn.get('event') or 'voice'}]")
+        said = str(turn["say"]) if "say" in turn else (
+            "[photo]" if turn.get("photo") else f"[{turn.get('event') or 'voice'}]")
         reply = send(turn, openid) or ""
         result.transcript.append((said, reply))
         where = f"turn {number} ({said[:30]})"

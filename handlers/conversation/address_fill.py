@@ -22,7 +22,10 @@ def fill(ctx: Context, openid: str, text: str, case: Case) -> str | None:
         return None
     parts = parts_in_message(ctx.session, text)
     if not parts.any:
-        return None
+        if parts.compound is None or case.compound is not None:
+            return None
+        _place_case(ctx, case, parts.compound, None, None, None)  # "在天宁寺北里": the compound now, the building next
+        return render_text("intake/address_completed", case=case, address=parts.compound.name, ask_building=True)
     compound: Compound | None = parts.compound or case.compound
     if compound is None or (parts.compound is not None and case.compound is not None
                             and parts.compound.id != case.compound.id and not parts.building):
@@ -34,8 +37,8 @@ def fill(ctx: Context, openid: str, text: str, case: Case) -> str | None:
             return None  # not a building of the compound: the words stay a detail
     else:
         building = case.building if compound is case.compound else None
-        if building is None:
-            return None  # a unit without its building
+        if building is None or (not parts.unit and not case.unit):
+            return None  # a unit without its building, a room without its unit
     same_building = case.building is not None and building.id == case.building.id
     unit = parts.unit or (case.unit if same_building else None)
     room = parts.room or (case.room if same_building else None)
@@ -47,18 +50,19 @@ def fill(ctx: Context, openid: str, text: str, case: Case) -> str | None:
         _place_resident(ctx, openid, home, compound, building, unit, room)
     address = render_text("intake/place", compound=compound.name, building=building.name, unit=unit or "",
                           room=room or "")
-    return render_text("intake/address_completed", case=case, address=address)
+    return render_text("intake/address_completed", case=case, address=address, ask_building=False)
 
 
-def _place_case(ctx: Context, case: Case, compound: Compound, building: Building, unit: str | None,
+def _place_case(ctx: Context, case: Case, compound: Compound, building: Building | None, unit: str | None,
                 room: str | None) -> None:
     """The case's place set; the department told again when the case had no place before (a person can go now)."""
     had_place = case.compound_id is not None
     before = {"compound": case.compound_id, "building": case.building_id, "unit": case.unit, "room": case.room}
-    case.compound_id, case.community_id, case.building_id = compound.id, compound.community_id, building.id
+    building_id = building.id if building is not None else None
+    case.compound_id, case.community_id, case.building_id = compound.id, compound.community_id, building_id
     case.unit, case.room = unit, room
     add_event(ctx.session, case, "address", actor="resident", now=ctx.now,
-              data={"from": before, "to": {"compound": compound.id, "building": building.id, "unit": unit,
+              data={"from": before, "to": {"compound": compound.id, "building": building_id, "unit": unit,
                                            "room": room}})
     ctx.session.flush()
     ctx.session.refresh(case)

@@ -144,6 +144,8 @@ def match_in_report(session: Session, text: str) -> AddressMatch:
 
 # A unit and room without the building ("2单元1501", "三单元五零二", "就是3门301"): completes a known building.
 _UNIT_ROOM = re.compile(r"(?<![\d\-])(?P<unit>\d+)(?:单元|号门|门)(?P<room>\d{2,5})?")
+# a room alone, the whole message ("502", "就是502室"): completes a known building and unit
+_BARE_ROOM = re.compile(r"^(?:就是|是|在|门牌)?(?P<room>\d{3,5})(?:室|号|房)?[。.!！]?$")
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class PlaceParts:
 
     @property
     def any(self) -> bool:
-        return bool(self.building or self.unit)
+        return bool(self.building or self.unit or self.room)
 
 
 def parts_in_message(session: Session, text: str) -> PlaceParts:
@@ -172,8 +174,10 @@ def parts_in_message(session: Session, text: str) -> PlaceParts:
         return PlaceParts(compound if score >= 1.0 else None, found.group("building"), found.group("unit"),
                           found.group("room"))
     unit_room = _UNIT_ROOM.search(digits)
-    return PlaceParts(compound if score >= 1.0 else None, None,
-                      unit_room.group("unit") if unit_room else None, unit_room.group("room") if unit_room else None)
+    if unit_room is None:
+        bare = _BARE_ROOM.match(digits)
+        return PlaceParts(compound if score >= 1.0 else None, None, None, bare.group("room") if bare else None)
+    return PlaceParts(compound if score >= 1.0 else None, None, unit_room.group("unit"), unit_room.group("room"))
 
 
 def building_of(session: Session, compound: Compound, name: str) -> Building | None:
