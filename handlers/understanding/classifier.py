@@ -202,7 +202,8 @@ class Classifier:
 
     def _without_feared(self, tokens: list[str], found: list[_Hit]) -> list[_Hit]:
         """The hits without feared emergency words (critical ones of an intent whose every word is critical)."""
-        critical_only = {h.term.intent for h in found} - {h.term.intent for h in found if h.term.priority is None}
+        critical_only = {h.term.intent for h in found} - {
+            h.term.intent for h in found if h.term.priority != Priority.CRITICAL}
         if not critical_only or not self._cue["hypothetical"]:
             return found
         others = any(h.term.intent not in critical_only and h.term.intent != FALLBACK for h in found)
