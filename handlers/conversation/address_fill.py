@@ -10,8 +10,8 @@ from bot.domain.cases import add_event
 from bot.messaging.texts import render_text
 from bot.storage.models import Building, Case, Compound
 from handlers.conversation.context import Context
-from handlers.understanding.address import building_of, parts_in_message
-from handlers.understanding.words import is_public_place
+from handlers.understanding.address import building_of, is_bare_address, parts_in_message
+from handlers.understanding.words import is_correction, is_public_place
 
 MAX_CHARS = 40  # a longer message is a story that may mention a place, not an address answer
 
@@ -40,6 +40,10 @@ def fill(ctx: Context, openid: str, text: str, case: Case) -> str | None:
         if building is None or (not parts.unit and not case.unit):
             return None  # a unit without its building, a room without its unit
     same_building = case.building is not None and building.id == case.building.id
+    complete = case.building is not None and case.unit and case.room
+    if (complete or not same_building and case.building is not None) \
+            and not (is_correction(text) or is_bare_address(text)):
+        return None  # "楼下3号楼也漏" names another building, it does not move the case
     unit = parts.unit or (case.unit if same_building else None)
     room = parts.room or (case.room if same_building else None)
     if same_building and (unit, room) == (case.unit, case.room):

@@ -53,6 +53,12 @@ def is_courtesy(text: str | None) -> bool:
     return bool(_clean(text)) and not rest.strip(PARTICLES)  # "谢谢啊", "好的呀"
 
 
+def is_correction(text: str | None) -> bool:
+    """Whether the message corrects something said before ("不对，是7号楼", "写错了")."""
+    cleaned = _clean(text)
+    return any(_clean(word) in cleaned for word in _words()["corrections"])
+
+
 def is_public_place(text: str | None) -> bool:
     """Whether the message names a place the compound shares (院子, 楼顶, 胡同, 地下室 …)."""
     cleaned = _clean(text)
