@@ -244,8 +244,9 @@ def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     add_event(ctx.session, case, "detail", actor="resident", now=ctx.now, note=msg.text)
     attach_media(ctx.session, case, media_of(msg), ctx.now)
     following = next_step(data.get("safety"))
-    if following:  # after an emergency's advice: what to do now, not "已补充"
-        return Step(render_text("intake/next_step", case=case, advice=following), DialogueState.DETAILS, data)
+    if following:  # after an emergency's advice: what to do now, not "已补充" (once; later words are details)
+        return Step(render_text("intake/next_step", case=case, advice=following), DialogueState.DETAILS,
+                    {k: v for k, v in data.items() if k != "safety"})
     return Step(render_text("intake/detail_added", case=case), DialogueState.DETAILS, data)
 
 
