@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python bench/answer_bench.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/intent_eval.py
+	$(BIN)/python bench/conversation_eval.py
 	$(BIN)/python bench/long_message_bench.py
 	$(BIN)/python bench/notice_bench.py
 	$(BIN)/python bench/sheet_bench.py

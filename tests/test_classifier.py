@@ -224,11 +224,11 @@ def test_the_global_jieba_tokenizer_is_left_alone(clf: Classifier) -> None:
 # --- the intent table ---------------------------------------------------------------------------
 
 def test_intent_table_order_and_departments() -> None:
-    assert [s.name for s in INTENTS] == ["leak", "pest", "clutter", "construction", "utility", "other"]
+    assert [s.name for s in INTENTS] == ["emergency", "leak", "pest", "clutter", "construction", "utility", "other"]
     decisions = {s.name: routing.decide(s.name, s.priority, "managed") for s in INTENTS}  # routing.yaml's
     assert {name: d.department for name, d in decisions.items()} == {
-        "leak": "property", "pest": "health", "clutter": "community", "construction": "enforcement",
-        "utility": "property", "other": "community"}
+        "emergency": "community", "leak": "property", "pest": "health", "clutter": "community",
+        "construction": "enforcement", "utility": "property", "other": "community"}
     assert all(d.department in CASE_DEPARTMENTS for d in decisions.values())
     assert decisions["utility"].time_limit == timedelta(hours=24)
     assert decisions["pest"].time_limit == timedelta(hours=72)
@@ -237,7 +237,8 @@ def test_intent_table_order_and_departments() -> None:
         get_spec("noise")
 
 
-@pytest.mark.parametrize("name", ["leak", "pest", "clutter", "construction", "utility", "gas"])
+@pytest.mark.parametrize("name", ["leak", "pest", "clutter", "construction", "utility", "gas", "fire", "lift",
+                                  "electric", "medical"])
 def test_safety_texts_exist(name: str) -> None:
     assert (TEXT_DIR / "safety" / f"{name}.txt").read_text(encoding="utf-8").strip()
 
@@ -372,3 +373,20 @@ def test_get_spec_is_the_code_and_the_classifier_has_the_effective_spec(tmp_path
 def test_other_routes_nothing_through_also(clf: Classifier, text: str) -> None:
     result = clf.classify(text)
     assert (result.intent, result.also) == ("other", ())
+
+
+@pytest.mark.parametrize("text, intent, safety", [
+    ("楼道里冒烟了，好像着火了", "emergency", "safety/fire"),
+    ("我妈被关在电梯里出不来", "emergency", "safety/lift"),
+    ("楼道电表箱冒烟了", "emergency", "safety/electric"),  # the heavier group: electricity, not fire
+    ("我家老头摔倒了起不来", "emergency", "safety/medical"),
+    ("楼道里堆满了纸壳子，万一着火了谁都跑不出去", "clutter", "safety/clutter"),  # a fear, not a fire
+    ("楼梯上堆着砖头，我差点摔倒", "clutter", "safety/clutter"),
+    ("楼上邻居在楼道里囤了一堆纸壳子，着火了怎么办", "clutter", "safety/clutter"),  # asked, beside another problem
+    ("电梯停了，不是停电，是电梯卡住不动了", "other", None),  # a lift stuck, nobody said trapped
+    ("天然气打不着火了", "utility", "safety/utility"),  # 着火 inside 打不着火 is no fire
+])
+def test_emergencies_and_fears(clf: Classifier, text: str, intent: str, safety: str | None) -> None:
+    c = clf.classify(text)
+    assert (c.intent, c.safety) == (intent, safety)
+    assert (c.priority == "critical") == (intent == "emergency")

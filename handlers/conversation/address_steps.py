@@ -9,6 +9,7 @@ from bot.storage.models import Compound
 from handlers.conversation import binding, intake
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
+from handlers.intents import emergency
 from handlers.understanding.address import AddressMatch, match_address
 from handlers.understanding.words import is_no, is_public_place, is_yes
 
@@ -24,6 +25,8 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     found = match_address(ctx.session, msg.text or "", _hint(ctx, data), bool(data.get("hint_sure")))
     if found.status in ("unknown", "no_building") and not data.get("pending"):
         return intake.report(ctx, msg, data)  # no address and nothing waiting for one: a new report
+    if found.status != "ok" and ctx.classifier.classify(msg.text or "").intent == emergency.SPEC.name:
+        return intake.report(ctx, msg, {})  # "着火了！" while asked for the address: the emergency first
     if found.compound is not None and found.score >= 1.0 and found.status in ("no_building", "unknown_building"):
         data = {**data, "hint": found.compound.id, "hint_sure": True}  # kept for the next message
         if _public(msg, data):

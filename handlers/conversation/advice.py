@@ -1,7 +1,7 @@
 """Safety advice for one report: only the part that applies (heating advice for heating, not every utility)."""
 from __future__ import annotations
 
-from bot.messaging.texts import render_text
+from bot.messaging.texts import lines, render_text
 from handlers.understanding.words import utility_kinds, utility_words
 
 UTILITY = "safety/utility"
@@ -23,3 +23,16 @@ def _about(bullet: str, kind: str) -> bool:
     """Whether a bullet of safety/utility.txt ("· 停电：…") is the one for this utility (its label names it)."""
     label = bullet.partition("：")[0]
     return any(word in label for word in utility_words(kind))
+
+
+def next_step(name: str | None) -> str:
+    """The rendered next step of an emergency's advice ("safety/fire" → safety/fire_next), "" when it has none."""
+    return "\n".join(lines(f"{name}_next")) if name else ""
+
+
+def questions_for(questions: tuple[str, ...], text: str | None) -> tuple[str, ...]:
+    """The optional questions without those the report already answers: "停水、停电、停气还是暖气不热？"
+    is not asked after "暖气不热" (a question naming several utilities, when the report names one)."""
+    if len(utility_kinds(text)) != 1:
+        return questions
+    return tuple(q for q in questions if len(utility_kinds(q)) < 2)

@@ -7,28 +7,31 @@ polite answer and no case; anything else that is `other` becomes a case for the 
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
-from bot.constants import OPEN_STATUSES
+from bot.constants import OPEN_STATUSES, PRIORITIES, Priority
 from bot.domain import case_queries, residents
 from bot.domain.cases import add_event, create_case
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
 from bot.storage.models import Case, Compound, Resident
-from handlers.conversation import binding, handoff
-from handlers.conversation.advice import advice
+from handlers.conversation import address_fill, binding, handoff
+from handlers.conversation.advice import advice, next_step, questions_for
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
-from handlers.intents import FALLBACK
-from handlers.understanding.address import AddressMatch, match_in_report
+from handlers.intents import FALLBACK, emergency
+from handlers.understanding.address import AddressMatch, is_bare_address, match_address, match_in_report
 from handlers.understanding.classifier import Classification
 from handlers.understanding.words import is_courtesy, is_greeting, is_public_place, is_question
 
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
+RESOLVED_MAX_CHARS = 12  # longer "resolved" news with no open case may be a complaint: a person reads it
+BARE_ADDRESS_MAX_CHARS = 30  # a first message this short that is a full address is the address, not a report
 
 
 def _pending(msg: Inbound, c: Classification) -> dict[str, Any]:
@@ -52,7 +55,7 @@ def _is_update(c: Classification, text: str) -> bool:
 
 def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """A new message with no open question: classify, then open (or join) a case or ask the address."""
-    c = ctx.classifier.classify(msg.text or "")
+    c = _urgent_first(ctx, ctx.classifier.classify(msg.text or ""))
     if c.intent == FALLBACK and is_greeting(msg.text):
         return Step(render_text("intake/greeting", street=ctx.street_name), data=data)
     answer = ctx.faq.answer_for(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
@@ -63,14 +66,58 @@ def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         if case is not None:
             add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
             return Step(render_text("intake/update_added", case=case), DialogueState.DETAILS, {"case_id": case.id})
-        if is_courtesy(msg.text):
+        # thanks, or short news that it is fixed ("已经修好了，谢谢"): nothing to open
+        if is_courtesy(msg.text) or c.resolved and len(msg.text or "") <= RESOLVED_MAX_CHARS:
             return Step(render_text("intake/courtesy"), data=data)
     resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
+    if resident.building_id is None and c.intent == FALLBACK and not c.terms:
+        saved = _bare_address(ctx, msg, data)
+        if saved is not None:
+            return saved
     pending = _pending(msg, c)
     pending["media"] = [*data.get("media", []), *pending["media"]]  # a photo sent before the words
+    if resident.building_id is None and c.intent == emergency.SPEC.name:
+        return _emergency_first(ctx, msg, resident, pending)
     if resident.building_id is None and not (c.intent == FALLBACK and is_question(msg.text)):
         return _ask_address(ctx, msg, c, pending, data)  # a question no FAQ answers goes to a person without it
     return open_report(ctx, resident, pending)
+
+
+def _urgent_first(ctx: Context, c: Classification) -> Classification:
+    """Of two problems in one report the more urgent one leads (its case first, its advice)."""
+    if not c.also or c.priority == Priority.CRITICAL:
+        return c
+    lead = max(c.also, key=lambda name: PRIORITIES.index(ctx.classifier.spec(name).priority))
+    spec = ctx.classifier.spec(lead)
+    if PRIORITIES.index(spec.priority) <= PRIORITIES.index(Priority(c.priority)):
+        return c
+    also = (c.intent, *(name for name in c.also if name != lead))
+    return replace(c, intent=lead, also=also, priority=spec.priority, safety=spec.safety)
+
+
+def _bare_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step | None:
+    """A first message that is nothing but an address ("红莲北里4号楼2单元301"): stored, no case."""
+    text = msg.text or ""
+    if len(text) > BARE_ADDRESS_MAX_CHARS or not is_bare_address(text):
+        return None
+    found = match_address(ctx.session, text)
+    if found.status != "ok":
+        return None
+    binding.bind_resident(ctx, msg.openid, found)
+    keep = {k: v for k, v in data.items() if k == "media"}
+    return Step(render_text("intake/address_saved", address=binding.describe(found), pending=False), data=keep)
+
+
+def _emergency_first(ctx: Context, msg: Inbound, resident: Resident, pending: dict[str, Any]) -> Step:
+    """An emergency from a resident with no address: the case is opened at once (the duty staff hear of it),
+    the advice leads, and only the place is asked; the next message naming it completes the case."""
+    found = match_in_report(ctx.session, msg.text or "")
+    if found.status == "ok":
+        return open_at(ctx, binding.bind_resident(ctx, msg.openid, found), found, pending)
+    opened = open_report(ctx, _in_compound(ctx, msg.openid, found.compound), pending)
+    return Step((opened.reply or "") + "\n\n" + render_text("intake/ask_place", compound=found.compound.name
+                                                             if found.compound else ""),
+                opened.state, opened.data)
 
 
 def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[str, Any],
@@ -96,6 +143,8 @@ def open_at(ctx: Context, resident: Resident, found: AddressMatch, pending: dict
     """The address just bound, read back, then the waiting report opened."""
     saved = render_text("intake/address_saved", address=binding.describe(found), pending=True)
     opened = open_report(ctx, resident, pending)
+    if pending.get("priority") == Priority.CRITICAL and not pending.get("advised"):  # what to do now leads
+        return Step((opened.reply or "") + "\n\n" + saved, opened.state, opened.data)
     return Step(saved + "\n\n" + (opened.reply or ""), opened.state, opened.data)
 
 
@@ -151,8 +200,10 @@ def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> St
                         hours=hours, due=fmt_local(case.due_at),
                         safety=advice(safety, pending["text"]) if critical or not advised else None,
                         critical=critical and not advised, also_cases=also,
-                        questions=spec.questions or lines(f"questions/{case.intent}"), other=case.intent == FALLBACK)
-    return Step(reply, DialogueState.DETAILS, {"case_id": case.id})
+                        questions=questions_for(spec.questions or lines(f"questions/{case.intent}"), pending["text"]),
+                        other=case.intent == FALLBACK)
+    # an emergency's advice has a next step ("我出来了，现在怎么办"): kept for the case's later messages
+    return Step(reply, DialogueState.DETAILS, {"case_id": case.id, **({"safety": safety} if critical else {})})
 
 
 def _also_case(ctx: Context, resident: Resident, first: Case, intent: str) -> dict[str, str]:
@@ -181,10 +232,21 @@ def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     case = ctx.session.get(Case, data.get("case_id") or 0)
     c = ctx.classifier.classify(msg.text or "")
     same = c.intent == FALLBACK and not c.terms or case is not None and c.intent == case.intent
-    if case is None or case.status not in OPEN_STATUSES or not same:
+    if case is None or case.status not in OPEN_STATUSES:
         return report(ctx, msg, {})
+    filled = address_fill.fill(ctx, msg.openid, msg.text or "", case) if same or not c.terms else None
+    if filled is not None:  # "2单元1501", "不对，是7号楼": the case's place, not a detail
+        return Step(filled, DialogueState.DETAILS, data)
+    if not same:
+        return report(ctx, msg, {})
+    if is_courtesy(msg.text) and not c.terms:  # thanks after the report: nothing to add
+        return Step(render_text("intake/courtesy"), DialogueState.DETAILS, data)
     add_event(ctx.session, case, "detail", actor="resident", now=ctx.now, note=msg.text)
     attach_media(ctx.session, case, media_of(msg), ctx.now)
+    following = next_step(data.get("safety"))
+    if following:  # after an emergency's advice: what to do now, not "已补充" (once; later words are details)
+        return Step(render_text("intake/next_step", case=case, advice=following), DialogueState.DETAILS,
+                    {k: v for k, v in data.items() if k != "safety"})
     return Step(render_text("intake/detail_added", case=case), DialogueState.DETAILS, data)
 
 

@@ -140,3 +140,55 @@ def match_in_report(session: Session, text: str) -> AddressMatch:
     if found is None:
         return _in_compound(session, compound, 1.0, None, None, None)
     return _in_compound(session, compound, 1.0, found.group("building"), found.group("unit"), found.group("room"))
+
+
+# A unit and room without the building ("2单元1501", "三单元五零二", "就是3门301"): completes a known building.
+_UNIT_ROOM = re.compile(r"(?<![\d\-])(?P<unit>\d+)(?:单元|号门|门)(?P<room>\d{2,5})?")
+# a room alone, the whole message ("502", "就是502室"): completes a known building and unit
+_BARE_ROOM = re.compile(r"^(?:就是|是|在|门牌)?(?P<room>\d{3,5})(?:室|号|房)?[。.!！]?$")
+
+
+@dataclass(frozen=True)
+class PlaceParts:
+    """The parts of a place a later message names: a compound named exactly, a building, a unit, a room."""
+
+    compound: Compound | None
+    building: str | None
+    unit: str | None
+    room: str | None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.building or self.unit or self.room)
+
+
+def parts_in_message(session: Session, text: str) -> PlaceParts:
+    """What of an address a follow-up message names ("2单元1501", "不对，是7号楼", "天宁寺北里2号楼");
+    a bare 楼 counts only with a unit after it ("6楼3门301"), else it is a floor ("二楼也漏了")."""
+    text = text[:MAX_CHARS]
+    compound, score = match_compound(session, text)
+    digits = _digits(text)
+    worded = _WORDED[0].search(digits)
+    found = _DASHED.search(digits) or _IN_REPORT.search(digits) or (worded if worded and worded.group("unit") else None)
+    if found is not None:
+        return PlaceParts(compound if score >= 1.0 else None, found.group("building"), found.group("unit"),
+                          found.group("room"))
+    unit_room = _UNIT_ROOM.search(digits)
+    if unit_room is None:
+        bare = _BARE_ROOM.match(digits)
+        return PlaceParts(compound if score >= 1.0 else None, None, None, bare.group("room") if bare else None)
+    return PlaceParts(compound if score >= 1.0 else None, None, unit_room.group("unit"), unit_room.group("room"))
+
+
+def building_of(session: Session, compound: Compound, name: str) -> Building | None:
+    """The compound's building of this name (number), if the directory has it."""
+    return session.scalars(select(Building).where(
+        Building.compound_id == compound.id, Building.name == name)).one_or_none()
+
+
+def is_bare_address(text: str) -> bool:
+    """Whether the message is nothing but an address ("红莲北里4号楼2单元301", "我住天宁寺北里6-3-301"):
+    no more than a few characters before the compound's part and nothing much after the room."""
+    digits = _digits(text[:MAX_CHARS]).rstrip("。.!！~")
+    found = _DASHED.search(digits) or _WORDED[0].search(digits) or _WORDED[1].search(digits)
+    return found is not None and len(digits) - found.end() <= 1 and found.group("unit") is not None

@@ -189,6 +189,26 @@ class Classifier:
             return 0.0
         return hit.term.weight
 
+    def _feared(self, tokens: list[str], hit: _Hit, others: bool) -> bool:
+        """An emergency word that is a fear, not the event: a hypothetical cue before it in its clause ("万一着火了"),
+        or, when the message names another problem, right after it ("着火了怎么办")."""
+        cues = self._cue["hypothetical"]
+        for k in range(hit.start - 1, max(hit.start - 1 - self._set.negation_window, -1), -1):
+            if _is_boundary(tokens[k]):
+                break
+            if tokens[k] in cues:
+                return True
+        return others and any(token in cues for token in tokens[hit.end:hit.end + 2])
+
+    def _without_feared(self, tokens: list[str], found: list[_Hit]) -> list[_Hit]:
+        """The hits without feared emergency words (critical ones of an intent whose every word is critical)."""
+        critical_only = {h.term.intent for h in found} - {
+            h.term.intent for h in found if h.term.priority != Priority.CRITICAL}
+        if not critical_only or not self._cue["hypothetical"]:
+            return found
+        others = any(h.term.intent not in critical_only and h.term.intent != FALLBACK for h in found)
+        return [h for h in found if h.term.intent not in critical_only or not self._feared(tokens, h, others)]
+
     def _pair_hits(self, tokens: list[str], covered: dict[int, str]) -> list[_Hit]:
         """Pairs whose two words occur within their window (either order), not negated, and not inside
         another intent's phrase (堵 in 一堵墙 is no blocking)."""
@@ -225,6 +245,7 @@ class Classifier:
             elif not hit.negated and not self._negated(tokens, hit.start):
                 found.append(hit)
         found += self._pair_hits(tokens, {p: h.term.intent for h in found if h.end - h.start > 1 for p in h.positions})
+        found = self._without_feared(tokens, found)
         hits: list[_Hit] = []
         used: dict[str, set[int]] = {}
         words: set[str] = set()

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 WORDS_PATH = Path(__file__).with_name("commands.yaml")
+PARTICLES = "啊呀哈啦哦嘛呢吧噢喽了"  # sentence-final particles: "谢谢啊" is still only thanks
 _PUNCT = re.compile(r"[\s,.!?;:，。！？；：、~…\"'“”‘’()（）【】]+")
 
 
@@ -49,7 +50,13 @@ def is_courtesy(text: str | None) -> bool:
     rest = _clean(text)
     for word in sorted((_clean(w) for w in _words()["courtesy"]), key=len, reverse=True):
         rest = rest.replace(word, "")
-    return bool(_clean(text)) and not rest
+    return bool(_clean(text)) and not rest.strip(PARTICLES)  # "谢谢啊", "好的呀"
+
+
+def is_correction(text: str | None) -> bool:
+    """Whether the message corrects something said before ("不对，是7号楼", "写错了")."""
+    cleaned = _clean(text)
+    return any(_clean(word) in cleaned for word in _words()["corrections"])
 
 
 def is_public_place(text: str | None) -> bool:
@@ -60,7 +67,7 @@ def is_public_place(text: str | None) -> bool:
 
 def is_greeting(text: str | None) -> bool:
     """Whether the whole message only greets ("您好", "在吗", "有人吗")."""
-    cleaned = _clean(text)
+    cleaned = "".join(ch for ch in _clean(text) if ch.isalnum())  # emoji and signs aside: "早上好🌞"
     return bool(cleaned) and cleaned in (_clean(w) for w in _words()["greetings"])
 
 
