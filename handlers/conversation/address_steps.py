@@ -9,7 +9,7 @@ from bot.storage.models import Compound
 from handlers.conversation import binding, intake
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
-from handlers.intents import emergency
+from handlers.intents import FALLBACK, emergency
 from handlers.understanding.address import AddressMatch, match_address
 from handlers.understanding.words import is_no, is_public_place, is_yes
 
@@ -22,6 +22,7 @@ def _hint(ctx: Context, data: dict[str, Any]) -> Compound | None:
 
 def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """The resident typed (what should be) an address."""
+    data = _problem_told(ctx, msg, data)
     found = match_address(ctx.session, msg.text or "", _hint(ctx, data), bool(data.get("hint_sure")))
     if found.status in ("unknown", "no_building") and not data.get("pending"):
         return intake.report(ctx, msg, data)  # no address and nothing waiting for one: a new report
@@ -39,6 +40,19 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         return Step(render_text("intake/address_confirm", address=binding.describe(found)),
                     DialogueState.CONFIRM_ADDRESS, {**data, "candidate": candidate})
     return _again(ctx, msg, data, found.status, found.compound.name if found.compound else "")
+
+
+def _problem_told(ctx: Context, msg: Inbound, data: dict[str, Any]) -> dict[str, Any]:
+    """The waiting report named no problem (其他诉求) and this message does: it becomes the report, both texts
+    kept ("你好啊" or "我想反映个事", then the leak story with the address in it)."""
+    pending = data.get("pending")
+    if not pending or pending.get("intent") != FALLBACK:
+        return data
+    told = intake.pending_of(msg, ctx.classifier.classify(msg.text or ""))
+    if told["intent"] == FALLBACK:
+        return data
+    text = "\n".join(t for t in (pending.get("text"), msg.text) if t)
+    return {**data, "pending": {**told, "text": text, "media": [*pending.get("media", []), *told["media"]]}}
 
 
 def _public(msg: Inbound, data: dict[str, Any]) -> bool:

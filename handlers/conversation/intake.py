@@ -34,7 +34,8 @@ RESOLVED_MAX_CHARS = 12  # longer "resolved" news with no open case may be a com
 BARE_ADDRESS_MAX_CHARS = 30  # a first message this short that is a full address is the address, not a report
 
 
-def _pending(msg: Inbound, c: Classification) -> dict[str, Any]:
+def pending_of(msg: Inbound, c: Classification) -> dict[str, Any]:
+    """A report waiting for its address: what was said and how it was understood."""
     return {"text": msg.text, "intent": c.intent, "priority": c.priority, "also": list(c.also),
             "safety": c.safety, "media": media_of(msg)}
 
@@ -74,7 +75,7 @@ def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         saved = _bare_address(ctx, msg, data)
         if saved is not None:
             return saved
-    pending = _pending(msg, c)
+    pending = pending_of(msg, c)
     pending["media"] = [*data.get("media", []), *pending["media"]]  # a photo sent before the words
     if resident.building_id is None and c.intent == emergency.SPEC.name:
         return _emergency_first(ctx, msg, resident, pending)

@@ -66,9 +66,16 @@ def is_public_place(text: str | None) -> bool:
 
 
 def is_greeting(text: str | None) -> bool:
-    """Whether the whole message only greets ("您好", "在吗", "有人吗")."""
-    cleaned = "".join(ch for ch in _clean(text) if ch.isalnum())  # emoji and signs aside: "早上好🌞"
-    return bool(cleaned) and cleaned in (_clean(w) for w in _words()["greetings"])
+    """Whether the whole message only greets ("您好", "在吗", "有人吗", "你好啊", "喂喂", "在吗在吗")."""
+    rest = "".join(ch for ch in _clean(text) if ch.isalnum())  # emoji and signs aside: "早上好🌞"
+    greetings = sorted((_clean(w) for w in _words()["greetings"]), key=len, reverse=True)
+    found = False
+    while rest := rest.lstrip(PARTICLES):
+        word = next((w for w in greetings if w and rest.startswith(w)), None)
+        if word is None:
+            return False
+        rest, found = rest[len(word):], True
+    return found
 
 
 def is_question(text: str | None) -> bool:
