@@ -30,9 +30,20 @@ def next_step(name: str | None) -> str:
     return "\n".join(lines(f"{name}_next")) if name else ""
 
 
+ANSWERED_BY = "|"  # a question line of templates/text/questions/: "question | words that show it is answered"
+
+
 def questions_for(questions: tuple[str, ...], text: str | None) -> tuple[str, ...]:
     """The optional questions without those the report already answers: "停水、停电、停气还是暖气不热？"
-    is not asked after "暖气不热" (a question naming several utilities, when the report names one)."""
-    if len(utility_kinds(text)) != 1:
-        return questions
-    return tuple(q for q in questions if len(utility_kinds(q)) < 2)
+    is not asked after "暖气不热" (a question naming several utilities, when the report names one), and a
+    question whose answer words (after "|" in its line) the report holds is not asked ("厨房顶上渗水" answers
+    where the water comes in)."""
+    said = text or ""
+    one_utility = len(utility_kinds(said)) == 1
+    kept = []
+    for line in questions:
+        question, _, answers = line.partition(ANSWERED_BY)
+        if one_utility and len(utility_kinds(question)) >= 2 or any(w in said for w in answers.split()):
+            continue
+        kept.append(question.strip())
+    return tuple(kept)
