@@ -124,3 +124,26 @@ def decide(session: Session, member: MulinfangMember, *, approve: bool, actor: s
     member.created_by = actor
     session.flush()
     return member
+
+
+def group_contact(session: Session, building_id: int | None) -> MulinfangMember | None:
+    """The building's group contact shown to its residents: the first active member marked contact."""
+    if building_id is None:
+        return None
+    return session.scalars(select(MulinfangMember).where(
+        MulinfangMember.building_id == building_id, MulinfangMember.status == MemberStatus.ACTIVE,
+        MulinfangMember.contact.is_(True)).order_by(MulinfangMember.id).limit(1)).first()
+
+
+def set_contact(session: Session, member: MulinfangMember, *, contact: bool, phone: str | None) -> MulinfangMember:
+    """Mark (or unmark) an active member as the group's contact; the phone shown to residents only when the
+    member agreed to it (an empty phone: the name and role only). Marking one unmarks the group's others."""
+    if member.status != MemberStatus.ACTIVE:
+        raise InvalidMember("mulinfang_not_active")
+    if contact:
+        for other in session.scalars(select(MulinfangMember).where(
+                MulinfangMember.building_id == member.building_id, MulinfangMember.id != member.id)):
+            other.contact = False
+    member.contact, member.phone = contact, (phone or "").strip() or None
+    session.flush()
+    return member
