@@ -66,7 +66,7 @@ def _subscription_answer(ctx: Context, msg: Inbound) -> str | None:
 
 def _receipt(ctx: Context, msg: Inbound) -> str | None:
     """WeChat's delivery receipt for a template message or subscription notice: recorded on its send, silent."""
-    receipts.record(ctx.session, msg.openid, receipts.of_event(msg.raw, msg.event))
+    receipts.record(ctx.session, msg.openid, receipts.of_event(msg.raw, msg.event), ctx.now)
     return None
 
 
