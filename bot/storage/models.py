@@ -254,7 +254,7 @@ class MediaFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     media_id: Mapped[str] = mapped_column(String(256), unique=True)
     openid: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))  # image|voice
+    kind: Mapped[str] = mapped_column(String(16))  # image|voice|video|shortvideo
     status: Mapped[str] = mapped_column(String(16), default=MediaStatus.PENDING)  # MediaStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
