@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local, to_local
 from bot.constants import NoticeStatus, Purpose
-from bot.domain import mulinfang_alerts, mulinfang_sheets, notices
+from bot.domain import mulinfang, mulinfang_sheets, notices
 from bot.messaging import outbox
 from bot.messaging.texts import render_text
 from bot.services import services
@@ -33,7 +33,7 @@ def sheet_text(session: Session, notice: Notice, building: Building, street: str
                                                      building=building.name),
              notice.text, render_text("sheet/when", at=to_local(notice.cleanup_at)),
              render_text("sheet/contact", street=street, contact=contact))
-    group = mulinfang_alerts.contact_line(session, building.id)  # the building's own contact, on the door
+    group = mulinfang.contact_line(session, building.id)  # the building's own contact, on the door
     return "\n".join((*parts, group) if group else parts)
 
 

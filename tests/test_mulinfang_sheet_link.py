@@ -3,7 +3,9 @@ that building's printable sheet, which opens without a console login; forged, al
 buildings' tokens get a Chinese 403 page."""
 from __future__ import annotations
 
+import base64
 import re
+import zlib
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -17,6 +19,22 @@ from tests.test_qr_sheets import pages_with_images, pixels
 
 BASE = "https://mulin.example.gov.cn"
 LINK = re.compile(re.escape(BASE) + r"(/sheets/[A-Za-z0-9_.\-]+\.pdf)")
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text a PDF's pages draw in the CJK font (UTF-16BE literal strings), joined."""
+    out = []
+    for obj in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        data = obj.strip()
+        try:
+            data = zlib.decompress(base64.a85decode(data.removesuffix(b"~>")) if data.endswith(b"~>") else data)
+        except (ValueError, zlib.error):
+            continue
+        for literal in re.findall(rb"\(((?:[^\\()]|\\.)*)\) Tj", data, re.S):
+            raw = re.sub(rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m.group(1), 8)]) if m.group(1).isdigit()
+                         else {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(m.group(1), m.group(1)), literal)
+            out.append(raw.decode("utf-16-be", errors="replace") if len(raw) % 2 == 0 else "")
+    return "".join(out)
 
 
 def _building(db, name: str) -> Building:  # type: ignore[no-untyped-def]
@@ -52,6 +70,8 @@ def test_the_groups_notice_links_to_its_buildings_sheet_without_a_login(app, db,
     assert res.status_code == 200 and res.mimetype == "application/pdf"
     (page,) = pages_with_images(res.data)  # that building's page only
     assert pixels(standin.qr_images[f"building:{_building(db, '1').id}"]) in page
+    shown = pdf_text(res.data)
+    assert "和平里1号楼" in shown and "睦邻坊联系人：赵大姐" in shown  # the building's contact on the door sheet
 
     forged = found.group(1).replace(".pdf", "x.pdf")
     for path in (forged, "/sheets/not-a-token.pdf"):

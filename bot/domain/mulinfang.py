@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from bot.constants import MemberStatus, MulinfangRole
 from bot.domain.directory import building_name
 from bot.errors import InvalidMember, NotFound
+from bot.messaging.texts import render_text
 from bot.storage.models import Building, Compound, MulinfangMember
 
 ROLES: tuple[MulinfangRole, ...] = tuple(MulinfangRole)
@@ -147,3 +148,12 @@ def set_contact(session: Session, member: MulinfangMember, *, contact: bool, pho
     member.contact, member.phone = contact, (phone or "").strip() or None
     session.flush()
     return member
+
+
+def contact_line(session: Session, building_id: int | None, openid: str | None = None) -> str:
+    """The building's group contact as one line for its residents ("" when the group has none, or when the
+    resident is the contact). The phone only where the member agreed to show it (its phone field)."""
+    member = group_contact(session, building_id)
+    if member is None or member.openid == openid:
+        return ""
+    return render_text("mulinfang/contact", m=member, place=render_text("mulinfang/place", building=member.building))

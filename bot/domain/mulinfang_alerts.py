@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.constants import MemberStatus, Purpose
-from bot.domain.mulinfang import group_contact
+from bot.domain.mulinfang import contact_line
 from bot.domain.routing import load_rules
 from bot.errors import RoutingError
 from bot.messaging import outbox
@@ -103,15 +103,6 @@ def alert_group(session: Session, case: Case, now: datetime) -> int:
         sent += outbox.enqueue(session, key=f"{ALERT_KEY}:{case.id}:{member.openid}", openid=member.openid,
                                purpose=Purpose.CASE_STATUS, text=text, now=now, case_id=case.id)
     return sent
-
-
-def contact_line(session: Session, building_id: int | None, openid: str | None = None) -> str:
-    """The building's group contact as one line for its residents ("" when the group has none, or when the
-    resident is the contact). The phone only where the member agreed to show it (its phone field)."""
-    member = group_contact(session, building_id)
-    if member is None or member.openid == openid:
-        return ""
-    return render_text("mulinfang/contact", m=member, place=render_text("mulinfang/place", building=member.building))
 
 
 def contact_note(session: Session, case: Case) -> str:

@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from bot.constants import NoticeStatus
-from bot.domain import door_sheets
+from bot.domain import door_sheets, mulinfang
 from bot.messaging import qrcodes
 from bot.messaging.gateway import Gateway
 from bot.storage.models import Building, Notice
@@ -68,4 +68,4 @@ def sheet_pdf(session: Session, gateway: Gateway, street: door_sheets.Street, no
     if not buildings or notice.status == NoticeStatus.CANCELLED:
         return None
     return door_sheets.render(notice, buildings, lambda b: qrcodes.fetch(gateway, qrcodes.building_scene(b.id)).png,
-                              street)
+                              street, lambda b: mulinfang.contact_line(session, b.id))

@@ -54,7 +54,7 @@ def is_group_question(msg: Inbound) -> bool:
 def question(ctx: Context, msg: Inbound) -> str | None:
     """What 睦邻坊 is, with the resident's building's group contact when the building has one."""
     resident = ctx.session.scalars(select(Resident).where(Resident.openid == msg.openid)).one_or_none()
-    group = mulinfang_alerts.contact_line(ctx.session, resident.building_id if resident else None, msg.openid)
+    group = mulinfang.contact_line(ctx.session, resident.building_id if resident else None, msg.openid)
     return render_text("faq/mulinfang", street=ctx.street_name, contact=ctx.street_contact, group=group)
 
 
