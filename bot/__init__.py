@@ -32,7 +32,7 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     from bot.messaging.inbound_queue import QueueWriter
     from bot.services import KEY, Services
     from bot.storage import db, redis_store
-    from bot.web import console, load, request_session, webhook
+    from bot.web import console, load, request_session, sheets, webhook
     from handlers.conversation import dispatch, faq
     from handlers.understanding import classifier
 
@@ -61,6 +61,7 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     load.init_app(app)
     webhook.init_app(app)
     console.init_app(app)
+    sheets.init_app(app)  # the door-sheet links in 睦邻坊's cleanup notices
     cli.init_app(app)
     return app
 

@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     # 睦邻坊 (issue 15): a building's group gets its cleanup notice (with the unit-door sheet's text) this many
     # minutes before the residents' first send.
     "MULINFANG_NOTICE_LEAD_MINUTES": 24 * 60,
+    # The door-sheet link in a group's cleanup notice (/sheets/<token>.pdf, no login) works until this many days
+    # after the cleanup.
+    "SHEET_LINK_DAYS_AFTER": 3,
     # Where residents' photos and voice messages are kept once downloaded from WeChat (media/get, within its
     # 3 days); empty: instance/media. A relative path is taken from the project folder.
     "MEDIA_DIR": "",

@@ -22,6 +22,7 @@ from scheduler import (
     mulinfang_jobs,
     notice_jobs,
     overdue_jobs,
+    receipt_jobs,
     retention_jobs,
     staff_alert_jobs,
     summary_jobs,
@@ -89,6 +90,7 @@ JOBS: tuple[Job, ...] = (
     Job("staff_alerts", 15, staff_alert_jobs.run),
     Job("outbox", 1, drain_outbox),
     Job("outbox_bulk", 5, drain_bulk),
+    Job("early_receipts", 5, receipt_jobs.run),  # after the drains: a receipt that beat its msgid is set
     Job("inbound_spool", 1, store_spooled),
     Job("inbound_replay", 1, replay_inbound),
     Job("inbound_retention", 3600, retention_jobs.run),

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local, to_local
 from bot.constants import NoticeStatus, Purpose
-from bot.domain import notices
+from bot.domain import mulinfang, mulinfang_sheets, notices
 from bot.messaging import outbox
 from bot.messaging.texts import render_text
 from bot.services import services
@@ -27,16 +27,18 @@ def _version(notice: Notice) -> str:
     return hashlib.sha1(seen.encode("utf-8")).hexdigest()[:10]
 
 
-def sheet_text(notice: Notice, building: Building, street: str, contact: str) -> str:
+def sheet_text(session: Session, notice: Notice, building: Building, street: str, contact: str) -> str:
     """The unit-door sheet (flask --app bot notice sheet) as plain text, for one building."""
     parts = (render_text("sheet/title"), render_text("sheet/place", compound=building.compound.name,
                                                      building=building.name),
              notice.text, render_text("sheet/when", at=to_local(notice.cleanup_at)),
              render_text("sheet/contact", street=street, contact=contact))
-    return "\n".join(parts)
+    group = mulinfang.contact_line(session, building.id)  # the building's own contact, on the door
+    return "\n".join((*parts, group) if group else parts)
 
 
-def tell_groups(session: Session, notice: Notice, now: datetime, street: str, contact: str) -> int:
+def tell_groups(session: Session, notice: Notice, now: datetime, street: str, contact: str,
+                config: dict[str, Any] | None = None) -> int:
     """Queue the notice for its buildings' groups (idempotent); returns rows created."""
     created, version = 0, _version(notice)
     residents_at = fmt_local(notices.residents_first_send(notice, now))
@@ -45,7 +47,8 @@ def tell_groups(session: Session, notice: Notice, now: datetime, street: str, co
         assert building is not None
         text = render_text("mulinfang/notice_first", place=render_text("mulinfang/place", building=building),
                            date=fmt_local(notice.cleanup_at), residents_at=residents_at,
-                           sheet=sheet_text(notice, building, street, contact))
+                           sheet=sheet_text(session, notice, building, street, contact),
+                           link=mulinfang_sheets.link(config or {}, notice, building))
         created += outbox.enqueue(session, key=f"mulinfang-notice:{notice.id}:{version}:{building_id}:{openid}",
                                   openid=openid, purpose=Purpose.NOTICE, text=text, now=now)
     return created
@@ -60,7 +63,7 @@ def notices_first(app: Flask, now: datetime) -> dict[str, Any]:
         for notice in session.scalars(select(Notice).where(Notice.status == NoticeStatus.ACTIVE,
                                                            Notice.cleanup_at > now).order_by(Notice.id)).all():
             if notices.groups_due(notice, now, lead):
-                created = tell_groups(session, notice, now, street, contact)
+                created = tell_groups(session, notice, now, street, contact, app.config)
                 counts["notices"] += bool(created)
                 counts["sends"] += created
         session.commit()

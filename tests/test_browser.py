@@ -299,3 +299,26 @@ def test_a_staff_member_binds_their_wechat_and_gets_a_summary(page: Page, app, w
     staff_alert_jobs.run(app, datetime(2026, 12, 1, 4, 0))  # noon in Beijing: the summary is made
     run_once(app, utcnow())
     assert [s["openid"] for s in standin.sent()].count("o-wang-wechat") == 1
+
+
+def test_case_page_plays_a_kept_video_and_the_group_page_marks_the_contact(page: Page, app, runner, wechat, db,  # type: ignore[no-untyped-def]
+                                                                           standin) -> None:
+    case = report(wechat, db, "楼道里堆满了纸箱和旧自行车，过不去人")
+    assert wechat.send("video", {"MediaId": "video-b", "ThumbMediaId": "thumb-b"}, openid=BOUND).status == 200
+    run_once(app)  # media/get answers the video's download URL; the scheduler keeps the MP4
+    _login(page)
+    page.goto(f"/console/cases/{case.number}")
+    # the MP4 (1 s) is decoded by the browser: its duration is known, no error
+    page.wait_for_function("() => { const v = document.querySelector('#case-media video.case-video');"
+                           " return v && v.readyState >= 1 && v.duration > 0.5 && v.duration < 2 && !v.error; }")
+    assert runner.invoke(args=["mulinfang", "add", "--compound", "马连道南口三区", "--building", "5", "--openid",
+                               "o-captain", "--name", "赵大姐", "--role", "楼门长"]).exit_code == 0
+    page.click("header nav >> text=睦邻坊")
+    row = page.locator("section.group tr", has_text="赵大姐")
+    row.locator("input[name=phone]").fill("13800001111")
+    row.locator("text=设为联系人").click()
+    expect(page.locator(".flash.detail")).to_contain_text("已设 赵大姐 为马连道南口三区5号楼睦邻坊的联系人")
+    expect(page.locator("section.group tr", has_text="赵大姐")).to_contain_text("取消联系人")
+    page.screenshot(path=str(SHOTS / "mulinfang-contact.png"), full_page=True)
+    answer = wechat.send_text("睦邻坊是干什么的", openid=BOUND).text
+    assert answer is not None and "睦邻坊联系人：赵大姐（楼门长），电话 13800001111" in answer

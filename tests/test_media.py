@@ -89,3 +89,25 @@ def test_a_refused_download_is_retried_and_given_up_after_three_days(app, street
     run_once(app, now + timedelta(minutes=2))
     run_once(app, now + timedelta(days=3, hours=1))
     assert media_rows(db)["photo-5"].status == "failed"  # WeChat no longer has it
+
+
+def test_a_video_is_fetched_from_the_url_media_get_gives_and_shown_as_a_video(app, console: Console, wechat, db,  # type: ignore[no-untyped-def]
+                                                                              standin) -> None:
+    case = report(wechat, db)
+    assert wechat.send("video", {"MediaId": "video-1", "ThumbMediaId": "thumb-1"}, openid=BOUND).status == 200
+    assert wechat.send("shortvideo", {"MediaId": "video-2", "ThumbMediaId": "thumb-2"}, openid=BOUND).status == 200
+    assert "视频：正在从微信下载" in console.page(f"/console/cases/{case.number}")
+    run_once(app)
+    run_once(app)  # nothing twice
+    assert len(standin.requests_to("media/get")) == 2  # WeChat answers with the video's download URL (JSON)
+    rows = media_rows(db)
+    assert {m: (r.kind, r.status, r.content_type) for m, r in rows.items()} == {
+        "video-1": ("video", "stored", "video/mp4"), "video-2": ("shortvideo", "stored", "video/mp4")}
+    kept = (Path(app.config["MEDIA_DIR"]) / rows["video-1"].path).read_bytes()
+    assert kept[4:8] == b"ftyp" and kept == (Path("bot/devtools/demo_data/video.mp4")).read_bytes()
+    page = console.page(f"/console/cases/{case.number}")
+    for media_id in ("video-1", "video-2"):
+        url = f"/console/cases/{case.number}/media/{rows[media_id].id}"
+        assert f'<video controls preload="metadata" src="{url}"' in page
+        with console.client.get(url) as res:
+            assert res.status_code == 200 and res.mimetype == "video/mp4"

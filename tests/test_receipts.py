@@ -204,3 +204,22 @@ def test_the_stand_in_pushes_receipts_to_a_running_mulin(app, db, runner, standi
     assert pushed == 2
     assert {r.receipt for r in rows(db, notice_id).values()} == {"delivered"}
     assert "已发送：2（已送达 2，微信排队中、待回执 0）" in show(runner, notice_id)
+
+
+def test_a_receipt_that_beats_its_msgid_is_kept_and_set_at_the_next_pass(app, db, runner, wechat,  # type: ignore[no-untyped-def]
+                                                                        standin) -> None:
+    from bot.storage.models import EarlyReceipt
+    street(db, residents_per_building=1, buildings=("1",))
+    notice_id, _ = create(runner, "--compound", "和平里")
+    first_msgid = 1000  # the stand-in's first msgid: WeChat's receipt comes before Mulin committed it
+    assert wechat.post(receipt_xml("o-和平里-1-0", "template", first_msgid, "failed:user block")).body == "success"
+    assert wechat.post(receipt_xml("o-和平里-1-0", "template", 777777, "success")).status == 200  # never sent
+    db.expire_all()
+    assert {r.msgid for r in db.scalars(select(EarlyReceipt))} == {str(first_msgid), "777777"}
+    counts = run_once(app, FIRST)  # the send stores msgid 1000; the same pass sets the kept receipt
+    sent = rows(db, notice_id)["o-和平里-1-0"]
+    assert (sent.msgid, sent.receipt) == (str(first_msgid), "user_block")
+    assert counts["early_receipts"]["applied"] == 1
+    assert "居民已拒收公众号消息（微信回执：用户拒收）：1 条" in show(runner, notice_id)
+    db.expire_all()
+    assert not list(db.scalars(select(EarlyReceipt)))  # the unknown one was dropped: it is a day old at FIRST

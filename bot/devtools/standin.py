@@ -1,11 +1,11 @@
 """A local stand-in for WeChat's API, for tests and the demo.
 
 Answers the endpoints Mulin uses (token, custom send, template send and subscription notice
-(message/subscribe/bizsend) with a msgid, user info, tags, media upload and media/get (a real JPEG, or a real
-AMR clip for a voice message), permanent QR codes and their images, the custom menu) like WeChat does, builds
-the delivery receipts WeChat would push back (receipts, push_receipts), can return chosen errcodes, answer
-late (a send WeChat accepted whose answer never arrived), run a test's step after the n-th send, and records
-every request.
+(message/subscribe/bizsend) with a msgid, user info, tags, media upload and media/get (a real JPEG, a real
+AMR clip for a voice message, or for a video, as WeChat, JSON with a video_url serving a real MP4), permanent
+QR codes and their images, the custom menu) like WeChat does, builds the delivery receipts WeChat would push
+back (receipts, push_receipts), can return chosen errcodes, answer late (a send WeChat accepted whose answer
+never arrived), run a test's step after the n-th send, and records every request.
 Control endpoints under /_standin/ read the record and script failures.
 
 Run: python -m bot.devtools.standin --port 8001 [--record FILE]
@@ -218,12 +218,23 @@ class StandIn:
             self.qr_images[scene] = _qr_png(url)
         return {"ticket": ticket, "url": url}
 
+    def is_video(self, media_id: str) -> bool:
+        """Whether a MediaId is a video's (one a test registered as video/mp4, or "video" in it): media/get then
+        answers JSON with a download URL, as WeChat does for videos."""
+        with self.lock:
+            if media_id in self.media:
+                return self.media[media_id][1].startswith("video/")
+        return "video" in media_id.lower()
+
     def media_file(self, media_id: str) -> tuple[bytes, str]:
         """What media/get serves for a MediaId: one a test registered in `media`, else a real small AMR clip
-        for an id that names a voice message ("voice" in it), else a real small JPEG."""
+        for an id that names a voice message ("voice" in it), a real small MP4 for a video ("video" in it),
+        else a real small JPEG."""
         with self.lock:
             if media_id in self.media:
                 return self.media[media_id]
+        if "video" in media_id.lower():
+            return VIDEO_CLIP.read_bytes(), "video/mp4"
         if "voice" in media_id.lower():
             return VOICE_CLIP.read_bytes(), "audio/amr"
         return _jpeg(media_id), "image/jpeg"
@@ -295,9 +306,16 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
             if url.path == API + "showqrcode":
                 self._image(state.show_qrcode(query))
                 return
+            if url.path.startswith(VIDEO_PATH):  # a video's download URL (what media/get answered for it)
+                self._image(*state.media_file(url.path[len(VIDEO_PATH):].removesuffix(".mp4")))
+                return
             answer = state.answer(method, url.path, query, body)
             if url.path == API + "media/get" and answer.get("errcode") == 0:
-                self._image(*state.media_file(str(answer["media_id"])))
+                media_id = str(answer["media_id"])
+                if state.is_video(media_id):  # as WeChat: JSON naming where to download the video
+                    self._reply({"video_url": f"http://{self.headers.get('Host')}{VIDEO_PATH}{media_id}.mp4"})
+                    return
+                self._image(*state.media_file(media_id))
                 return
             state._after_send()
             late = state._late(url.path)
@@ -315,6 +333,8 @@ def _handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
 
 
 VOICE_CLIP = Path(__file__).parent / "demo_data" / "voice.amr"  # 1.2 s of a 440 Hz tone, AMR-NB 12.2 kbit/s
+VIDEO_CLIP = Path(__file__).parent / "demo_data" / "video.mp4"  # 1 s of ffmpeg's test pattern, H.264 96x64
+VIDEO_PATH = "/mmbiz-video/"  # where the stand-in serves the videos media/get points to
 
 
 def _jpeg(seed: str) -> bytes:

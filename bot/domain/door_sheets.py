@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import to_local
 from bot.constants import NoticeStatus
+from bot.domain import mulinfang
 from bot.errors import MulinError, NotFound
 from bot.messaging import qrcodes
 from bot.messaging.gateway import Gateway
@@ -98,7 +99,7 @@ def notice_buildings(session: Session, notice: Notice) -> list[Building]:
     return rows
 
 
-def _page(notice: Notice, building: Building, qr_png: bytes, street: Street) -> list[Flowable]:
+def _page(notice: Notice, building: Building, qr_png: bytes, street: Street, group: str = "") -> list[Flowable]:
     """One building's page; a long text shrinks to fit, so each building stays one sheet."""
     from reportlab.platypus import Image, KeepInFrame, PageBreak, Paragraph, Spacer
 
@@ -119,13 +120,15 @@ def _page(notice: Notice, building: Building, qr_png: bytes, street: Street) -> 
         para("qr", render_text("sheet/qr", street=street.name)),
         Spacer(1, 1.6 * cm),
         para("contact", render_text("sheet/contact", street=street.name, contact=street.contact)),
+        *([Spacer(1, 0.4 * cm), para("contact", group)] if group else []),  # the building's 睦邻坊 contact
     ]
     width, height = A4[0] - 2 * MARGIN - FRAME_PADDING, A4[1] - 2 * MARGIN - FRAME_PADDING
     return [KeepInFrame(width, height, content, mode="shrink"), PageBreak()]
 
 
-def render(notice: Notice, buildings: list[Building], qr_png: Callable[[Building], bytes], street: Street) -> bytes:
-    """The PDF: one A4 page per building, each with that building's QR code image."""
+def render(notice: Notice, buildings: list[Building], qr_png: Callable[[Building], bytes], street: Street,
+           group: Callable[[Building], str] | None = None) -> bytes:
+    """The PDF: one A4 page per building, each with that building's QR code image (and its 睦邻坊 contact)."""
     from reportlab.platypus import SimpleDocTemplate
 
     out = io.BytesIO()
@@ -133,7 +136,7 @@ def render(notice: Notice, buildings: list[Building], qr_png: Callable[[Building
                             bottomMargin=MARGIN, title=render_text("sheet/title"), author=street.name)
     story: list[Flowable] = []
     for building in buildings:
-        story += _page(notice, building, qr_png(building), street)
+        story += _page(notice, building, qr_png(building), street, group(building) if group else "")
     doc.build(story[:-1])  # no page break after the last building
     return out.getvalue()
 
@@ -143,5 +146,6 @@ def for_notice(session: Session, notice: Notice, gateway: Gateway, street: Stree
     if notice.status == NoticeStatus.CANCELLED:
         raise NothingToPrint(f"notice {notice.id} was cancelled")
     buildings = notice_buildings(session, notice)
-    pdf = render(notice, buildings, lambda b: qrcodes.fetch(gateway, qrcodes.building_scene(b.id)).png, street)
+    pdf = render(notice, buildings, lambda b: qrcodes.fetch(gateway, qrcodes.building_scene(b.id)).png, street,
+                 lambda b: mulinfang.contact_line(session, b.id))
     return pdf, len(buildings)

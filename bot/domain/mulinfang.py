@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from bot.constants import MemberStatus, MulinfangRole
 from bot.domain.directory import building_name
 from bot.errors import InvalidMember, NotFound
+from bot.messaging.texts import render_text
 from bot.storage.models import Building, Compound, MulinfangMember
 
 ROLES: tuple[MulinfangRole, ...] = tuple(MulinfangRole)
@@ -124,3 +125,35 @@ def decide(session: Session, member: MulinfangMember, *, approve: bool, actor: s
     member.created_by = actor
     session.flush()
     return member
+
+
+def group_contact(session: Session, building_id: int | None) -> MulinfangMember | None:
+    """The building's group contact shown to its residents: the first active member marked contact."""
+    if building_id is None:
+        return None
+    return session.scalars(select(MulinfangMember).where(
+        MulinfangMember.building_id == building_id, MulinfangMember.status == MemberStatus.ACTIVE,
+        MulinfangMember.contact.is_(True)).order_by(MulinfangMember.id).limit(1)).first()
+
+
+def set_contact(session: Session, member: MulinfangMember, *, contact: bool, phone: str | None) -> MulinfangMember:
+    """Mark (or unmark) an active member as the group's contact; the phone shown to residents only when the
+    member agreed to it (an empty phone: the name and role only). Marking one unmarks the group's others."""
+    if member.status != MemberStatus.ACTIVE:
+        raise InvalidMember("mulinfang_not_active")
+    if contact:
+        for other in session.scalars(select(MulinfangMember).where(
+                MulinfangMember.building_id == member.building_id, MulinfangMember.id != member.id)):
+            other.contact = False
+    member.contact, member.phone = contact, (phone or "").strip() or None
+    session.flush()
+    return member
+
+
+def contact_line(session: Session, building_id: int | None, openid: str | None = None) -> str:
+    """The building's group contact as one line for its residents ("" when the group has none, or when the
+    resident is the contact). The phone only where the member agreed to show it (its phone field)."""
+    member = group_contact(session, building_id)
+    if member is None or member.openid == openid:
+        return ""
+    return render_text("mulinfang/contact", m=member, place=render_text("mulinfang/place", building=member.building))

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.constants import MemberStatus, Purpose
+from bot.domain.mulinfang import contact_line
 from bot.domain.routing import load_rules
 from bot.errors import RoutingError
 from bot.messaging import outbox
@@ -102,6 +103,16 @@ def alert_group(session: Session, case: Case, now: datetime) -> int:
         sent += outbox.enqueue(session, key=f"{ALERT_KEY}:{case.id}:{member.openid}", openid=member.openid,
                                purpose=Purpose.CASE_STATUS, text=text, now=now, case_id=case.id)
     return sent
+
+
+def contact_note(session: Session, case: Case) -> str:
+    """For the reply to a new case of a kind the group hears of (clutter, a neighbour's leak): the group's
+    contact, after a blank line ("" otherwise)."""
+    chosen = load_settings().kinds_for(case.community.name if case.community else None)
+    if not set(kind_of(case)) & set(chosen):
+        return ""
+    line = contact_line(session, case.building_id, case.openid)
+    return f"\n\n{line}" if line else ""
 
 
 def memberships(session: Session, openid: str) -> list[MulinfangMember]:

@@ -168,10 +168,22 @@ class Gateway:
     def get_media(self, media_id: str) -> tuple[bytes, str]:
         """A resident's temporary media (media/get, valid 3 days): its bytes and Content-Type."""
         answer: Any = self._call(self.client.media.download, media_id)
+        if isinstance(answer, dict) and answer.get("video_url"):  # a video: WeChat answers where to download it
+            answer = self._video(str(answer["video_url"]))
         if isinstance(answer, dict):  # JSON without an errcode: not a file
             raise SendError(None, "media/get answered no file", transient=True)
         content_type = str(answer.headers.get("Content-Type", "")).split(";")[0].strip()
         return bytes(answer.content), content_type or "application/octet-stream"
+
+    def _video(self, url: str) -> Any:
+        """A video's file from the download URL media/get gave (no access_token: the URL is the permission)."""
+        try:
+            res = self.client._http.get(url, timeout=self.client.timeout)
+        except requests.RequestException as exc:
+            raise SendError(None, type(exc).__name__, transient=True) from exc
+        if res.status_code != 200:
+            raise SendError(None, f"video download answered HTTP {res.status_code}", transient=res.status_code >= 500)
+        return res
 
     def create_qr(self, scene: str) -> dict[str, Any]:
         """A permanent parameter QR code (QR_LIMIT_STR_SCENE) for a scene string: its ticket and url."""

@@ -1,10 +1,11 @@
-"""Residents' photos and voice messages kept for good: WeChat keeps temporary media only 3 days.
+"""Residents' photos, voice and video messages kept for good: WeChat keeps temporary media only 3 days.
 
 The scheduler (scheduler/media_jobs.py) finds each image or voice message stored in inbound_messages,
 adds one media_files row per MediaId (the idempotency record: one download per media id), downloads it
 through media/get (bot.messaging.gateway) with retries and backoff while WeChat still has it, and saves
 it under MEDIA_DIR. Voice arrives as AMR, which no browser plays: it is converted to MP3 with the ffmpeg
-binary the imageio-ffmpeg wheel ships (the AMR is kept beside it).
+binary the imageio-ffmpeg wheel ships (the AMR is kept beside it). For a video (video, shortvideo) media/get
+answers JSON with a download URL ({"video_url": …}); the gateway follows it and the MP4 is kept as it is.
 """
 from __future__ import annotations
 
@@ -29,12 +30,12 @@ from bot.storage.models import InboundMessage, MediaFile, table_of
 
 log = logging.getLogger(__name__)
 
-KINDS = ("image", "voice")
+KINDS = ("image", "voice", "video", "shortvideo")
 VALIDITY = timedelta(days=3)  # how long WeChat keeps a resident's temporary media
 BACKOFF = (30, 120, 600, 1800, 3600, 3 * 3600)  # seconds, per attempt (the last repeats until VALIDITY is over)
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "audio/amr": "amr",
-              "audio/x-amr": "amr", "audio/speex": "speex", "audio/mpeg": "mp3"}
-BROWSER_TYPES = ("image/jpeg", "image/png", "image/gif", "audio/mpeg")
+              "audio/x-amr": "amr", "audio/speex": "speex", "audio/mpeg": "mp3", "video/mp4": "mp4"}
+BROWSER_TYPES = ("image/jpeg", "image/png", "image/gif", "audio/mpeg", "video/mp4")
 FFMPEG_TIMEOUT = 60  # seconds; a 60-second voice message converts in well under one
 
 

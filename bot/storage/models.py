@@ -234,6 +234,18 @@ class Outbox(Base):
     receipt: Mapped[str | None] = mapped_column(String(16))
 
 
+class EarlyReceipt(Base):
+    """A delivery receipt that came before its send's msgid was committed (or for a msgid Mulin never sent):
+    kept until the scheduler sets it on the send (bot.messaging.receipts.apply_early), dropped after a day."""
+
+    __tablename__ = "early_receipts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    msgid: Mapped[str] = mapped_column(String(32), unique=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    receipt: Mapped[str] = mapped_column(String(16))  # Receipt
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class MediaFile(Base):
     """A resident's photo or voice message, downloaded from WeChat (media/get) while its MediaId is valid."""
 
@@ -242,7 +254,7 @@ class MediaFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     media_id: Mapped[str] = mapped_column(String(256), unique=True)
     openid: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))  # image|voice
+    kind: Mapped[str] = mapped_column(String(16))  # image|voice|video|shortvideo
     status: Mapped[str] = mapped_column(String(16), default=MediaStatus.PENDING)  # MediaStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime)

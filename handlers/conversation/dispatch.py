@@ -66,7 +66,7 @@ def _subscription_answer(ctx: Context, msg: Inbound) -> str | None:
 
 def _receipt(ctx: Context, msg: Inbound) -> str | None:
     """WeChat's delivery receipt for a template message or subscription notice: recorded on its send, silent."""
-    receipts.record(ctx.session, msg.openid, receipts.of_event(msg.raw, msg.event))
+    receipts.record(ctx.session, msg.openid, receipts.of_event(msg.raw, msg.event), ctx.now)
     return None
 
 
@@ -86,6 +86,7 @@ ROUTES: tuple[Route, ...] = (
     Route("person in own words", handoff.asks_for_person, handoff.to_person),  # 找真人, 转人工客服
     Route("consultation reply", consultation_replies.check, consultation_replies.answer),
     Route("followup answer", followup.check, followup.answer),
+    Route("mulinfang question", mulinfang_chat.is_group_question, mulinfang_chat.question),  # with the group's contact
     Route("mulinfang apply", mulinfang_chat.is_application, mulinfang_chat.apply),
     Route("mulinfang group", mulinfang_chat.is_group_message, mulinfang_chat.group_message),
     Route("mulinfang photo", lambda m: m.msg_type == "image", mulinfang_chat.group_photo),

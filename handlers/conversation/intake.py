@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, PRIORITIES, Priority
-from bot.domain import case_queries, residents
+from bot.domain import case_queries, mulinfang_alerts, residents
 from bot.domain.cases import add_event, create_case
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
@@ -202,7 +202,7 @@ def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> St
                         safety=advice(safety, pending["text"]) if critical or not advised else None,
                         critical=critical and not advised, also_cases=also,
                         questions=questions_for(spec.questions or lines(f"questions/{case.intent}"), pending["text"]),
-                        other=case.intent == FALLBACK)
+                        other=case.intent == FALLBACK) + mulinfang_alerts.contact_note(session, case)
     # an emergency's advice has a next step ("我出来了，现在怎么办"): kept for the case's later messages
     return Step(reply, DialogueState.DETAILS, {"case_id": case.id, **({"safety": safety} if critical else {})})
 

@@ -23,11 +23,12 @@ from handlers.conversation.actions import CONTINUE
 from handlers.conversation.context import Context
 from handlers.conversation.states import ASKING_ADDRESS, DialogueState, State, Step
 from handlers.understanding.address import AddressMatch, match_address, parse_place
-from handlers.understanding.words import is_no, is_yes
+from handlers.understanding.words import is_no, is_question, is_yes
 
 APPLY = re.compile(r"(加入|参加|参与|报名|申请)(我们楼的?|本楼的?)?睦邻坊"
                    r"|(当|做|成为|报名|报名当|报名做)(一名|个)?志愿者")
 ASKING = ("怎么", "如何", "是什么", "干什么", "做什么", "啥", "哪里", "在哪")
+ASKING_GROUP = (*ASKING, "谁", "联系人", "找谁")
 CASE_NUMBER = re.compile(r"\d{8}-\d{4}")
 FIXED = ("已处理", "已解决", "已修好", "已清理", "已清走", "处理好了", "修好了", "解决了", "清理完了")
 ON_BEHALF = re.compile(r"^\s*(?:帮|替|给)(?P<who>[^，,。；;\s]{2,30}?)"
@@ -40,6 +41,21 @@ def is_application(msg: Inbound) -> bool:
     """Pure check: the resident asks to join a 睦邻坊 (not how it works: the FAQ answers that)."""
     text = msg.text or ""
     return len(text) <= 60 and bool(APPLY.search(text)) and not any(w in text for w in ASKING)
+
+
+def is_group_question(msg: Inbound) -> bool:
+    """Pure check: a question about 睦邻坊 ("睦邻坊是干什么的", "我们楼有睦邻坊吗"), not an application."""
+    text = msg.text or ""
+    asks = is_question(text) or any(w in text for w in ASKING_GROUP) or text.strip(" ?？。") == "睦邻坊"
+    return "睦邻坊" in text and len(text) <= 60 and asks \
+        and not is_application(msg) and not is_group_message(msg)
+
+
+def question(ctx: Context, msg: Inbound) -> str | None:
+    """What 睦邻坊 is, with the resident's building's group contact when the building has one."""
+    resident = ctx.session.scalars(select(Resident).where(Resident.openid == msg.openid)).one_or_none()
+    group = mulinfang.contact_line(ctx.session, resident.building_id if resident else None, msg.openid)
+    return render_text("faq/mulinfang", street=ctx.street_name, contact=ctx.street_contact, group=group)
 
 
 def _apply_for(ctx: Context, resident: Resident) -> str:

@@ -20,7 +20,7 @@ from bot.web.request_session import get_db
 
 bp = Blueprint("console_media", __name__, url_prefix="/console")
 
-KINDS = {"photo": "image", "voice": "voice"}  # case event kind -> media kind
+KINDS = {"photo": "image", "voice": "voice", "video": "video", "shortvideo": "video"}  # event kind -> media kind
 MAX_AGE = 3600  # seconds a browser may keep a photo (the file never changes; access is checked on each load)
 
 
@@ -28,7 +28,7 @@ MAX_AGE = 3600  # seconds a browser may keep a photo (the file never changes; ac
 class Kept:
     """A photo or voice message of the case: where to load it (None until it is stored) and its state."""
 
-    kind: str  # image | voice
+    kind: str  # image | voice | video
     at: datetime
     status: str  # MediaStatus, or pending when the scheduler has not found it yet
     url: str | None = None

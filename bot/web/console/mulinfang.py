@@ -67,3 +67,25 @@ def decide(member_id: int) -> Response:
     flash(render_text("mulinfang/decided", m=member, place=place,
                       approved=member.status == MemberStatus.ACTIVE), "detail")
     return redirect(url_for("console_mulinfang.index"))
+
+
+@bp.post("/mulinfang/<int:member_id>/contact")
+@login_required
+def contact(member_id: int) -> Response:
+    """Mark a member as the group's contact shown to the building's residents (or unmark them); the phone
+    only as the member agreed to show it."""
+    session, form = get_db(), request.form
+    member = session.get(MulinfangMember, member_id)
+    community = _community()
+    if member is None or (community is not None and member.building.compound.community_id != community):
+        abort(404)
+    try:
+        mulinfang.set_contact(session, member, contact=form.get("contact") == "1", phone=form.get("phone"))
+    except MulinError as exc:
+        session.rollback()
+        flash(str(exc), "detail")
+        return redirect(url_for("console_mulinfang.index"))
+    session.commit()
+    flash(render_text("mulinfang/contact_set", m=member,
+                      place=render_text("mulinfang/place", building=member.building)), "detail")
+    return redirect(url_for("console_mulinfang.index"))
