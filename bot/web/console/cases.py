@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -97,14 +98,29 @@ def _photos(case: Case, talk: list[Line]) -> list[tuple[datetime, str | None]]:
     return sorted(seen.values(), key=lambda p: p[0])
 
 
+def _panel(case: Case, resident: Resident | None, now: datetime) -> dict[str, Any]:
+    """What the 办理 panel shows: the actions the case's status allows, the departments, the reply channel."""
+    return {"actions": [a for a in ("accept", "resolve", "reopen") if case.status in TRANSITIONS[a][0]],
+            "departments": CASE_DEPARTMENTS, "in_window": in_service_window(resident, now)}
+
+
+def _resident(case: Case) -> Resident | None:
+    return get_db().scalars(select(Resident).where(Resident.openid == case.openid)).one_or_none()
+
+
 @bp.get("/cases/<number>/live.json")
 @login_required
 def live_case(number: str) -> Response:
-    """What an open case page polls: its conversation (new resident messages, each send's state) and status."""
+    """What an open case page polls: its conversation (new resident messages, each send's state), its status,
+    and, when another clerk acted (state: status and department changed), the 办理 panel and audit trail."""
     case = visible_case(number)
     talk = conversation(get_db(), case)
+    panel = render_template("console/_case_actions.html", case=case, **_panel(case, _resident(case), utcnow()))
     return jsonify({"status": case.status, "status_label": label("status", case.status), "lines": len(talk),
-                    "chat": render_template("console/_chat.html", talk=talk)})
+                    "chat": render_template("console/_chat.html", talk=talk),
+                    "state": f"{case.status}:{case.department}", "actions": panel,
+                    "department_label": label("department", case.department),
+                    "events": render_template("console/_case_events.html", case=case)})
 
 
 @bp.get("/cases/<number>")
@@ -113,14 +129,12 @@ def show(number: str) -> str:
     """One case: details, resident, conversation, photos, audit trail, linked cases, actions."""
     session, now = get_db(), utcnow()
     case = visible_case(number)
-    resident = session.scalars(select(Resident).where(Resident.openid == case.openid)).one_or_none()
+    resident = _resident(case)
     linked: list[Case] = []
     if case.group_id is not None:
         query = select(Case).where(Case.group_id == case.group_id, Case.id != case.id).order_by(Case.id)
         linked = list(session.scalars(scope_cases(query, current_user)))
     talk = conversation(session, case)
     photos = _photos(case, talk)
-    actions = [a for a in ("accept", "resolve", "reopen") if case.status in TRANSITIONS[a][0]]
     return render_template("console/case.html", case=case, resident=resident, linked=linked, talk=talk,
-                           photos=photos, actions=actions, departments=CASE_DEPARTMENTS, now=now,
-                           in_window=in_service_window(resident, now))
+                           photos=photos, now=now, **_panel(case, resident, now))
