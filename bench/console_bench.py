@@ -3,8 +3,8 @@ then the server time of what a clerk does all day. Prints figures; asserts nothi
 
 Measured through the Flask test client (server time: routing, queries, template), logged in as a clerk (staff
 of 物业, community 茶马南街社区: the work queue is their default view) and as an admin (everything):
-the queue's first page, a search by phone tail, by a complaint word, by a resident's name, and a case page;
-median and p90 of --runs runs each after two warm-up requests.
+the queue's first page, a search by phone tail, by a complaint word, by a resident's name, by a compound, and
+a case page; median and p90 of --runs runs each after two warm-up requests.
 
 Run: .venv/bin/python bench/console_bench.py [--cases 50000] [--residents 20000] [--runs 20]
 """
@@ -180,6 +180,7 @@ def main() -> None:
                      ("search by phone tail", f"/console/cases?q={found['phone_tail']}"),
                      ("search by complaint word", f"/console/cases?q={found['word']}"),
                      ("search by resident name", f"/console/cases?q={found['name']}"),
+                     ("search by compound", "/console/cases?q=马连道南口三区"),
                      ("case page", f"/console/cases/{found['number']}")]
             slowest = 0.0
             for who, username, password in (("clerk (物业, 茶马南街社区)", "clerk", "bench-pass-1"),
