@@ -411,3 +411,12 @@ def test_an_internal_note_is_in_the_audit_trail_and_never_sent(console: Console,
     assert "晚上七点" not in str(standin.sent()[sent:])  # the resident never hears it
     console.post(f"/console/cases/{case.number}/note", text="  ")
     assert "备注内容不能为空" in console.page(f"/console/cases/{case.number}")
+
+
+def test_a_community_clerk_filters_by_their_own_places_only(client, street, db) -> None:  # type: ignore[no-untyped-def]
+    add_user(db, "clerk1", community="茶马南街社区")
+    console = Console(client)
+    assert console.login("clerk1", "secret-pass-1").status_code == 302
+    filters = console.page("/console/cases").split('name="community"')[1].split("</form>")[0]
+    assert "茶马南街社区" in filters and "马连道南口三区" in filters and "茶马南街1号院" in filters
+    assert "天宁寺北里" not in filters and "红莲" not in filters

@@ -46,8 +46,11 @@ def index() -> str | Response:
             return redirect(url_for("console_cases.show", number=number))
     raw_page = request.args.get("page", "")
     listing = case_list.page(session, current_user, f, int(raw_page) if raw_page.isdigit() else 1, now)
-    communities = session.scalars(select(Community).order_by(Community.name)).all()
-    compounds = session.scalars(select(Compound).order_by(Compound.name)).all()
+    communities_q, compounds_q = select(Community).order_by(Community.name), select(Compound).order_by(Compound.name)
+    if current_user.community_id is not None:  # a community's staff filter by their own places only
+        communities_q = communities_q.where(Community.id == current_user.community_id)
+        compounds_q = compounds_q.where(Compound.community_id == current_user.community_id)
+    communities, compounds = session.scalars(communities_q).all(), session.scalars(compounds_q).all()
     return render_template("console/cases.html", listing=listing, f=f, now=now, statuses=case_list.STATUSES,
                            intents=services(current_app).classifier.intents, priorities=case_list.PRIORITIES,
                            departments=CASE_DEPARTMENTS,
