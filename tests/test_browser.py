@@ -399,3 +399,23 @@ def test_a_clerks_day(page: Page, server: str, app, wechat, db, viewport: dict[s
     expect(page.locator("#audit")).to_contain_text("admin")
     page.screenshot(path=str(SHOTS / f"day-live-{size}.png"), full_page=True)
     assert _fits(page)
+
+
+def test_a_case_page_says_so_when_a_colleague_reassigns_the_case_away(page: Page, app, wechat, db) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers_console import Console
+
+    case = report(wechat, db)
+    users.create_user(db, username="wang", password="secret-pass-1", role="staff", now=utcnow(),
+                      department="property", community="茶马南街社区")
+    db.commit()
+    page.set_viewport_size(PHONE)
+    _as(page, "wang", "secret-pass-1")
+    page.goto(f"/console/cases/{case.number}")
+    expect(page.locator("#case-gone")).to_be_hidden()
+    admin = Console(app.test_client())  # a colleague at the street office
+    assert admin.login().status_code == 302
+    assert admin.post(f"/console/cases/{case.number}/reassign", department="grid").status_code == 302
+    expect(page.locator("#case-gone")).to_be_visible(timeout=15_000)  # polled every 5 s
+    expect(page.locator("#do-accept")).to_be_disabled()
+    page.screenshot(path=str(SHOTS / "case-gone-phone.png"), full_page=True)
+    assert _fits(page)

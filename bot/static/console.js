@@ -55,10 +55,16 @@
   const status = document.getElementById("case-status");
   const panel = document.getElementById("case-actions"), audit = document.getElementById("audit-rows");
   const department = document.getElementById("case-department"), changed = document.getElementById("case-changed");
+  const gone = document.getElementById("case-gone");
   let shown = chat.innerHTML.trim();
   async function poll() {
     try {
       const res = await fetch(chat.dataset.poll, {headers: {"Accept": "application/json"}});
+      if (res.status === 404 && gone) {  // reassigned out of this clerk's reach: say so, stop acting here
+        gone.hidden = false;
+        if (panel) panel.querySelectorAll("button").forEach((button) => { button.disabled = true; });
+        return;
+      }
       if (!res.ok) return;
       const data = await res.json();
       const fresh = String(data.chat).trim();
