@@ -39,6 +39,7 @@ bench: setup
 	$(BIN)/python bench/notice_bench.py
 	$(BIN)/python bench/sheet_bench.py
 	$(BIN)/python bench/consult_bench.py
+	$(BIN)/python bench/console_bench.py
 
 migration: setup
 	$(BIN)/python -m bot.storage.migrate "$(MESSAGE)"

@@ -4,6 +4,10 @@
 first response (not accepted, not resolved); the escalation while it is still open or in
 progress after its due time. Each happens once per case (warned_at / escalated_at; a
 reopened case starts afresh because the reopen transition clears both).
+
+A 特急 case's reminder is sent at once; any other is held (outbox status HELD) and told in the recipient's
+next summary with the other staff alerts (scheduler/staff_alert_jobs.py), so a morning of overdue cases is
+one message per person, not one per case.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
-from bot.constants import OPEN_STATUSES, CaseStatus, Department, Purpose
+from bot.constants import OPEN_STATUSES, CaseStatus, Department, OutboxStatus, Priority, Purpose
 from bot.domain.cases import add_event, place
 from bot.messaging import outbox
 from bot.messaging.texts import label, render_text
@@ -37,9 +41,11 @@ def _tell(session: Session, case: Case, members: list[Staff], step: str, now: da
     text = render_text(f"overdue/{step}", case=case, intent=label("intent", case.intent), place=place(case),
                        department=label("department", case.department), summary=summary,
                        due=fmt_local(case.due_at), **extra)
+    status = OutboxStatus.PENDING if case.priority == Priority.CRITICAL else OutboxStatus.HELD
     for member in members:
         outbox.enqueue(session, key=f"overdue:{case.id}:{case.reopen_count}:{step}:{member.openid}",
-                       openid=member.openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id)
+                       openid=member.openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id,
+                       status=status)
 
 
 def warn(session: Session, now: datetime, fraction: float) -> int:

@@ -322,3 +322,123 @@ def test_case_page_plays_a_kept_video_and_the_group_page_marks_the_contact(page:
     page.screenshot(path=str(SHOTS / "mulinfang-contact.png"), full_page=True)
     answer = wechat.send_text("睦邻坊是干什么的", openid=BOUND).text
     assert answer is not None and "睦邻坊联系人：赵大姐（楼门长），电话 13800001111" in answer
+
+
+def _as(page: Page, username: str, password: str) -> None:
+    page.goto("/console/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("工单")
+
+
+def _listed(page: Page) -> list[str]:
+    return [n for n in page.locator("table.cases tbody tr").evaluate_all("rows => rows.map(r => r.dataset.number)")
+            if n]
+
+
+def _search(page: Page, q: str) -> list[str]:
+    page.fill("input[name=q]", q)
+    page.press("input[name=q]", "Enter")
+    expect(page.locator("input[name=q]")).to_have_value(q)
+    return _listed(page)
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE], ids=["desktop", "phone"])
+def test_a_clerks_day(page: Page, server: str, app, wechat, db, viewport: dict[str, int]) -> None:
+    """The admin creates a clerk of 茶马南街社区; the clerk finds the 特急 case first, finds cases by name, phone
+    tail and a word, and works one through: accept, internal note, reply, reassign, resolve; the page of a case
+    a colleague accepts meanwhile updates without reload. Another community's case never shows."""
+    leak = report(wechat, db)  # 张阿姨, 马连道南口三区 (茶马南街社区)
+    gas = report(wechat, db, "家里闻到很浓的燃气味，煤气泄漏了", openid="demo-resident-4")  # 王女士 13800000004
+    away = report(wechat, db, "厨房水管漏水了，地上全是水", openid="demo-resident-2")  # 天宁寺北里社区
+    assert gas.priority == "critical" and leak.priority != "critical"
+    page.set_viewport_size(viewport)
+    size = "phone" if viewport == PHONE else "desktop"
+
+    _as(page, "admin", "mulin-demo")
+    page.goto("/console/users")
+    page.fill("input[name=username]", "li")
+    page.fill("input[name=password]", "secret-pass-1")
+    expect(page.locator("select[name=role]")).to_have_value("staff")  # an admin is a deliberate choice
+    page.select_option("select[name=community]", "茶马南街社区")
+    page.click("form.stack button[type=submit]")
+    expect(page.locator(".flash").first).to_contain_text("用户已创建")
+    page.context.clear_cookies()
+
+    _as(page, "li", "secret-pass-1")
+    listed = _listed(page)
+    assert listed[0] == gas.number and set(listed) == {gas.number, leak.number}  # 特急 first; not 天宁寺北里
+    expect(page.locator("p.total")).to_contain_text("共 2 条")
+    page.screenshot(path=str(SHOTS / f"day-queue-{size}.png"), full_page=True)
+    assert _fits(page)
+    assert _search(page, "张阿姨") == [leak.number]
+    assert _search(page, "0004") == [gas.number]  # 王女士's phone, its last four digits
+    assert _search(page, "天花板") == [leak.number]
+    assert _search(page, "刘大爷") == []  # the other community's resident: not this clerk's
+    page.screenshot(path=str(SHOTS / f"day-search-{size}.png"), full_page=True)
+
+    _search(page, "张阿姨")
+    page.click(f'tr[data-number="{leak.number}"] a')
+    expect(page.locator("#case-status")).to_have_text("待受理")
+    page.click("#do-accept")
+    expect(page.locator("#case-status")).to_have_text("处理中")
+    page.fill("form:has(#do-note) textarea[name=text]", "白天家里没人，晚上七点后上门")
+    page.click("#do-note")
+    expect(page.locator("#audit")).to_contain_text("白天家里没人")
+    page.fill("form:has(#do-reply) textarea[name=text]", "收到，师傅今晚七点后上门")
+    page.click("#do-reply")
+    expect(page.locator("#chat li.staff").last).to_contain_text("师傅今晚七点后上门")
+    page.select_option("form:has(#do-reassign) select[name=department]", "repair")
+    page.fill("form:has(#do-reassign) input[name=note]", "楼内管线需抢修队")
+    page.click("#do-reassign")  # still this clerk's: the community is theirs
+    page.goto(f"/console/cases/{leak.number}")
+    expect(page.locator("#case-department")).to_have_text("失管小区应急抢修队")
+    page.fill("form:has(#do-resolve) textarea[name=note]", "已更换楼上水管")
+    page.click("#do-resolve")
+    expect(page.locator("#case-status")).to_have_text("已办结")
+    expect(page.locator("#audit")).to_contain_text("li")
+    page.screenshot(path=str(SHOTS / f"day-case-{size}.png"), full_page=True)
+    assert _fits(page)
+    page.goto(f"/console/cases/{away.number}")
+    expect(page.locator("h1")).not_to_contain_text(away.number)  # 404 in the console's layout
+
+    # the 特急 case open on the clerk's screen; a colleague (the admin, in another browser) accepts it
+    page.goto(f"/console/cases/{gas.number}")
+    expect(page.locator("#do-accept")).to_be_visible()
+    browser = page.context.browser
+    assert browser is not None
+    other = browser.new_context(locale="zh-CN", base_url=server)
+    colleague = other.new_page()
+    _as(colleague, "admin", "mulin-demo")
+    colleague.goto(f"/console/cases/{gas.number}")
+    colleague.click("#do-accept")
+    expect(colleague.locator("#case-status")).to_have_text("处理中")
+    other.close()
+    expect(page.locator("#case-status")).to_have_text("处理中", timeout=15_000)  # polled every 5 s
+    expect(page.locator("#do-accept")).to_have_count(0)
+    expect(page.locator("#do-resolve")).to_be_visible()
+    expect(page.locator("#case-changed")).to_be_visible()
+    expect(page.locator("#audit")).to_contain_text("admin")
+    page.screenshot(path=str(SHOTS / f"day-live-{size}.png"), full_page=True)
+    assert _fits(page)
+
+
+def test_a_case_page_says_so_when_a_colleague_reassigns_the_case_away(page: Page, app, wechat, db) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers_console import Console
+
+    case = report(wechat, db)
+    users.create_user(db, username="wang", password="secret-pass-1", role="staff", now=utcnow(),
+                      department="property", community="茶马南街社区")
+    db.commit()
+    page.set_viewport_size(PHONE)
+    _as(page, "wang", "secret-pass-1")
+    page.goto(f"/console/cases/{case.number}")
+    expect(page.locator("#case-gone")).to_be_hidden()
+    admin = Console(app.test_client())  # a colleague at the street office
+    assert admin.login().status_code == 302
+    assert admin.post(f"/console/cases/{case.number}/reassign", department="grid").status_code == 302
+    expect(page.locator("#case-gone")).to_be_visible(timeout=15_000)  # polled every 5 s
+    expect(page.locator("#do-accept")).to_be_disabled()
+    page.screenshot(path=str(SHOTS / "case-gone-phone.png"), full_page=True)
+    assert _fits(page)

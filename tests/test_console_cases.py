@@ -392,3 +392,31 @@ def test_the_live_badge_counts_open_critical_cases_in_scope(client, street, wech
     assert client.get("/console/live.json").get_json() == {"critical_open": 0, "newest_critical": None}
     console.post("/console/logout")
     assert client.get("/console/live.json").status_code == 302  # login first
+
+
+def test_an_internal_note_is_in_the_audit_trail_and_never_sent(console: Console, app, wechat, db, standin) -> None:  # type: ignore[no-untyped-def]
+    from bot.clock import utcnow
+    from scheduler.runner import run_once
+
+    case = report(wechat, db)
+    sent = len(standin.sent())
+    res = console.post(f"/console/cases/{case.number}/note", text="楼上住户白天不在家，晚上七点后再联系")
+    assert res.status_code == 302
+    html = console.page(f"/console/cases/{case.number}")
+    assert "内部备注已保存" in html and "楼上住户白天不在家" in html.split('id="audit"')[1]
+    (note,) = [e for e in _events(db, case) if e.kind == "note"]
+    assert note.actor == "admin"
+    assert not db.scalars(select(Outbox).where(Outbox.case_id == case.id, Outbox.purpose == "reply")).all()
+    run_once(app, utcnow())
+    assert "晚上七点" not in str(standin.sent()[sent:])  # the resident never hears it
+    console.post(f"/console/cases/{case.number}/note", text="  ")
+    assert "备注内容不能为空" in console.page(f"/console/cases/{case.number}")
+
+
+def test_a_community_clerk_filters_by_their_own_places_only(client, street, db) -> None:  # type: ignore[no-untyped-def]
+    add_user(db, "clerk1", community="茶马南街社区")
+    console = Console(client)
+    assert console.login("clerk1", "secret-pass-1").status_code == 302
+    filters = console.page("/console/cases").split('name="community"')[1].split("</form>")[0]
+    assert "茶马南街社区" in filters and "马连道南口三区" in filters and "茶马南街1号院" in filters
+    assert "天宁寺北里" not in filters and "红莲" not in filters

@@ -60,3 +60,25 @@ def test_a_round_shows_its_failures_with_the_reason(console: Console, app, db, s
     html = console.page(f"/console/notices/{notice.id}")
     row = html.split('data-offset="1440"')[1].split("</tr>")[0]
     assert '<td class="r-sent">0</td>' in row and "40003" in row and "1人" in row
+
+
+def test_case_live_json_brings_the_panel_when_another_clerk_acts(console: Console, app, client, wechat, db) -> None:  # type: ignore[no-untyped-def]
+    """Two clerks on one case: when one accepts, the other's page learns the new state, the 办理 panel the
+    status now allows (办结 instead of 受理) and the audit trail; when one reassigns, the department."""
+    case = report(wechat, db)
+    path = f"/console/cases/{case.number}/live.json"
+    add_user(db, "colleague", department="property", community="茶马南街社区")
+    colleague = Console(app.test_client())
+    assert colleague.login("colleague", "secret-pass-1").status_code == 302
+    before = colleague.client.get(path).get_json()
+    assert before["state"] == "open:property" and 'id="do-accept"' in before["actions"]
+    console.post(f"/console/cases/{case.number}/accept", do="accept")
+    after = colleague.client.get(path).get_json()
+    assert after["state"] == "in_progress:property" and after["status_label"] == "处理中"
+    assert 'id="do-resolve"' in after["actions"] and 'id="do-accept"' not in after["actions"]
+    assert "受理" in after["events"] and "admin" in after["events"]
+    assert 'name="csrf_token"' in after["actions"]  # the new panel's forms can be sent
+    console.post(f"/console/cases/{case.number}/reassign", department="community", note="不是物业的事")
+    moved = console.client.get(path).get_json()
+    assert moved["state"] == "in_progress:community" and moved["department_label"] == "社区居委会"
+    assert "不是物业的事" in moved["events"]

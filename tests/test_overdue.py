@@ -89,3 +89,27 @@ def test_missed_warning_is_not_sent_late_but_escalation_is(app, db, standin, peo
     case(db, "20260302-0011", "o-res", limit=LIMIT, community_id=people.id)
     run_once(app, NOW + 12 * H)  # the scheduler was down at 8 h
     assert not texts(standin, "o-prop-home") and len(texts(standin, "o-super")) == 1
+
+
+def test_overdue_reminders_are_one_summary_per_person_but_urgent_ones_go_at_once(app, db, standin, people) -> None:  # type: ignore[no-untyped-def]
+    """Five ordinary cases reaching 80% together: one summary message per staff member (outbox HELD →
+    staff_alerts); a 特急 case reaching 80% at the same time: its own message at once."""
+    from bot.constants import OutboxStatus
+    from bot.storage.models import Outbox
+
+    for i in range(5):
+        case(db, f"20260302-01{i:02d}", f"o-res-{i}", limit=LIMIT, community_id=people.id)
+    urgent_case = case(db, "20260302-0199", "o-res-9", limit=LIMIT, community_id=people.id)
+    urgent_case.priority = "critical"
+    db.commit()
+    run_once(app, NOW + 8 * H)
+    for member in ("o-prop-home", "o-prop-street"):
+        got = texts(standin, member)
+        assert len(got) == 2, got
+        (urgent,) = [t for t in got if "20260302-0199" in t and "80%" in t]
+        (summary,) = [t for t in got if t is not urgent]
+        assert "【工单汇总】" in summary and "5 条" in summary and "即将超时5" in summary
+    held = db.scalars(select(Outbox).where(Outbox.key.like("overdue:%"))).all()
+    assert {r.status for r in held if r.case_id != urgent_case.id} == {OutboxStatus.BATCHED}
+    run_once(app, NOW + 9 * H)  # nothing new: nothing more
+    assert len(texts(standin, "o-prop-home")) == 2

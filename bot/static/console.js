@@ -46,16 +46,25 @@
   setInterval(poll, Number(badge.dataset.seconds || 15) * 1000);
 })();
 
-// An open case page: new resident messages and each reply's send state (待发送 → 已发送), polled, no reload.
+// An open case page: new resident messages and each reply's send state (待发送 → 已发送), the status and the
+// 办理 panel when another clerk acts, polled, no reload.
 (function () {
   "use strict";
   const chat = document.getElementById("chat");
   if (!chat || !chat.dataset.poll) return;
   const status = document.getElementById("case-status");
+  const panel = document.getElementById("case-actions"), audit = document.getElementById("audit-rows");
+  const department = document.getElementById("case-department"), changed = document.getElementById("case-changed");
+  const gone = document.getElementById("case-gone");
   let shown = chat.innerHTML.trim();
   async function poll() {
     try {
       const res = await fetch(chat.dataset.poll, {headers: {"Accept": "application/json"}});
+      if (res.status === 404 && gone) {  // reassigned out of this clerk's reach: say so, stop acting here
+        gone.hidden = false;
+        if (panel) panel.querySelectorAll("button").forEach((button) => { button.disabled = true; });
+        return;
+      }
       if (!res.ok) return;
       const data = await res.json();
       const fresh = String(data.chat).trim();
@@ -65,7 +74,27 @@
         shown = fresh;
         if (atEnd) chat.scrollTop = chat.scrollHeight;  // follow new lines unless the clerk scrolled back
       }
-      if (status && data.status_label) status.textContent = data.status_label;
+      if (status && data.status_label) {
+        status.textContent = data.status_label;
+        status.className = "status status-" + data.status;
+      }
+      if (panel && data.state && data.state !== panel.dataset.state) {
+        // another clerk acted (accepted, resolved, reassigned): the panel the status now allows, keeping
+        // what this clerk had typed in fields that are still there
+        const typed = {};
+        panel.querySelectorAll("textarea, input[name]:not([type=hidden])").forEach((field) => {
+          typed[field.form.action + " " + field.name] = field.value;
+        });
+        panel.innerHTML = data.actions;  // rendered by the server's own template (escaped there)
+        panel.querySelectorAll("textarea, input[name]:not([type=hidden])").forEach((field) => {
+          const value = typed[field.form.action + " " + field.name];
+          if (value) field.value = value;
+        });
+        panel.dataset.state = data.state;
+        if (audit && data.events) audit.innerHTML = data.events;
+        if (department && data.department_label) department.textContent = data.department_label;
+        if (changed) changed.hidden = false;
+      }
     } catch (e) { /* offline for a moment: try again next time */ }
   }
   setInterval(poll, Number(chat.dataset.seconds || 5) * 1000);

@@ -1,4 +1,4 @@
-"""Case actions from the console: accept, resolve, reopen, reply to the resident, reassign."""
+"""Case actions from the console: accept, resolve, reopen, reply to the resident, internal note, reassign."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -58,6 +58,22 @@ def reply(number: str) -> Response:
                    text=text, now=now, case_id=case.id)
     session.commit()
     flash("done_reply", "ok")
+    return _back(number)
+
+
+@bp.post("/cases/<number>/note")
+@login_required
+def note(number: str) -> Response:
+    """An internal note on the case: in its audit trail for colleagues, never sent to the resident."""
+    session = get_db()
+    case = visible_case(number)
+    text = request.form.get("text", "").strip()
+    if not text or len(text) > MAX_REPLY:
+        flash("note_invalid", "error")
+        return _back(number)
+    cases.add_event(session, case, "note", actor=current_user.username, now=utcnow(), note=text)
+    session.commit()
+    flash("done_note", "ok")
     return _back(number)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, union
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,8 @@ KEYS = ("status", "intent", "priority", "department", "community", "compound", "
         "reopened", "handoff", "q", "sort")
 NUMBER = re.compile(r"^(\d{8})-?(\d{4})$")  # 20260101-0001, typed with or without its dash
 PHONE_TAIL = 4  # digits a clerk remembers of a phone number
+NUMBER_DAY = 8  # a case number's digits before its dash (the day)
+MAX_PEOPLE = 500  # residents a search names one by one; more (a surname) are joined in the database
 
 
 @dataclass(frozen=True)
@@ -64,30 +66,45 @@ def _day(raw: str) -> datetime | None:
     return datetime.combine(day, time(), LOCAL).astimezone(UTC).replace(tzinfo=None)
 
 
-def _search(query: Select[Case, Resident], q: str) -> Select[Case, Resident]:
+def _search(session: Session, query: Select[Case, Resident], q: str) -> Select[Case, Resident]:
     """Number (with or without the dash), resident's name or phone (or its last digits), words of the
     complaint, compound, building ("5号楼", "马连道南口三区5号楼"). People and places are looked up first
-    (small tables), so the cases are then found by indexed columns."""
+    (small tables) and only those found become conditions; the cases are then found as a union of indexed
+    lookups (openid, compound, building) and one scan of their text and number, never an OR across them, which
+    would make SQLite walk the whole list in date order."""
     people = [Resident.name.contains(q, autoescape=True)]
-    found = [Case.number.contains(q, autoescape=True), Case.text.contains(q, autoescape=True),
-             Case.compound_id.in_(select(Compound.id).where(Compound.name.contains(q, autoescape=True)))]
+    words = [Case.text.contains(q, autoescape=True), Case.number.contains(q, autoescape=True)]
     digits = q.replace("-", "")
     if digits.isdigit() and len(digits) >= PHONE_TAIL:
         people.append(Resident.phone.contains(digits))
-        found.append(func.replace(Case.number, "-", "").contains(digits))
-    found.append(Case.openid.in_(select(Resident.openid).where(or_(*people))))
+        if len(digits) > NUMBER_DAY:  # a number typed without its dash: 202601010001, 2026010100
+            words.append(Case.number.contains(f"{digits[:NUMBER_DAY]}-{digits[NUMBER_DAY:]}"))
+    found = [select(Case.id).where(or_(*words))]
+    openids = session.scalars(select(Resident.openid).where(or_(*people)).limit(MAX_PEOPLE + 1)).all()
+    if len(openids) > MAX_PEOPLE:  # a common surname: let the database join instead of a long list
+        found.append(select(Case.id).where(Case.openid.in_(select(Resident.openid).where(or_(*people)))))
+    elif openids:
+        found.append(select(Case.id).where(Case.openid.in_(openids)))
+    compounds = session.scalars(select(Compound.id).where(Compound.name.contains(q, autoescape=True))).all()
+    if compounds:
+        found.append(select(Case.id).where(Case.compound_id.in_(compounds)))
     if q.endswith("号楼"):
         name = q.removesuffix("号楼")
-        found.append(Case.building_id.in_(
+        buildings = session.scalars(
             select(Building.id).join(Compound, Compound.id == Building.compound_id)
-            .where(or_(Building.name == name, Compound.name + Building.name == name))))
-    return query.where(or_(*found))
+            .where(or_(Building.name == name, Compound.name + Building.name == name))).all()
+        if buildings:
+            found.append(select(Case.id).where(Case.building_id.in_(buildings)))
+    if len(found) == 1:  # words only: a plain condition, so a common word's first page stops early
+        return query.where(or_(*words))
+    return query.where(Case.id.in_(union(*found)))
 
 
-def _where(query: Select[Case, Resident], f: dict[str, str], now: datetime) -> Select[Case, Resident]:
+def _where(session: Session, query: Select[Case, Resident], f: dict[str, str],
+           now: datetime) -> Select[Case, Resident]:
     """The filters applied to a case query."""
     if f["q"]:
-        query = _search(query, f["q"])
+        query = _search(session, query, f["q"])
     if f["status"] == ACTIVE:
         query = query.where(Case.status.in_(OPEN_STATUSES))
     elif f["status"]:
@@ -127,19 +144,19 @@ def _order(query: Select[Case, Resident], sort: str) -> Select[Case, Resident]:
     return query.order_by(*orders[sort])
 
 
-def _base(user: ConsoleUser, f: dict[str, str], now: datetime) -> Select[Case, Resident]:
+def _base(session: Session, user: ConsoleUser, f: dict[str, str], now: datetime) -> Select[Case, Resident]:
     query = select(Case, Resident).outerjoin(Resident, Resident.openid == Case.openid)
-    return _where(scope_cases(query, user), f, now)
+    return _where(session, scope_cases(query, user), f, now)
 
 
 def rows(session: Session, user: ConsoleUser, f: dict[str, str], now: datetime, cap: int) -> list[Any]:
     """Every matching (case, resident), sorted, at most `cap` (the CSV export)."""
-    return list(session.execute(_order(_base(user, f, now), f["sort"]).limit(cap)).all())
+    return list(session.execute(_order(_base(session, user, f, now), f["sort"]).limit(cap)).all())
 
 
 def page(session: Session, user: ConsoleUser, f: dict[str, str], number: int, now: datetime) -> Page:
     """The page `number` (from 1) of the user's cases matching the filters, with the total."""
-    base = _base(user, f, now)
+    base = _base(session, user, f, now)
     total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     number = min(max(number, 1), pages)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -45,8 +46,11 @@ def index() -> str | Response:
             return redirect(url_for("console_cases.show", number=number))
     raw_page = request.args.get("page", "")
     listing = case_list.page(session, current_user, f, int(raw_page) if raw_page.isdigit() else 1, now)
-    communities = session.scalars(select(Community).order_by(Community.name)).all()
-    compounds = session.scalars(select(Compound).order_by(Compound.name)).all()
+    communities_q, compounds_q = select(Community).order_by(Community.name), select(Compound).order_by(Compound.name)
+    if current_user.community_id is not None:  # a community's staff filter by their own places only
+        communities_q = communities_q.where(Community.id == current_user.community_id)
+        compounds_q = compounds_q.where(Compound.community_id == current_user.community_id)
+    communities, compounds = session.scalars(communities_q).all(), session.scalars(compounds_q).all()
     return render_template("console/cases.html", listing=listing, f=f, now=now, statuses=case_list.STATUSES,
                            intents=services(current_app).classifier.intents, priorities=case_list.PRIORITIES,
                            departments=CASE_DEPARTMENTS,
@@ -97,14 +101,29 @@ def _photos(case: Case, talk: list[Line]) -> list[tuple[datetime, str | None]]:
     return sorted(seen.values(), key=lambda p: p[0])
 
 
+def _panel(case: Case, resident: Resident | None, now: datetime) -> dict[str, Any]:
+    """What the 办理 panel shows: the actions the case's status allows, the departments, the reply channel."""
+    return {"actions": [a for a in ("accept", "resolve", "reopen") if case.status in TRANSITIONS[a][0]],
+            "departments": CASE_DEPARTMENTS, "in_window": in_service_window(resident, now)}
+
+
+def _resident(case: Case) -> Resident | None:
+    return get_db().scalars(select(Resident).where(Resident.openid == case.openid)).one_or_none()
+
+
 @bp.get("/cases/<number>/live.json")
 @login_required
 def live_case(number: str) -> Response:
-    """What an open case page polls: its conversation (new resident messages, each send's state) and status."""
+    """What an open case page polls: its conversation (new resident messages, each send's state), its status,
+    and, when another clerk acted (state: status and department changed), the 办理 panel and audit trail."""
     case = visible_case(number)
     talk = conversation(get_db(), case)
+    panel = render_template("console/_case_actions.html", case=case, **_panel(case, _resident(case), utcnow()))
     return jsonify({"status": case.status, "status_label": label("status", case.status), "lines": len(talk),
-                    "chat": render_template("console/_chat.html", talk=talk)})
+                    "chat": render_template("console/_chat.html", talk=talk),
+                    "state": f"{case.status}:{case.department}", "actions": panel,
+                    "department_label": label("department", case.department),
+                    "events": render_template("console/_case_events.html", case=case)})
 
 
 @bp.get("/cases/<number>")
@@ -113,14 +132,12 @@ def show(number: str) -> str:
     """One case: details, resident, conversation, photos, audit trail, linked cases, actions."""
     session, now = get_db(), utcnow()
     case = visible_case(number)
-    resident = session.scalars(select(Resident).where(Resident.openid == case.openid)).one_or_none()
+    resident = _resident(case)
     linked: list[Case] = []
     if case.group_id is not None:
         query = select(Case).where(Case.group_id == case.group_id, Case.id != case.id).order_by(Case.id)
         linked = list(session.scalars(scope_cases(query, current_user)))
     talk = conversation(session, case)
     photos = _photos(case, talk)
-    actions = [a for a in ("accept", "resolve", "reopen") if case.status in TRANSITIONS[a][0]]
     return render_template("console/case.html", case=case, resident=resident, linked=linked, talk=talk,
-                           photos=photos, actions=actions, departments=CASE_DEPARTMENTS, now=now,
-                           in_window=in_service_window(resident, now))
+                           photos=photos, now=now, **_panel(case, resident, now))
