@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, CaseStatus, Purpose
+from bot.domain import message_facts
 from bot.domain.case_notify import notify, notify_department, place
 from bot.domain.case_numbers import next_number
 from bot.domain.mulinfang_alerts import alert_group
@@ -51,7 +52,7 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
     """Open a routed case at the resident's address, link it to its building's reports, tell staff."""
     decision = decision or route(intent, priority, resident.building, text)  # given: routing.yaml for a project
     compound = resident.compound
-    group_id = _group_of_earlier(session, resident.building_id, intent, now)
+    group_id = _group_of_earlier(session, resident.building_id, intent, now, openid)
     case = _inserted(session, Case, _CASES, dict(
         number=next_number(session, now), openid=openid, intent=intent, also=",".join(also) or None,
         priority=priority, department=decision.department, status=CaseStatus.OPEN, text=text,
@@ -64,6 +65,7 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
         case_id=case.id, kind="created", actor=actor, note=None, created_at=now,
         data={"department": case.department, "inform": list(decision.inform), "group_id": case.group_id}))
     set_committed_value(case, "events", [created])
+    message_facts.forget(session, openid, "open_case", "building_reports")
     set_committed_value(created, "case", case)
     notify_department(session, case, now)
     alert_group(session, case, now)  # the building's 睦邻坊, for the kinds its community chose
@@ -93,12 +95,15 @@ _EARLIER_REPORT = (
 _LINK = update(_CASES).where(_CASES.c.id == bindparam("case_id")).values(group_id=_CASES.c.id)
 
 
-def _group_of_earlier(session: Session, building_id: int | None, intent: str, now: datetime) -> int | None:
+def _group_of_earlier(session: Session, building_id: int | None, intent: str, now: datetime,
+                      openid: str) -> int | None:
     """The group of the first report of the same intent from the same building in the last 24 h, which becomes
     the first of a group when it was on its own (Core statements: only two columns are needed)."""
     if building_id is None:
         return None
     session.flush()  # as a query would (autoflush); nothing to do on the usual path
+    if message_facts.none(session, openid, "building_reports", now, building_id):
+        return None  # none from the building in the window: known from the message's facts
     earlier = session.execute(_EARLIER_REPORT, {"building_id": building_id, "intent": intent,
                                                 "since": now - LINK_WINDOW}).first()
     if earlier is None:
