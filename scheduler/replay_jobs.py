@@ -36,8 +36,8 @@ def _as_inbound(row: InboundMessage) -> inbound.Inbound:
 def _answer_later(row: InboundMessage, now: datetime) -> inbound.Deliver:
     """WeChat's passive-reply moment has passed: the answer goes out as a customer-service message."""
     def deliver(session: Session, text: str) -> None:
-        outbox.enqueue(session, key=f"late-reply:{row.id}", openid=row.openid, purpose=Purpose.REPLY, text=text,
-                       now=now)
+        outbox.enqueue_later(session, key=f"late-reply:{row.id}", openid=row.openid, purpose=Purpose.REPLY,
+                             text=text, now=now)
     return deliver
 
 

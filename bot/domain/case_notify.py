@@ -53,8 +53,9 @@ def notify(session: Session, case: Case, department: str, now: datetime, kind: s
     at_once = case.priority == Priority.CRITICAL or base_kind in AT_ONCE_KINDS
     status = OutboxStatus.PENDING if at_once else OutboxStatus.HELD
     for openid in dict.fromkeys(staff):  # one alert per person (two Staff rows)
-        outbox.enqueue(session, key=f"staff:{case.id}:{department}:{kind}:{openid}",
-                       openid=openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id, status=status)
+        outbox.enqueue_later(session, key=f"staff:{case.id}:{department}:{kind}:{openid}",
+                             openid=openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id,
+                             status=status)
     return len(staff)
 
 
