@@ -1,8 +1,8 @@
 """Where a queued report's answer goes (issue 16, item 1). Prints; asserts nothing.
 
 Stores WARM_UP + N reports from N known residents as a flood leaves them, answers the warm-up ones, then answers
-the N with the scheduler's job and prints every kind of SQL statement it ran per report, with the line of Mulin's
-code that caused it (a `before_cursor_execute` listener and a stack summary), then cProfile's call count and its
+the N with the scheduler's job and prints every kind of SQL statement and Redis command it ran per report, with the lines of
+Mulin's code that caused it (a `before_cursor_execute` listener and a stack summary), then cProfile's call count and its
 top functions. BENCH_REPORTS (100).
 """
 from __future__ import annotations
@@ -61,16 +61,28 @@ def main() -> None:
         def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
             seen[(" ".join(sql.split())[:90], origin())] += 1
 
+        redis_seen: Counter[tuple[str, str]] = Counter()
+        execute = type(svc.redis).execute_command
+
+        def redis_command(client: Any, *args: Any, **options: Any) -> Any:
+            redis_seen[(str(args[0]), origin())] += 1
+            return execute(client, *args, **options)
+
+        type(svc.redis).execute_command = redis_command  # type: ignore[method-assign]
         event.listen(svc.engine, "before_cursor_execute", statement)
         profile = cProfile.Profile()
         profile.enable()
         answered = _answer_cost._answer_all(app, REPORTS)
         profile.disable()
         event.remove(svc.engine, "before_cursor_execute", statement)
+        type(svc.redis).execute_command = execute  # type: ignore[method-assign]
         n = max(answered, 1)
         print(f"{answered} reports answered; {sum(seen.values()) / n:.2f} statements per report:")
         for (sql, where), count in sorted(seen.items(), key=lambda kv: -kv[1]):
             print(f"  {count / n:5.2f}  {sql}\n         {where}")
+        print(f"{sum(redis_seen.values()) / n:.2f} Redis commands per report (pipelines not counted):")
+        for (command, where), count in sorted(redis_seen.items(), key=lambda kv: -kv[1]):
+            print(f"  {count / n:5.2f}  {command}\n         {where}")
         stats = pstats.Stats(profile)
         calls = sum(v[1] for v in stats.stats.values())  # type: ignore[attr-defined]
         print(f"\n{calls / n:.0f} Python calls per report (cProfile); top by own time:")

@@ -1,55 +1,55 @@
 """What the answer to a message would otherwise ask the database on every message, read in the one statement
 that touches the resident (bot.domain.residents.touch): whether a report waits for their address, whether a
 person holds one of their cases, whether they have an open case at all, whether any consultation is open, whether
-their building has a 睦邻坊 group or a report from the last 24 hours.
+their building has a 睦邻坊 group.
 
 A check uses a fact only to answer "none" without its own query (consultations.asked, case_queries.duplicate_of,
-handoff, pending, the building's group and earlier reports), and only while the fact is still true: as long as
+handoff, pending, the building's group), and only while the fact is still true: as long as
 the session has no unflushed changes and has not flushed since (a flush may have written what the fact denies),
 and the code that writes such a row itself (a new case, a waiting report) forgets the facts it changes. They live
 as long as the message's transaction (bot.storage.db.cache).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, exists
+from sqlalchemy import bindparam, event, exists, literal_column
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnClause
 
-from bot.constants import OPEN_STATUSES, CaseStatus, MemberStatus
+from bot.constants import OPEN_STATUSES, MemberStatus
 from bot.storage.db import cache
 from bot.storage.models import Case, Consultation, MulinfangMember, PendingReport, Resident, table_of
-
-WINDOW = timedelta(hours=24)  # the building's recent reports (cases.LINK_WINDOW is no longer than this)
 
 _RES, _CASES, _PENDING = table_of(Resident), table_of(Case), table_of(PendingReport)
 _MEMBERS, _CONSULT = table_of(MulinfangMember), table_of(Consultation)
 
+# the resident's row, spelled out: SQLAlchemy's SQLite compiler writes the UPDATE's own columns without their
+# table in RETURNING, where inside a subquery they would mean the subquery's table
+_OPENID: ColumnClause[Any] = literal_column(f"{_RES.name}.openid")
+_BUILDING: ColumnClause[Any] = literal_column(f"{_RES.name}.building_id")
 # name → a correlated EXISTS on the resident's row; "facts_now" is the message's time
 COLUMNS: dict[str, Any] = {
-    "pending": exists().where(_PENDING.c.openid == _RES.c.openid),
-    "handoff": exists().where(_CASES.c.openid == _RES.c.openid, _CASES.c.status.in_(OPEN_STATUSES),
+    "pending": exists().where(_PENDING.c.openid == _OPENID),
+    "handoff": exists().where(_CASES.c.openid == _OPENID, _CASES.c.status.in_(OPEN_STATUSES),
                               _CASES.c.handoff.is_(True)),
-    "open_case": exists().where(_CASES.c.openid == _RES.c.openid, _CASES.c.status.in_(OPEN_STATUSES)),
+    "open_case": exists().where(_CASES.c.openid == _OPENID, _CASES.c.status.in_(OPEN_STATUSES)),
     "consultation": exists().where(_CONSULT.c.status == "active", _CONSULT.c.closes_at > bindparam("facts_now"),
                                    _CONSULT.c.fanned_out_at.is_not(None)),
-    "group_members": exists().where(_MEMBERS.c.building_id == _RES.c.building_id,
+    "group_members": exists().where(_MEMBERS.c.building_id == _BUILDING,
                                     _MEMBERS.c.status == MemberStatus.ACTIVE),
-    "building_reports": exists().where(_CASES.c.building_id == _RES.c.building_id,
-                                       _CASES.c.created_at >= bindparam("facts_since"),
-                                       _CASES.c.status != CaseStatus.CANCELLED),
 }
 LABELS = {name: f"fact_{name}" for name in COLUMNS}
 
 
 def columns() -> list[Any]:
     """The facts as labelled columns for the RETURNING of the resident's statement."""
-    return [column.correlate(_RES).label(LABELS[name]) for name, column in COLUMNS.items()]
+    return [column.label(LABELS[name]) for name, column in COLUMNS.items()]
 
 
 def params(now: datetime) -> dict[str, datetime]:
-    return {"facts_now": now, "facts_since": now - WINDOW}
+    return {"facts_now": now}
 
 
 def record(session: Session, row: dict[str, Any], now: datetime) -> None:
@@ -77,7 +77,7 @@ def none(session: Session, openid: str, name: str, now: datetime | None = None,
         return False
     if now is not None and now < as_of:
         return False
-    return name not in ("group_members", "building_reports") or building_id == building
+    return name != "group_members" or building_id == building
 
 
 @event.listens_for(Session, "after_flush")
