@@ -1,9 +1,9 @@
 """Where a queued report's answer goes (issue 16, item 1). Prints; asserts nothing.
 
-Stores WARM_UP + N reports from N known residents as a flood leaves them, answers the warm-up ones, then answers
-the N with the scheduler's job and prints every kind of SQL statement and Redis command it ran per report, with the lines of
-Mulin's code that caused it (a `before_cursor_execute` listener and a stack summary), then cProfile's call count and its
-top functions. BENCH_REPORTS (100).
+Stores WARM_UP + N reports from N known residents as a flood leaves them, answers the warm-up ones, then
+answers the N with the scheduler's job and prints every kind of SQL statement and Redis command it ran per
+report, with the lines of Mulin's code that caused it (a `before_cursor_execute` listener and a stack summary),
+then cProfile's call count and its top functions. BENCH_REPORTS (100).
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, bindparam, event, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.storage.db import as_loaded, cache, insert_ignoring
 from bot.storage.models import Counter, Staff, table_of
@@ -79,8 +79,9 @@ def attach(session: Session, version: object, cls: type[T], row_id: int | None) 
     return as_loaded(session, cls, values)
 
 
-# Staff, the recipients of every case's alerts: changed by import-staff, binding and the console, all through
-# the ORM, so any flush that writes a Staff row bumps their version in the same transaction.
+# Staff, the recipients of every case's alerts: changed by import-staff, binding and the console, through the
+# ORM: any flush that writes a Staff row, or an ORM UPDATE/DELETE of Staff, bumps their version in the same
+# transaction.
 STAFF_VERSION = "staff:version"
 STAFF_VERSION_OF = select(_COUNTERS.c.value).where(_COUNTERS.c.name == STAFF_VERSION).scalar_subquery()
 _STAFF = select(Staff.id, Staff.openid, Staff.department, Staff.community_id).order_by(Staff.id)
@@ -111,10 +112,21 @@ def staff(session: Session) -> list[StaffRow]:
     return rows
 
 
+def _bump_staff(session: Session) -> None:
+    cache(session, "versions").pop("staff", None)
+    connection = session.connection()  # not session.execute: no autoflush inside a flush
+    if connection.execute(_BUMP, {"counter": STAFF_VERSION}).rowcount == 0:
+        connection.execute(insert_ignoring(session, _COUNTERS, "name"), {"name": STAFF_VERSION, "value": 1})
+
+
 @event.listens_for(Session, "before_flush")
 def _staff_written(session: Session, _context: Any, _instances: Any) -> None:
     if any(isinstance(obj, Staff) for obj in (*session.new, *session.dirty, *session.deleted)):
-        cache(session, "versions").pop("staff", None)
-        connection = session.connection()  # not session.execute: no autoflush inside the flush
-        if connection.execute(_BUMP, {"counter": STAFF_VERSION}).rowcount == 0:
-            connection.execute(insert_ignoring(session, _COUNTERS, "name"), {"name": STAFF_VERSION, "value": 1})
+        _bump_staff(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _staff_written_in_bulk(state: ORMExecuteState) -> None:
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ is Staff:
+        _bump_staff(state.session)
