@@ -36,8 +36,8 @@ def _as_inbound(row: InboundMessage) -> inbound.Inbound:
 def _answer_later(row: InboundMessage, now: datetime) -> inbound.Deliver:
     """WeChat's passive-reply moment has passed: the answer goes out as a customer-service message."""
     def deliver(session: Session, text: str) -> None:
-        outbox.enqueue(session, key=f"late-reply:{row.id}", openid=row.openid, purpose=Purpose.REPLY, text=text,
-                       now=now)
+        outbox.enqueue_later(session, key=f"late-reply:{row.id}", openid=row.openid, purpose=Purpose.REPLY,
+                             text=text, now=now)
     return deliver
 
 
@@ -90,17 +90,25 @@ def replay(app: Flask, now: datetime, limit: int = 200, budget: timedelta = BUDG
     """Answer queued and stranded messages in arrival order, chunk after chunk within `budget`, as
     customer-service messages. Safe to run in several processes at once: see scheduler.resident_leases."""
     leases = ResidentLeases(services(app).redis)
+    count, started = 0, time.monotonic()
     try:
-        return _replay(app, now, limit, budget, leases)
+        while True:  # batch after batch while a full one was answered and the budget lasts (a flood's queue)
+            rows, answered = _replay(app, now, limit, budget, leases, started)
+            count += answered
+            if rows < limit or answered == 0 or time.monotonic() - started >= budget.total_seconds():
+                return count
     finally:
         leases.release()
 
 
-def _replay(app: Flask, now: datetime, limit: int, budget: timedelta, leases: ResidentLeases) -> int:
+def _replay(app: Flask, now: datetime, limit: int, budget: timedelta, leases: ResidentLeases,
+            started: float) -> tuple[int, int]:
+    """One batch of up to `limit` due messages: (messages due in it, messages answered)."""
     handler = services(app).handler
-    count, started = 0, time.monotonic()
+    count = 0
     with app.app_context(), services(app).sessions() as session:
         rows = _due(session, now, limit)
+        due = len(rows)
         behind = _waits_behind(session, rows)
         rows = [row for row in rows if row.openid not in behind or row.id < behind[row.openid]]
         before = {row.id: row.status for row in rows}  # read now: a rollback in handle() expires the rows
@@ -128,4 +136,4 @@ def _replay(app: Flask, now: datetime, limit: int, budget: timedelta, leases: Re
                 count += 1
             if skipped:
                 _release(session, skipped)
-    return count
+    return due, count

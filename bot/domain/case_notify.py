@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
 from bot.constants import OutboxStatus, Priority, Purpose
 from bot.messaging import outbox
 from bot.messaging.texts import label, render_text
-from bot.storage.models import Case, Staff
+from bot.storage import static_rows
+from bot.storage.models import Case
 
 log = logging.getLogger(__name__)
 FALLBACK_DEPARTMENT = "community"  # the street's duty staff hear of cases nobody else would
@@ -29,15 +29,11 @@ def notify_department(session: Session, case: Case, now: datetime, kind: str = "
     return notify(session, case, case.department, now, kind)
 
 
-_STAFF = (
-    select(Staff).where(Staff.department == bindparam("department"),
-                        or_(Staff.community_id.is_(None), Staff.community_id == bindparam("community_id")))
-    .order_by(Staff.id)
-)
-
-
-def _staff(session: Session, department: str, community_id: int | None) -> list[Staff]:
-    return list(session.scalars(_STAFF, {"department": department, "community_id": community_id}).all())
+def _staff(session: Session, department: str, community_id: int | None) -> list[str]:
+    """The openids of the department's staff of the community and street-wide, one per Staff row, in row order
+    (this process's copy of the staff list: no query on the usual path, bot.storage.static_rows.staff)."""
+    return [openid for _, openid, dept, community in static_rows.staff(session)
+            if dept == department and (community is None or community == community_id)]
 
 
 def notify(session: Session, case: Case, department: str, now: datetime, kind: str, note: str | None = None) -> int:
@@ -56,9 +52,10 @@ def notify(session: Session, case: Case, department: str, now: datetime, kind: s
                        due=fmt_local(case.due_at), note=note)
     at_once = case.priority == Priority.CRITICAL or base_kind in AT_ONCE_KINDS
     status = OutboxStatus.PENDING if at_once else OutboxStatus.HELD
-    for openid in dict.fromkeys(member.openid for member in staff):  # one alert per person (two Staff rows)
-        outbox.enqueue(session, key=f"staff:{case.id}:{department}:{kind}:{openid}",
-                       openid=openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id, status=status)
+    for openid in dict.fromkeys(staff):  # one alert per person (two Staff rows)
+        outbox.enqueue_later(session, key=f"staff:{case.id}:{department}:{kind}:{openid}",
+                             openid=openid, purpose=Purpose.STAFF, text=text, now=now, case_id=case.id,
+                             status=status)
     return len(staff)
 
 

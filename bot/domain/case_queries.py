@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.constants import OPEN_STATUSES
+from bot.domain import message_facts
 from bot.storage.models import Case
 
 DUPLICATE_WINDOW = timedelta(hours=24)
@@ -33,6 +34,8 @@ _DUPLICATE = (
 
 def duplicate_of(session: Session, openid: str, intent: str, now: datetime) -> Case | None:
     """The resident's open case of the same intent from the last 24 hours, if any."""
+    if message_facts.none(session, openid, "open_case"):
+        return None  # no open case at all: known from the message's facts
     return session.scalars(_DUPLICATE, {"openid": openid, "intent": intent, "since": now - DUPLICATE_WINDOW}).first()
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import case as case_when
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, CaseStatus, Purpose
+from bot.domain import message_facts
 from bot.domain.case_notify import notify, notify_department, place
 from bot.domain.case_numbers import next_number
 from bot.domain.mulinfang_alerts import alert_group
@@ -51,19 +53,19 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
     """Open a routed case at the resident's address, link it to its building's reports, tell staff."""
     decision = decision or route(intent, priority, resident.building, text)  # given: routing.yaml for a project
     compound = resident.compound
-    group_id = _group_of_earlier(session, resident.building_id, intent, now)
-    case = _inserted(session, Case, _CASES, dict(
+    session.flush()  # as a query would (autoflush): the building's earlier reports are read in the INSERT
+    case = _inserted_case(session, intent, now, dict(
         number=next_number(session, now), openid=openid, intent=intent, also=",".join(also) or None,
         priority=priority, department=decision.department, status=CaseStatus.OPEN, text=text,
         community_id=compound.community_id if compound else None, compound_id=resident.compound_id,
         building_id=resident.building_id, unit=resident.unit, room=resident.room,
         created_at=now, due_at=now + decision.time_limit, reopen_count=0, handoff=False,
-        group_id=group_id,
     ))
     created = _inserted(session, CaseEvent, _EVENTS, dict(
         case_id=case.id, kind="created", actor=actor, note=None, created_at=now,
         data={"department": case.department, "inform": list(decision.inform), "group_id": case.group_id}))
     set_committed_value(case, "events", [created])
+    message_facts.forget(session, openid, "open_case")
     set_committed_value(created, "case", case)
     notify_department(session, case, now)
     alert_group(session, case, now)  # the building's 睦邻坊, for the kinds its community chose
@@ -84,32 +86,35 @@ def _inserted(session: Session, cls: type[_Row], table: Table, values: dict[str,
     return as_loaded(session, cls, {"id": session.execute(_INSERTS[table], values).scalar_one(), **values})
 
 
-_EARLIER_REPORT = (
-    select(_CASES.c.id, _CASES.c.group_id)
-    .where(_CASES.c.building_id == bindparam("building_id"), _CASES.c.intent == bindparam("intent"),
-           _CASES.c.created_at >= bindparam("since"), _CASES.c.status != CaseStatus.CANCELLED)
-    .order_by(_CASES.c.id).limit(1)
-)
+_EARLIER = _CASES.alias("earlier")
+# the first report of the same intent from the same building in the last 24 h (LINK_WINDOW)
+_SAME_PLACE = (_EARLIER.c.building_id == bindparam("same_building"), _EARLIER.c.intent == bindparam("same_intent"),
+               _EARLIER.c.created_at >= bindparam("since"), _EARLIER.c.status != CaseStatus.CANCELLED)
+_GROUP_OF_EARLIER = (select(func.coalesce(_EARLIER.c.group_id, _EARLIER.c.id)).where(*_SAME_PLACE)
+                     .order_by(_EARLIER.c.id).limit(1).scalar_subquery())
+# after the INSERT: that first report's id when it was on its own (it becomes the first of the group). The new
+# row spelled out: SQLite's compiler writes the INSERT's own columns without their table in RETURNING.
+_UNLINKED = (select(case_when((_EARLIER.c.group_id.is_(None), _EARLIER.c.id)))
+             .where(*_SAME_PLACE, _EARLIER.c.id < literal_column(f"{_CASES.name}.id"))
+             .order_by(_EARLIER.c.id).limit(1).scalar_subquery())
+_INSERT_CASE = (insert(_CASES).values(group_id=_GROUP_OF_EARLIER)
+                .returning(_CASES.c.id, _CASES.c.group_id, _UNLINKED.label("unlinked")))
 _LINK = update(_CASES).where(_CASES.c.id == bindparam("case_id")).values(group_id=_CASES.c.id)
 
 
-def _group_of_earlier(session: Session, building_id: int | None, intent: str, now: datetime) -> int | None:
-    """The group of the first report of the same intent from the same building in the last 24 h, which becomes
-    the first of a group when it was on its own (Core statements: only two columns are needed)."""
-    if building_id is None:
-        return None
-    session.flush()  # as a query would (autoflush); nothing to do on the usual path
-    earlier = session.execute(_EARLIER_REPORT, {"building_id": building_id, "intent": intent,
-                                                "since": now - LINK_WINDOW}).first()
-    if earlier is None:
-        return None
-    if earlier.group_id is not None:
-        return int(earlier.group_id)
-    session.execute(_LINK, {"case_id": earlier.id})
-    loaded = session.identity_map.get(session.identity_key(Case, earlier.id))
-    if loaded is not None:
-        set_committed_value(loaded, "group_id", earlier.id)
-    return int(earlier.id)
+def _inserted_case(session: Session, intent: str, now: datetime, values: dict[str, Any]) -> Case:
+    """The case's Core INSERT, which also links it to the first report of the same intent from the same building
+    in the last 24 h (that report's group, which starts with it when it was on its own): one statement on the
+    usual path, a second only when a group starts."""
+    values = {column.key: None for column in _CASES.columns if column.key not in ("id", "group_id")} | values
+    row = session.execute(_INSERT_CASE, {**values, "same_building": values["building_id"], "same_intent": intent,
+                                         "since": now - LINK_WINDOW}).one()
+    if row.unlinked is not None:
+        session.execute(_LINK, {"case_id": row.unlinked})
+        loaded = session.identity_map.get(session.identity_key(Case, row.unlinked))
+        if loaded is not None:
+            set_committed_value(loaded, "group_id", row.unlinked)
+    return as_loaded(session, Case, {"id": row.id, "group_id": row.group_id, **values})
 
 
 def transition(session: Session, case: Case, action: str, *, actor: str, now: datetime,

@@ -17,6 +17,7 @@ from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.domain import message_facts
 from bot.domain.notices import recipients_of, resolve_target
 from bot.errors import MulinError, NotFound
 from bot.messaging.texts import render_text
@@ -93,6 +94,8 @@ def list_consultations(session: Session) -> list[Consultation]:
 
 def asked(session: Session, openid: str, now: datetime) -> tuple[Consultation, datetime] | None:
     """The open consultation most recently put to this resident, with when it was put; None when none is open."""
+    if message_facts.none(session, openid, "consultation", now):
+        return None  # none open at all: known from the message's facts
     open_ids = session.scalars(select(Consultation.id).where(
         Consultation.status == "active", Consultation.closes_at > now,
         Consultation.fanned_out_at.is_not(None))).all()

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.constants import MemberStatus, Purpose
+from bot.domain import message_facts
 from bot.domain.mulinfang import contact_line
 from bot.domain.routing import load_rules
 from bot.errors import RoutingError
@@ -75,9 +76,11 @@ def kind_of(case: Case) -> tuple[str, ...]:
     return tuple(kinds)
 
 
-def active_members(session: Session, building_id: int | None) -> list[MulinfangMember]:
-    """The building's active group members."""
+def active_members(session: Session, building_id: int | None, openid: str | None = None) -> list[MulinfangMember]:
+    """The building's active group members (none known from the message's facts of `openid`: no query)."""
     if building_id is None:
+        return []
+    if openid is not None and message_facts.none(session, openid, "group_members", building_id=building_id):
         return []
     return list(session.scalars(select(MulinfangMember).where(
         MulinfangMember.building_id == building_id, MulinfangMember.status == MemberStatus.ACTIVE)
@@ -86,7 +89,7 @@ def active_members(session: Session, building_id: int | None) -> list[MulinfangM
 
 def alert_group(session: Session, case: Case, now: datetime) -> int:
     """Tell the case's building's group of a new case of a kind its community chose; returns sends queued."""
-    members = active_members(session, case.building_id)
+    members = active_members(session, case.building_id, case.openid)
     if not members:
         return 0
     chosen = load_settings().kinds_for(case.community.name if case.community else None)

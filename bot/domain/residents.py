@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.domain import message_facts
 from bot.messaging.window import in_window
 from bot.storage import static_rows
 from bot.storage.db import as_loaded, cache, insert_ignoring
@@ -45,7 +46,8 @@ def touch(session: Session, openid: str, now: datetime, *, interactive: bool,
     cached = known.get(openid)
     if values or subscribed is not None:
         if cached is None or cached not in session:  # the usual first look in a message: one statement
-            touched = _touched(session, openid, values if subscribed is None else {**values, "subscribed": subscribed})
+            touched = _touched(session, openid, values if subscribed is None else {**values, "subscribed": subscribed},
+                               now)
             if touched is not None:
                 known[openid] = touched
                 return touched
@@ -63,25 +65,30 @@ _TOUCH: dict[tuple[str, ...], Any] = {}
 
 
 def _touch_statement(names: tuple[str, ...]) -> Any:
-    """UPDATE … WHERE openid RETURNING the resident and the directory's version: built once per set of columns."""
+    """UPDATE … WHERE openid RETURNING the resident, the directory's version and the message's facts
+    (bot.domain.message_facts): built once per set of columns."""
     statement = _TOUCH.get(names)
     if statement is None:
         statement = _TOUCH[names] = (
             update(_RESIDENTS).where(_RESIDENTS.c.openid == bindparam("openid_"))
             .values({name: bindparam(name) for name in names})
-            .returning(*_RESIDENTS.c, static_rows.VERSION_OF.label("directory_version")))
+            .returning(*_RESIDENTS.c, static_rows.VERSION_OF.label("directory_version"),
+                       static_rows.STAFF_VERSION_OF.label("staff_version"), *message_facts.columns()))
     return statement
 
 
-def _touched(session: Session, openid: str, values: dict[str, object]) -> Resident | None:
+def _touched(session: Session, openid: str, values: dict[str, object], now: datetime) -> Resident | None:
     """Update a known resident and read it back, with its compound and building (from this process's copy of
     the directory): one statement instead of a SELECT and an UPDATE. None for someone not yet known."""
     names = tuple(sorted(values))
-    found = session.connection().execute(_touch_statement(names), {"openid_": openid, **values}).mappings().first()
+    found = session.connection().execute(_touch_statement(names), {"openid_": openid, **values,
+                                                                   **message_facts.params(now)}).mappings().first()
     if found is None:
         return None
     row = dict(found)
     version = row.pop("directory_version")
+    static_rows.read_staff_version(session, row.pop("staff_version"))
+    message_facts.record(session, row, now)
     resident: Resident | None = session.identity_map.get(session.identity_key(Resident, row["id"]))
     if resident is not None:  # read earlier in this transaction: only what changed
         for name in names:

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import CursorResult, bindparam, event, func, select, update
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 from bot.constants import OutboxStatus
 from bot.messaging import receipts, subscriptions
@@ -39,13 +39,54 @@ def enqueue(session: Session, *, key: str, openid: str, purpose: str, text: str,
     """Add a send unless one with the same idempotency key exists (then False); part of the caller's
     transaction. One INSERT … ON CONFLICT DO NOTHING: no lookup, no savepoint. `status` HELD keeps it
     from the drain until a job releases it (staff alerts waiting for their summary)."""
-    result = session.connection().execute(insert_ignoring(session, table_of(Outbox), "key"), {
-        "key": key, "openid": openid, "purpose": purpose, "status": status, "attempts": 0,
-        "payload": {"text": text, "template_data": template_data},
-        "next_attempt_at": not_before or now, "created_at": now, "case_id": case_id,
-        "notice_id": notice_id, "notice_offset": notice_offset,
-    })
+    _insert_later(session)  # rows keep the order they were added in
+    result = session.connection().execute(insert_ignoring(session, table_of(Outbox), "key"), _row(
+        key, openid, purpose, text, now, template_data, case_id, notice_id, notice_offset, not_before, status))
     return result.rowcount == 1
+
+
+def enqueue_later(session: Session, *, key: str, openid: str, purpose: str, text: str, now: datetime,
+                  case_id: int | None = None, status: str = OutboxStatus.PENDING) -> None:
+    """As enqueue, without telling whether the key was new: the row is inserted together with the transaction's
+    other later rows in one statement, before the commit (or before the session's next ORM statement, or the
+    next enqueue), so a message's staff alerts and its answer cost one INSERT. Dropped with a rollback."""
+    session.info.setdefault(_LATER, []).append(
+        _row(key, openid, purpose, text, now, None, case_id, None, None, None, status))
+
+
+_LATER = "mulin.outbox_later"
+
+
+def _row(key: str, openid: str, purpose: str, text: str, now: datetime, template_data: dict[str, Any] | None,
+         case_id: int | None, notice_id: int | None, notice_offset: int | None, not_before: datetime | None,
+         status: str) -> dict[str, Any]:
+    return {"key": key, "openid": openid, "purpose": purpose, "status": status, "attempts": 0,
+            "payload": {"text": text, "template_data": template_data},
+            "next_attempt_at": not_before or now, "created_at": now, "case_id": case_id,
+            "notice_id": notice_id, "notice_offset": notice_offset}
+
+
+def _insert_later(session: Session) -> None:
+    rows = session.info.pop(_LATER, None)
+    if rows:
+        session.connection().execute(insert_ignoring(session, table_of(Outbox), "key"), rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    _insert_later(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_statement(state: ORMExecuteState) -> None:
+    if state.session.info.get(_LATER):
+        _insert_later(state.session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # committed (inserted already) or rolled back: nothing is kept
+        session.info.pop(_LATER, None)
 
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]], chunk: int = 1000) -> None:

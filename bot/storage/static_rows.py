@@ -12,11 +12,11 @@ import threading
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, bindparam, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, bindparam, event, inspect, select, update
+from sqlalchemy.orm import ORMExecuteState, Session
 
-from bot.storage.db import as_loaded, insert_ignoring
-from bot.storage.models import Counter, table_of
+from bot.storage.db import as_loaded, cache, insert_ignoring
+from bot.storage.models import Counter, Staff, table_of
 
 VERSION = "directory:version"
 _COUNTERS = table_of(Counter)
@@ -40,10 +40,11 @@ _copies: WeakKeyDictionary[Engine, _Copy] = WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def changed(session: Session) -> None:
-    """Compounds or buildings changed in this transaction: every process reloads them (after the commit)."""
-    if session.execute(_BUMP, {"counter": VERSION}).rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(insert_ignoring(session, _COUNTERS, "name"), {"name": VERSION, "value": 1})
+def changed(session: Session, counter: str = VERSION) -> None:
+    """Compounds or buildings (or staff: STAFF_VERSION) changed in this transaction: every process reloads them
+    (after the commit)."""
+    if session.execute(_BUMP, {"counter": counter}).rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert_ignoring(session, _COUNTERS, "name"), {"name": counter, "value": 1})
 
 
 def _copy(session: Session, version: object) -> _Copy:
@@ -76,3 +77,56 @@ def attach(session: Session, version: object, cls: type[T], row_id: int | None) 
                                         for attr in inspect(cls).column_attrs}
         return loaded
     return as_loaded(session, cls, values)
+
+
+# Staff, the recipients of every case's alerts: changed by import-staff, binding and the console, through the
+# ORM: any flush that writes a Staff row, or an ORM UPDATE/DELETE of Staff, bumps their version in the same
+# transaction.
+STAFF_VERSION = "staff:version"
+STAFF_VERSION_OF = select(_COUNTERS.c.value).where(_COUNTERS.c.name == STAFF_VERSION).scalar_subquery()
+_STAFF = select(Staff.id, Staff.openid, Staff.department, Staff.community_id).order_by(Staff.id)
+StaffRow = tuple[int, str, str, int | None]  # id, openid, department, community_id
+_staff: WeakKeyDictionary[Engine, tuple[object, list[StaffRow]]] = WeakKeyDictionary()
+
+
+def read_staff_version(session: Session, version: object) -> None:
+    """The staff version read with the resident (bot.domain.residents.touch), for staff() in this transaction."""
+    cache(session, "versions")["staff"] = version
+
+
+def staff(session: Session) -> list[StaffRow]:
+    """Every staff member, from this process's copy when the transaction read the staff version; read afresh
+    (one SELECT) when it did not, or when the copy is of another version."""
+    version = cache(session, "versions").get("staff", _UNSET)
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    if version is not _UNSET:
+        with _lock:
+            kept = _staff.get(engine)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+    rows = [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in session.execute(_STAFF).all()]
+    if version is not _UNSET:
+        with _lock:
+            _staff[engine] = (version, rows)
+    return rows
+
+
+def _bump_staff(session: Session) -> None:
+    cache(session, "versions").pop("staff", None)
+    connection = session.connection()  # not session.execute: no autoflush inside a flush
+    if connection.execute(_BUMP, {"counter": STAFF_VERSION}).rowcount == 0:
+        connection.execute(insert_ignoring(session, _COUNTERS, "name"), {"name": STAFF_VERSION, "value": 1})
+
+
+@event.listens_for(Session, "before_flush")
+def _staff_written(session: Session, _context: Any, _instances: Any) -> None:
+    if any(isinstance(obj, Staff) for obj in (*session.new, *session.dirty, *session.deleted)):
+        _bump_staff(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _staff_written_in_bulk(state: ORMExecuteState) -> None:
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ is Staff:
+        _bump_staff(state.session)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.constants import OPEN_STATUSES
+from bot.domain import message_facts
 from bot.domain.case_notify import notify
 from bot.domain.cases import add_event
 from bot.messaging.inbound import Inbound
@@ -47,6 +48,8 @@ def is_text(msg: Inbound) -> bool:
 
 def handed_off(ctx: Context, msg: Inbound) -> str | None:
     """A message from a resident whose open case a person has, once the dialogue's HANDOFF state expired."""
+    if message_facts.none(ctx.session, msg.openid, "handoff"):
+        return CONTINUE  # no such case: known from the message's facts, no query
     case = ctx.session.scalars(
         select(Case).where(Case.openid == msg.openid, Case.status.in_(OPEN_STATUSES), Case.handoff.is_(True))
         .order_by(Case.created_at.desc(), Case.id.desc()).limit(1)).first()
