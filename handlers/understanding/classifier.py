@@ -187,7 +187,18 @@ class Classifier:
         window = tokens[max(hit.start - self._set.negation_window, 0):hit.start]
         if self._questioned(tokens, hit.end) or self._cue["pending"].intersection(window):
             return 0.0
+        if self._about_people(tokens, hit.start):
+            return 0.0
         return hit.term.weight
+
+    def _about_people(self, tokens: list[str], start: int) -> bool:
+        """A person word earlier in the resolved cue's clause: "孩子们都搬走了" is about people, not the problem."""
+        for k in range(start - 1, max(start - 1 - self._set.negation_window, -1), -1):
+            if _is_boundary(tokens[k]):
+                return False
+            if tokens[k] in self._cue["people"]:
+                return True
+        return False
 
     def _feared(self, tokens: list[str], hit: _Hit, others: bool) -> bool:
         """An emergency word that is a fear, not the event: a hypothetical cue before it in its clause ("万一着火了"),

@@ -27,9 +27,9 @@ class RepliesError(ValueError):
 
 
 LISTS = (*(("satisfaction", k) for k in (*LEVELS, "negations")),
-         *((k,) for k in ("chase", "handoff", "notice_ack", "notice_question", "notice_complaint")))
-NUMBERS = ("satisfaction_max_chars", "chase_max_chars", "handoff_max_chars", "notice_reply_max_chars",
-           "notice_reply_hours_after_cleanup")
+         *((k,) for k in ("chase", "cancel", "handoff", "notice_ack", "notice_question", "notice_complaint")))
+NUMBERS = ("satisfaction_max_chars", "chase_max_chars", "cancel_max_chars", "handoff_max_chars",
+           "notice_reply_max_chars", "notice_reply_hours_after_cleanup")
 
 
 @lru_cache(maxsize=4)
@@ -97,6 +97,12 @@ def is_chase(text: str | None) -> bool:
     """Whether the message chases a case ("说好的师傅呢", "怎么还没人联系我")."""
     cleaned = clean(text)
     return bool(cleaned) and len(cleaned) <= int(words()["chase_max_chars"]) and _has(cleaned, words()["chase"])
+
+
+def is_cancel(text: str | None) -> bool:
+    """Whether a short message calls the case off in own words ("不弄了，没事了", "算了不用来了")."""
+    cleaned = clean(text)
+    return bool(cleaned) and len(cleaned) <= int(words()["cancel_max_chars"]) and _has(cleaned, words()["cancel"])
 
 
 def is_handoff(text: str | None) -> bool:
