@@ -60,8 +60,16 @@ class _Hit:
 
 
 def _normalize(text: str) -> str:
-    """Full-width to half-width, lower case, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+    """Full-width to half-width, lower case, whitespace collapsed; a message typed with a space after each
+    character ("楼 道 里 有 老 鼠") closed up."""
+    runs = unicodedata.normalize("NFKC", text).lower().split()
+    if len(runs) >= SPACED_MIN_RUNS and sum(len(r) == 1 for r in runs) >= SPACED_SHARE * len(runs):
+        return "".join(runs)
+    return " ".join(runs)
+
+
+SPACED_MIN_RUNS = 4  # "楼 道 里 有 老 鼠": this many space-separated runs, most of them one character
+SPACED_SHARE = 0.6
 
 
 def _first_within(positions: list[int], at: int, window: int) -> int | None:
