@@ -7,12 +7,15 @@ words as the reason (transition tells the department and the resident); 满意 a
 
 The boundary with a new report: a reply that names a problem of another kind than the asked case
 ("楼道里又堆满了纸箱子，没人管") and gives no explicit rating (a digit, 满意/基本满意/不满意) is a new
-report, not an answer; praise in a message longer than replies.yaml's satisfaction_max_chars is no rating
+report, not an answer; with an explicit rating it is both: the rating is recorded and what follows 不过/但是
+reported ("漏水修好了挺满意，不过厨房最近有蟑螂"); praise in a message longer than replies.yaml's
+satisfaction_max_chars is no rating
 (没解决 and 不满意 count at any length: a long account of the same leak still reopens the same case).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,10 +25,11 @@ from bot.domain.cases import add_event, transition
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
 from bot.storage.models import Case
+from handlers.conversation import dialogue
 from handlers.conversation.actions import CONTINUE
 from handlers.conversation.context import Context
 from handlers.intents import FALLBACK
-from handlers.understanding.replies import satisfaction_of
+from handlers.understanding.replies import after_turn, satisfaction_of
 
 SATISFIED, BASIC, UNSATISFIED = Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.UNSATISFIED
 DIGITS = {"1": SATISFIED, "2": BASIC, "3": UNSATISFIED}
@@ -66,10 +70,21 @@ def pending_case(session: Session, openid: str) -> Case | None:
     ).first()
 
 
+def _other_problem(ctx: Context, case: Case, text: str) -> bool:
+    """The reply names a problem of another kind than the asked case."""
+    c = ctx.classifier.classify(text)
+    return bool(c.terms) and c.intent not in (FALLBACK, case.intent)
+
+
+def _turned_to(ctx: Context, case: Case, text: str) -> str | None:
+    """The new problem a rating goes on to after 不过/但是, when it is one of another kind."""
+    rest = after_turn(text)
+    return rest if rest and _other_problem(ctx, case, rest) else None
+
+
 def _new_problem(ctx: Context, case: Case, text: str) -> bool:
     """The reply names a problem of another kind than the asked case, and rates nothing explicitly."""
-    c = ctx.classifier.classify(text)
-    return bool(c.terms) and c.intent not in (FALLBACK, case.intent) and not explicit(text)
+    return _other_problem(ctx, case, text) and not explicit(text)
 
 
 def answer(ctx: Context, msg: Inbound) -> str | None:
@@ -89,4 +104,6 @@ def answer(ctx: Context, msg: Inbound) -> str | None:
         return render_text("followup/reopened", case=case, satisfaction=satisfaction, solved=solved, reason=reason)
     if case.status == CaseStatus.RESOLVED:
         transition(session, case, "close", actor="resident", now=now)
-    return render_text("followup/thanks", case=case, satisfaction=satisfaction)
+    more = _turned_to(ctx, case, msg.text or "")  # "修好了挺满意，不过厨房最近有蟑螂": rated, and a new report
+    thanks = render_text("followup/thanks", case=case, satisfaction=satisfaction, more=bool(more))
+    return thanks + "\n\n" + (dialogue.step(ctx, replace(msg, content=more)) or "") if more else thanks

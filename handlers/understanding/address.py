@@ -141,7 +141,8 @@ def match_in_report(session: Session, text: str) -> AddressMatch:
     if compound is None or score < 1.0:
         return AddressMatch("unknown")
     digits = _digits(text)
-    found = _DASHED.search(digits) or _IN_REPORT.search(digits)
+    worded = _WORDED[0].search(digits)  # "6楼3门301": a bare 楼 with a unit after it is a building, not a floor
+    found = _DASHED.search(digits) or _IN_REPORT.search(digits) or (worded if worded and worded.group("unit") else None)
     if found is None and is_bungalow(compound):  # "红莲南里平房区2号院旁边有人盖房": the yard is the place
         yard = _YARD.search(digits)
         return _in_compound(session, compound, 1.0, yard.group("building") if yard else None, None, None)

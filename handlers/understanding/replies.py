@@ -26,7 +26,7 @@ class RepliesError(ValueError):
     """replies.yaml cannot be used (start-up stops with this line)."""
 
 
-LISTS = (*(("satisfaction", k) for k in (*LEVELS, "negations")),
+LISTS = (*(("satisfaction", k) for k in (*LEVELS, "negations", "turn_words")),
          *((k,) for k in ("chase", "cancel", "handoff", "notice_ack", "notice_question", "notice_complaint")))
 NUMBERS = ("satisfaction_max_chars", "chase_max_chars", "cancel_max_chars", "handoff_max_chars",
            "notice_reply_max_chars", "notice_reply_hours_after_cleanup")
@@ -91,6 +91,17 @@ def satisfaction_of(text: str | None) -> tuple[str, bool | None] | None:
     if _has(cleaned, table["satisfied"]):
         return Satisfaction.SATISFIED, True
     return None
+
+
+def after_turn(text: str | None) -> str | None:
+    """What a rating goes on to after 不过/但是 ("修好了挺满意，不过厨房最近有蟑螂" → "厨房最近有蟑螂"), or None."""
+    plain = unicodedata.normalize("NFKC", text or "")
+    found = [(plain.find(w), w) for w in words()["satisfaction"]["turn_words"] if w in plain]
+    if not found:
+        return None
+    at, word = min(found)
+    rest = plain[at + len(word):].strip(" ,，。!！;；")
+    return rest or None
 
 
 def is_chase(text: str | None) -> bool:
