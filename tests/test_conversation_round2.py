@@ -67,3 +67,16 @@ def test_a_rating_that_goes_on_to_a_new_problem_records_both(app, street, wechat
     assert leak.satisfaction == Satisfaction.SATISFIED and leak.status == "closed"
     assert pest.intent == "pest" and pest.text == "厨房最近有蟑螂"
     assert leak.number in reply.text and pest.number in reply.text
+
+
+def test_a_rating_before_but_is_recorded_and_the_rest_reported(app, street, wechat) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text("楼上漏水，顶棚一直滴水", openid=BOUND)
+    [leak] = cases_of(street, BOUND)
+    now = utcnow()
+    transition(street, leak, "resolve", actor="staff", now=now)
+    street.commit()
+    run_once(app, now + timedelta(hours=25))
+    reply = wechat.send_text("修好了，但是楼道里又堆满了", openid=BOUND)
+    leak, clutter = cases_of(street, BOUND)
+    assert leak.satisfaction == Satisfaction.SATISFIED and leak.status == "closed"
+    assert clutter.intent == "clutter" and clutter.number in reply.text

@@ -29,7 +29,7 @@ from handlers.conversation import dialogue
 from handlers.conversation.actions import CONTINUE
 from handlers.conversation.context import Context
 from handlers.intents import FALLBACK
-from handlers.understanding.replies import after_turn, satisfaction_of
+from handlers.understanding.replies import satisfaction_of, split_turn
 
 SATISFIED, BASIC, UNSATISFIED = Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.UNSATISFIED
 DIGITS = {"1": SATISFIED, "2": BASIC, "3": UNSATISFIED}
@@ -76,10 +76,14 @@ def _other_problem(ctx: Context, case: Case, text: str) -> bool:
     return bool(c.terms) and c.intent not in (FALLBACK, case.intent)
 
 
-def _turned_to(ctx: Context, case: Case, text: str) -> str | None:
-    """The new problem a rating goes on to after 不过/但是, when it is one of another kind."""
-    rest = after_turn(text)
-    return rest if rest and _other_problem(ctx, case, rest) else None
+def _turned_to(ctx: Context, case: Case, text: str) -> tuple[tuple[str, bool | None], str] | None:
+    """(the rating, the new problem) of a reply that rates before 不过/但是 and goes on to a problem of
+    another kind ("修好了，但是楼道里又堆满了"); None otherwise."""
+    split = split_turn(text)
+    if split is None:
+        return None
+    rating = parse(split[0])
+    return (rating, split[1]) if rating is not None and _other_problem(ctx, case, split[1]) else None
 
 
 def _new_problem(ctx: Context, case: Case, text: str) -> bool:
@@ -91,19 +95,25 @@ def answer(ctx: Context, msg: Inbound) -> str | None:
     """Record the answer on the asked case; reopen it if unsatisfied or not solved."""
     session, now = ctx.session, ctx.now
     parsed = parse(msg.text)
-    case = pending_case(session, msg.openid) if parsed else None
-    if case is None or parsed is None or _new_problem(ctx, case, msg.text or ""):
+    case = pending_case(session, msg.openid) if parsed or split_turn(msg.text) else None
+    if case is None:
+        return CONTINUE
+    turned = _turned_to(ctx, case, msg.text or "")
+    if turned is not None:  # the rating is what comes before 不过/但是; the rest is a new report
+        parsed = turned[0]
+    elif parsed is None or _new_problem(ctx, case, msg.text or ""):
         return CONTINUE
     satisfaction, solved = parsed
     case.satisfaction, case.solved, case.followup_state = satisfaction, solved, FollowupState.ANSWERED
     add_event(session, case, "followup_answer", actor="resident", now=now, note=msg.text,
               data={"satisfaction": satisfaction, "solved": solved})
+    more = turned[1] if turned is not None else None  # "修好了，但是楼道里又堆满了": rated, and a new report
     if satisfaction == UNSATISFIED or solved is False:
         reason = None if _words(msg.text) in DIGITS or _words(msg.text) in RATINGS else msg.text
         transition(session, case, "reopen", actor="resident", now=now, note=msg.text)
-        return render_text("followup/reopened", case=case, satisfaction=satisfaction, solved=solved, reason=reason)
-    if case.status == CaseStatus.RESOLVED:
-        transition(session, case, "close", actor="resident", now=now)
-    more = _turned_to(ctx, case, msg.text or "")  # "修好了挺满意，不过厨房最近有蟑螂": rated, and a new report
-    thanks = render_text("followup/thanks", case=case, satisfaction=satisfaction, more=bool(more))
-    return thanks + "\n\n" + (dialogue.step(ctx, replace(msg, content=more)) or "") if more else thanks
+        reply = render_text("followup/reopened", case=case, satisfaction=satisfaction, solved=solved, reason=reason)
+    else:
+        if case.status == CaseStatus.RESOLVED:
+            transition(session, case, "close", actor="resident", now=now)
+        reply = render_text("followup/thanks", case=case, satisfaction=satisfaction, more=bool(more))
+    return reply + "\n\n" + (dialogue.step(ctx, replace(msg, content=more)) or "") if more else reply

@@ -93,15 +93,16 @@ def satisfaction_of(text: str | None) -> tuple[str, bool | None] | None:
     return None
 
 
-def after_turn(text: str | None) -> str | None:
-    """What a rating goes on to after 不过/但是 ("修好了挺满意，不过厨房最近有蟑螂" → "厨房最近有蟑螂"), or None."""
+def split_turn(text: str | None) -> tuple[str, str] | None:
+    """(the rating, what it goes on to) of a reply with 不过/但是: "修好了挺满意，不过厨房最近有蟑螂" →
+    ("修好了挺满意", "厨房最近有蟑螂"); None without a turn word or with nothing on either side."""
     plain = unicodedata.normalize("NFKC", text or "")
     found = [(plain.find(w), w) for w in words()["satisfaction"]["turn_words"] if w in plain]
     if not found:
         return None
     at, word = min(found)
-    rest = plain[at + len(word):].strip(" ,，。!！;；")
-    return rest or None
+    head, rest = plain[:at].strip(" ,，。!！;；"), plain[at + len(word):].strip(" ,，。!！;；")
+    return (head, rest) if head and rest else None
 
 
 def is_chase(text: str | None) -> bool:
