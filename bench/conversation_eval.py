@@ -28,6 +28,7 @@ A conversation file is a YAML list of conversations:
         events: {detail: 1}            counts of the newest case's events of these kinds, afterwards
       - do: resolve                    staff resolve the newest case, and the scheduler runs 25 hours later (the
                                        satisfaction question is asked); no message is sent, nothing is checked
+      - do: notice                     a hallway-cleanup notice for the resident's building (in 3 days) is sent
   Every reply must be non-empty, and no reply may repeat the previous one word for word (a loop)
   unless the turn says `repeat_ok: true`.
 """
@@ -150,12 +151,33 @@ def _do(app: Any, db: Session, openid: str, action: str) -> None:
     from bot.domain.cases import transition
     from scheduler.runner import run_once
 
+    if action == "notice":
+        _notice(app, db, openid)
+        return
     if action != "resolve":
         raise ValueError(f"unknown do: {action!r}")
     case = _cases(db, openid)[-1]
     transition(db, case, "resolve", actor="staff", now=utcnow())
     db.commit()
     run_once(app, utcnow() + timedelta(hours=25))
+
+
+def _notice(app: Any, db: Session, openid: str) -> None:
+    """A hallway-cleanup notice for the resident's building, three days ahead, sent by the scheduler now."""
+    from datetime import timedelta
+
+    from bot.clock import utcnow
+    from bot.domain import notices
+    from scheduler.runner import run_once
+
+    who = db.scalars(select(Resident).where(Resident.openid == openid)).one()
+    now = utcnow()
+    notices.create_notice(db, compound=who.compound.name if who.compound else None, community=None,
+                          buildings=[who.building.name] if who.building else None,
+                          cleanup_at=now + timedelta(days=3), text="请清理楼道内的自行车、纸箱等杂物", actor="bench",
+                          now=now)
+    db.commit()
+    run_once(app, now)
 
 
 def play(conv: Conversation, send: Send, db: Session, app: Any = None) -> Result:

@@ -390,3 +390,22 @@ def test_emergencies_and_fears(clf: Classifier, text: str, intent: str, safety: 
     c = clf.classify(text)
     assert (c.intent, c.safety) == (intent, safety)
     assert (c.priority == "critical") == (intent == "emergency")
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("院里有人堆了砖头要盖棚子，孩子们都搬走了，老两口非要盖", "construction"),  # people moved out: no news
+    ("楼 道 里 有 老 鼠", "pest"),  # a space after each character
+    ("家里挺水了一天了", "utility"),  # 挺: the pinyin typo of 停
+    ("电梯卡住了 里面有人 出不来", "emergency"),
+])
+def test_round_two_readings(clf: Classifier, text: str, intent: str) -> None:
+    assert clf.classify(text).intent == intent
+
+
+def test_water_at_a_socket_is_a_critical_leak(clf: Classifier) -> None:
+    result = clf.classify("水都流到插座那了 会不会漏电")
+    assert (result.intent, result.priority) == ("leak", "critical")
+
+
+def test_things_moved_away_are_still_news(clf: Classifier) -> None:
+    assert clf.classify("邻居把东西都搬走了").intent == "other"

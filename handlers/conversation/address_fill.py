@@ -10,7 +10,7 @@ from bot.domain.cases import add_event
 from bot.messaging.texts import render_text
 from bot.storage.models import Building, Case, Compound
 from handlers.conversation.context import Context
-from handlers.understanding.address import building_of, is_bare_address, parts_in_message
+from handlers.understanding.address import building_of, is_bare_address, is_bungalow, parts_in_message
 from handlers.understanding.words import is_correction, is_public_place
 
 MAX_CHARS = 40  # a longer message is a story that may mention a place, not an address answer
@@ -20,7 +20,7 @@ def fill(ctx: Context, openid: str, text: str, case: Case) -> str | None:
     """Complete or correct the case's place from `text`; the reply, or None when the text names no new place."""
     if len(text) > MAX_CHARS:
         return None
-    parts = parts_in_message(ctx.session, text)
+    parts = parts_in_message(ctx.session, text, case.compound is not None and is_bungalow(case.compound))
     if not parts.any:
         if parts.compound is None or case.compound is not None:
             return None
@@ -37,7 +37,7 @@ def fill(ctx: Context, openid: str, text: str, case: Case) -> str | None:
             return None  # not a building of the compound: the words stay a detail
     else:
         building = case.building if compound is case.compound else None
-        if building is None or (not parts.unit and not case.unit):
+        if building is None or (not parts.unit and not case.unit) or is_bungalow(compound):
             return None  # a unit without its building, a room without its unit
     same_building = case.building is not None and building.id == case.building.id
     complete = case.building is not None and case.unit and case.room

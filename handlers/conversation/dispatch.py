@@ -16,6 +16,7 @@ from bot.messaging import receipts, subscriptions
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
 from handlers.conversation import (
+    cancel_words,
     chase,
     commands,
     consultation_replies,
@@ -93,6 +94,7 @@ ROUTES: tuple[Route, ...] = (
     Route("project", project_questions.check, project_questions.answer),
     Route("notice reply", notice_replies.check, notice_replies.answer),  # 好的，周末就挪走 / 那我的电动车停哪
     Route("property refused", property_refused.check, property_refused.answer),  # 物业不管: routing.yaml
+    Route("cancel in own words", cancel_words.check, cancel_words.answer),  # 不弄了，没事了 / 算了不用来了
     Route("chase", chase.check, chase.answer),  # 催办 in own words: status, time limit, who has it
     Route("location", lambda m: m.msg_type == "location", media.location),
     Route("media", lambda m: m.msg_type in ("image", "video", "shortvideo")

@@ -7,12 +7,15 @@ words as the reason (transition tells the department and the resident); 满意 a
 
 The boundary with a new report: a reply that names a problem of another kind than the asked case
 ("楼道里又堆满了纸箱子，没人管") and gives no explicit rating (a digit, 满意/基本满意/不满意) is a new
-report, not an answer; praise in a message longer than replies.yaml's satisfaction_max_chars is no rating
+report, not an answer; with an explicit rating it is both: the rating is recorded and what follows 不过/但是
+reported ("漏水修好了挺满意，不过厨房最近有蟑螂"); praise in a message longer than replies.yaml's
+satisfaction_max_chars is no rating
 (没解决 and 不满意 count at any length: a long account of the same leak still reopens the same case).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,10 +25,11 @@ from bot.domain.cases import add_event, transition
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
 from bot.storage.models import Case
+from handlers.conversation import dialogue
 from handlers.conversation.actions import CONTINUE
 from handlers.conversation.context import Context
 from handlers.intents import FALLBACK
-from handlers.understanding.replies import satisfaction_of
+from handlers.understanding.replies import satisfaction_of, split_turn
 
 SATISFIED, BASIC, UNSATISFIED = Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.UNSATISFIED
 DIGITS = {"1": SATISFIED, "2": BASIC, "3": UNSATISFIED}
@@ -66,27 +70,50 @@ def pending_case(session: Session, openid: str) -> Case | None:
     ).first()
 
 
+def _other_problem(ctx: Context, case: Case, text: str) -> bool:
+    """The reply names a problem of another kind than the asked case."""
+    c = ctx.classifier.classify(text)
+    return bool(c.terms) and c.intent not in (FALLBACK, case.intent)
+
+
+def _turned_to(ctx: Context, case: Case, text: str) -> tuple[tuple[str, bool | None], str] | None:
+    """(the rating, the new problem) of a reply that rates before 不过/但是 and goes on to a problem of
+    another kind ("修好了，但是楼道里又堆满了"); None otherwise."""
+    split = split_turn(text)
+    if split is None:
+        return None
+    rating = parse(split[0])
+    return (rating, split[1]) if rating is not None and _other_problem(ctx, case, split[1]) else None
+
+
 def _new_problem(ctx: Context, case: Case, text: str) -> bool:
     """The reply names a problem of another kind than the asked case, and rates nothing explicitly."""
-    c = ctx.classifier.classify(text)
-    return bool(c.terms) and c.intent not in (FALLBACK, case.intent) and not explicit(text)
+    return _other_problem(ctx, case, text) and not explicit(text)
 
 
 def answer(ctx: Context, msg: Inbound) -> str | None:
     """Record the answer on the asked case; reopen it if unsatisfied or not solved."""
     session, now = ctx.session, ctx.now
     parsed = parse(msg.text)
-    case = pending_case(session, msg.openid) if parsed else None
-    if case is None or parsed is None or _new_problem(ctx, case, msg.text or ""):
+    case = pending_case(session, msg.openid) if parsed or split_turn(msg.text) else None
+    if case is None:
+        return CONTINUE
+    turned = _turned_to(ctx, case, msg.text or "")
+    if turned is not None:  # the rating is what comes before 不过/但是; the rest is a new report
+        parsed = turned[0]
+    elif parsed is None or _new_problem(ctx, case, msg.text or ""):
         return CONTINUE
     satisfaction, solved = parsed
     case.satisfaction, case.solved, case.followup_state = satisfaction, solved, FollowupState.ANSWERED
     add_event(session, case, "followup_answer", actor="resident", now=now, note=msg.text,
               data={"satisfaction": satisfaction, "solved": solved})
+    more = turned[1] if turned is not None else None  # "修好了，但是楼道里又堆满了": rated, and a new report
     if satisfaction == UNSATISFIED or solved is False:
         reason = None if _words(msg.text) in DIGITS or _words(msg.text) in RATINGS else msg.text
         transition(session, case, "reopen", actor="resident", now=now, note=msg.text)
-        return render_text("followup/reopened", case=case, satisfaction=satisfaction, solved=solved, reason=reason)
-    if case.status == CaseStatus.RESOLVED:
-        transition(session, case, "close", actor="resident", now=now)
-    return render_text("followup/thanks", case=case, satisfaction=satisfaction)
+        reply = render_text("followup/reopened", case=case, satisfaction=satisfaction, solved=solved, reason=reason)
+    else:
+        if case.status == CaseStatus.RESOLVED:
+            transition(session, case, "close", actor="resident", now=now)
+        reply = render_text("followup/thanks", case=case, satisfaction=satisfaction, more=bool(more))
+    return reply + "\n\n" + (dialogue.step(ctx, replace(msg, content=more)) or "") if more else reply

@@ -25,7 +25,13 @@ from handlers.conversation.advice import advice, next_step, questions_for
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK, emergency
-from handlers.understanding.address import AddressMatch, is_bare_address, match_address, match_in_report
+from handlers.understanding.address import (
+    AddressMatch,
+    is_bare_address,
+    is_bungalow,
+    match_address,
+    match_in_report,
+)
 from handlers.understanding.classifier import Classification
 from handlers.understanding.words import is_courtesy, is_greeting, is_public_place, is_question
 
@@ -135,6 +141,7 @@ def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[st
         keep.update(hint=found.compound.id, hint_sure=True)
     return Step(render_text("intake/ask_address", intent=label("intent", c.intent),
                             compound=found.compound.name if found.compound else "",
+                            bungalow=found.compound is not None and is_bungalow(found.compound),
                             safety=advice(c.safety, msg.text), critical=c.priority == "critical"),
                 # advised: the advice led this reply, so the case's reply need not lead with it again
                 DialogueState.AWAIT_ADDRESS, {**keep, "pending": {**pending, "advised": bool(c.safety)}})

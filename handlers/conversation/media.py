@@ -1,4 +1,6 @@
-"""Photos, voice, video and locations: attached to the resident's latest open case, or kept for it."""
+"""Photos, voice, video and locations: attached to the resident's latest open case, or kept for it.
+
+A voice message without recognised words and no open case opens a case for a person (item 9 of issue 12)."""
 from __future__ import annotations
 
 import math
@@ -7,14 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain import case_queries, residents
-from bot.domain.cases import add_event
+from bot.domain.cases import add_event, create_case, notify_department
 from bot.messaging.inbound import Inbound
-from bot.messaging.texts import render_text
+from bot.messaging.texts import label, render_text
 from bot.storage.models import Compound
 from handlers.conversation import memory
 from handlers.conversation.context import Context
 from handlers.conversation.intake import attach_media, media_of
 from handlers.conversation.states import ASKING_ADDRESS, DialogueState, State
+from handlers.intents import FALLBACK
 
 NEAR_METRES = 1500.0
 KINDS = {"image": "photo", "voice": "voice", "video": "video", "shortvideo": "video"}
@@ -29,6 +32,8 @@ def media(ctx: Context, msg: Inbound) -> str | None:
         memory.save(ctx, msg.openid, state)
         return render_text("intake/media_kept", kind=KINDS.get(msg.msg_type, "photo"))
     case = case_queries.latest_open(ctx.session, msg.openid)
+    if case is None and msg.msg_type == "voice":  # a resident who cannot type: a person listens
+        return _voice_case(ctx, msg)
     if case is None:  # sent before the words: kept for the report that follows (30 minutes, as the dialogue)
         keep = {k: v for k, v in state.data.items() if k in ("hint", "hint_sure")}
         memory.save(ctx, msg.openid, State(DialogueState.IDLE, {**keep, "media": [
@@ -36,6 +41,21 @@ def media(ctx: Context, msg: Inbound) -> str | None:
         return render_text("media_ack", kind=render_text("intake/media_kind", kind=KINDS.get(msg.msg_type)))
     attach_media(ctx.session, case, media_of(msg), ctx.now)
     return render_text("intake/media_added", case=case, kind=KINDS.get(msg.msg_type, "photo"))
+
+
+def _voice_case(ctx: Context, msg: Inbound) -> str:
+    """A voice message WeChat could not turn into words, with no open case: a case for a person (人工), the
+    voice on it, the staff told; the resident is told a person will listen, never asked to type instead."""
+    resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
+    case = create_case(ctx.session, openid=msg.openid, text=render_text("intake/voice_case_text"), intent=FALLBACK,
+                       priority=ctx.classifier.spec(FALLBACK).priority, also=(), resident=resident, now=ctx.now)
+    attach_media(ctx.session, case, media_of(msg), ctx.now)
+    case.handoff = True
+    event = add_event(ctx.session, case, "handoff", actor="resident", now=ctx.now)
+    notify_department(ctx.session, case, ctx.now, kind=f"handoff-{event.id}")
+    memory.save(ctx, msg.openid, State(DialogueState.HANDOFF, {"case_id": case.id}))
+    return render_text("intake/voice_case", case=case, department=label("department", case.department),
+                       bound=resident.building_id is not None)
 
 
 def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -100,6 +100,11 @@ def match_compound(session: Session, text: str) -> tuple[Compound | None, float]
     return scored[0][2], min(scored[0][0], 1.0)
 
 
+def is_bungalow(compound: Compound) -> bool:
+    """A bungalow area (平房区): its "buildings" are numbered yards (2号院), with no units or door numbers."""
+    return any(word in compound.name for word in BUNGALOW_WORDS)
+
+
 def match_address(session: Session, text: str, hint: Compound | None = None,
                   hint_sure: bool = False) -> AddressMatch:
     """Match an address text; `hint` is the compound a QR code (sure) or a location suggested."""
@@ -110,7 +115,7 @@ def match_address(session: Session, text: str, hint: Compound | None = None,
         compound, score = hint, 1.0 if hint_sure else FUZZY_MIN
     if compound is None:
         return AddressMatch("unknown")
-    if building_no is None and any(word in compound.name for word in BUNGALOW_WORDS):
+    if building_no is None and is_bungalow(compound):
         yard = _YARD.search(_digits(text))
         building_no = yard.group("building") if yard else None
     return _in_compound(session, compound, score, building_no, unit, room)
@@ -136,7 +141,11 @@ def match_in_report(session: Session, text: str) -> AddressMatch:
     if compound is None or score < 1.0:
         return AddressMatch("unknown")
     digits = _digits(text)
-    found = _DASHED.search(digits) or _IN_REPORT.search(digits)
+    worded = _WORDED[0].search(digits)  # "6楼3门301": a bare 楼 with a unit after it is a building, not a floor
+    found = _DASHED.search(digits) or _IN_REPORT.search(digits) or (worded if worded and worded.group("unit") else None)
+    if found is None and is_bungalow(compound):  # "红莲南里平房区2号院旁边有人盖房": the yard is the place
+        yard = _YARD.search(digits)
+        return _in_compound(session, compound, 1.0, yard.group("building") if yard else None, None, None)
     if found is None:
         return _in_compound(session, compound, 1.0, None, None, None)
     return _in_compound(session, compound, 1.0, found.group("building"), found.group("unit"), found.group("room"))
@@ -162,14 +171,19 @@ class PlaceParts:
         return bool(self.building or self.unit or self.room)
 
 
-def parts_in_message(session: Session, text: str) -> PlaceParts:
+def parts_in_message(session: Session, text: str, bungalow: bool = False) -> PlaceParts:
     """What of an address a follow-up message names ("2单元1501", "不对，是7号楼", "天宁寺北里2号楼");
-    a bare 楼 counts only with a unit after it ("6楼3门301"), else it is a floor ("二楼也漏了")."""
+    a bare 楼 counts only with a unit after it ("6楼3门301"), else it is a floor ("二楼也漏了").
+    `bungalow`: the case is in a 平房区, where "2号院" is the yard (its "building")."""
     text = text[:MAX_CHARS]
     compound, score = match_compound(session, text)
     digits = _digits(text)
     worded = _WORDED[0].search(digits)
-    found = _DASHED.search(digits) or _IN_REPORT.search(digits) or (worded if worded and worded.group("unit") else None)
+    yard = _YARD.search(digits) if bungalow or (compound is not None and is_bungalow(compound)) else None
+    found = _DASHED.search(digits) or _IN_REPORT.search(digits) or (
+        worded if worded and worded.group("unit") else None) or yard
+    if found is yard and yard is not None:
+        return PlaceParts(compound if score >= 1.0 else None, yard.group("building"), None, None)
     if found is not None:
         return PlaceParts(compound if score >= 1.0 else None, found.group("building"), found.group("unit"),
                           found.group("room"))

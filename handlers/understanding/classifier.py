@@ -60,8 +60,16 @@ class _Hit:
 
 
 def _normalize(text: str) -> str:
-    """Full-width to half-width, lower case, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+    """Full-width to half-width, lower case, whitespace collapsed; a message typed with a space after each
+    character ("楼 道 里 有 老 鼠") closed up."""
+    runs = unicodedata.normalize("NFKC", text).lower().split()
+    if len(runs) >= SPACED_MIN_RUNS and sum(len(r) == 1 for r in runs) >= SPACED_SHARE * len(runs):
+        return "".join(runs)
+    return " ".join(runs)
+
+
+SPACED_MIN_RUNS = 4  # "楼 道 里 有 老 鼠": this many space-separated runs, most of them one character
+SPACED_SHARE = 0.6
 
 
 def _first_within(positions: list[int], at: int, window: int) -> int | None:
@@ -187,7 +195,18 @@ class Classifier:
         window = tokens[max(hit.start - self._set.negation_window, 0):hit.start]
         if self._questioned(tokens, hit.end) or self._cue["pending"].intersection(window):
             return 0.0
+        if self._about_people(tokens, hit.start):
+            return 0.0
         return hit.term.weight
+
+    def _about_people(self, tokens: list[str], start: int) -> bool:
+        """A person word earlier in the resolved cue's clause: "孩子们都搬走了" is about people, not the problem."""
+        for k in range(start - 1, max(start - 1 - self._set.negation_window, -1), -1):
+            if _is_boundary(tokens[k]):
+                return False
+            if tokens[k] in self._cue["people"]:
+                return True
+        return False
 
     def _feared(self, tokens: list[str], hit: _Hit, others: bool) -> bool:
         """An emergency word that is a fear, not the event: a hypothetical cue before it in its clause ("万一着火了"),

@@ -16,7 +16,7 @@ from handlers.intents import IntentSpec
 DEFAULT_PATH = Path(__file__).with_name("keywords.yaml")
 TEXT_DIR = ROOT / "templates" / "text"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-CUE_LISTS = ("negation", "scope_end", "question", "pending", "hypothetical")
+CUE_LISTS = ("negation", "scope_end", "question", "pending", "hypothetical", "people")
 CUE_WEIGHTED = ("resolved", "recurrence")
 ROUTED_KEYS = ("department", "time_limit_hours")  # routing.yaml's, refused here with a pointer there
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built in: faster start-up

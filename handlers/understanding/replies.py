@@ -26,10 +26,10 @@ class RepliesError(ValueError):
     """replies.yaml cannot be used (start-up stops with this line)."""
 
 
-LISTS = (*(("satisfaction", k) for k in (*LEVELS, "negations")),
-         *((k,) for k in ("chase", "handoff", "notice_ack", "notice_question", "notice_complaint")))
-NUMBERS = ("satisfaction_max_chars", "chase_max_chars", "handoff_max_chars", "notice_reply_max_chars",
-           "notice_reply_hours_after_cleanup")
+LISTS = (*(("satisfaction", k) for k in (*LEVELS, "negations", "turn_words")),
+         *((k,) for k in ("chase", "cancel", "handoff", "notice_ack", "notice_question", "notice_complaint")))
+NUMBERS = ("satisfaction_max_chars", "chase_max_chars", "cancel_max_chars", "handoff_max_chars",
+           "notice_reply_max_chars", "notice_reply_hours_after_cleanup")
 
 
 @lru_cache(maxsize=4)
@@ -93,10 +93,28 @@ def satisfaction_of(text: str | None) -> tuple[str, bool | None] | None:
     return None
 
 
+def split_turn(text: str | None) -> tuple[str, str] | None:
+    """(the rating, what it goes on to) of a reply with 不过/但是: "修好了挺满意，不过厨房最近有蟑螂" →
+    ("修好了挺满意", "厨房最近有蟑螂"); None without a turn word or with nothing on either side."""
+    plain = unicodedata.normalize("NFKC", text or "")
+    found = [(plain.find(w), w) for w in words()["satisfaction"]["turn_words"] if w in plain]
+    if not found:
+        return None
+    at, word = min(found)
+    head, rest = plain[:at].strip(" ,，。!！;；"), plain[at + len(word):].strip(" ,，。!！;；")
+    return (head, rest) if head and rest else None
+
+
 def is_chase(text: str | None) -> bool:
     """Whether the message chases a case ("说好的师傅呢", "怎么还没人联系我")."""
     cleaned = clean(text)
     return bool(cleaned) and len(cleaned) <= int(words()["chase_max_chars"]) and _has(cleaned, words()["chase"])
+
+
+def is_cancel(text: str | None) -> bool:
+    """Whether a short message calls the case off in own words ("不弄了，没事了", "算了不用来了")."""
+    cleaned = clean(text)
+    return bool(cleaned) and len(cleaned) <= int(words()["cancel_max_chars"]) and _has(cleaned, words()["cancel"])
 
 
 def is_handoff(text: str | None) -> bool:
