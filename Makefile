@@ -32,6 +32,7 @@ test: db lint
 bench: setup
 	$(BIN)/python bench/webhook_bench.py
 	$(BIN)/python bench/answer_bench.py
+	$(BIN)/python bench/answer_profile.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/intent_eval.py
 	$(BIN)/python bench/conversation_eval.py
