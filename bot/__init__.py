@@ -33,6 +33,7 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     from bot.services import KEY, Services
     from bot.storage import db, redis_store
     from bot.web import console, load, request_session, sheets, webhook
+    from bot.web.console import canned_replies
     from handlers.conversation import dispatch, faq
     from handlers.understanding import classifier
 
@@ -51,6 +52,7 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     routing.check_intents(routing.load_rules(), reader.intents)
     mulinfang_alerts.load_settings()  # checks bot/domain/mulinfang.yaml
     _check_quiet_hours(app.config["QUIET_HOURS"])
+    canned_replies.load(app.config.get("CANNED_REPLIES_PATH"))  # checks templates/console/canned_replies.yaml
     wechat = gateway.make_gateway(app.config, store)  # checks templates/wechat/templates.yaml
     app.extensions[KEY] = Services(
         engine=engine, sessions=sessions, redis=store, gateway=wechat,

@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     # Template messages' real fields per purpose (bot/messaging/template_book.py); None: the shipped file.
     "WECHAT_TEMPLATES_PATH": None,
     "WECHAT_SUBSCRIPTIONS_PATH": None,  # subscription notices' (订阅通知) templates, the same format
+    # The console's 常用回复 (bot/web/console/canned_replies.py); None: templates/console/canned_replies.yaml.
+    "CANNED_REPLIES_PATH": None,
     # The console's public address (https://…), for the links in staff alerts; empty: no links.
     "PUBLIC_BASE_URL": "",
     # 睦邻坊 (issue 15): a building's group gets its cleanup notice (with the unit-door sheet's text) this many

@@ -24,7 +24,7 @@ from bot.errors import InvalidTransition, NotFound
 from bot.messaging import outbox
 from bot.messaging.texts import label, render_text
 from bot.storage.db import as_loaded
-from bot.storage.models import Case, CaseEvent, Resident, table_of
+from bot.storage.models import Case, CaseEvent, Resident, User, table_of
 
 LINK_WINDOW = timedelta(hours=24)
 # action -> (statuses it may start from, status it leads to)
@@ -158,6 +158,15 @@ def reassign(session: Session, case: Case, department: str, *, actor: str, now: 
     event = add_event(session, case, "reassign", actor=actor, now=now, note=note,
                       data={"from": previous, "to": department})
     notify(session, case, department, now, f"reassign-{event.id}", note=note)  # why it moved, for its new staff
+    return case
+
+
+def assign(session: Session, case: Case, user: User | None, *, actor: str, now: datetime) -> Case:
+    """Give the case to one person (我来办 / a colleague), or to nobody; an audit event with both names."""
+    previous = case.assignee.username if case.assignee else None
+    case.assignee_id, case.assignee = (user.id if user else None), user
+    add_event(session, case, "assign", actor=actor, now=now,
+              data={"from": previous, "to": user.username if user else None})
     return case
 
 

@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from bot.constants import CASE_DEPARTMENTS, Role
 from bot.domain import staff_binding
 from bot.errors import InvalidUser, MulinError, NotFound
-from bot.storage.models import Community, User
+from bot.storage.models import Case, Community, User
 
 ROLES = tuple(Role)
 MIN_PASSWORD_LENGTH = 8
@@ -65,6 +65,15 @@ def create_user(session: Session, *, username: str, password: str, role: str, no
     session.add(user)
     session.flush()
     return user
+
+
+def colleagues(session: Session, case: Case) -> list[User]:
+    """The active users who may see the case (its department's and community's staff, unlimited staff,
+    admins): whom it may be assigned to, by name."""
+    query = select(User).where(User.disabled.is_(False)).order_by(User.username)
+    return [u for u in session.scalars(query)
+            if u.role == Role.ADMIN or ((not u.department or u.department == case.department)
+                                        and (u.community_id is None or u.community_id == case.community_id))]
 
 
 def get(session: Session, username: str) -> User:

@@ -99,3 +99,16 @@
   }
   setInterval(poll, Number(chat.dataset.seconds || 5) * 1000);
 })();
+
+// The reply form's 常用回复 (templates/console/canned_replies.yaml): choosing one fills the reply box. Delegated,
+// so it keeps working after live.json re-renders the 办理 panel.
+(function () {
+  "use strict";
+  document.addEventListener("change", (event) => {
+    const select = event.target;
+    if (!(select instanceof HTMLSelectElement) || select.id !== "canned-reply" || !select.value) return;
+    const box = select.form && select.form.querySelector("textarea[name=text]");
+    if (box) { box.value = select.value; box.focus(); }
+    select.value = "";
+  });
+})();

@@ -187,6 +187,9 @@ class Case(Base):
     followup_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
     warned_at: Mapped[datetime | None] = mapped_column(DateTime)  # 80% reminder sent
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime)  # overdue to supervisors
+    # The person-level assignee (我来办 / assigned to a colleague); the department stays the case's owner.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee: Mapped[User | None] = relationship()
     compound: Mapped[Compound | None] = relationship()
     building: Mapped[Building | None] = relationship()
     community: Mapped[Community | None] = relationship()

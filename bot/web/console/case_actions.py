@@ -1,4 +1,5 @@
-"""Case actions from the console: accept, resolve, reopen, reply to the resident, internal note, reassign."""
+"""Case actions from the console: accept, resolve, reopen, reply to the resident, internal note, reassign,
+assign to a person (我来办 / a colleague)."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -7,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from bot.clock import utcnow
 from bot.constants import CASE_DEPARTMENTS, Purpose
-from bot.domain import cases
+from bot.domain import cases, users
 from bot.errors import InvalidTransition
 from bot.messaging import outbox
 from bot.web.console.access import login_required
@@ -94,3 +95,27 @@ def reassign(number: str) -> Response:
     if current_user.is_admin:
         return _back(number)
     return redirect(url_for("console_cases.index"))
+
+
+@bp.post("/cases/<number>/assign")
+@login_required
+def assign(number: str) -> Response:
+    """Give the case to the user themself ("me": 我来办), to a colleague who may see it (their id), or to
+    nobody (empty); audited."""
+    session = get_db()
+    case = visible_case(number)
+    choice = request.form.get("assignee", "").strip()
+    user = None
+    if choice:
+        wanted = current_user.id if choice == "me" else int(choice) if choice.isdigit() else None
+        user = next((u for u in users.colleagues(session, case) if u.id == wanted), None)
+        if user is None:
+            flash("assign_invalid", "error")
+            return _back(number)
+    if user is None and case.assignee_id is None or user is not None and user.id == case.assignee_id:
+        flash("assign_invalid", "error")
+        return _back(number)
+    cases.assign(session, case, user, actor=current_user.username, now=utcnow())
+    session.commit()
+    flash("done_assign", "ok")
+    return _back(number)

@@ -23,7 +23,7 @@ ACTIVE = "active"  # a status filter: open or in progress (待办)
 PRIORITIES = tuple(reversed(PRIORITY_ORDER))  # most pressing first
 SORTS = ("newest", "oldest", "due", "priority")  # due: nearest (or most overdue) deadline first
 KEYS = ("status", "intent", "priority", "department", "community", "compound", "start", "end", "overdue",
-        "reopened", "handoff", "q", "sort")
+        "reopened", "handoff", "mine", "q", "sort")
 NUMBER = re.compile(r"^(\d{8})-?(\d{4})$")  # 20260101-0001, typed with or without its dash
 PHONE_TAIL = 4  # digits a clerk remembers of a phone number
 NUMBER_DAY = 8  # a case number's digits before its dash (the day)
@@ -146,6 +146,8 @@ def _order(query: Select[Case, Resident], sort: str) -> Select[Case, Resident]:
 
 def _base(session: Session, user: ConsoleUser, f: dict[str, str], now: datetime) -> Select[Case, Resident]:
     query = select(Case, Resident).outerjoin(Resident, Resident.openid == Case.openid)
+    if f["mine"]:  # 我的: assigned to this user (我来办)
+        query = query.where(Case.assignee_id == user.id)
     return _where(session, scope_cases(query, user), f, now)
 
 

@@ -11,12 +11,13 @@ from werkzeug.wrappers import Response
 
 from bot.clock import fmt_local, utcnow
 from bot.constants import CASE_DEPARTMENTS, OPEN_STATUSES
+from bot.domain import users
 from bot.domain.cases import TRANSITIONS
 from bot.domain.residents import in_service_window
 from bot.messaging.texts import label
 from bot.services import services
 from bot.storage.models import Case, Community, Compound, Resident
-from bot.web.console import case_export, case_list
+from bot.web.console import canned_replies, case_export, case_list
 from bot.web.console.access import login_required, may_see, scope_cases
 from bot.web.console.conversation import Line, conversation
 from bot.web.request_session import get_db
@@ -104,7 +105,8 @@ def _photos(case: Case, talk: list[Line]) -> list[tuple[datetime, str | None]]:
 def _panel(case: Case, resident: Resident | None, now: datetime) -> dict[str, Any]:
     """What the 办理 panel shows: the actions the case's status allows, the departments, the reply channel."""
     return {"actions": [a for a in ("accept", "resolve", "reopen") if case.status in TRANSITIONS[a][0]],
-            "departments": CASE_DEPARTMENTS, "in_window": in_service_window(resident, now)}
+            "departments": CASE_DEPARTMENTS, "in_window": in_service_window(resident, now),
+            "colleagues": users.colleagues(get_db(), case), "canned": canned_replies.current()}
 
 
 def _resident(case: Case) -> Resident | None:
