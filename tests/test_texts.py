@@ -4,11 +4,12 @@ from __future__ import annotations
 import pytest
 
 from bot.messaging.texts import label, lines
+from handlers.conversation.advice import ANSWERED_BY
 
 
 @pytest.mark.parametrize("intent", ["leak", "pest", "clutter", "construction", "utility"])
 def test_routed_intents_have_questions(intent: str) -> None:
-    questions = lines(f"questions/{intent}")
+    questions = [line.partition(ANSWERED_BY)[0].strip() for line in lines(f"questions/{intent}")]  # "question | words"
     assert questions and all(q.endswith("？") or q.endswith("。") for q in questions)
 
 
