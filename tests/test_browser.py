@@ -56,12 +56,17 @@ def page(server: str) -> Iterator[Page]:
         browser.close()
 
 
-def _login(page: Page) -> None:
+def _as(page: Page, username: str, password: str) -> None:
     page.goto("/console/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "mulin-demo")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("工单")
+
+
+def _login(page: Page) -> None:
+    """As the demo admin."""
+    _as(page, "admin", "mulin-demo")
 
 
 def test_case_from_report_to_satisfaction(page: Page, app, wechat, db, standin) -> None:
@@ -322,14 +327,6 @@ def test_case_page_plays_a_kept_video_and_the_group_page_marks_the_contact(page:
     page.screenshot(path=str(SHOTS / "mulinfang-contact.png"), full_page=True)
     answer = wechat.send_text("睦邻坊是干什么的", openid=BOUND).text
     assert answer is not None and "睦邻坊联系人：赵大姐（楼门长），电话 13800001111" in answer
-
-
-def _as(page: Page, username: str, password: str) -> None:
-    page.goto("/console/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    expect(page.locator("h1")).to_have_text("工单")
 
 
 def _listed(page: Page) -> list[str]:
