@@ -23,8 +23,9 @@ from bot.domain.routing import Decision, route
 from bot.errors import InvalidTransition, NotFound
 from bot.messaging import outbox
 from bot.messaging.texts import label, render_text
+from bot.storage import static_rows
 from bot.storage.db import as_loaded
-from bot.storage.models import Case, CaseEvent, Resident, User, table_of
+from bot.storage.models import Case, CaseEvent, Community, Resident, User, table_of
 
 LINK_WINDOW = timedelta(hours=24)
 # action -> (statuses it may start from, status it leads to)
@@ -65,6 +66,10 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
         case_id=case.id, kind="created", actor=actor, note=None, created_at=now,
         data={"department": case.department, "inform": list(decision.inform), "group_id": case.group_id}))
     set_committed_value(case, "events", [created])
+    # the case's places as the resident's (this process's copy of the directory): no lazy SELECT for them later
+    set_committed_value(case, "compound", compound)
+    set_committed_value(case, "building", resident.building)
+    set_committed_value(case, "community", static_rows.attach_read(session, Community, case.community_id))
     message_facts.forget(session, openid, "open_case")
     set_committed_value(created, "case", case)
     notify_department(session, case, now)

@@ -114,6 +114,8 @@ def contact_note(session: Session, case: Case) -> str:
     chosen = load_settings().kinds_for(case.community.name if case.community else None)
     if not set(kind_of(case)) & set(chosen):
         return ""
+    if message_facts.none(session, case.openid, "group_members", building_id=case.building_id):
+        return ""
     line = contact_line(session, case.building_id, case.openid)
     return f"\n\n{line}" if line else ""
 

@@ -87,6 +87,7 @@ def _touched(session: Session, openid: str, values: dict[str, object], now: date
         return None
     row = dict(found)
     version = row.pop("directory_version")
+    static_rows.read_directory_version(session, version)
     static_rows.read_staff_version(session, row.pop("staff_version"))
     message_facts.record(session, row, now)
     resident: Resident | None = session.identity_map.get(session.identity_key(Resident, row["id"]))

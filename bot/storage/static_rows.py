@@ -59,6 +59,20 @@ def _copy(session: Session, version: object) -> _Copy:
         return copy
 
 
+def read_directory_version(session: Session, version: object) -> None:
+    """The directory version read with the resident (bot.domain.residents.touch), for attach_read() in this
+    transaction."""
+    cache(session, "versions")["directory"] = version
+
+
+def attach_read(session: Session, cls: type[T], row_id: int | None) -> T | None:
+    """As attach, with the version this transaction read with the resident; without one, the session's get()."""
+    version = cache(session, "versions").get("directory", _UNSET)
+    if version is _UNSET:
+        return session.get(cls, row_id) if row_id is not None else None
+    return attach(session, version, cls, row_id)
+
+
 def attach(session: Session, version: object, cls: type[T], row_id: int | None) -> T | None:
     """The row as a loaded object of this session: already there, from this process's copy (no SQL), or
     read once (one SELECT) and kept."""

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.compound_names import CN_DIGITS, fold, names
+from bot.storage.db import cache
 from bot.storage.models import Building, Compound
 
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=号|楼|栋|幢|单元|门|室)")
@@ -81,23 +82,39 @@ def _similarity(name: str, text: str) -> float:
     return max(SequenceMatcher(None, name, span).ratio() for span in spans)
 
 
+def _named(session: Session) -> list[tuple[Compound, list[str]]]:
+    """The street's compounds with their folded names and aliases, read once per message (transaction)."""
+    kept = cache(session, "compound_names")
+    if "all" not in kept:
+        kept["all"] = [(compound, [fold(n) for n in names(compound)])
+                       for compound in session.scalars(select(Compound).order_by(Compound.id)).all()]
+    return kept["all"]  # type: ignore[no-any-return]
+
+
+def exact_compound(session: Session, text: str) -> Compound | None:
+    """The compound whose name or alias occurs in the text (the longest such name; the first compound on a tie)."""
+    folded = fold(text)
+    best: tuple[int, Compound] | None = None
+    for compound, folded_names in _named(session):
+        longest = max((len(n) for n in folded_names if n and n in folded), default=0)
+        if longest and (best is None or longest > best[0]):
+            best = (longest, compound)
+    return best[1] if best else None
+
+
 def match_compound(session: Session, text: str) -> tuple[Compound | None, float]:
     """(compound, score): 1.0 when a name occurs in the text, else the best fuzzy candidate."""
+    exact = exact_compound(session, text)
+    if exact is not None:
+        return exact, 1.0
     folded = fold(text)
-    scored: list[tuple[float, int, Compound]] = []
-    for compound in session.scalars(select(Compound).order_by(Compound.id)).all():
-        folded_names = [fold(n) for n in names(compound)]
-        exact = [len(n) for n in folded_names if n and n in folded]
-        if exact:
-            scored.append((1.0 + max(exact) / 100, compound.id, compound))  # longest name wins
-        else:
-            scored.append((max(_similarity(n, folded) for n in folded_names), compound.id, compound))
-    scored.sort(key=lambda s: (-s[0], s[1]))
+    scored = sorted(((max(_similarity(n, folded) for n in folded_names), compound.id, compound)
+                     for compound, folded_names in _named(session)), key=lambda s: (-s[0], s[1]))
     if not scored or scored[0][0] < FUZZY_MIN:
         return None, 0.0
-    if scored[0][0] < 1.0 and len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05:
+    if len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05:
         return None, 0.0  # two names fit about equally: ask again
-    return scored[0][2], min(scored[0][0], 1.0)
+    return scored[0][2], scored[0][0]
 
 
 def is_bungalow(compound: Compound) -> bool:
@@ -137,8 +154,8 @@ def _in_compound(session: Session, compound: Compound, score: float, building_no
 def match_in_report(session: Session, text: str) -> AddressMatch:
     """The place a complaint names by itself ("我家在马连道南口三区2号楼，水管裂了"): only a compound
     named exactly counts, and a building written as 号楼/栋/幢/号 or 6-3-301; otherwise unknown."""
-    compound, score = match_compound(session, text)
-    if compound is None or score < 1.0:
+    compound = exact_compound(session, text)
+    if compound is None:
         return AddressMatch("unknown")
     digits = _digits(text)
     worded = _WORDED[0].search(digits)  # "6楼3门301": a bare 楼 with a unit after it is a building, not a floor
@@ -176,22 +193,21 @@ def parts_in_message(session: Session, text: str, bungalow: bool = False) -> Pla
     a bare 楼 counts only with a unit after it ("6楼3门301"), else it is a floor ("二楼也漏了").
     `bungalow`: the case is in a 平房区, where "2号院" is the yard (its "building")."""
     text = text[:MAX_CHARS]
-    compound, score = match_compound(session, text)
+    compound = exact_compound(session, text)
     digits = _digits(text)
     worded = _WORDED[0].search(digits)
     yard = _YARD.search(digits) if bungalow or (compound is not None and is_bungalow(compound)) else None
     found = _DASHED.search(digits) or _IN_REPORT.search(digits) or (
         worded if worded and worded.group("unit") else None) or yard
     if found is yard and yard is not None:
-        return PlaceParts(compound if score >= 1.0 else None, yard.group("building"), None, None)
+        return PlaceParts(compound, yard.group("building"), None, None)
     if found is not None:
-        return PlaceParts(compound if score >= 1.0 else None, found.group("building"), found.group("unit"),
-                          found.group("room"))
+        return PlaceParts(compound, found.group("building"), found.group("unit"), found.group("room"))
     unit_room = _UNIT_ROOM.search(digits)
     if unit_room is None:
         bare = _BARE_ROOM.match(digits)
-        return PlaceParts(compound if score >= 1.0 else None, None, None, bare.group("room") if bare else None)
-    return PlaceParts(compound if score >= 1.0 else None, None, unit_room.group("unit"), unit_room.group("room"))
+        return PlaceParts(compound, None, None, bare.group("room") if bare else None)
+    return PlaceParts(compound, None, unit_room.group("unit"), unit_room.group("room"))
 
 
 def building_of(session: Session, compound: Compound, name: str) -> Building | None:
