@@ -41,11 +41,12 @@ TELL_RESIDENT = ("accept", "resolve", "reopen")
 
 def add_event(session: Session, case: Case, kind: str, *, actor: str, now: datetime,
               note: str | None = None, data: dict[str, Any] | None = None) -> CaseEvent:
-    """Append an audit event to the case."""
-    event = CaseEvent(case_id=case.id, kind=kind, actor=actor, note=note, data=data, created_at=now)
-    session.add(event)
-    session.flush()
-    return event
+    """Append an audit event to the case: a Core INSERT after whatever the session still has to write (an event
+    is on the path of most messages; without pending changes no flush runs, and the message's facts stay)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return _inserted(session, CaseEvent, _EVENTS, dict(case_id=case.id, kind=kind, actor=actor, note=note,
+                                                         data=data, created_at=now))
 
 
 def create_case(session: Session, *, openid: str, text: str, intent: str, priority: str,

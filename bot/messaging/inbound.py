@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from redis.exceptions import RedisError
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -146,7 +146,6 @@ class Busy(Exception):
 
 
 TABLE = table_of(InboundMessage)
-_INSERT = insert(TABLE).returning(TABLE.c.id)
 QUEUED = InboundStatus.QUEUED
 
 
@@ -160,18 +159,25 @@ def row_values(msg: Inbound, now: datetime, status: str) -> dict[str, Any]:
 
 def store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage, bool]:
     """Insert the message (committed before handling); return (row, is_first_delivery)."""
+    row, first, _behind = _store(session, msg, now)
+    return row, first
+
+
+def _store(session: Session, msg: Inbound, now: datetime) -> tuple[InboundMessage, bool, bool]:
+    """As store, and whether an earlier message of the resident was still unanswered when it was inserted
+    (queued_before, read in the INSERT itself)."""
     values = row_values(msg, now, InboundStatus.RECEIVED)
     try:
         # Core insert with bound parameters: compiled once, no ORM unit of work on the hot path.
-        new_id = session.connection().execute(_INSERT, values).scalar_one()
+        new_id, behind = session.connection().execute(_INSERT, values).one()
         session.commit()
-        return InboundMessage(id=new_id, **values), True
+        return InboundMessage(id=new_id, **values), True, behind is not None
     except IntegrityError:
         session.rollback()
         existing = session.scalars(
             select(InboundMessage).where(InboundMessage.dedup_key == msg.dedup_key)
         ).one()
-        return existing, False
+        return existing, False, False
 
 
 _QUEUED_BEFORE = (
@@ -180,6 +186,11 @@ _QUEUED_BEFORE = (
            TABLE.c.id < bindparam("row_id"))
     .limit(1)
 )
+_EARLIER = TABLE.alias("earlier")
+# the new row spelled out: SQLite's compiler writes the INSERT's own columns without their table in RETURNING
+_INSERT = insert(TABLE).returning(TABLE.c.id, select(_EARLIER.c.id).where(
+    _EARLIER.c.openid == literal_column(f"{TABLE.name}.openid"), _EARLIER.c.status.in_(UNANSWERED),
+    _EARLIER.c.id < literal_column(f"{TABLE.name}.id")).limit(1).scalar_subquery().label("behind"))
 
 
 def queued_before(session: Session, openid: str, row_id: int) -> bool:
@@ -318,8 +329,8 @@ def receive(db: Callable[[], Session], msg: Inbound, handler: Handler, now: date
     if queue_on is not None and _queued(queue_on, spool, msg, now):
         return None
     session = db()  # opened only now: the queued path above needs no ORM session
-    row, first = store(session, msg, now)
-    if first and queued_before(session, msg.openid, row.id):
+    row, first, behind = _store(session, msg, now)
+    if first and behind:
         _set(session, row.id, status=QUEUED, claimed_until=None)  # behind its resident's queued messages
         session.commit()
         return None

@@ -9,6 +9,7 @@ this process's copy. Nothing is kept across databases: each engine has its own.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -34,6 +35,7 @@ class _Copy:
     def __init__(self) -> None:
         self.version: object = _UNSET
         self.rows: dict[tuple[type[Any], int], dict[str, Any]] = {}
+        self.derived: dict[str, Any] = {}
 
 
 _copies: WeakKeyDictionary[Engine, _Copy] = WeakKeyDictionary()
@@ -55,7 +57,7 @@ def _copy(session: Session, version: object) -> _Copy:
         if copy is None:
             copy = _copies[engine] = _Copy()
         if copy.version != version:
-            copy.version, copy.rows = version, {}
+            copy.version, copy.rows, copy.derived = version, {}, {}
         return copy
 
 
@@ -71,6 +73,21 @@ def attach_read(session: Session, cls: type[T], row_id: int | None) -> T | None:
     if version is _UNSET:
         return session.get(cls, row_id) if row_id is not None else None
     return attach(session, version, cls, row_id)
+
+
+def derived(session: Session, name: str, build: Callable[[Session], T]) -> T:
+    """A value built from the directory (`build` reads it), kept in this process for the directory version this
+    transaction read with the resident; without one, built afresh (and kept for the transaction only)."""
+    version = cache(session, "versions").get("directory", _UNSET)
+    if version is _UNSET:
+        kept = cache(session, "derived")
+        if name not in kept:
+            kept[name] = build(session)
+        return kept[name]  # type: ignore[no-any-return]
+    copy = _copy(session, version)
+    if name not in copy.derived:
+        copy.derived[name] = build(session)
+    return copy.derived[name]  # type: ignore[no-any-return]
 
 
 def attach(session: Session, version: object, cls: type[T], row_id: int | None) -> T | None:

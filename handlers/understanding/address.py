@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.compound_names import CN_DIGITS, fold, names
-from bot.storage.db import cache
+from bot.storage import static_rows
 from bot.storage.models import Building, Compound
 
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=号|楼|栋|幢|单元|门|室)")
@@ -82,24 +82,31 @@ def _similarity(name: str, text: str) -> float:
     return max(SequenceMatcher(None, name, span).ratio() for span in spans)
 
 
-def _named(session: Session) -> list[tuple[Compound, list[str]]]:
-    """The street's compounds with their folded names and aliases, read once per message (transaction)."""
-    kept = cache(session, "compound_names")
-    if "all" not in kept:
-        kept["all"] = [(compound, [fold(n) for n in names(compound)])
-                       for compound in session.scalars(select(Compound).order_by(Compound.id)).all()]
-    return kept["all"]  # type: ignore[no-any-return]
+def _folded(session: Session) -> list[tuple[int, list[str]]]:
+    return [(row.id, [fold(n) for n in names(row)])  # type: ignore[arg-type]
+            for row in session.execute(select(Compound.id, Compound.name, Compound.aliases).order_by(Compound.id))]
+
+
+def _named(session: Session) -> list[tuple[int, list[str]]]:
+    """The street's compounds (ids) with their folded names and aliases: this process's copy of the directory."""
+    return static_rows.derived(session, "compound_names", _folded)
+
+
+def _compound(session: Session, compound_id: int) -> Compound:
+    found = static_rows.attach_read(session, Compound, compound_id)
+    assert found is not None
+    return found
 
 
 def exact_compound(session: Session, text: str) -> Compound | None:
     """The compound whose name or alias occurs in the text (the longest such name; the first compound on a tie)."""
     folded = fold(text)
-    best: tuple[int, Compound] | None = None
-    for compound, folded_names in _named(session):
+    best: tuple[int, int] | None = None
+    for compound_id, folded_names in _named(session):
         longest = max((len(n) for n in folded_names if n and n in folded), default=0)
         if longest and (best is None or longest > best[0]):
-            best = (longest, compound)
-    return best[1] if best else None
+            best = (longest, compound_id)
+    return _compound(session, best[1]) if best else None
 
 
 def match_compound(session: Session, text: str) -> tuple[Compound | None, float]:
@@ -108,13 +115,13 @@ def match_compound(session: Session, text: str) -> tuple[Compound | None, float]
     if exact is not None:
         return exact, 1.0
     folded = fold(text)
-    scored = sorted(((max(_similarity(n, folded) for n in folded_names), compound.id, compound)
-                     for compound, folded_names in _named(session)), key=lambda s: (-s[0], s[1]))
+    scored = sorted(((max(_similarity(n, folded) for n in folded_names), compound_id)
+                     for compound_id, folded_names in _named(session)), key=lambda s: (-s[0], s[1]))
     if not scored or scored[0][0] < FUZZY_MIN:
         return None, 0.0
     if len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05:
         return None, 0.0  # two names fit about equally: ask again
-    return scored[0][2], scored[0][0]
+    return _compound(session, scored[0][1]), scored[0][0]
 
 
 def is_bungalow(compound: Compound) -> bool:
