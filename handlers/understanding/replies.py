@@ -6,7 +6,6 @@ Pure functions of the text; the conversation decides.
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -15,10 +14,9 @@ from typing import Any
 import yaml
 
 from bot.constants import Satisfaction
-from handlers.understanding.words import is_question
+from handlers.understanding.words import clean, is_question
 
 REPLIES_PATH = Path(__file__).with_name("replies.yaml")
-_PUNCT = re.compile(r"[\s,.!?;:，。！？；：、~…\"'“”‘’()（）【】]+")
 LEVELS = ("not_solved", "unsatisfied", "basic", "satisfied")
 
 
@@ -53,9 +51,6 @@ def words(path: Path = REPLIES_PATH) -> dict[str, Any]:
     return table
 
 
-def clean(text: str | None) -> str:
-    """The text as matched: NFKC, lower case, without spaces and punctuation."""
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", text or "").lower())
 
 
 def _has(cleaned: str, listed: list[Any]) -> bool:

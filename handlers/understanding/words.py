@@ -20,55 +20,58 @@ def _words() -> dict[str, Any]:
     return words
 
 
-def _clean(text: str | None) -> str:
+@lru_cache(maxsize=4096)  # a message is matched against dozens of word lists, and the lists' own words recur
+def clean(text: str | None) -> str:
+    """The text as matched: NFKC, lower case, without spaces and punctuation."""
     return _PUNCT.sub("", unicodedata.normalize("NFKC", text or "").lower())
+
 
 
 def command_of(text: str | None) -> str | None:
     """The command a whole message is (cancel, handoff, address, my_cases, help), or None."""
-    cleaned = _clean(text)
+    cleaned = clean(text)
     if not cleaned and (text or "").strip() in ("?", "？"):
         return "help"
     for name, words in _words()["commands"].items():
-        if cleaned in (_clean(w) for w in words):
+        if cleaned in (clean(w) for w in words):
             return str(name)
     return None
 
 
 def is_yes(text: str | None) -> bool:
     """Whether the message says yes."""
-    return _clean(text) in (_clean(w) for w in _words()["answer_yes"])
+    return clean(text) in (clean(w) for w in _words()["answer_yes"])
 
 
 def is_no(text: str | None) -> bool:
     """Whether the message says no."""
-    return _clean(text) in (_clean(w) for w in _words()["answer_no"])
+    return clean(text) in (clean(w) for w in _words()["answer_no"])
 
 
 def is_courtesy(text: str | None) -> bool:
     """Whether the message is only thanks or an acknowledgement ("谢谢", "好的收到")."""
-    rest = _clean(text)
-    for word in sorted((_clean(w) for w in _words()["courtesy"]), key=len, reverse=True):
+    rest = clean(text)
+    for word in sorted((clean(w) for w in _words()["courtesy"]), key=len, reverse=True):
         rest = rest.replace(word, "")
-    return bool(_clean(text)) and not rest.strip(PARTICLES)  # "谢谢啊", "好的呀"
+    return bool(clean(text)) and not rest.strip(PARTICLES)  # "谢谢啊", "好的呀"
 
 
 def is_correction(text: str | None) -> bool:
     """Whether the message corrects something said before ("不对，是7号楼", "写错了")."""
-    cleaned = _clean(text)
-    return any(_clean(word) in cleaned for word in _words()["corrections"])
+    cleaned = clean(text)
+    return any(clean(word) in cleaned for word in _words()["corrections"])
 
 
 def is_public_place(text: str | None) -> bool:
     """Whether the message names a place the compound shares (院子, 楼顶, 胡同, 地下室 …)."""
-    cleaned = _clean(text)
-    return any(_clean(word) in cleaned for word in _words()["public_places"])
+    cleaned = clean(text)
+    return any(clean(word) in cleaned for word in _words()["public_places"])
 
 
 def is_greeting(text: str | None) -> bool:
     """Whether the whole message only greets ("您好", "在吗", "有人吗", "你好啊", "喂喂", "在吗在吗")."""
-    rest = "".join(ch for ch in _clean(text) if ch.isalnum())  # emoji and signs aside: "早上好🌞"
-    greetings = sorted((_clean(w) for w in _words()["greetings"]), key=len, reverse=True)
+    rest = "".join(ch for ch in clean(text) if ch.isalnum())  # emoji and signs aside: "早上好🌞"
+    greetings = sorted((clean(w) for w in _words()["greetings"]), key=len, reverse=True)
     found = False
     while rest := rest.lstrip(PARTICLES):
         word = next((w for w in greetings if w and rest.startswith(w)), None)
@@ -88,8 +91,8 @@ def is_question(text: str | None) -> bool:
 
 def utility_kinds(text: str | None) -> list[str]:
     """The utilities a message names (power, water, gas, heating), in the table's order."""
-    cleaned = _clean(text)
-    return [kind for kind, words in _words()["utility_kinds"].items() if any(_clean(w) in cleaned for w in words)]
+    cleaned = clean(text)
+    return [kind for kind, words in _words()["utility_kinds"].items() if any(clean(w) in cleaned for w in words)]
 
 
 def utility_words(kind: str) -> list[str]:
