@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,31 +27,46 @@ def clean(text: str | None) -> str:
 
 
 
+@cache
+def _cleaned(*path: str) -> frozenset[str]:
+    """The cleaned words of one list in commands.yaml (a top-level list, or one entry of a table), once."""
+    node: Any = _words()
+    for key in path:
+        node = node[key]
+    return frozenset(clean(str(w)) for w in node)
+
+
+@cache
+def _by_length(name: str) -> tuple[str, ...]:
+    """The cleaned words of a list, longest first (none empty; in the file's order among equal lengths)."""
+    return tuple(sorted(dict.fromkeys(w for w in map(clean, _words()[name]) if w), key=len, reverse=True))
+
+
 def command_of(text: str | None) -> str | None:
     """The command a whole message is (cancel, handoff, address, my_cases, help), or None."""
     cleaned = clean(text)
     if not cleaned and (text or "").strip() in ("?", "？"):
         return "help"
-    for name, words in _words()["commands"].items():
-        if cleaned in (clean(w) for w in words):
+    for name in _words()["commands"]:
+        if cleaned in _cleaned("commands", name):
             return str(name)
     return None
 
 
 def is_yes(text: str | None) -> bool:
     """Whether the message says yes."""
-    return clean(text) in (clean(w) for w in _words()["answer_yes"])
+    return clean(text) in _cleaned("answer_yes")
 
 
 def is_no(text: str | None) -> bool:
     """Whether the message says no."""
-    return clean(text) in (clean(w) for w in _words()["answer_no"])
+    return clean(text) in _cleaned("answer_no")
 
 
 def is_courtesy(text: str | None) -> bool:
     """Whether the message is only thanks or an acknowledgement ("谢谢", "好的收到")."""
     rest = clean(text)
-    for word in sorted((clean(w) for w in _words()["courtesy"]), key=len, reverse=True):
+    for word in _by_length("courtesy"):
         rest = rest.replace(word, "")
     return bool(clean(text)) and not rest.strip(PARTICLES)  # "谢谢啊", "好的呀"
 
@@ -59,32 +74,37 @@ def is_courtesy(text: str | None) -> bool:
 def is_correction(text: str | None) -> bool:
     """Whether the message corrects something said before ("不对，是7号楼", "写错了")."""
     cleaned = clean(text)
-    return any(clean(word) in cleaned for word in _words()["corrections"])
+    return any(word in cleaned for word in _cleaned("corrections"))
 
 
 def is_public_place(text: str | None) -> bool:
     """Whether the message names a place the compound shares (院子, 楼顶, 胡同, 地下室 …)."""
     cleaned = clean(text)
-    return any(clean(word) in cleaned for word in _words()["public_places"])
+    return any(word in cleaned for word in _cleaned("public_places"))
 
 
 def is_greeting(text: str | None) -> bool:
     """Whether the whole message only greets ("您好", "在吗", "有人吗", "你好啊", "喂喂", "在吗在吗")."""
     rest = "".join(ch for ch in clean(text) if ch.isalnum())  # emoji and signs aside: "早上好🌞"
-    greetings = sorted((clean(w) for w in _words()["greetings"]), key=len, reverse=True)
+    greetings = _by_length("greetings")
     found = False
     while rest := rest.lstrip(PARTICLES):
-        word = next((w for w in greetings if w and rest.startswith(w)), None)
+        word = next((w for w in greetings if rest.startswith(w)), None)
         if word is None:
             return False
         rest, found = rest[len(word):], True
     return found
 
 
+@lru_cache(maxsize=1)
+def _question_endings() -> tuple[str, ...]:
+    return tuple(unicodedata.normalize("NFKC", e) for e in _words()["question_endings"])
+
+
 def is_question(text: str | None) -> bool:
     """Whether the message asks something ("周六你们办公吗", "社区电话是多少")."""
     plain = unicodedata.normalize("NFKC", text or "").strip()
-    if plain.endswith(tuple(unicodedata.normalize("NFKC", e) for e in _words()["question_endings"])):
+    if plain.endswith(_question_endings()):
         return True
     return any(word in plain for word in _words()["question_words"])
 
@@ -92,7 +112,7 @@ def is_question(text: str | None) -> bool:
 def utility_kinds(text: str | None) -> list[str]:
     """The utilities a message names (power, water, gas, heating), in the table's order."""
     cleaned = clean(text)
-    return [kind for kind, words in _words()["utility_kinds"].items() if any(clean(w) in cleaned for w in words)]
+    return [kind for kind in _words()["utility_kinds"] if any(w in cleaned for w in _cleaned("utility_kinds", kind))]
 
 
 def utility_words(kind: str) -> list[str]:
