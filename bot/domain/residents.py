@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.domain import message_facts
 from bot.messaging.window import in_window
 from bot.storage import static_rows
-from bot.storage.db import as_loaded, cache, insert_ignoring
+from bot.storage.db import as_loaded, before_commit, cache, insert_ignoring
 from bot.storage.models import Building, Compound, Resident, table_of
 
 _RESIDENTS = table_of(Resident)
@@ -61,38 +61,39 @@ def touch(session: Session, openid: str, now: datetime, *, interactive: bool,
     return resident
 
 
-_TOUCH: dict[tuple[str, ...], Any] = {}
+_TOUCH: dict[str, Any] = {}
 
 
-def _touch_statement(names: tuple[str, ...]) -> Any:
-    """UPDATE … WHERE openid RETURNING the resident, the directory's version and the message's facts
-    (bot.domain.message_facts): built once per set of columns."""
-    statement = _TOUCH.get(names)
+def _touch_statement() -> Any:
+    """SELECT the resident with the directory's and the staff's versions and the message's facts
+    (bot.domain.message_facts): built once."""
+    statement = _TOUCH.get("select")
     if statement is None:
-        statement = _TOUCH[names] = (
-            update(_RESIDENTS).where(_RESIDENTS.c.openid == bindparam("openid_"))
-            .values({name: bindparam(name) for name in names})
-            .returning(*_RESIDENTS.c, static_rows.VERSION_OF.label("directory_version"),
-                       static_rows.STAFF_VERSION_OF.label("staff_version"), *message_facts.columns()))
+        statement = _TOUCH["select"] = (
+            select(*_RESIDENTS.c, static_rows.VERSION_OF.label("directory_version"),
+                   static_rows.STAFF_VERSION_OF.label("staff_version"), *message_facts.columns())
+            .where(_RESIDENTS.c.openid == bindparam("openid_")))
     return statement
 
 
 def _touched(session: Session, openid: str, values: dict[str, object], now: datetime) -> Resident | None:
-    """Update a known resident and read it back, with its compound and building (from this process's copy of
-    the directory): one statement instead of a SELECT and an UPDATE. None for someone not yet known."""
-    names = tuple(sorted(values))
-    found = session.connection().execute(_touch_statement(names), {"openid_": openid, **values,
-                                                                   **message_facts.params(now)}).mappings().first()
+    """A known resident read with its compound and building (from this process's copy of the directory) in one
+    statement; the contact itself (`values`) is written just before the commit (bot.storage.db.before_commit):
+    nothing in the message reads it back from the database, and on SQLite the write lock is taken later.
+    None for someone not yet known."""
+    found = session.connection().execute(_touch_statement(), {"openid_": openid,
+                                                              **message_facts.params(now)}).mappings().first()
     if found is None:
         return None
-    row = dict(found)
+    row = dict(found) | values
     version = row.pop("directory_version")
     static_rows.read_directory_version(session, version)
     static_rows.read_staff_version(session, row.pop("staff_version"))
     message_facts.record(session, row, now)
+    before_commit(session, _UPDATE, {"resident_id": row["id"], **values})
     resident: Resident | None = session.identity_map.get(session.identity_key(Resident, row["id"]))
     if resident is not None:  # read earlier in this transaction: only what changed
-        for name in names:
+        for name in values:
             set_committed_value(resident, name, row[name])
     else:
         resident = as_loaded(session, Resident, row)

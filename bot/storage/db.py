@@ -74,6 +74,29 @@ def _forget_cached(session: Session, _transaction: Any) -> None:
     session.info.pop("mulin.cache", None)
 
 
+def before_commit(session: Session, statement: Any, params: dict[str, Any]) -> None:
+    """Run a Core statement just before the session's transaction commits (dropped if it rolls back). On SQLite
+    the first write of a transaction takes the database's one write lock until the commit: a write that nothing
+    in the transaction reads back (the resident's last contact) is better made last, so other processes
+    (the web workers storing a flood) wait less."""
+    session.info.setdefault(_BEFORE_COMMIT, []).append((statement, params))
+
+
+_BEFORE_COMMIT = "mulin.before_commit"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    for statement, params in session.info.pop(_BEFORE_COMMIT, []):
+        session.connection().execute(statement, params)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_before_commit(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # committed (written already) or rolled back: nothing is kept
+        session.info.pop(_BEFORE_COMMIT, None)
+
+
 def on_commit(session: Session, fn: Callable[[], None]) -> None:
     """Run fn once the session's transaction commits (never if it rolls back), e.g. a Redis write
     that must not get ahead of the database."""
