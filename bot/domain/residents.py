@@ -61,28 +61,35 @@ def touch(session: Session, openid: str, now: datetime, *, interactive: bool,
     return resident
 
 
-_TOUCH: dict[str, Any] = {}
+_TOUCH: dict[tuple[str, ...] | None, Any] = {}
 
 
-def _touch_statement() -> Any:
-    """SELECT the resident with the directory's and the staff's versions and the message's facts
-    (bot.domain.message_facts): built once."""
-    statement = _TOUCH.get("select")
+def _touch_statement(names: tuple[str, ...] | None) -> Any:
+    """The resident with the directory's and the staff's versions and the message's facts
+    (bot.domain.message_facts): a SELECT (names None), or an UPDATE of these columns RETURNING them; built once."""
+    statement = _TOUCH.get(names)
     if statement is None:
-        statement = _TOUCH["select"] = (
-            select(*_RESIDENTS.c, static_rows.VERSION_OF.label("directory_version"),
-                   static_rows.STAFF_VERSION_OF.label("staff_version"), *message_facts.columns())
-            .where(_RESIDENTS.c.openid == bindparam("openid_")))
+        read = (*_RESIDENTS.c, static_rows.VERSION_OF.label("directory_version"),
+                static_rows.STAFF_VERSION_OF.label("staff_version"), *message_facts.columns())
+        statement = _TOUCH[names] = (
+            select(*read).where(_RESIDENTS.c.openid == bindparam("openid_")) if names is None else
+            update(_RESIDENTS).where(_RESIDENTS.c.openid == bindparam("openid_"))
+            .values({name: bindparam(name) for name in names}).returning(*read))
     return statement
 
 
 def _touched(session: Session, openid: str, values: dict[str, object], now: datetime) -> Resident | None:
-    """A known resident read with its compound and building (from this process's copy of the directory) in one
-    statement; the contact itself (`values`) is written just before the commit (bot.storage.db.before_commit):
-    nothing in the message reads it back from the database, and on SQLite the write lock is taken later.
-    None for someone not yet known."""
-    found = session.connection().execute(_touch_statement(), {"openid_": openid,
-                                                              **message_facts.params(now)}).mappings().first()
+    """A known resident, touched and read with its compound and building (from this process's copy of the
+    directory) in one statement. None for someone not yet known.
+
+    On SQLite the contact itself (`values`) is written just before the commit (bot.storage.db.before_commit):
+    the first write of a transaction takes SQLite's one write lock until the commit, and nothing in the message
+    reads the contact back from the database, so the web workers storing a flood wait less for the answering
+    job. PostgreSQL locks only the row: there the UPDATE … RETURNING is one statement instead of two."""
+    deferred = session.get_bind().dialect.name == "sqlite"
+    params = {"openid_": openid, **message_facts.params(now), **({} if deferred else values)}
+    found = session.connection().execute(
+        _touch_statement(None if deferred else tuple(sorted(values))), params).mappings().first()
     if found is None:
         return None
     row = dict(found) | values
@@ -90,7 +97,8 @@ def _touched(session: Session, openid: str, values: dict[str, object], now: date
     static_rows.read_directory_version(session, version)
     static_rows.read_staff_version(session, row.pop("staff_version"))
     message_facts.record(session, row, now)
-    before_commit(session, _UPDATE, {"resident_id": row["id"], **values})
+    if deferred:
+        before_commit(session, _UPDATE, {"resident_id": row["id"], **values})
     resident: Resident | None = session.identity_map.get(session.identity_key(Resident, row["id"]))
     if resident is not None:  # read earlier in this transaction: only what changed
         for name in values:
