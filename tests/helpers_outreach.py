@@ -92,7 +92,7 @@ def scheduler_env(settings: dict[str, object], rate: float = 0) -> dict[str, str
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "DATABASE_", "REDIS_"))}
     names = ("DATABASE_URL", "REDIS_URL", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY",
-             "SECRET_KEY", "WECHAT_API_BASE_URL", "API_TOKEN")
+             "SECRET_KEY", "WECHAT_API_BASE_URL", "API_TOKEN", "QUIET_HOURS")  # the test's: none, at any hour
     env.update({name: str(settings[name]) for name in names})
     env.update({"MULIN_ENV": "test", "TEMPLATE_IDS": "default=tpl-default", "SEND_RATE_PER_SECOND": str(rate),
                 "PYTHONUNBUFFERED": "1"})
