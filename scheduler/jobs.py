@@ -5,6 +5,7 @@ again (or late, with --once --now) never sends anything twice.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 
+from bot.clock import utcnow
 from bot.constants import BULK_PURPOSES
 from bot.messaging import inbound_spool, outbox
 from bot.services import services
@@ -74,9 +76,20 @@ def store_spooled(app: Flask, now: datetime) -> dict[str, Any]:
         return {"stored": inbound_spool.flush(session, services(app).redis)}
 
 
+REPLAY_RUN = 10.0  # seconds a run of the job goes on while a flood's queue lasts (then it logs and starts anew)
+
+
 def replay_inbound(app: Flask, now: datetime) -> dict[str, Any]:
-    """Answer messages queued in a burst, or stored while Redis was down or a worker crashed."""
-    return {"replayed": inbound_replay.replay(app, now)}
+    """Answer messages queued in a burst, or stored while Redis was down or a worker crashed. One pass of
+    inbound_replay.replay ends within its budget (its claims are as of its start); while passes still answer,
+    the next starts at once, as of its own start, instead of waiting for the next tick (a third of the time)."""
+    svc, started, answered = services(app), time.monotonic(), 0
+    while True:
+        count = inbound_replay.replay(app, now)
+        answered += count
+        if count == 0 or svc.stop.is_set() or not svc.holds_lock() or time.monotonic() - started > REPLAY_RUN:
+            return {"replayed": answered}
+        now = utcnow()
 
 
 # Jobs that create outbox rows come before the drains, so one --once run also sends them.
