@@ -62,6 +62,17 @@ def test_a_public_area_report_is_opened_once_the_compound_is_known(wechat, stree
     assert case.number in done.text
 
 
+def test_a_story_about_the_own_kitchen_still_asks_for_the_building(wechat, street):
+    # "厨房顶上" holds 房顶 (a roof, a shared place) but names the resident's own home: the door number is needed
+    wechat.send_text("我家厨房顶上一直往下滴水，楼上好像没人在家，我岁数大了不知道找谁", openid=NEW)
+    asked = wechat.send_text("马连道南口三区", openid=NEW)
+    assert cases_of(street, NEW) == [] and "马连道南口三区几号楼" in asked.text and "公共区域" not in asked.text
+    done = wechat.send_text("三号楼二单元五零二", openid=NEW)
+    [case] = cases_of(street, NEW)
+    assert (case.compound.name, case.building.name, case.unit, case.room) == ("马连道南口三区", "3", "2", "502")
+    assert case.number in done.text
+
+
 def test_no_dead_end_after_two_answers_without_an_address(wechat, street):
     wechat.send_text("家里漏水", openid=NEW)
     again = wechat.send_text("就路口那栋", openid=NEW)

@@ -78,8 +78,10 @@ def is_correction(text: str | None) -> bool:
 
 
 def is_public_place(text: str | None) -> bool:
-    """Whether the message names a place the compound shares (院子, 楼顶, 胡同, 地下室 …)."""
+    """Whether the message names a place the compound shares (院子, 楼顶, 胡同 …) and not the resident's home."""
     cleaned = clean(text)
+    if any(word in cleaned for word in _cleaned("home_places")):
+        return False
     return any(word in cleaned for word in _cleaned("public_places"))
 
 
