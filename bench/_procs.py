@@ -73,12 +73,16 @@ def stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+def rss_mb(pid: int) -> float | None:
+    """A process's resident memory in MB (None once it is gone)."""
+    try:
+        found = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+    except FileNotFoundError:
+        return None
+    return int(found.group(1)) / 1024 if found else None
+
+
 def children_rss_mb(master: int) -> list[float]:
     """Resident memory of a gunicorn master's workers, in MB."""
     kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
-    sizes = []
-    for pid in kids:
-        found = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
-        if found:
-            sizes.append(int(found.group(1)) / 1024)
-    return sizes
+    return [size for size in map(rss_mb, map(int, kids)) if size is not None]

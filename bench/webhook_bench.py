@@ -16,6 +16,9 @@ processes at once over one queue (as `python -m scheduler --answer-only` workers
 PostgreSQL when a server is installed (a throwaway cluster). bench/answer_bench.py runs only the answering parts.
 Mulin runs in plaintext mode: wrk's Lua cannot encrypt.
 
+On SQLite the inline target is then flooded on until its workers have answered BENCH_MEMORY_MESSAGES (50,000;
+0 skips) in all, and every worker's memory is printed (the scheduler's too, after the default target's floods).
+
 BENCH_DURATION (8s), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_WORKERS (2), BENCH_REPORTS (500, for the
 cost), BENCH_DRAIN_TIMEOUT (300 s), BENCH_POSTGRES=0 skips PostgreSQL, BENCH_GUNICORN extra gunicorn options.
 """
@@ -45,6 +48,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 REPORTS = int(os.environ.get("BENCH_REPORTS", "500"))
 DRAIN_TIMEOUT = float(os.environ.get("BENCH_DRAIN_TIMEOUT", "300"))
+MEMORY_MESSAGES = int(os.environ.get("BENCH_MEMORY_MESSAGES", "50000"))
 GUNICORN_EXTRA = os.environ.get("BENCH_GUNICORN", "").split()
 LOGS = ROOT / "bench" / "results" / "logs"  # the servers' and the scheduler's output, one file each, per run
 PROGRESS = "select count(*), sum(case when status in ('handled', 'failed') then 1 else 0 end) from inbound_messages"
@@ -232,6 +236,25 @@ def checks(targets: list[Target], verdicts: dict[str, _checks.Verdict], waited: 
                   + ", after " + ", ".join(f"{v:.0f}" for v in after)
                   + f" ({verdicts[target.name].messages:,} messages stored by the {WORKERS} workers)"
                   "  [target < 200 MB after 50,000]")
+        for helper in target.helpers[1:]:  # the scheduler
+            size = _procs.rss_mb(helper.pid) or 0.0
+            print(f"  Mulin {target.name}'s scheduler RSS MB after answering its messages: {size:.0f}")
+
+
+def flood_for_memory(target: Target, work: Path) -> None:
+    """Flood on until the target's workers have taken MEMORY_MESSAGES in all (their memory is printed after)."""
+    assert target.database_url
+    stored, _ = progress(target.database_url)
+    started, start_count = time.monotonic(), stored
+    while stored < MEMORY_MESSAGES:
+        _wrk.run(target.port, "15s", work, CONNECTIONS)
+        before, (stored, _) = stored, progress(target.database_url)
+        if stored == before:
+            print(f"  memory flood: Mulin {target.name} stopped taking messages at {stored:,}")
+            break
+    if stored > start_count:
+        print(f"  memory flood: Mulin {target.name} took {stored - start_count:,} more messages "
+              f"({stored:,} in all) in {time.monotonic() - started:.0f} s", flush=True)
 
 
 def scale_out(base: dict[str, str], clone: Callable[[str], str], redis: Callable[[str], str]) -> None:
@@ -247,7 +270,7 @@ def scale_out(base: dict[str, str], clone: Callable[[str], str], redis: Callable
 
 
 def run_backend(label: str, work: Path, base: dict[str, str], clone: Callable[[str], str],
-                redis: Callable[[str], str], workers: bool = False) -> None:
+                redis: Callable[[str], str], workers: bool = False, memory: bool = False) -> None:
     """Three copies of the prepared database (inline, default, cost): alternate the targets, the cost, the checks."""
     urls = {name: clone(name) for name in ("inline", "default", "cost")}
     logs = LOGS / label.split()[0].lower()
@@ -260,6 +283,8 @@ def run_backend(label: str, work: Path, base: dict[str, str], clone: Callable[[s
         for n in range(1, ROUNDS + 1):
             figures = {target.name: one_round(target, work, DURATION, record=True) for target in targets}
             print(round_line(n, figures), flush=True)
+        if memory:
+            flood_for_memory(next(t for t in targets if t.name == "inline"), work)
         # the inline target runs no scheduler: what waited behind the same resident's earlier message is
         # answered by the scheduler's job here, as `python -m scheduler` would
         waited = _answer_cost.answer_queue(mulin_env(base, urls["inline"], redis("inline"), True))
@@ -317,7 +342,8 @@ def main() -> None:
     try:
         print(f"webhook bench: every request a report from one of {_wrk.RESIDENTS:,} known residents", flush=True)
         print("SQLite:", flush=True)
-        run_backend("SQLite", work, base, sqlite_clones(work), lambda n: redis(f"sqlite-{n}"), workers=True)
+        run_backend("SQLite", work, base, sqlite_clones(work), lambda n: redis(f"sqlite-{n}"), workers=True,
+                    memory=MEMORY_MESSAGES > 0)
         run_postgres(work, base, redis)
     finally:
         server.shutdown()  # type: ignore[attr-defined]

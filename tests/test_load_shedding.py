@@ -4,16 +4,17 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import create_app
 from bot.clock import utcnow
 from bot.messaging.inbound import Inbound
 from bot.services import services
-from bot.storage.models import InboundMessage
+from bot.storage.models import InboundMessage, Resident
 from bot.web.load import LoadGauge
 from scheduler.jobs import drain_outbox, replay_inbound
 from tests.conftest import AES_KEY, APPID, TOKEN
@@ -152,6 +153,30 @@ def test_queued_report_is_answered_by_the_scheduler_once(app, busy, street, stan
     assert len(cases_of(street, BOUND)) == 1
 
 
+def _contact(db, openid: str):  # type: ignore[no-untyped-def]
+    db.expire_all()
+    return db.scalars(select(Resident).where(Resident.openid == openid)).one().last_inbound_at
+
+
+def test_a_late_answer_opens_the_window_from_when_the_resident_wrote_never_back(app, busy, street) -> None:  # type: ignore[no-untyped-def]
+    pusher = _pusher(busy)
+    street.execute(update(Resident).where(Resident.openid == BOUND).values(last_inbound_at=None))
+    street.commit()
+    assert pusher.send_text("楼道里堆满了杂物", openid=BOUND, msg_id=7101).body == "success"
+    [row] = _stored(street, BOUND)
+    assert _contact(street, BOUND) is None  # queued: not answered yet
+    assert replay_inbound(app, utcnow())["replayed"] == 1
+    assert _contact(street, BOUND) == row.received_at  # the 48 hours count from the message, not the answer
+
+    later = utcnow() + timedelta(minutes=10)  # as if a later message had been recorded meanwhile
+    street.execute(update(Resident).where(Resident.openid == BOUND).values(last_inbound_at=later))
+    street.commit()
+    assert pusher.send_text("还有楼道灯也不亮", openid=BOUND, msg_id=7102).body == "success"
+    assert replay_inbound(app, utcnow())["replayed"] == 1
+    assert [r.status for r in _stored(street, BOUND)] == ["handled", "handled"]
+    assert _contact(street, BOUND) == later
+
+
 def test_later_message_waits_behind_its_residents_queued_one(app, busy, street, wechat) -> None:  # type: ignore[no-untyped-def]
     """The address must not be read before the report it answers: one resident's messages keep their order."""
     new = "o-burst-new"
@@ -171,7 +196,6 @@ def test_later_message_waits_behind_its_residents_queued_one(app, busy, street, 
 
 
 def test_message_waits_behind_one_the_scheduler_is_answering(app, busy, street, wechat) -> None:  # type: ignore[no-untyped-def]
-    from datetime import timedelta
 
     from bot.messaging import inbound
     new = "o-burst-claimed"
@@ -347,7 +371,6 @@ def test_a_locked_database_in_a_burst_keeps_the_message_and_answers_success(app,
 
 def test_later_message_waits_behind_its_residents_stranded_one(app, settings, street, wechat) -> None:  # type: ignore[no-untyped-def]
     """A report stranded while Redis was down is answered before the address sent after it, not after."""
-    from datetime import timedelta
 
     from scheduler.replay_jobs import replay
     new = "o-stranded"
@@ -370,7 +393,6 @@ def test_later_message_waits_behind_its_residents_stranded_one(app, settings, st
 
 def test_a_message_the_scheduler_cannot_answer_holds_back_the_residents_later_ones(app, busy, settings, street) -> None:  # type: ignore[no-untyped-def]
     """Redis down for the scheduler: the report stays unanswered, and the address queued after it is given back."""
-    from datetime import timedelta
 
     from scheduler.replay_jobs import replay
     new = "o-held"

@@ -1,10 +1,11 @@
 """Residents: who follows the account, and when they last wrote (the 48-hour window)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -16,6 +17,13 @@ from bot.storage.models import Building, Compound, Resident, table_of
 
 _RESIDENTS = table_of(Resident)
 _UPDATE = update(_RESIDENTS).where(_RESIDENTS.c.id == bindparam("resident_id"))
+# a contact never moves the window back (a message answered late, after a later one recorded its own)
+_LATER_CONTACT = case((or_(_RESIDENTS.c.last_inbound_at.is_(None),
+                           _RESIDENTS.c.last_inbound_at < bindparam("last_inbound_at")), bindparam("last_inbound_at")),
+                      else_=_RESIDENTS.c.last_inbound_at)
+_CONTACT = (update(_RESIDENTS).where(_RESIDENTS.c.openid == bindparam("openid_"))
+            .where(or_(_RESIDENTS.c.last_inbound_at.is_(None), _RESIDENTS.c.last_inbound_at < bindparam("at")))
+            .values(last_inbound_at=bindparam("at")))
 # built once (bound parameter); the address comes along: one JOIN instead of two lazy loads for a new case
 _BY_OPENID = select(Resident).where(Resident.openid == bindparam("openid")).options(
     joinedload(Resident.building), joinedload(Resident.compound))
@@ -74,7 +82,8 @@ def _touch_statement(names: tuple[str, ...] | None) -> Any:
         statement = _TOUCH[names] = (
             select(*read).where(_RESIDENTS.c.openid == bindparam("openid_")) if names is None else
             update(_RESIDENTS).where(_RESIDENTS.c.openid == bindparam("openid_"))
-            .values({name: bindparam(name) for name in names}).returning(*read))
+            .values({name: _LATER_CONTACT if name == "last_inbound_at" else bindparam(name) for name in names})
+            .returning(*read))
     return statement
 
 
@@ -92,12 +101,14 @@ def _touched(session: Session, openid: str, values: dict[str, object], now: date
         _touch_statement(None if deferred else tuple(sorted(values))), params).mappings().first()
     if found is None:
         return None
-    row = dict(found) | values
+    if deferred and _recorded(found["last_inbound_at"], values.get("last_inbound_at")):
+        values = {name: value for name, value in values.items() if name != "last_inbound_at"}
+    row = dict(found) | values if deferred else dict(found)  # RETURNING: the values as written
     version = row.pop("directory_version")
     static_rows.read_directory_version(session, version)
     static_rows.read_staff_version(session, row.pop("staff_version"))
     message_facts.record(session, row, now)
-    if deferred:
+    if deferred and values:
         before_commit(session, _UPDATE, {"resident_id": row["id"], **values})
     resident: Resident | None = session.identity_map.get(session.identity_key(Resident, row["id"]))
     if resident is not None:  # read earlier in this transaction: only what changed
@@ -109,6 +120,25 @@ def _touched(session: Session, openid: str, values: dict[str, object], now: date
     set_committed_value(resident, "compound", static_rows.attach(session, version, Compound, resident.compound_id))
     set_committed_value(resident, "building", static_rows.attach(session, version, Building, resident.building_id))
     return resident
+
+
+def _recorded(stored: datetime | None, contact: object) -> bool:
+    """Whether the database already holds this contact or a later one (record_contacts, or a later message)."""
+    return isinstance(contact, datetime) and stored is not None and stored >= contact
+
+
+def record_contacts(session: Session, contacts: Iterable[tuple[str, datetime]]) -> None:
+    """Open the 48-hour window of residents whose messages are about to be answered late, all in one statement
+    (an executemany) with the answering job's claim: each message's own touch then finds its contact recorded
+    and writes nothing. Never moves a window back. On PostgreSQL nothing is done here: there a message's touch
+    writes its contact in the very statement that reads the resident."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    latest: dict[str, datetime] = {}
+    for openid, at in contacts:
+        latest[openid] = max(at, latest.get(openid, at))
+    if latest:
+        session.connection().execute(_CONTACT, [{"openid_": openid, "at": at} for openid, at in latest.items()])
 
 
 def in_service_window(resident: Resident | None, now: datetime) -> bool:

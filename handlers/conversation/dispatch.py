@@ -15,6 +15,7 @@ from bot.domain import residents
 from bot.messaging import receipts, subscriptions
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import render_text
+from bot.messaging.window import opens_window
 from handlers.conversation import (
     cancel_words,
     chase,
@@ -36,9 +37,6 @@ from handlers.conversation.faq import Faq
 from handlers.conversation.store import DialogueStore
 from handlers.understanding import replies
 from handlers.understanding.classifier import Classifier
-
-# Events after which WeChat lets us send customer-service messages for 48 hours.
-INTERACTIVE_EVENTS = {"subscribe", "subscribe_scan", "scan", "click"}
 
 
 @dataclass(frozen=True)
@@ -108,9 +106,8 @@ ROUTES: tuple[Route, ...] = (
 
 def handle(ctx: Context, msg: Inbound) -> str | None:
     """Record the contact, then run the first matching route that takes the message."""
-    interactive = msg.msg_type != "event" or msg.event in INTERACTIVE_EVENTS
     if msg.event != "unsubscribe":
-        residents.touch(ctx.session, msg.openid, ctx.now, interactive=interactive,
+        residents.touch(ctx.session, msg.openid, ctx.now, interactive=opens_window(msg.msg_type, msg.event),
                         subscribed=True if msg.event in ("subscribe", "subscribe_scan") else None)
     for route in ROUTES:
         if route.check(msg):
