@@ -65,6 +65,7 @@ class Target:
     database_url: str | None = None
     rounds: list[dict[str, float]] = field(default_factory=list)
     rss_before: list[float] = field(default_factory=list)
+    scheduler_rss_before: float = 0.0
 
 
 def progress(database_url: str) -> tuple[int, int]:
@@ -236,9 +237,10 @@ def checks(targets: list[Target], verdicts: dict[str, _checks.Verdict], waited: 
                   + ", after " + ", ".join(f"{v:.0f}" for v in after)
                   + f" ({verdicts[target.name].messages:,} messages stored by the {WORKERS} workers)"
                   "  [target < 200 MB after 50,000]")
-        for helper in target.helpers[1:]:  # the scheduler
-            size = _procs.rss_mb(helper.pid) or 0.0
-            print(f"  Mulin {target.name}'s scheduler RSS MB after answering its messages: {size:.0f}")
+        if target.helpers:
+            after_all = _procs.rss_mb(target.helpers[-1].pid) or 0.0
+            print(f"  Mulin {target.name}'s scheduler RSS MB: after the warm-up {target.scheduler_rss_before:.0f}, "
+                  f"after answering all {verdicts[target.name].messages:,} messages {after_all:.0f}")
 
 
 def flood_for_memory(target: Target, work: Path) -> None:
@@ -280,6 +282,7 @@ def run_backend(label: str, work: Path, base: dict[str, str], clone: Callable[[s
         for target in targets:  # warm-up: imports, jieba's dictionary, connections
             one_round(target, work, "2s", record=False)
             target.rss_before = _procs.children_rss_mb(target.proc.pid)
+            target.scheduler_rss_before = _procs.rss_mb(target.helpers[-1].pid) or 0.0 if target.helpers else 0.0
         for n in range(1, ROUNDS + 1):
             figures = {target.name: one_round(target, work, DURATION, record=True) for target in targets}
             print(round_line(n, figures), flush=True)

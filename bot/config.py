@@ -28,6 +28,10 @@ DEFAULTS: dict[str, Any] = {
     # Once a web worker has spent this share of its last half second or so answering requests, it only stores
     # (queues) new messages for the scheduler to answer (bot/load.py): 0 queues everything, 1 never.
     "INLINE_BUSY_LIMIT": 0.3,
+    # `python -m scheduler` (and each --answer-only worker) lowers its CPU priority by this much (os.nice): on a
+    # machine it shares with the web workers, the webhook (WeChat waits 5 s) comes first and a queued message's
+    # answer a moment later. 0 leaves it as it is.
+    "SCHEDULER_NICE": 10,
     "STREET_NAME": "示例街道",
     "STREET_CONTACT": "街道服务热线 010-12345678",
     # Template ids per purpose, for messages outside the 48-hour customer-service window.

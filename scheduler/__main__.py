@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from bot import create_app
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         counts = run_once(app, now)
         print(json.dumps(counts, ensure_ascii=False, default=str))
         return 1 if any(c.get("error") for c in counts.values()) else 0
+    if app.config["SCHEDULER_NICE"] > 0:  # the web workers on this machine first (bot.config)
+        os.nice(app.config["SCHEDULER_NICE"])
     if args.answer_only:
         answer_forever(app)
         return 0
