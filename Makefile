@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python bench/webhook_bench.py
 	$(BIN)/python bench/answer_bench.py
 	$(BIN)/python bench/answer_profile.py
+	$(BIN)/python bench/scheduler_memory_bench.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/intent_eval.py
 	$(BIN)/python bench/conversation_eval.py
