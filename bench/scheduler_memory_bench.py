@@ -2,7 +2,8 @@
 
 BENCH_MESSAGES (50,000) reports from the bench's 5,000 known residents are stored as queued, as a flood leaves them
 (ten per resident, interleaved), on SQLite; then the WeChat stand-in and `python -m scheduler` start as deployed
-(REPLY_RATE_PER_SECOND lifted, so the sends keep up) and answer and send them all. The scheduler's resident memory
+(REPLY_RATE_PER_SECOND lifted, so the sends keep up; MALLOC_ARENA_MAX=2 unless set otherwise, as the README's
+units run it) and answer and send them all. The scheduler's resident memory
 is printed after its warm-up and every 10,000 answers until the queue is empty and every answer sent, then the
 checks: every message answered, in order per resident, none twice. bench/webhook_bench.py measures the web
 workers' memory after as many.
@@ -70,7 +71,8 @@ def main() -> None:
         procs.append(_procs.start([sys.executable, "-m", "bot.devtools.standin", "--port", str(port)], env, ROOT,
                                   logs / "memory-standin.log"))
         _procs.wait_port(port, proc=procs[0])
-        sched_env = dict(env, WECHAT_API_BASE_URL=f"http://127.0.0.1:{port}/cgi-bin/", TEMPLATE_IDS="default=bench")
+        sched_env = {"MALLOC_ARENA_MAX": "2", **env,  # as the README's units and `make run` start it
+                     "WECHAT_API_BASE_URL": f"http://127.0.0.1:{port}/cgi-bin/", "TEMPLATE_IDS": "default=bench"}
         scheduler = _procs.start([sys.executable, "-m", "scheduler"], sched_env, ROOT, logs / "memory-scheduler.log")
         procs.append(scheduler)
         started, deadline, mark, first = time.monotonic(), time.monotonic() + TIMEOUT, STEP, True

@@ -117,8 +117,8 @@ def start_scheduler(env: dict[str, str], logs: Path) -> list[subprocess.Popen[by
     standin = _procs.start([sys.executable, "-m", "bot.devtools.standin", "--port", str(port)], env, ROOT,
                            logs / "standin.log")
     _procs.wait_port(port, proc=standin)
-    sched_env = dict(env, WECHAT_API_BASE_URL=f"http://127.0.0.1:{port}/cgi-bin/", TEMPLATE_IDS="default=bench",
-                     LOG_LEVEL="WARNING")
+    sched_env = {"MALLOC_ARENA_MAX": "2", **env, "WECHAT_API_BASE_URL": f"http://127.0.0.1:{port}/cgi-bin/",
+                 "TEMPLATE_IDS": "default=bench", "LOG_LEVEL": "WARNING"}  # MALLOC_ARENA_MAX: as README's units
     return [standin, _procs.start([sys.executable, "-m", "scheduler"], sched_env, ROOT, logs / "scheduler.log")]
 
 

@@ -67,7 +67,8 @@ def main() -> int:
     children.append(subprocess.Popen([os.path.join(BIN, "gunicorn"), "-w", env.get("WEB_WORKERS", "2"),
                                       "-b", f"0.0.0.0:{port}", "-c", "python:bot.web.gunicorn_conf", "--preload",
                                       "bot:create_app()"], env=env))
-    children.append(subprocess.Popen([PYTHON, "-m", "scheduler"], env=env))
+    # glibc's per-thread malloc arenas: without a cap the scheduler's threads keep growing its memory (README)
+    children.append(subprocess.Popen([PYTHON, "-m", "scheduler"], env={"MALLOC_ARENA_MAX": "2", **env}))
     ok = _wait_port(port)
     host = _lan_address()
     print("\n" + "=" * 64)
