@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import _answer_cost, _checks, _procs, _wrk  # noqa: E402
 from bench.webhook_bench import embedded_redis, mulin_env, progress, sqlite_clones  # noqa: E402
+from bot.devtools.launcher import SCHEDULER_ENV  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "50000"))
 STEP = 10_000
@@ -71,7 +72,7 @@ def main() -> None:
         procs.append(_procs.start([sys.executable, "-m", "bot.devtools.standin", "--port", str(port)], env, ROOT,
                                   logs / "memory-standin.log"))
         _procs.wait_port(port, proc=procs[0])
-        sched_env = {"MALLOC_ARENA_MAX": "2", **env,  # as the README's units and `make run` start it
+        sched_env = {**SCHEDULER_ENV, **env,  # as the README's units and `make run` start it
                      "WECHAT_API_BASE_URL": f"http://127.0.0.1:{port}/cgi-bin/", "TEMPLATE_IDS": "default=bench"}
         scheduler = _procs.start([sys.executable, "-m", "scheduler"], sched_env, ROOT, logs / "memory-scheduler.log")
         procs.append(scheduler)

@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import _answer_cost, _checks, _postgres, _procs, _wrk  # noqa: E402
 from bench._peer import peer_venv  # noqa: E402
+from bot.devtools.launcher import SCHEDULER_ENV  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DURATION = os.environ.get("BENCH_DURATION", "8s")
@@ -117,8 +118,8 @@ def start_scheduler(env: dict[str, str], logs: Path) -> list[subprocess.Popen[by
     standin = _procs.start([sys.executable, "-m", "bot.devtools.standin", "--port", str(port)], env, ROOT,
                            logs / "standin.log")
     _procs.wait_port(port, proc=standin)
-    sched_env = {"MALLOC_ARENA_MAX": "2", **env, "WECHAT_API_BASE_URL": f"http://127.0.0.1:{port}/cgi-bin/",
-                 "TEMPLATE_IDS": "default=bench", "LOG_LEVEL": "WARNING"}  # MALLOC_ARENA_MAX: as README's units
+    sched_env = {**SCHEDULER_ENV, **env, "WECHAT_API_BASE_URL": f"http://127.0.0.1:{port}/cgi-bin/",
+                 "TEMPLATE_IDS": "default=bench", "LOG_LEVEL": "WARNING"}
     return [standin, _procs.start([sys.executable, "-m", "scheduler"], sched_env, ROOT, logs / "scheduler.log")]
 
 
@@ -282,7 +283,8 @@ def run_backend(label: str, work: Path, base: dict[str, str], clone: Callable[[s
         for target in targets:  # warm-up: imports, jieba's dictionary, connections
             one_round(target, work, "2s", record=False)
             target.rss_before = _procs.children_rss_mb(target.proc.pid)
-            target.scheduler_rss_before = _procs.rss_mb(target.helpers[-1].pid) or 0.0 if target.helpers else 0.0
+            if target.helpers:
+                target.scheduler_rss_before = _procs.rss_mb(target.helpers[-1].pid) or 0.0
         for n in range(1, ROUNDS + 1):
             figures = {target.name: one_round(target, work, DURATION, record=True) for target in targets}
             print(round_line(n, figures), flush=True)

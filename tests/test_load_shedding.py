@@ -196,7 +196,6 @@ def test_later_message_waits_behind_its_residents_queued_one(app, busy, street, 
 
 
 def test_message_waits_behind_one_the_scheduler_is_answering(app, busy, street, wechat) -> None:  # type: ignore[no-untyped-def]
-
     from bot.messaging import inbound
     new = "o-burst-claimed"
     _pusher(busy).send_text("厨房水管漏水了", openid=new)
@@ -371,7 +370,6 @@ def test_a_locked_database_in_a_burst_keeps_the_message_and_answers_success(app,
 
 def test_later_message_waits_behind_its_residents_stranded_one(app, settings, street, wechat) -> None:  # type: ignore[no-untyped-def]
     """A report stranded while Redis was down is answered before the address sent after it, not after."""
-
     from scheduler.replay_jobs import replay
     new = "o-stranded"
     down = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})  # a worker whose Redis is gone
@@ -393,7 +391,6 @@ def test_later_message_waits_behind_its_residents_stranded_one(app, settings, st
 
 def test_a_message_the_scheduler_cannot_answer_holds_back_the_residents_later_ones(app, busy, settings, street) -> None:  # type: ignore[no-untyped-def]
     """Redis down for the scheduler: the report stays unanswered, and the address queued after it is given back."""
-
     from scheduler.replay_jobs import replay
     new = "o-held"
     _pusher(busy).send_text("厨房水管漏水了", openid=new)

@@ -14,6 +14,9 @@ from bot.config import INSTANCE, load_config
 
 PYTHON = sys.executable
 BIN = os.path.dirname(PYTHON)
+# How `python -m scheduler` is started (here, in the benches, in the README's units): glibc's per-thread malloc
+# arenas otherwise let the scheduler's threads grow its memory slowly (README, figures).
+SCHEDULER_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 
 def _wait_port(port: int, timeout: float = 15) -> bool:
@@ -67,8 +70,7 @@ def main() -> int:
     children.append(subprocess.Popen([os.path.join(BIN, "gunicorn"), "-w", env.get("WEB_WORKERS", "2"),
                                       "-b", f"0.0.0.0:{port}", "-c", "python:bot.web.gunicorn_conf", "--preload",
                                       "bot:create_app()"], env=env))
-    # glibc's per-thread malloc arenas: without a cap the scheduler's threads keep growing its memory (README)
-    children.append(subprocess.Popen([PYTHON, "-m", "scheduler"], env={"MALLOC_ARENA_MAX": "2", **env}))
+    children.append(subprocess.Popen([PYTHON, "-m", "scheduler"], env={**SCHEDULER_ENV, **env}))
     ok = _wait_port(port)
     host = _lan_address()
     print("\n" + "=" * 64)

@@ -17,12 +17,17 @@ from bot.storage.models import Building, Compound, Resident, table_of
 
 _RESIDENTS = table_of(Resident)
 _UPDATE = update(_RESIDENTS).where(_RESIDENTS.c.id == bindparam("resident_id"))
-# a contact never moves the window back (a message answered late, after a later one recorded its own)
-_LATER_CONTACT = case((or_(_RESIDENTS.c.last_inbound_at.is_(None),
-                           _RESIDENTS.c.last_inbound_at < bindparam("last_inbound_at")), bindparam("last_inbound_at")),
+
+
+def _earlier_than(name: str) -> Any:
+    """The stored contact is missing or earlier than the bound one: only then is it written (a contact never
+    moves the window back, e.g. a message answered late, after a later one recorded its own)."""
+    return or_(_RESIDENTS.c.last_inbound_at.is_(None), _RESIDENTS.c.last_inbound_at < bindparam(name))
+
+
+_LATER_CONTACT = case((_earlier_than("last_inbound_at"), bindparam("last_inbound_at")),
                       else_=_RESIDENTS.c.last_inbound_at)
-_CONTACT = (update(_RESIDENTS).where(_RESIDENTS.c.openid == bindparam("openid_"))
-            .where(or_(_RESIDENTS.c.last_inbound_at.is_(None), _RESIDENTS.c.last_inbound_at < bindparam("at")))
+_CONTACT = (update(_RESIDENTS).where(_RESIDENTS.c.openid == bindparam("openid_"), _earlier_than("at"))
             .values(last_inbound_at=bindparam("at")))
 # built once (bound parameter); the address comes along: one JOIN instead of two lazy loads for a new case
 _BY_OPENID = select(Resident).where(Resident.openid == bindparam("openid")).options(
@@ -95,7 +100,7 @@ def _touched(session: Session, openid: str, values: dict[str, object], now: date
     the first write of a transaction takes SQLite's one write lock until the commit, and nothing in the message
     reads the contact back from the database, so the web workers storing a flood wait less for the answering
     job. PostgreSQL locks only the row: there the UPDATE … RETURNING is one statement instead of two."""
-    deferred = session.get_bind().dialect.name == "sqlite"
+    deferred = _defers_contact(session)
     params = {"openid_": openid, **message_facts.params(now), **({} if deferred else values)}
     found = session.connection().execute(
         _touch_statement(None if deferred else tuple(sorted(values))), params).mappings().first()
@@ -122,6 +127,11 @@ def _touched(session: Session, openid: str, values: dict[str, object], now: date
     return resident
 
 
+def _defers_contact(session: Session) -> bool:
+    """SQLite: a message's touch only reads the resident, its contact is written apart (see _touched)."""
+    return bool(session.get_bind().dialect.name == "sqlite")
+
+
 def _recorded(stored: datetime | None, contact: object) -> bool:
     """Whether the database already holds this contact or a later one (record_contacts, or a later message)."""
     return isinstance(contact, datetime) and stored is not None and stored >= contact
@@ -132,7 +142,7 @@ def record_contacts(session: Session, contacts: Iterable[tuple[str, datetime]]) 
     (an executemany) with the answering job's claim: each message's own touch then finds its contact recorded
     and writes nothing. Never moves a window back. On PostgreSQL nothing is done here: there a message's touch
     writes its contact in the very statement that reads the resident."""
-    if session.get_bind().dialect.name != "sqlite":
+    if not _defers_contact(session):
         return
     latest: dict[str, datetime] = {}
     for openid, at in contacts:
