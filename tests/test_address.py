@@ -18,6 +18,8 @@ from handlers.understanding.address import MAX_CHARS, match_address, match_in_re
     ("茶马南街1号院3号楼2门101", ("茶马南街1号院", "3", "2", "101")),
     ("马连道南口三区5号楼", ("马连道南口三区", "5", None, None)),
     ("天宁寺北里", ("天宁寺北里", None, None, None)),
+    ("天宁寺北里二号楼，一门301", ("天宁寺北里", "2", "1", "301")),  # typed with commas between the parts
+    ("红莲北里5号楼、2单元、301", ("红莲北里", "5", "2", "301")),
 ])
 def test_parse_place(text, expected):
     assert parse_place(text) == expected
@@ -33,6 +35,8 @@ def test_parse_place(text, expected):
     ("天宁寺北里", "no_building", "天宁寺北里", None),
     ("天宁寺北里99号楼1门101", "unknown_building", "天宁寺北里", None),
     ("火星基地1号楼1单元101", "unknown", None, None),
+    ("白纸坊东街11号院", "unknown", None, None),  # reads like 茶马南街1号院, but its number is another
+    ("茶马南接1号院2号楼", "confirm", "茶马南街1号院", "2"),  # a typo, the same number
     ("楼上漏水了", "unknown", None, None),
 ])
 def test_match_address(street, text, status, compound, building):

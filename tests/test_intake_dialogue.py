@@ -45,7 +45,7 @@ def test_typo_in_compound_name_is_confirmed_first(wechat, street):
     ("不对", render_text("intake/address_again", status="rejected", compound="")),
     ("火星小区1号楼", render_text("intake/address_again", status="unknown", compound="")),
     ("马连道南口三区99号楼1单元101", render_text("intake/address_again", status="unknown_building",
-                                          compound="马连道南口三区")),
+                                          compound="马连道南口三区", building="99")),
 ])
 def test_unsure_address_is_asked_again(wechat, street, answer, expected):
     wechat.send_text("家里停电了", openid=NEW)

@@ -10,8 +10,8 @@ from handlers.conversation import binding, intake
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK, emergency
-from handlers.understanding.address import BUNGALOW_WORDS, AddressMatch, match_address
-from handlers.understanding.words import is_no, is_public_place, is_yes
+from handlers.understanding.address import BUNGALOW_WORDS, AddressMatch, is_bungalow, match_address
+from handlers.understanding.words import is_courtesy, is_no, is_public_place, is_yes
 
 MAX_TRIES = 2  # answers that gave no usable address before the case is opened anyway (no dead end)
 
@@ -23,6 +23,10 @@ def _hint(ctx: Context, data: dict[str, Any]) -> Compound | None:
 def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """The resident typed (what should be) an address."""
     data = _problem_told(ctx, msg, data)
+    if data.get("pending") and is_courtesy(msg.text):  # "好的谢谢你闺女": asked again kindly, not a failed try
+        hint = _hint(ctx, data) if data.get("hint_sure") else None
+        return Step(render_text("intake/address_again", status="courtesy", compound=hint.name if hint else "",
+                                bungalow=hint is not None and is_bungalow(hint)), DialogueState.AWAIT_ADDRESS, data)
     found = match_address(ctx.session, msg.text or "", _hint(ctx, data), bool(data.get("hint_sure")))
     if found.status in ("unknown", "no_building") and not data.get("pending"):
         return intake.report(ctx, msg, data)  # no address and nothing waiting for one: a new report
@@ -39,7 +43,7 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
                      "unit": found.unit, "room": found.room}
         return Step(render_text("intake/address_confirm", address=binding.describe(found)),
                     DialogueState.CONFIRM_ADDRESS, {**data, "candidate": candidate})
-    return _again(ctx, msg, data, found.status, found.compound.name if found.compound else "")
+    return _again(ctx, msg, data, found.status, found.compound.name if found.compound else "", found.building_no)
 
 
 def _problem_told(ctx: Context, msg: Inbound, data: dict[str, Any]) -> dict[str, Any]:
@@ -60,13 +64,15 @@ def _public(msg: Inbound, data: dict[str, Any]) -> bool:
     return bool(data.get("pending")) and (is_public_place(msg.text) or is_public_place(data["pending"].get("text")))
 
 
-def _again(ctx: Context, msg: Inbound, data: dict[str, Any], status: str, compound: str) -> Step:
+def _again(ctx: Context, msg: Inbound, data: dict[str, Any], status: str, compound: str,
+           building: str | None = None) -> Step:
     """Ask for the address again; after MAX_TRIES that gave none, open the waiting report anyway."""
     tried = [*data.get("tried", []), msg.text or ""]
     if data.get("pending") and len(tried) >= MAX_TRIES:
         return intake.open_without_address(ctx, msg.openid, {**data, "tried": tried})
     bungalow = any(word in compound for word in BUNGALOW_WORDS)  # 平房区: a yard number, no unit or door
-    return Step(render_text("intake/address_again", status=status, compound=compound, bungalow=bungalow),
+    return Step(render_text("intake/address_again", status=status, compound=compound, bungalow=bungalow,
+                            building=building or ""),
                 DialogueState.AWAIT_ADDRESS, {**data, "tried": tried})
 
 

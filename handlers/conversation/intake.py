@@ -139,8 +139,9 @@ def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[st
     keep = {k: v for k, v in data.items() if k in ("hint", "hint_sure")}
     if found.compound is not None:  # named exactly: kept for the next message ("4号楼")
         keep.update(hint=found.compound.id, hint_sure=True)
-    return Step(render_text("intake/ask_address", intent=label("intent", c.intent),
+    return Step(render_text("intake/ask_address", intent="】【".join(label("intent", i) for i in (c.intent, *c.also)),
                             compound=found.compound.name if found.compound else "",
+                            building=found.building_no if found.status == "unknown_building" else "",
                             bungalow=found.compound is not None and is_bungalow(found.compound),
                             safety=advice(c.safety, msg.text), critical=c.priority == "critical"),
                 # advised: the advice led this reply, so the case's reply need not lead with it again

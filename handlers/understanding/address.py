@@ -21,12 +21,15 @@ from bot.storage.models import Building, Compound
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=号|楼|栋|幢|单元|门|室)")
 # a room in Chinese digits after the unit or building ("一单元五零二", "6楼3门三〇一"), read digit by digit
 _CN_ROOM = re.compile(r"(?:(?<=单元)|(?<=[门楼栋幢]))[零〇一二两三四五六七八九]{2,5}(?![零〇一二两三四五六七八九十])")
+# a comma between an address's parts, as people type them ("二号楼，一门301"): dropped, the parts read as one
+_PART_BREAK = re.compile(r"(?<=\d(?:号楼|单元|号门))[,，、.。]+(?=\d)|(?<=\d[楼栋幢门])[,，、.。]+(?=\d)")
 _DASHED = re.compile(r"(?P<building>\d+)[-－—~/](?P<unit>\d+)[-－—~/](?P<room>\d{2,5})")
 _TAIL = r"(?:(?P<unit>\d+)(?:单元|号门|门))?(?:(?P<room>\d{2,5})(?:室|号|房)?)?"
 _WORDED = (re.compile(r"(?P<building>\d+)(?:号楼|栋|幢|楼)" + _TAIL),  # "3号楼" before a bare "1号(院)"
            re.compile(r"(?P<building>\d+)号(?!院)" + _TAIL))
 # inside a complaint a bare "楼" is a floor ("二楼漏水"): only 号楼/栋/幢/号 or 6-3-301 name a building there
 _IN_REPORT = re.compile(r"(?P<building>\d+)(?:号楼|栋|幢|号(?!院))" + _TAIL)
+_NUMBER = re.compile(r"\d+")
 _YARD = re.compile(r"(?P<building>\d+)号院")  # in a bungalow area (平房区) a numbered yard is the "building"
 BUNGALOW_WORDS = ("平房",)
 FUZZY_MIN = 0.6  # below this SequenceMatcher ratio a compound name is not a candidate
@@ -46,6 +49,7 @@ class AddressMatch:
     unit: str | None = None
     room: str | None = None
     score: float = 0.0
+    building_no: str | None = None  # the number the resident gave, also when the directory has no such building
 
 
 def _cn_int(text: str) -> str:
@@ -60,7 +64,8 @@ def _digits(text: str) -> str:
     """Half-width, no spaces, Chinese numerals of buildings, units and rooms as digits."""
     text = "".join(unicodedata.normalize("NFKC", text).split())
     text = _CN_NUMBER.sub(lambda m: _cn_int(m.group(0)), text)
-    return _CN_ROOM.sub(lambda m: "".join(CN_DIGITS[ch] for ch in m.group(0)), text)
+    text = _CN_ROOM.sub(lambda m: "".join(CN_DIGITS[ch] for ch in m.group(0)), text)
+    return _PART_BREAK.sub("", text)
 
 
 def parse_place(text: str) -> tuple[str, str | None, str | None, str | None]:
@@ -80,6 +85,15 @@ def _similarity(name: str, text: str) -> float:
     spans = {text[i:i + width] for width in (size - 1, size, size + 1) if width > 0
              for i in range(max(len(text) - width + 1, 1))}
     return max(SequenceMatcher(None, name, span).ratio() for span in spans)
+
+
+def _fuzzy_score(name: str, text: str) -> float:
+    """How well a compound name fits the text despite a typo; 0 when the text gives other numbers than the
+    name ("白纸坊东街11号院" is not "茶马南街1号院", however alike the rest reads; "南口山区" may be "南口三区")."""
+    numbers, given = set(_NUMBER.findall(name)), set(_NUMBER.findall(text))
+    if numbers and given and not numbers <= given:
+        return 0.0
+    return _similarity(name, text)
 
 
 def _folded(session: Session) -> list[tuple[int, list[str]]]:
@@ -115,7 +129,7 @@ def match_compound(session: Session, text: str) -> tuple[Compound | None, float]
     if exact is not None:
         return exact, 1.0
     folded = fold(text)
-    scored = sorted(((max(_similarity(n, folded) for n in folded_names), compound_id)
+    scored = sorted(((max(_fuzzy_score(n, folded) for n in folded_names), compound_id)
                      for compound_id, folded_names in _named(session)), key=lambda s: (-s[0], s[1]))
     if not scored or scored[0][0] < FUZZY_MIN:
         return None, 0.0
@@ -153,9 +167,9 @@ def _in_compound(session: Session, compound: Compound, score: float, building_no
     building = session.scalars(select(Building).where(
         Building.compound_id == compound.id, Building.name == building_no)).one_or_none()
     if building is None:
-        return AddressMatch("unknown_building", compound, unit=unit, room=room, score=score)
+        return AddressMatch("unknown_building", compound, unit=unit, room=room, score=score, building_no=building_no)
     status = "ok" if score >= 1.0 else "confirm"
-    return AddressMatch(status, compound, building, unit, room, score)
+    return AddressMatch(status, compound, building, unit, room, score, building_no)
 
 
 def match_in_report(session: Session, text: str) -> AddressMatch:

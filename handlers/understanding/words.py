@@ -64,11 +64,15 @@ def is_no(text: str | None) -> bool:
 
 
 def is_courtesy(text: str | None) -> bool:
-    """Whether the message is only thanks or an acknowledgement ("谢谢", "好的收到")."""
+    """Whether the message is only thanks or an acknowledgement ("谢谢", "好的收到"), maybe to someone
+    ("好的谢谢你闺女", "师傅辛苦了")."""
     rest = clean(text)
+    thanked = False
     for word in _by_length("courtesy"):
+        thanked, rest = thanked or word in rest, rest.replace(word, "")
+    for word in _by_length("addressees"):
         rest = rest.replace(word, "")
-    return bool(clean(text)) and not rest.strip(PARTICLES)  # "谢谢啊", "好的呀"
+    return thanked and not rest.strip(PARTICLES)  # "谢谢啊", "好的呀"
 
 
 def is_correction(text: str | None) -> bool:
