@@ -10,7 +10,7 @@ from handlers.conversation import binding, intake
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK, emergency
-from handlers.understanding.address import BUNGALOW_WORDS, AddressMatch, is_bungalow, match_address
+from handlers.understanding.address import AddressMatch, is_bungalow, match_address
 from handlers.understanding.words import is_courtesy, is_no, is_public_place, is_yes
 
 MAX_TRIES = 2  # answers that gave no usable address before the case is opened anyway (no dead end)
@@ -70,8 +70,7 @@ def _again(ctx: Context, msg: Inbound, data: dict[str, Any], status: str, compou
     tried = [*data.get("tried", []), msg.text or ""]
     if data.get("pending") and len(tried) >= MAX_TRIES:
         return intake.open_without_address(ctx, msg.openid, {**data, "tried": tried})
-    bungalow = any(word in compound for word in BUNGALOW_WORDS)  # 平房区: a yard number, no unit or door
-    return Step(render_text("intake/address_again", status=status, compound=compound, bungalow=bungalow,
+    return Step(render_text("intake/address_again", status=status, compound=compound, bungalow=is_bungalow(compound),
                             building=building or ""),
                 DialogueState.AWAIT_ADDRESS, {**data, "tried": tried})
 

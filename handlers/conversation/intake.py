@@ -7,6 +7,7 @@ polite answer and no case; anything else that is `other` becomes a case for the 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ from handlers.understanding.words import is_courtesy, is_greeting, is_public_pla
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
 RESOLVED_MAX_CHARS = 12  # longer "resolved" news with no open case may be a complaint: a person reads it
 BARE_ADDRESS_MAX_CHARS = 30  # a first message this short that is a full address is the address, not a report
+QUESTION_SENTENCE = re.compile(r"[^。！!？?；;，,\n]+[？?]")  # "社区电话是多少？" inside a longer report
 
 
 def pending_of(msg: Inbound, c: Classification) -> dict[str, Any]:
@@ -61,8 +63,30 @@ def _is_update(c: Classification, text: str) -> bool:
 
 
 def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
-    """A new message with no open question: classify, then open (or join) a case or ask the address."""
+    """A new message with no open question: classify, then open (or join) a case or ask the address;
+    a question asked beside the problem ("卫生间漏水。你们周六上班吗？") is answered after the reply."""
     c = _urgent_first(ctx, ctx.classifier.classify(msg.text or ""))
+    step = _report(ctx, msg, data, c)
+    answer = _question_aside(ctx, msg.text or "") if c.intent != FALLBACK else None
+    if answer is None or step.reply is None:
+        return step
+    return replace(step, reply=step.reply + "\n\n" + answer)
+
+
+def _question_aside(ctx: Context, text: str) -> str | None:
+    """The FAQ's answer to a question sentence of a report that names no problem of its own, rendered."""
+    for question in QUESTION_SENTENCE.findall(text):
+        question = question.strip()
+        if ctx.classifier.classify(question).intent != FALLBACK:  # "漏水怎么办？" is the problem: the reply answers it
+            continue
+        answer = ctx.faq.answer_for(question)
+        if answer is not None:
+            return render_text("intake/question_aside", question=question,
+                               answer=render_text(answer, street=ctx.street_name, contact=ctx.street_contact))
+    return None
+
+
+def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification) -> Step:
     if c.intent == FALLBACK and is_greeting(msg.text):
         return Step(render_text("intake/greeting", street=ctx.street_name), data=data)
     answer = ctx.faq.answer_for(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
@@ -139,7 +163,7 @@ def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[st
     keep = {k: v for k, v in data.items() if k in ("hint", "hint_sure")}
     if found.compound is not None:  # named exactly: kept for the next message ("4号楼")
         keep.update(hint=found.compound.id, hint_sure=True)
-    return Step(render_text("intake/ask_address", intent="】【".join(label("intent", i) for i in (c.intent, *c.also)),
+    return Step(render_text("intake/ask_address", intents=[label("intent", i) for i in (c.intent, *c.also)],
                             compound=found.compound.name if found.compound else "",
                             building=found.building_no if found.status == "unknown_building" else "",
                             bungalow=found.compound is not None and is_bungalow(found.compound),

@@ -138,9 +138,11 @@ def match_compound(session: Session, text: str) -> tuple[Compound | None, float]
     return _compound(session, scored[0][1]), scored[0][0]
 
 
-def is_bungalow(compound: Compound) -> bool:
-    """A bungalow area (平房区): its "buildings" are numbered yards (2号院), with no units or door numbers."""
-    return any(word in compound.name for word in BUNGALOW_WORDS)
+def is_bungalow(compound: Compound | str) -> bool:
+    """A bungalow area (平房区), given as a compound or its name: its "buildings" are numbered yards (2号院),
+    with no units or door numbers."""
+    name = compound if isinstance(compound, str) else compound.name
+    return any(word in name for word in BUNGALOW_WORDS)
 
 
 def match_address(session: Session, text: str, hint: Compound | None = None,
