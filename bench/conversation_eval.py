@@ -273,7 +273,8 @@ def _street_app(template_db: Path, redis_url: str, base_url: str, tmp: Path) -> 
         "WECHAT_TOKEN": "benchtoken", "WECHAT_APPID": "wx0123456789abcdef", "WECHAT_SECRET": "bench",
         "WECHAT_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "SECRET_KEY": "bench",
         "WECHAT_API_BASE_URL": base_url, "TEMPLATE_IDS": {"default": "tpl-default"},
-        "SEND_RATE_PER_SECOND": 0, "REPLY_RATE_PER_SECOND": 0, "INLINE_BUSY_LIMIT": 1.0})
+        "SEND_RATE_PER_SECOND": 0, "REPLY_RATE_PER_SECOND": 0, "INLINE_BUSY_LIMIT": 1.0,
+        "QUIET_HOURS": ""})  # notices go out at any hour the bench runs
     with app.app_context():
         session = services(app).sessions()
         import_directory(session, DEMO_DIR / "directory.csv")

@@ -11,7 +11,7 @@ from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK, emergency
 from handlers.understanding.address import AddressMatch, is_bungalow, match_address
-from handlers.understanding.words import is_courtesy, is_no, is_public_place, is_yes
+from handlers.understanding.words import is_courtesy, is_no, is_public_place, is_question, is_yes
 
 MAX_TRIES = 2  # answers that gave no usable address before the case is opened anyway (no dead end)
 
@@ -28,6 +28,9 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         return Step(render_text("intake/address_again", status="courtesy", compound=hint.name if hint else "",
                                 bungalow=hint is not None and is_bungalow(hint)), DialogueState.AWAIT_ADDRESS, data)
     found = match_address(ctx.session, msg.text or "", _hint(ctx, data), bool(data.get("hint_sure")))
+    if data.get("pending") and found.status == "unknown" and is_question(msg.text) \
+            and ctx.classifier.classify(msg.text or "").intent == FALLBACK:
+        return _question(ctx, msg, data)  # "你们电话多少？", "为什么要地址？": answered, not a failed try
     if found.status in ("unknown", "no_building") and not data.get("pending"):
         return intake.report(ctx, msg, data)  # no address and nothing waiting for one: a new report
     if found.status != "ok" and ctx.classifier.classify(msg.text or "").intent == emergency.SPEC.name:
@@ -44,6 +47,21 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         return Step(render_text("intake/address_confirm", address=binding.describe(found)),
                     DialogueState.CONFIRM_ADDRESS, {**data, "candidate": candidate})
     return _again(ctx, msg, data, found.status, found.compound.name if found.compound else "", found.building_no)
+
+
+def _question(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
+    """A question while the address is asked: the FAQ's answer, or the question kept on the coming case for its
+    staff; then the address asked again."""
+    answer = ctx.faq.answer_for(msg.text or "")
+    if answer is None:
+        pending = data["pending"]
+        data = {**data, "pending": {**pending, "text": "\n".join(t for t in (pending.get("text"), msg.text) if t)}}
+    hint = _hint(ctx, data) if data.get("hint_sure") else None
+    again = render_text("intake/address_again", status="question", compound=hint.name if hint else "",
+                        bungalow=hint is not None and is_bungalow(hint))
+    said = render_text(answer, street=ctx.street_name, contact=ctx.street_contact) if answer else \
+        render_text("intake/question_kept")
+    return Step(said + "\n\n" + again, DialogueState.AWAIT_ADDRESS, data)
 
 
 def _problem_told(ctx: Context, msg: Inbound, data: dict[str, Any]) -> dict[str, Any]:

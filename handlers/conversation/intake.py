@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, PRIORITIES, Priority
 from bot.domain import case_queries, mulinfang_alerts, residents
+from bot.domain.case_notify import notify
 from bot.domain.cases import add_event, create_case
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
@@ -34,12 +35,23 @@ from handlers.understanding.address import (
     match_in_report,
 )
 from handlers.understanding.classifier import Classification
-from handlers.understanding.words import is_courtesy, is_greeting, is_public_place, is_question
+from handlers.understanding.words import (
+    clean,
+    is_courtesy,
+    is_greeting,
+    is_preface,
+    is_public_place,
+    is_question,
+    is_thanks,
+)
 
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
+FIXED = "fixed"  # the staff alert's kind: the resident says the problem is over
 RESOLVED_MAX_CHARS = 12  # longer "resolved" news with no open case may be a complaint: a person reads it
 BARE_ADDRESS_MAX_CHARS = 30  # a first message this short that is a full address is the address, not a report
-QUESTION_SENTENCE = re.compile(r"[^。！!？?；;，,\n]+[？?]")  # "社区电话是多少？" inside a longer report
+CLAUSE_END = re.compile(r"([。！!？?；;，,\n])")  # "社区电话是多少？" is a clause of a longer report
+REPEAT_MAX_CHARS = 200  # a message this short that is the case's words again is a repeat, not a detail
+ASIDE_MAX_CHARS = 500  # a question beside the problem is looked for in a report's first 500 characters
 
 
 def pending_of(msg: Inbound, c: Classification) -> dict[str, Any]:
@@ -75,8 +87,11 @@ def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
 
 def _question_aside(ctx: Context, text: str) -> str | None:
     """The FAQ's answer to a question sentence of a report that names no problem of its own, rendered."""
-    for question in QUESTION_SENTENCE.findall(text):
-        question = question.strip()
+    parts = CLAUSE_END.split(text[:ASIDE_MAX_CHARS])  # clause, its end, clause, its end …: linear, unlike a search
+    for clause, end in zip(parts[::2], parts[1::2], strict=False):  # the text after the last end has none
+        question = clause.strip() + end
+        if end not in "？?" or len(question) < 2:
+            continue
         if ctx.classifier.classify(question).intent != FALLBACK:  # "漏水怎么办？" is the problem: the reply answers it
             continue
         answer = ctx.faq.answer_for(question)
@@ -89,17 +104,23 @@ def _question_aside(ctx: Context, text: str) -> str | None:
 def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification) -> Step:
     if c.intent == FALLBACK and is_greeting(msg.text):
         return Step(render_text("intake/greeting", street=ctx.street_name), data=data)
+    if c.intent == FALLBACK and is_preface(msg.text) and not data.get("prefaced"):  # asked once: never a loop
+        resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
+        return Step(render_text("intake/preface", address_known=resident.building_id is not None),
+                    data={**data, "prefaced": True})
     answer = ctx.faq.answer_for(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
     if answer is not None:  # a question, not a complaint: answered, no case
         return Step(render_text(answer, street=ctx.street_name, contact=ctx.street_contact), data=data)
     if _is_update(c, msg.text or ""):
         case = case_queries.latest_open(ctx.session, msg.openid)
+        if case is not None and c.resolved and not is_courtesy(msg.text):
+            return _fixed(ctx, msg, case, {"case_id": case.id})
         if case is not None:
             add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
             return Step(render_text("intake/update_added", case=case), DialogueState.DETAILS, {"case_id": case.id})
         # thanks, or short news that it is fixed ("已经修好了，谢谢"): nothing to open
         if is_courtesy(msg.text) or c.resolved and len(msg.text or "") <= RESOLVED_MAX_CHARS:
-            return Step(render_text("intake/courtesy"), data=data)
+            return Step(render_text("intake/courtesy", thanks=is_thanks(msg.text) or c.resolved), data=data)
     resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
     if resident.building_id is None and c.intent == FALLBACK and not c.terms:
         saved = _bare_address(ctx, msg, data)
@@ -273,14 +294,45 @@ def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     if not same:
         return report(ctx, msg, {})
     if is_courtesy(msg.text) and not c.terms:  # thanks after the report: nothing to add
-        return Step(render_text("intake/courtesy"), DialogueState.DETAILS, data)
+        return Step(render_text("intake/courtesy", thanks=is_thanks(msg.text), case=case), DialogueState.DETAILS, data)
+    if c.resolved and c.intent == FALLBACK and not next_step(data.get("safety")):  # "不漏了，已经好了"
+        return _fixed(ctx, msg, case, data)
+    said = clean(msg.text) if len(msg.text or "") <= REPEAT_MAX_CHARS else ""
+    if said and said in (clean(case.text[:REPEAT_MAX_CHARS + 1]), data.get("last_said")):  # "暖气不热" again
+        repeats = int(data.get("repeats") or 0) + 1
+        return Step(render_text("intake/repeated", case=case, status=label("status", case.status),
+                                department=label("department", case.department), due=fmt_local(case.due_at),
+                                times=repeats), DialogueState.DETAILS, {**data, "repeats": repeats})
+    data = {**data, "last_said": said}
+    asked = c.intent == FALLBACK and is_question(msg.text)
+    answer = ctx.faq.answer_for(msg.text or "") if asked else None
+    if answer is not None:  # "你们周六上班吗？": answered, not a detail of the case
+        return Step(render_text(answer, street=ctx.street_name, contact=ctx.street_contact), DialogueState.DETAILS,
+                    data)
     add_event(ctx.session, case, "detail", actor="resident", now=ctx.now, note=msg.text)
     attach_media(ctx.session, case, media_of(msg), ctx.now)
     following = next_step(data.get("safety"))
     if following:  # after an emergency's advice: what to do now, not "已补充" (once; later words are details)
         return Step(render_text("intake/next_step", case=case, advice=following), DialogueState.DETAILS,
                     {k: v for k, v in data.items() if k != "safety"})
-    return Step(render_text("intake/detail_added", case=case), DialogueState.DETAILS, data)
+    if asked:  # "什么时候能修好？": the case's standing, the question noted for its staff
+        return Step(render_text("intake/detail_question", case=case, intent=label("intent", case.intent),
+                                status=label("status", case.status), department=label("department", case.department),
+                                due=fmt_local(case.due_at), critical=case.priority == Priority.CRITICAL,
+                                contact=ctx.street_contact),
+                    DialogueState.DETAILS, data)
+    added = int(data.get("details") or 0) + 1  # counted in the reply: three details are not one reply three times
+    return Step(render_text("intake/detail_added", case=case, count=added), DialogueState.DETAILS,
+                {**data, "details": added})
+
+
+def _fixed(ctx: Context, msg: Inbound, case: Case, data: dict[str, Any]) -> Step:
+    """The resident says the open case's problem is over: on the case, and its staff are told to confirm and close
+    it (the bot does not close it: the staff ask, and the resident is asked whether satisfied)."""
+    event = add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
+    notify(ctx.session, case, case.department, ctx.now, f"{FIXED}-{event.id}", note=msg.text)
+    return Step(render_text("intake/fixed_noted", case=case, department=label("department", case.department)),
+                DialogueState.DETAILS, data)
 
 
 def to_person(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:

@@ -36,9 +36,10 @@ def media(ctx: Context, msg: Inbound) -> str | None:
         return _voice_case(ctx, msg)
     if case is None:  # sent before the words: kept for the report that follows (30 minutes, as the dialogue)
         keep = {k: v for k, v in state.data.items() if k in ("hint", "hint_sure")}
-        memory.save(ctx, msg.openid, State(DialogueState.IDLE, {**keep, "media": [
-            *state.data.get("media", []), *media_of(msg)]}))
-        return render_text("media_ack", kind=render_text("intake/media_kind", kind=KINDS.get(msg.msg_type)))
+        kept = [*state.data.get("media", []), *media_of(msg)]
+        memory.save(ctx, msg.openid, State(DialogueState.IDLE, {**keep, "media": kept}))
+        return render_text("media_ack", kind=render_text("intake/media_kind", kind=KINDS.get(msg.msg_type)),
+                           count=len(kept))
     attach_media(ctx.session, case, media_of(msg), ctx.now)
     return render_text("intake/media_added", case=case, kind=KINDS.get(msg.msg_type, "photo"))
 

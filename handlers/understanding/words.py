@@ -75,6 +75,12 @@ def is_courtesy(text: str | None) -> bool:
     return thanked and not rest.strip(PARTICLES)  # "谢谢啊", "好的呀"
 
 
+def is_thanks(text: str | None) -> bool:
+    """Whether the message thanks someone ("谢谢", "师傅辛苦了"), not only acknowledges ("好吧")."""
+    cleaned = clean(text)
+    return any(word in cleaned for word in _cleaned("thanks"))
+
+
 def is_correction(text: str | None) -> bool:
     """Whether the message corrects something said before ("不对，是7号楼", "写错了")."""
     cleaned = clean(text)
@@ -89,17 +95,28 @@ def is_public_place(text: str | None) -> bool:
     return any(word in cleaned for word in _cleaned("public_places"))
 
 
-def is_greeting(text: str | None) -> bool:
-    """Whether the whole message only greets ("您好", "在吗", "有人吗", "你好啊", "喂喂", "在吗在吗")."""
-    rest = "".join(ch for ch in clean(text) if ch.isalnum())  # emoji and signs aside: "早上好🌞"
-    greetings = _by_length("greetings")
+def _only(text: str | None, wanted: tuple[str, ...], around: tuple[str, ...] = ()) -> bool:
+    """Whether the whole message is words of `wanted` (one at least) and of `around`, emoji and signs aside."""
+    rest = "".join(ch for ch in clean(text) if ch.isalnum())  # "早上好🌞"
+    words = tuple(sorted((*wanted, *around), key=len, reverse=True))
     found = False
     while rest := rest.lstrip(PARTICLES):
-        word = next((w for w in greetings if rest.startswith(w)), None)
+        word = next((w for w in words if rest.startswith(w)), None)
         if word is None:
             return False
-        rest, found = rest[len(word):], True
+        rest, found = rest[len(word):], found or word in wanted
     return found
+
+
+def is_greeting(text: str | None) -> bool:
+    """Whether the whole message only greets ("您好", "在吗", "有人吗", "你好啊", "喂喂", "在吗在吗")."""
+    return _only(text, _by_length("greetings"))
+
+
+def is_preface(text: str | None) -> bool:
+    """Whether the whole message only says a problem is coming ("我要投诉", "师傅，我想跟你们反映个情况")."""
+    return _only(text, _by_length("preface"),
+                 (*_by_length("greetings"), *_by_length("addressees"), *_by_length("preface_fillers")))
 
 
 @lru_cache(maxsize=1)
