@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from handlers.understanding.address import MAX_CHARS, match_address, match_in_report, parse_place
+from handlers.understanding.address import MAX_CHARS, match_address, match_in_report, parse_place, parts_in_message
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -67,6 +67,13 @@ def test_address_is_looked_for_in_the_first_max_chars(street):
 ])
 def test_rooms_in_chinese_numerals(text, expected):
     assert parse_place(text) == expected
+
+
+@pytest.mark.parametrize("text,room", [
+    ("三零一", "301"), ("就是一五零一", "1501"), ("三〇一室。", "301"), ("两三天了", None), ("二楼也漏了", None),
+])
+def test_a_room_alone_in_chinese_numerals(street, text, room):
+    assert parts_in_message(street, text).room == room
 
 
 @pytest.mark.parametrize("text,status,compound,building,room", [

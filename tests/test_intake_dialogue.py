@@ -214,5 +214,6 @@ def test_voice_after_report_attaches(wechat, street, fields, detail):
 
 def test_photo_without_any_case_is_only_acknowledged(wechat, street):
     reply = wechat.send_image(openid=BOUND)
-    assert reply.text == render_text("media_ack", kind=render_text("intake/media_kind", kind="photo"))
+    assert reply.text == render_text("media_ack", kind=render_text("intake/media_kind", kind="photo"), count=1)
+    assert "一起登记" in reply.text  # the photo waits for the words
     assert cases_of(street, BOUND) == []

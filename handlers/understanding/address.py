@@ -21,6 +21,9 @@ from bot.storage.models import Building, Compound
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=号|楼|栋|幢|单元|门|室)")
 # a room in Chinese digits after the unit or building ("一单元五零二", "6楼3门三〇一"), read digit by digit
 _CN_ROOM = re.compile(r"(?:(?<=单元)|(?<=[门楼栋幢]))[零〇一二两三四五六七八九]{2,5}(?![零〇一二两三四五六七八九十])")
+# a message that is only a room in Chinese digits ("三零一", "就是一五零一"): read digit by digit for _BARE_ROOM
+_CN_BARE_ROOM = re.compile(
+    r"^(?P<lead>就是|是|在|门牌)?(?P<room>[零〇一二两三四五六七八九]{3,5})(?P<tail>(?:室|号|房)?[。.!！]?)$")
 # a comma between an address's parts, as people type them ("二号楼，一门301"): dropped, the parts read as one
 _PART_BREAK = re.compile(r"(?<=\d(?:号楼|单元|号门))[,，、.。]+(?=\d)|(?<=\d[楼栋幢门])[,，、.。]+(?=\d)")
 _DASHED = re.compile(r"(?P<building>\d+)[-－—~/](?P<unit>\d+)[-－—~/](?P<room>\d{2,5})")
@@ -65,6 +68,8 @@ def _digits(text: str) -> str:
     text = "".join(unicodedata.normalize("NFKC", text).split())
     text = _CN_NUMBER.sub(lambda m: _cn_int(m.group(0)), text)
     text = _CN_ROOM.sub(lambda m: "".join(CN_DIGITS[ch] for ch in m.group(0)), text)
+    text = _CN_BARE_ROOM.sub(lambda m: (m.group("lead") or "") + "".join(CN_DIGITS[ch] for ch in m.group("room"))
+                             + m.group("tail"), text)
     return _PART_BREAK.sub("", text)
 
 
