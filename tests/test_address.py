@@ -76,6 +76,13 @@ def test_a_room_alone_in_chinese_numerals(street, text, room):
     assert parts_in_message(street, text).room == room
 
 
+@pytest.mark.parametrize("text,building", [
+    ("不对，我不是5号楼，是6号楼", "6"), ("不是5号楼是6号楼", "6"), ("不是5号楼", None), ("不对，是7号楼", "7"),
+])
+def test_the_building_said_not_to_be_the_place_is_left_out(street, text, building):
+    assert parts_in_message(street, text).building == building
+
+
 @pytest.mark.parametrize("text,status,compound,building,room", [
     ("我家在马连道南口三区2号楼，卫生间水管裂了，水一直往外冒", "ok", "马连道南口三区", "2", None),
     ("天宁寺北里6-3-301楼上漏水", "ok", "天宁寺北里", "6", "301"),

@@ -198,6 +198,8 @@ def match_in_report(session: Session, text: str) -> AddressMatch:
 
 # A unit and room without the building ("2单元1501", "三单元五零二", "就是3门301"): completes a known building.
 _UNIT_ROOM = re.compile(r"(?<![\d\-])(?P<unit>\d+)(?:单元|号门|门)(?P<room>\d{2,5})?")
+# what a correction says the place is not ("不对，我不是5号楼，是6号楼"): left out of the follow-up's place
+_NEGATED = re.compile(r"不是[^，,。；;！!]*?(?=是|[，,。；;！!]|$)")
 # a room alone, the whole message ("502", "就是502室"): completes a known building and unit
 _BARE_ROOM = re.compile(r"^(?:就是|是|在|门牌)?(?P<room>\d{3,5})(?:室|号|房)?[。.!！]?$")
 
@@ -220,7 +222,7 @@ def parts_in_message(session: Session, text: str, bungalow: bool = False) -> Pla
     """What of an address a follow-up message names ("2单元1501", "不对，是7号楼", "天宁寺北里2号楼");
     a bare 楼 counts only with a unit after it ("6楼3门301"), else it is a floor ("二楼也漏了").
     `bungalow`: the case is in a 平房区, where "2号院" is the yard (its "building")."""
-    text = text[:MAX_CHARS]
+    text = _NEGATED.sub("", text[:MAX_CHARS])
     compound = exact_compound(session, text)
     digits = _digits(text)
     worded = _WORDED[0].search(digits)

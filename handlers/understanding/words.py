@@ -47,8 +47,9 @@ def command_of(text: str | None) -> str | None:
     cleaned = clean(text)
     if not cleaned and (text or "").strip() in ("?", "？"):
         return "help"
+    asked = [cleaned, *(cleaned[len(p):] for p in _by_length("command_asks") if cleaned.startswith(p))]
     for name in _words()["commands"]:
-        if cleaned in _cleaned("commands", name):
+        if any(said in _cleaned("commands", name) for said in asked):  # "我要改地址" is 改地址
             return str(name)
     return None
 
