@@ -93,3 +93,21 @@ def test_admins_simulate_anyone(console: Console, wechat) -> None:
     wechat.send_text("楼道里堆满了纸箱，麻烦清理一下", openid=OTHER)
     assert OTHER in console.page("/console/simulator")
     assert console.client.get(f"/console/simulator/history?openid={OTHER}").status_code == 200
+
+
+def test_workers_forked_from_one_app_make_different_msg_ids() -> None:
+    """gunicorn --preload forks the web workers from one loaded app: a simulator message from each must not share a
+    MsgId (the second would be taken for WeChat's retry of the first and its reply given again)."""
+    import multiprocessing
+    import re
+
+    from bot.devtools.wechat_push import message_xml
+
+    def msg_id(xml: str) -> str:
+        return re.search(r"<MsgId>(\d+)</MsgId>", xml).group(1)  # type: ignore[union-attr]
+
+    fork = multiprocessing.get_context("fork")
+    with fork.Pool(2) as pool:
+        ids = pool.starmap(message_xml, [("o-a", "text", {"Content": "漏水"})] * 6)
+    ids += [message_xml("o-a", "text", {"Content": "漏水"}) for _ in range(3)]
+    assert len({msg_id(x) for x in ids}) == len(ids)

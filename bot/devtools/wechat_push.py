@@ -5,7 +5,7 @@ One home for how a push is built, shared by the console's simulator, the tests a
 from __future__ import annotations
 
 import hashlib
-import itertools
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +16,13 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot.config import ENCRYPTED_MODES
 
-_ids = itertools.count(time.time_ns() // 1000)
+
+def _new_msg_id() -> int:
+    """A MsgId no other process makes: the web workers forked from one preloaded app shared a counter's start,
+    so the simulator's messages from two workers had the same MsgId and the second was taken for a retry of the
+    first (its reply given again, the message lost). 62 random bits, as unique as WeChat's."""
+    return secrets.randbits(62)
+
 
 
 def sign(*parts: str) -> str:
@@ -33,7 +39,7 @@ def message_xml(openid: str, msg_type: str, fields: dict[str, Any], create_time:
              f"<MsgType><![CDATA[{msg_type}]]></MsgType>"]
     parts += [f"<{k}>{escape(str(v))}</{k}>" for k, v in fields.items()]
     if msg_type != "event":
-        parts.append(f"<MsgId>{msg_id or next(_ids)}</MsgId>")
+        parts.append(f"<MsgId>{msg_id or _new_msg_id()}</MsgId>")
     return "<xml>" + "".join(parts) + "</xml>"
 
 
@@ -65,7 +71,7 @@ class Pusher:
         """The query string and body WeChat would send for this XML."""
         mode = mode or self.mode
         timestamp = timestamp or str(int(time.time()))
-        nonce = nonce or str(next(_ids))
+        nonce = nonce or str(_new_msg_id())
         query = {"signature": sign(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
         if mode not in ENCRYPTED_MODES:
             return query, xml.encode("utf-8")
