@@ -166,6 +166,7 @@ def _fits(page: Page) -> bool:
 
 def test_the_console_on_a_phone(page: Page, wechat, db) -> None:
     case = report(wechat, db)
+    wechat.send_text("水是从楼上卫生间顺着灯往下滴的，白天家里没人，晚上七点以后在家，来之前请先打电话", openid=BOUND)
     page.set_viewport_size(PHONE)
     _login(page)
     for path, name in (("/console/cases", "phone-cases"), (f"/console/cases/{case.number}", "phone-case"),
@@ -175,6 +176,8 @@ def test_the_console_on_a_phone(page: Page, wechat, db) -> None:
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
         assert _fits(page), path
     page.goto(f"/console/cases/{case.number}")
+    said = page.locator("#audit td", has_text="来之前请先打电话").bounding_box()  # the resident's words, whole
+    assert said is not None and said["x"] >= 0 and said["x"] + said["width"] <= PHONE["width"]
     page.click("#do-accept")  # the actions are reachable in the one column
     expect(page.locator("#case-status")).to_have_text("处理中")
 
