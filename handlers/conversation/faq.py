@@ -21,6 +21,7 @@ class Entry:
 
     answer: str  # a text under templates/text/, e.g. "faq/hours"
     words: tuple[str, ...]
+    intent: str | None = None  # a rule question about this problem ("楼道里的自行车能放吗？"); None: no problem named
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,11 @@ class Faq:
 
     entries: tuple[Entry, ...] = ()
 
-    def answer_for(self, text: str) -> str | None:
-        """The answer text's name for a question, or None when no entry fits."""
-        return next((e.answer for e in self.entries if any(w in text for w in e.words)), None)
+    def answer_for(self, text: str, intent: str | None = None) -> str | None:
+        """The answer text's name for a question, or None when no entry fits; `intent`: the problem the question
+        names, for the entries that answer a rule about it (none: the entries about no problem)."""
+        return next((e.answer for e in self.entries
+                     if e.intent == intent and any(w in text for w in e.words)), None)
 
 
 def _entry(row: object, number: int) -> Entry:
@@ -42,7 +45,7 @@ def _entry(row: object, number: int) -> Entry:
         raise FaqError(f"faq.yaml 第 {number} 条：找不到回答 templates/text/{answer}.txt")
     if not words:
         raise FaqError(f"faq.yaml 第 {number} 条没有关键词")
-    return Entry(answer, words)
+    return Entry(answer, words, str(row["intent"]) if row.get("intent") else None)
 
 
 def load_faq(path: Path = FAQ_PATH) -> Faq:

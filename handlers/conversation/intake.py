@@ -42,6 +42,7 @@ from handlers.understanding.words import (
     is_preface,
     is_public_place,
     is_question,
+    is_register,
     is_thanks,
 )
 
@@ -77,6 +78,9 @@ def _is_update(c: Classification, text: str) -> bool:
 def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """A new message with no open question: classify, then open (or join) a case or ask the address;
     a question asked beside the problem ("卫生间漏水。你们周六上班吗？") is answered after the reply."""
+    if data.get("offered") and is_register(msg.text):  # "登记" right after a rule question's answer
+        return _register(ctx, msg.openid, data["offered"])
+    data = {k: v for k, v in data.items() if k != "offered"}  # the offer holds for the next message only
     c = _urgent_first(ctx, ctx.classifier.classify(msg.text or ""))
     step = _report(ctx, msg, data, c)
     answer = _question_aside(ctx, msg.text or "") if c.intent != FALLBACK else None
@@ -111,6 +115,10 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
     answer = ctx.faq.answer_for(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
     if answer is not None:  # a question, not a complaint: answered, no case
         return Step(render_text(answer, street=ctx.street_name, contact=ctx.street_contact), data=data)
+    rule = ctx.faq.answer_for(msg.text or "", c.intent) if c.intent != FALLBACK and is_question(msg.text) else None
+    if rule is not None and _only_asks(ctx, msg.text or ""):  # the rule; a case only if the resident asks for one
+        return Step(render_text(rule, street=ctx.street_name, contact=ctx.street_contact) + "\n\n"
+                    + render_text("intake/rule_offer"), data={"offered": pending_of(msg, c)})
     if _is_update(c, msg.text or ""):
         case = case_queries.latest_open(ctx.session, msg.openid)
         if case is not None and c.resolved and not is_courtesy(msg.text):
@@ -133,6 +141,26 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
     if resident.building_id is None and not (c.intent == FALLBACK and is_question(msg.text)):
         return _ask_address(ctx, msg, c, pending, data)  # a question no FAQ answers goes to a person without it
     return open_report(ctx, resident, pending)
+
+
+def _only_asks(ctx: Context, text: str) -> bool:
+    """Whether the problem is named only inside the question ("请问一下，楼道里的自行车能放吗？"), not told as
+    something happening ("邻居把电动车推到楼道里充电，这能充电吗？" is a report)."""
+    parts = CLAUSE_END.split(text[:ASIDE_MAX_CHARS])
+    told = "，".join(clause for clause, end in zip(parts[::2], [*parts[1::2], ""], strict=False)
+                    if end not in "？?" or not end)
+    return ctx.classifier.classify(told).intent == FALLBACK
+
+
+def _register(ctx: Context, openid: str, pending: dict[str, Any]) -> Step:
+    """The problem a rule question named, registered after all: opened, or its address asked first."""
+    resident = residents.get_or_create(ctx.session, openid, ctx.now)
+    if resident.building_id is not None:
+        return open_report(ctx, resident, pending)
+    safety = advice(pending.get("safety"), pending["text"])
+    return Step(render_text("intake/ask_address", intents=[label("intent", pending["intent"])], compound="",
+                            building="", bungalow=False, safety=safety, critical=False),
+                DialogueState.AWAIT_ADDRESS, {"pending": {**pending, "advised": bool(safety)}})
 
 
 def _urgent_first(ctx: Context, c: Classification) -> Classification:

@@ -59,6 +59,11 @@ def is_yes(text: str | None) -> bool:
     return clean(text) in _cleaned("answer_yes")
 
 
+def is_register(text: str | None) -> bool:
+    """Whether the message asks for a case to be registered after all ("登记", "需要", "好的")."""
+    return clean(text) in _cleaned("register") or is_yes(text)
+
+
 def is_no(text: str | None) -> bool:
     """Whether the message says no."""
     return clean(text) in _cleaned("answer_no")
