@@ -50,8 +50,10 @@ COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rat
 FIXED = "fixed"  # the staff alert's kind: the resident says the problem is over
 RESOLVED_MAX_CHARS = 12  # longer "resolved" news with no open case may be a complaint: a person reads it
 BARE_ADDRESS_MAX_CHARS = 30  # a first message this short that is a full address is the address, not a report
+COMPOUND_ONLY_EXTRA = 4  # a first message at most this much longer than a compound's name only names it ("我住X的")
 CLAUSE_END = re.compile(r"([。！!？?；;，,\n])")  # "社区电话是多少？" is a clause of a longer report
 REPEAT_MAX_CHARS = 200  # a message this short that is the case's words again is a repeat, not a detail
+ASIDE_LEAD = re.compile(r"^(?:另外|还有|还想问一下|再问一下|顺便问一下|顺便问下|顺便|对了|请问一下|请问)+")
 ASIDE_MAX_CHARS = 500  # a question beside the problem is looked for in a report's first 500 characters
 
 
@@ -93,7 +95,7 @@ def _question_aside(ctx: Context, text: str) -> str | None:
     """The FAQ's answer to a question sentence of a report that names no problem of its own, rendered."""
     parts = CLAUSE_END.split(text[:ASIDE_MAX_CHARS])  # clause, its end, clause, its end …: linear, unlike a search
     for clause, end in zip(parts[::2], parts[1::2], strict=False):  # the text after the last end has none
-        question = clause.strip() + end
+        question = ASIDE_LEAD.sub("", clause.strip()) + end  # "另外你们几点下班？" is quoted as "你们几点下班？"
         if end not in "？?" or len(question) < 2:
             continue
         if ctx.classifier.classify(question).intent != FALLBACK:  # "漏水怎么办？" is the problem: the reply answers it
@@ -178,10 +180,17 @@ def _urgent_first(ctx: Context, c: Classification) -> Classification:
 def _bare_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step | None:
     """A first message that is nothing but an address ("红莲北里4号楼2单元301"): stored, no case."""
     text = msg.text or ""
-    if len(text) > BARE_ADDRESS_MAX_CHARS or not is_bare_address(text):
+    if len(text) > BARE_ADDRESS_MAX_CHARS:
         return None
     found = match_address(ctx.session, text)
-    if found.status != "ok":
+    named = found.compound is not None and found.score >= 1.0 and found.status == "no_building"
+    if named and found.compound is not None and len(text) <= len(found.compound.name) + COMPOUND_ONLY_EXTRA:
+        # "天宁寺北里", "我是天宁寺北里的": the compound kept; the building asked, or the problem told next
+        keep = {k: v for k, v in data.items() if k == "media"}
+        return Step(render_text("intake/compound_noted", compound=found.compound.name,
+                                bungalow=is_bungalow(found.compound)),
+                    DialogueState.AWAIT_ADDRESS, {**keep, "hint": found.compound.id, "hint_sure": True})
+    if found.status != "ok" or not is_bare_address(text):
         return None
     binding.bind_resident(ctx, msg.openid, found)
     keep = {k: v for k, v in data.items() if k == "media"}
@@ -207,15 +216,17 @@ def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[st
     found = match_in_report(ctx.session, msg.text or "") if c.intent != FALLBACK else AddressMatch("unknown")
     if found.status == "ok":
         return open_at(ctx, binding.bind_resident(ctx, msg.openid, found), found, pending)
-    if found.compound is not None and is_public_place(msg.text):
-        return open_in_compound(ctx, msg.openid, found.compound, pending)
     keep = {k: v for k, v in data.items() if k in ("hint", "hint_sure")}
     if found.compound is not None:  # named exactly: kept for the next message ("4号楼")
         keep.update(hint=found.compound.id, hint_sure=True)
+    # the compound this report or the resident's message before it named ("天宁寺北里", then the problem)
+    named = found.compound or (ctx.session.get(Compound, keep["hint"]) if keep.get("hint_sure") else None)
+    if named is not None and is_public_place(msg.text):
+        return open_in_compound(ctx, msg.openid, named, pending)
     return Step(render_text("intake/ask_address", intents=[label("intent", i) for i in (c.intent, *c.also)],
-                            compound=found.compound.name if found.compound else "",
+                            compound=named.name if named else "",
                             building=found.building_no if found.status == "unknown_building" else "",
-                            bungalow=found.compound is not None and is_bungalow(found.compound),
+                            bungalow=named is not None and is_bungalow(named),
                             safety=advice(c.safety, msg.text), critical=c.priority == "critical"),
                 # advised: the advice led this reply, so the case's reply need not lead with it again
                 DialogueState.AWAIT_ADDRESS, {**keep, "pending": {**pending, "advised": bool(c.safety)}})
@@ -321,8 +332,9 @@ def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         return Step(filled, DialogueState.DETAILS, data)
     if not same:
         return report(ctx, msg, {})
-    if is_courtesy(msg.text) and not c.terms:  # thanks after the report: nothing to add
-        return Step(render_text("intake/courtesy", thanks=is_thanks(msg.text), case=case), DialogueState.DETAILS, data)
+    if is_courtesy(msg.text) and not c.terms:  # thanks after the report: nothing to add (a second one, briefly)
+        return Step(render_text("intake/courtesy", thanks=is_thanks(msg.text), case=case, again=data.get("thanked")),
+                    DialogueState.DETAILS, {**data, "thanked": True})
     if c.resolved and c.intent == FALLBACK and not next_step(data.get("safety")):  # "不漏了，已经好了"
         return _fixed(ctx, msg, case, data)
     said = clean(msg.text) if len(msg.text or "") <= REPEAT_MAX_CHARS else ""
