@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -29,6 +30,11 @@ class Faq:
     """The ordered entries: the first whose word occurs in a question answers it."""
 
     entries: tuple[Entry, ...] = ()
+
+    @cached_property
+    def rule_intents(self) -> frozenset[str]:
+        """The problems some entry answers a rule question about."""
+        return frozenset(e.intent for e in self.entries if e.intent)
 
     def answer_for(self, text: str, intent: str | None = None) -> str | None:
         """The answer text's name for a question, or None when no entry fits; `intent`: the problem the question

@@ -93,6 +93,8 @@ def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
 
 def _question_aside(ctx: Context, text: str) -> str | None:
     """The FAQ's answer to a question sentence of a report that names no problem of its own, rendered."""
+    if "？" not in text and "?" not in text:  # most reports: nothing asked
+        return None
     parts = CLAUSE_END.split(text[:ASIDE_MAX_CHARS])  # clause, its end, clause, its end …: linear, unlike a search
     for clause, end in zip(parts[::2], parts[1::2], strict=False):  # the text after the last end has none
         question = ASIDE_LEAD.sub("", clause.strip()) + end  # "另外你们几点下班？" is quoted as "你们几点下班？"
@@ -117,7 +119,8 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
     answer = ctx.faq.answer_for(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
     if answer is not None:  # a question, not a complaint: answered, no case
         return Step(render_text(answer, street=ctx.street_name, contact=ctx.street_contact), data=data)
-    rule = ctx.faq.answer_for(msg.text or "", c.intent) if c.intent != FALLBACK and is_question(msg.text) else None
+    asks_rule = c.intent in ctx.faq.rule_intents and is_question(msg.text)
+    rule = ctx.faq.answer_for(msg.text or "", c.intent) if asks_rule else None
     if rule is not None and _only_asks(ctx, msg.text or ""):  # the rule; a case only if the resident asks for one
         return Step(render_text(rule, street=ctx.street_name, contact=ctx.street_contact) + "\n\n"
                     + render_text("intake/rule_offer"), data={"offered": pending_of(msg, c)})

@@ -47,11 +47,17 @@ def command_of(text: str | None) -> str | None:
     cleaned = clean(text)
     if not cleaned and (text or "").strip() in ("?", "？"):
         return "help"
-    asked = [cleaned, *(cleaned[len(p):] for p in _by_length("command_asks") if cleaned.startswith(p))]
-    for name in _words()["commands"]:
-        if any(said in _cleaned("commands", name) for said in asked):  # "我要改地址" is 改地址
-            return str(name)
-    return None
+    table = _command_words()
+    if cleaned in table:
+        return table[cleaned]
+    asked = (cleaned[len(p):] for p in _by_length("command_asks") if cleaned.startswith(p))  # "我要改地址"
+    return next((table[said] for said in asked if said in table), None)
+
+
+@cache
+def _command_words() -> dict[str, str]:
+    """Each cleaned command word and its command (a word in two lists: the first list's)."""
+    return {word: str(name) for name in reversed(list(_words()["commands"])) for word in _cleaned("commands", name)}
 
 
 def is_yes(text: str | None) -> bool:
