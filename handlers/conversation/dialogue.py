@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.messaging.inbound import Inbound
-from handlers.conversation import address_steps, intake, memory, mulinfang_chat
+from handlers.conversation import address_steps, after_report, intake, memory, mulinfang_chat
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, State, Step
 
@@ -20,8 +20,8 @@ STATES: dict[DialogueState, StepFn] = {
     DialogueState.IDLE: intake.report,
     DialogueState.AWAIT_ADDRESS: address_steps.await_address,
     DialogueState.CONFIRM_ADDRESS: address_steps.confirm_address,
-    DialogueState.DETAILS: intake.detail,
-    DialogueState.HANDOFF: intake.to_person,
+    DialogueState.DETAILS: after_report.detail,
+    DialogueState.HANDOFF: after_report.to_person,
     DialogueState.MULINFANG_ADDRESS: mulinfang_chat.await_address,
 }
 

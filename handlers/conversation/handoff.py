@@ -54,6 +54,6 @@ def handed_off(ctx: Context, msg: Inbound) -> str | None:
         select(Case).where(Case.openid == msg.openid, Case.status.in_(OPEN_STATUSES), Case.handoff.is_(True))
         .order_by(Case.created_at.desc(), Case.id.desc()).limit(1)).first()
     if case is None or memory.load(ctx, msg.openid).name != DialogueState.IDLE:
-        return CONTINUE  # the dialogue's own step (HANDOFF: intake.to_person; an open question: its answer)
+        return CONTINUE  # the dialogue's own step (HANDOFF: after_report.to_person; an open question: its answer)
     memory.save(ctx, msg.openid, State(DialogueState.HANDOFF, {"case_id": case.id}))
     return forward(ctx, msg, case)

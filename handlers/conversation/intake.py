@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
-from bot.constants import OPEN_STATUSES, PRIORITIES, Priority
+from bot.constants import PRIORITIES, Priority
 from bot.domain import case_queries, mulinfang_alerts, residents
 from bot.domain.case_notify import notify
 from bot.domain.cases import add_event, create_case
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
 from bot.storage.models import Case, Compound, Resident
-from handlers.conversation import address_fill, binding, handoff
-from handlers.conversation.advice import advice, next_step, questions_for
+from handlers.conversation import binding
+from handlers.conversation.advice import advice, questions_for
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK, emergency
@@ -36,7 +36,6 @@ from handlers.understanding.address import (
 )
 from handlers.understanding.classifier import Classification
 from handlers.understanding.words import (
-    clean,
     is_courtesy,
     is_greeting,
     is_preface,
@@ -52,7 +51,6 @@ RESOLVED_MAX_CHARS = 12  # longer "resolved" news with no open case may be a com
 BARE_ADDRESS_MAX_CHARS = 30  # a first message this short that is a full address is the address, not a report
 COMPOUND_ONLY_EXTRA = 4  # a first message at most this much longer than a compound's name only names it ("我住X的")
 CLAUSE_END = re.compile(r"([。！!？?；;，,\n])")  # "社区电话是多少？" is a clause of a longer report
-REPEAT_MAX_CHARS = 200  # a message this short that is the case's words again is a repeat, not a detail
 ASIDE_LEAD = re.compile(r"^(?:另外|还有|还想问一下|再问一下|顺便问一下|顺便问下|顺便|对了|请问一下|请问)+")
 ASIDE_MAX_CHARS = 500  # a question beside the problem is looked for in a report's first 500 characters
 
@@ -127,7 +125,7 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
     if _is_update(c, msg.text or ""):
         case = case_queries.latest_open(ctx.session, msg.openid)
         if case is not None and c.resolved and not is_courtesy(msg.text):
-            return _fixed(ctx, msg, case, {"case_id": case.id})
+            return fixed(ctx, msg, case, {"case_id": case.id})
         if case is not None:
             add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
             return Step(render_text("intake/update_added", case=case), DialogueState.DETAILS, {"case_id": case.id})
@@ -323,65 +321,10 @@ def attach_media(session: Session, case: Case, media: list[dict[str, Any]], now:
                   data={"MediaId": item.get("MediaId"), "PicUrl": item.get("PicUrl")})
 
 
-def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
-    """After a report: more words about the same case are added to it; a new problem starts over."""
-    case = ctx.session.get(Case, data.get("case_id") or 0)
-    c = ctx.classifier.classify(msg.text or "")
-    same = c.intent == FALLBACK and not c.terms or case is not None and c.intent == case.intent
-    if case is None or case.status not in OPEN_STATUSES:
-        return report(ctx, msg, {})
-    filled = address_fill.fill(ctx, msg.openid, msg.text or "", case) if same or not c.terms else None
-    if filled is not None:  # "2单元1501", "不对，是7号楼": the case's place, not a detail
-        return Step(filled, DialogueState.DETAILS, data)
-    if not same:
-        return report(ctx, msg, {})
-    if is_courtesy(msg.text) and not c.terms:  # thanks after the report: nothing to add (a second one, briefly)
-        return Step(render_text("intake/courtesy", thanks=is_thanks(msg.text), case=case, again=data.get("thanked")),
-                    DialogueState.DETAILS, {**data, "thanked": True})
-    if c.resolved and c.intent == FALLBACK and not next_step(data.get("safety")):  # "不漏了，已经好了"
-        return _fixed(ctx, msg, case, data)
-    said = clean(msg.text) if len(msg.text or "") <= REPEAT_MAX_CHARS else ""
-    if said and said in (clean(case.text[:REPEAT_MAX_CHARS + 1]), data.get("last_said")):  # "暖气不热" again
-        repeats = int(data.get("repeats") or 0) + 1
-        return Step(render_text("intake/repeated", case=case, status=label("status", case.status),
-                                department=label("department", case.department), due=fmt_local(case.due_at),
-                                times=repeats), DialogueState.DETAILS, {**data, "repeats": repeats})
-    data = {**data, "last_said": said}
-    asked = c.intent == FALLBACK and is_question(msg.text)
-    answer = ctx.faq.answer_for(msg.text or "") if asked else None
-    if answer is not None:  # "你们周六上班吗？": answered, not a detail of the case
-        return Step(render_text(answer, street=ctx.street_name, contact=ctx.street_contact), DialogueState.DETAILS,
-                    data)
-    add_event(ctx.session, case, "detail", actor="resident", now=ctx.now, note=msg.text)
-    attach_media(ctx.session, case, media_of(msg), ctx.now)
-    following = next_step(data.get("safety"))
-    if following:  # after an emergency's advice: what to do now, not "已补充" (once; later words are details)
-        return Step(render_text("intake/next_step", case=case, advice=following), DialogueState.DETAILS,
-                    {k: v for k, v in data.items() if k != "safety"})
-    if asked:  # "什么时候能修好？": the case's standing, the question noted for its staff
-        return Step(render_text("intake/detail_question", case=case, intent=label("intent", case.intent),
-                                status=label("status", case.status), department=label("department", case.department),
-                                due=fmt_local(case.due_at), critical=case.priority == Priority.CRITICAL,
-                                contact=ctx.street_contact),
-                    DialogueState.DETAILS, data)
-    added = int(data.get("details") or 0) + 1  # counted in the reply: three details are not one reply three times
-    return Step(render_text("intake/detail_added", case=case, count=added), DialogueState.DETAILS,
-                {**data, "details": added})
-
-
-def _fixed(ctx: Context, msg: Inbound, case: Case, data: dict[str, Any]) -> Step:
+def fixed(ctx: Context, msg: Inbound, case: Case, data: dict[str, Any]) -> Step:
     """The resident says the open case's problem is over: on the case, and its staff are told to confirm and close
     it (the bot does not close it: the staff ask, and the resident is asked whether satisfied)."""
     event = add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
     notify(ctx.session, case, case.department, ctx.now, f"{FIXED}-{event.id}", note=msg.text)
     return Step(render_text("intake/fixed_noted", case=case, department=label("department", case.department)),
                 DialogueState.DETAILS, data)
-
-
-def to_person(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
-    """After 人工: the bot stops asking; messages go to the case and are pushed to the staff member."""
-    case = ctx.session.get(Case, data.get("case_id") or 0)
-    if case is None or case.status not in OPEN_STATUSES:
-        return report(ctx, msg, {})
-    attach_media(ctx.session, case, media_of(msg), ctx.now)
-    return Step(handoff.forward(ctx, msg, case), DialogueState.HANDOFF, data)
