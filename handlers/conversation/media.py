@@ -30,7 +30,7 @@ def media(ctx: Context, msg: Inbound) -> str | None:
     if state.name in ASKING_ADDRESS and pending is not None:
         pending["media"] = [*pending.get("media", []), *media_of(msg)]
         memory.save(ctx, msg.openid, state)
-        return render_text("intake/media_kept", kind=KINDS.get(msg.msg_type, "photo"))
+        return render_text("intake/media_kept", kind=KINDS.get(msg.msg_type, "photo"), count=len(pending["media"]))
     case = case_queries.latest_open(ctx.session, msg.openid)
     if case is None and msg.msg_type == "voice":  # a resident who cannot type: a person listens
         return _voice_case(ctx, msg)
@@ -41,7 +41,11 @@ def media(ctx: Context, msg: Inbound) -> str | None:
         return render_text("media_ack", kind=render_text("intake/media_kind", kind=KINDS.get(msg.msg_type)),
                            count=len(kept))
     attach_media(ctx.session, case, media_of(msg), ctx.now)
-    return render_text("intake/media_added", case=case, kind=KINDS.get(msg.msg_type, "photo"))
+    added = 1  # counted while the dialogue is on this case: three photos are not one reply three times
+    if state.name == DialogueState.DETAILS and state.data.get("case_id") == case.id:
+        added = int(state.data.get("media_added") or 0) + 1
+        memory.save(ctx, msg.openid, State(state.name, {**state.data, "media_added": added}))
+    return render_text("intake/media_added", case=case, kind=KINDS.get(msg.msg_type, "photo"), count=added)
 
 
 def _voice_case(ctx: Context, msg: Inbound) -> str:
