@@ -31,7 +31,8 @@ def find_building(session: Session, compound: str, building: str) -> Building:
     return row
 
 
-def _member(session: Session, building: Building, openid: str) -> MulinfangMember | None:
+def membership(session: Session, building: Building, openid: str) -> MulinfangMember | None:
+    """The resident's membership (or application) of the building's 睦邻坊, if any."""
     return session.scalars(select(MulinfangMember).where(MulinfangMember.building_id == building.id,
                                                          MulinfangMember.openid == openid)).one_or_none()
 
@@ -44,7 +45,7 @@ def add_member(session: Session, *, compound: str, building: str, openid: str, n
     if role not in ROLES:
         raise InvalidMember("mulinfang_role_unknown", role=role, roles="、".join(ROLES))
     place = find_building(session, compound, building)
-    member = _member(session, place, openid.strip())
+    member = membership(session, place, openid.strip())
     if member is None:
         member = MulinfangMember(building_id=place.id, openid=openid.strip(), created_by=actor, created_at=now)
         session.add(member)
@@ -57,7 +58,7 @@ def add_member(session: Session, *, compound: str, building: str, openid: str, n
 def remove_member(session: Session, *, compound: str, building: str, openid: str) -> MulinfangMember:
     """Take a resident out of the building's group; NotFound when they are not in it."""
     place = find_building(session, compound, building)
-    member = _member(session, place, openid.strip())
+    member = membership(session, place, openid.strip())
     if member is None:
         raise NotFound("mulinfang_member_not_found", compound=compound, building=place.name, openid=openid)
     session.delete(member)
@@ -88,7 +89,7 @@ def apply(session: Session, *, openid: str, building: Building, name: str | None
           role: MulinfangRole = MulinfangRole.VOLUNTEER) -> tuple[MulinfangMember, bool]:
     """A resident's application (by chat) to their building's group: (the row, whether it is new or renewed).
     An active member's or a waiting application is returned unchanged; a declined one is renewed."""
-    member = _member(session, building, openid)
+    member = membership(session, building, openid)
     if member is not None and member.status in (MemberStatus.ACTIVE, MemberStatus.APPLIED):
         return member, False
     if member is None:

@@ -24,9 +24,7 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """The resident typed (what should be) an address."""
     data = _problem_told(ctx, msg, data)
     if data.get("pending") and is_courtesy(msg.text):  # "好的谢谢你闺女": asked again kindly, not a failed try
-        hint = _hint(ctx, data) if data.get("hint_sure") else None
-        return Step(render_text("intake/address_again", status="courtesy", compound=hint.name if hint else "",
-                                bungalow=hint is not None and is_bungalow(hint)), DialogueState.AWAIT_ADDRESS, data)
+        return Step(_asked_again(ctx, data, "courtesy"), DialogueState.AWAIT_ADDRESS, data)
     found = match_address(ctx.session, msg.text or "", _hint(ctx, data), bool(data.get("hint_sure")))
     if data.get("pending") and found.status == "unknown" and is_question(msg.text) \
             and ctx.classifier.classify(msg.text or "").intent == FALLBACK:
@@ -52,16 +50,19 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
 def _question(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """A question while the address is asked: the FAQ's answer, or the question kept on the coming case for its
     staff; then the address asked again."""
-    answer = ctx.faq.answer_for(msg.text or "")
+    answer = ctx.faq_answer(msg.text or "")
     if answer is None:
         pending = data["pending"]
         data = {**data, "pending": {**pending, "text": "\n".join(t for t in (pending.get("text"), msg.text) if t)}}
+    said = answer or render_text("intake/question_kept")
+    return Step(said + "\n\n" + _asked_again(ctx, data, "question"), DialogueState.AWAIT_ADDRESS, data)
+
+
+def _asked_again(ctx: Context, data: dict[str, Any], status: str) -> str:
+    """The address asked again after a courtesy or a question (no failed try): of the compound named, if one was."""
     hint = _hint(ctx, data) if data.get("hint_sure") else None
-    again = render_text("intake/address_again", status="question", compound=hint.name if hint else "",
-                        bungalow=hint is not None and is_bungalow(hint))
-    said = render_text(answer, street=ctx.street_name, contact=ctx.street_contact) if answer else \
-        render_text("intake/question_kept")
-    return Step(said + "\n\n" + again, DialogueState.AWAIT_ADDRESS, data)
+    return render_text("intake/address_again", status=status, compound=hint.name if hint else "",
+                       bungalow=hint is not None and is_bungalow(hint))
 
 
 def _problem_told(ctx: Context, msg: Inbound, data: dict[str, Any]) -> dict[str, Any]:

@@ -45,15 +45,13 @@ def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     said = clean(msg.text) if len(msg.text or "") <= REPEAT_MAX_CHARS else ""
     if said and said in (clean(case.text[:REPEAT_MAX_CHARS + 1]), data.get("last_said")):  # "暖气不热" again
         repeats = int(data.get("repeats") or 0) + 1
-        return Step(render_text("intake/repeated", case=case, status=label("status", case.status),
-                                department=label("department", case.department), due=fmt_local(case.due_at),
-                                times=repeats), DialogueState.DETAILS, {**data, "repeats": repeats})
+        return Step(render_text("intake/repeated", **_standing(case), times=repeats), DialogueState.DETAILS,
+                    {**data, "repeats": repeats})
     data = {**data, "last_said": said}
     asked = c.intent == FALLBACK and is_question(msg.text)
-    answer = ctx.faq.answer_for(msg.text or "") if asked else None
+    answer = ctx.faq_answer(msg.text or "") if asked else None
     if answer is not None:  # "你们周六上班吗？": answered, not a detail of the case
-        return Step(render_text(answer, street=ctx.street_name, contact=ctx.street_contact), DialogueState.DETAILS,
-                    data)
+        return Step(answer, DialogueState.DETAILS, data)
     add_event(ctx.session, case, "detail", actor="resident", now=ctx.now, note=msg.text)
     intake.attach_media(ctx.session, case, intake.media_of(msg), ctx.now)
     following = next_step(data.get("safety"))
@@ -61,14 +59,17 @@ def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         return Step(render_text("intake/next_step", case=case, advice=following), DialogueState.DETAILS,
                     {k: v for k, v in data.items() if k != "safety"})
     if asked:  # "什么时候能修好？": the case's standing, the question noted for its staff
-        return Step(render_text("intake/detail_question", case=case, intent=label("intent", case.intent),
-                                status=label("status", case.status), department=label("department", case.department),
-                                due=fmt_local(case.due_at), critical=case.priority == Priority.CRITICAL,
-                                contact=ctx.street_contact),
-                    DialogueState.DETAILS, data)
+        return Step(render_text("intake/detail_question", **_standing(case), contact=ctx.street_contact,
+                                critical=case.priority == Priority.CRITICAL), DialogueState.DETAILS, data)
     added = int(data.get("details") or 0) + 1  # counted in the reply: three details are not one reply three times
     return Step(render_text("intake/detail_added", case=case, count=added), DialogueState.DETAILS,
                 {**data, "details": added})
+
+
+def _standing(case: Case) -> dict[str, Any]:
+    """What a reply about the case's standing shows: its kind, status, department and time limit (Asia/Shanghai)."""
+    return {"case": case, "intent": label("intent", case.intent), "status": label("status", case.status),
+            "department": label("department", case.department), "due": fmt_local(case.due_at)}
 
 
 def to_person(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:

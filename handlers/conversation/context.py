@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.messaging.texts import render_text
 from handlers.conversation.faq import Faq
 from handlers.conversation.store import DialogueStore
 from handlers.understanding.classifier import Classifier
@@ -22,3 +23,9 @@ class Context:
     faq: Faq
     street_name: str
     street_contact: str
+
+    def faq_answer(self, text: str, intent: str | None = None) -> str | None:
+        """The FAQ's answer to a question, rendered for this street; None when no entry fits (`intent`: a rule
+        question about that problem)."""
+        name = self.faq.answer_for(text, intent)
+        return None if name is None else render_text(name, street=self.street_name, contact=self.street_contact)

@@ -52,6 +52,7 @@ BARE_ADDRESS_MAX_CHARS = 30  # a first message this short that is a full address
 COMPOUND_ONLY_EXTRA = 4  # a first message at most this much longer than a compound's name only names it ("我住X的")
 CLAUSE_END = re.compile(r"([。！!？?；;，,\n])")  # "社区电话是多少？" is a clause of a longer report
 ASIDE_LEAD = re.compile(r"^(?:另外|还有|还想问一下|再问一下|顺便问一下|顺便问下|顺便|对了|请问一下|请问)+")
+QUESTION_ENDS = ("？", "?")
 ASIDE_MAX_CHARS = 500  # a question beside the problem is looked for in a report's first 500 characters
 
 
@@ -93,18 +94,23 @@ def _question_aside(ctx: Context, text: str) -> str | None:
     """The FAQ's answer to a question sentence of a report that names no problem of its own, rendered."""
     if "？" not in text and "?" not in text:  # most reports: nothing asked
         return None
-    parts = CLAUSE_END.split(text[:ASIDE_MAX_CHARS])  # clause, its end, clause, its end …: linear, unlike a search
-    for clause, end in zip(parts[::2], parts[1::2], strict=False):  # the text after the last end has none
+    for clause, end in _clauses(text):
         question = ASIDE_LEAD.sub("", clause.strip()) + end  # "另外你们几点下班？" is quoted as "你们几点下班？"
-        if end not in "？?" or len(question) < 2:
+        if end not in QUESTION_ENDS or len(question) < 2:
             continue
         if ctx.classifier.classify(question).intent != FALLBACK:  # "漏水怎么办？" is the problem: the reply answers it
             continue
-        answer = ctx.faq.answer_for(question)
+        answer = ctx.faq_answer(question)
         if answer is not None:
-            return render_text("intake/question_aside", question=question,
-                               answer=render_text(answer, street=ctx.street_name, contact=ctx.street_contact))
+            return render_text("intake/question_aside", question=question, answer=answer)
     return None
+
+
+def _clauses(text: str) -> list[tuple[str, str]]:
+    """The clauses of a report's first ASIDE_MAX_CHARS and the mark each ends with ("" for the last without one);
+    a split, linear, unlike a search."""
+    parts = CLAUSE_END.split(text[:ASIDE_MAX_CHARS])
+    return list(zip(parts[::2], [*parts[1::2], ""], strict=True))
 
 
 def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification) -> Step:
@@ -114,14 +120,13 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
         resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
         return Step(render_text("intake/preface", address_known=resident.building_id is not None),
                     data={**data, "prefaced": True})
-    answer = ctx.faq.answer_for(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
+    answer = ctx.faq_answer(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
     if answer is not None:  # a question, not a complaint: answered, no case
-        return Step(render_text(answer, street=ctx.street_name, contact=ctx.street_contact), data=data)
+        return Step(answer, data=data)
     asks_rule = c.intent in ctx.faq.rule_intents and is_question(msg.text)
-    rule = ctx.faq.answer_for(msg.text or "", c.intent) if asks_rule else None
+    rule = ctx.faq_answer(msg.text or "", c.intent) if asks_rule else None
     if rule is not None and _only_asks(ctx, msg.text or ""):  # the rule; a case only if the resident asks for one
-        return Step(render_text(rule, street=ctx.street_name, contact=ctx.street_contact) + "\n\n"
-                    + render_text("intake/rule_offer"), data={"offered": pending_of(msg, c)})
+        return Step(rule + "\n\n" + render_text("intake/rule_offer"), data={"offered": pending_of(msg, c)})
     if _is_update(c, msg.text or ""):
         case = case_queries.latest_open(ctx.session, msg.openid)
         if case is not None and c.resolved and not is_courtesy(msg.text):
@@ -149,9 +154,7 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
 def _only_asks(ctx: Context, text: str) -> bool:
     """Whether the problem is named only inside the question ("请问一下，楼道里的自行车能放吗？"), not told as
     something happening ("邻居把电动车推到楼道里充电，这能充电吗？" is a report)."""
-    parts = CLAUSE_END.split(text[:ASIDE_MAX_CHARS])
-    told = "，".join(clause for clause, end in zip(parts[::2], [*parts[1::2], ""], strict=False)
-                    if end not in "？?" or not end)
+    told = "，".join(clause for clause, end in _clauses(text) if end not in QUESTION_ENDS)
     return ctx.classifier.classify(told).intent == FALLBACK
 
 

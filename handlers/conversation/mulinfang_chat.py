@@ -54,11 +54,9 @@ def is_group_question(msg: Inbound) -> bool:
 def question(ctx: Context, msg: Inbound) -> str | None:
     """What 睦邻坊 is, with the resident's building's group contact when the building has one."""
     resident = ctx.session.scalars(select(Resident).where(Resident.openid == msg.openid)).one_or_none()
-    building_id = resident.building_id if resident else None
-    group = mulinfang.contact_line(ctx.session, building_id, msg.openid)
-    member = ctx.session.scalars(select(MulinfangMember).where(
-        MulinfangMember.building_id == building_id, MulinfangMember.openid == msg.openid)).one_or_none() \
-        if building_id is not None else None
+    building = resident.building if resident else None
+    group = mulinfang.contact_line(ctx.session, building.id if building else None, msg.openid)
+    member = mulinfang.membership(ctx.session, building, msg.openid) if building else None
     joined = member.status if member is not None and member.status != MemberStatus.REJECTED else None
     return render_text("faq/mulinfang", street=ctx.street_name, contact=ctx.street_contact, group=group,
                        joined=joined)

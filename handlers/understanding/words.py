@@ -107,28 +107,34 @@ def is_public_place(text: str | None) -> bool:
     return any(word in cleaned for word in _cleaned("public_places"))
 
 
-def _only(text: str | None, wanted: tuple[str, ...], around: tuple[str, ...] = ()) -> bool:
-    """Whether the whole message is words of `wanted` (one at least) and of `around`, emoji and signs aside."""
+@cache
+def _longest_first(*names: str) -> tuple[str, ...]:
+    """The cleaned words of several lists, longest first (once per combination)."""
+    return tuple(sorted(dict.fromkeys(w for name in names for w in _by_length(name)), key=len, reverse=True))
+
+
+def _only(text: str | None, wanted: str, *around: str) -> bool:
+    """Whether the whole message is words of the list `wanted` (one at least) and of the lists `around`, emoji and
+    signs aside."""
     rest = "".join(ch for ch in clean(text) if ch.isalnum())  # "早上好🌞"
-    words = tuple(sorted((*wanted, *around), key=len, reverse=True))
+    words, wanted_words = _longest_first(wanted, *around), frozenset(_by_length(wanted))
     found = False
     while rest := rest.lstrip(PARTICLES):
         word = next((w for w in words if rest.startswith(w)), None)
         if word is None:
             return False
-        rest, found = rest[len(word):], found or word in wanted
+        rest, found = rest[len(word):], found or word in wanted_words
     return found
 
 
 def is_greeting(text: str | None) -> bool:
     """Whether the whole message only greets ("您好", "在吗", "有人吗", "你好啊", "喂喂", "在吗在吗")."""
-    return _only(text, _by_length("greetings"))
+    return _only(text, "greetings")
 
 
 def is_preface(text: str | None) -> bool:
     """Whether the whole message only says a problem is coming ("我要投诉", "师傅，我想跟你们反映个情况")."""
-    return _only(text, _by_length("preface"),
-                 (*_by_length("greetings"), *_by_length("addressees"), *_by_length("preface_fillers")))
+    return _only(text, "preface", "greetings", "addressees", "preface_fillers")
 
 
 @lru_cache(maxsize=1)
