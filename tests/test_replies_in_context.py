@@ -9,6 +9,7 @@ import pytest
 from bot.clock import fmt_local, utcnow
 from bot.domain.cases import transition
 from bot.storage.models import Case
+from handlers.understanding.replies import satisfaction_of
 from scheduler.runner import run_once
 from tests.helpers_intake import BOUND, cases_of, events, outbox
 from tests.helpers_outreach import texts
@@ -133,6 +134,29 @@ def test_chasing_picks_the_case_it_names_else_the_latest_and_is_counted(street, 
 def test_chasing_with_no_open_case_is_an_ordinary_message(street, wechat) -> None:  # type: ignore[no-untyped-def]
     reply = wechat.send_text("等了一上午了还没人来", openid=BOUND)
     assert "催办" not in (reply.text or "")
+
+
+def test_asking_after_an_earlier_report_with_none_on_record_says_so_and_opens_none(street, wechat) -> None:  # type: ignore[no-untyped-def]
+    reply = wechat.send_text("我报的那个事怎么样了", openid=BOUND)
+    assert "没有查到您在本服务号登记过的工单" in reply.text and "12345" in reply.text
+    assert cases_of(street, BOUND) == []
+
+
+def test_a_chase_naming_a_finished_case_names_it_and_registers_only_when_asked(street, wechat) -> None:  # type: ignore[no-untyped-def]
+    wechat.send_text("楼上漏水，天花板一直往下滴水", openid=BOUND)
+    [case] = cases_of(street, BOUND)
+    transition(street, case, "resolve", actor="staff", now=utcnow())
+    street.commit()
+    reply = wechat.send_text("上次报的漏水修好了吗？", openid=BOUND)
+    assert case.number in reply.text and "已办结" in reply.text and "回复“登记”" in reply.text
+    assert cases_of(street, BOUND) == [case]
+    wechat.send_text("登记", openid=BOUND)
+    assert [c.intent for c in cases_of(street, BOUND)] == ["leak", "leak"]
+
+
+@pytest.mark.parametrize("text", ["漏水修好了吗", "上次那个事解决了吗？"])
+def test_asking_whether_it_was_fixed_is_no_rating(text: str) -> None:
+    assert satisfaction_of(text) is None
 
 
 # --- 人工 in any words ---------------------------------------------------------------------------------------

@@ -39,6 +39,14 @@ def duplicate_of(session: Session, openid: str, intent: str, now: datetime) -> C
     return session.scalars(_DUPLICATE, {"openid": openid, "intent": intent, "since": now - DUPLICATE_WINDOW}).first()
 
 
+def latest(session: Session, openid: str, intent: str | None = None) -> Case | None:
+    """The resident's most recent case in any status, of one kind when `intent` is given."""
+    query = select(Case).where(Case.openid == openid)
+    if intent is not None:
+        query = query.where(Case.intent == intent)
+    return session.scalars(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(1)).first()
+
+
 def of_resident(session: Session, openid: str, limit: int = 10) -> list[Case]:
     """The resident's latest cases, newest first."""
     return list(session.scalars(

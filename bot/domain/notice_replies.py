@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.constants import NoticeStatus, OutboxStatus
-from bot.storage.models import Notice, NoticeReply, Outbox
+from bot.constants import OPEN_STATUSES, NoticeStatus, OutboxStatus
+from bot.storage.models import Case, Notice, NoticeReply, Outbox
 
 ACK, QUESTION = "ack", "question"
 REACHED = (OutboxStatus.SENT, OutboxStatus.UNCERTAIN)  # an uncertain send may well have arrived
@@ -35,6 +35,16 @@ def record(session: Session, notice: Notice, openid: str, kind: str, text: str, 
     session.add(reply)
     session.flush()
     return reply
+
+
+def open_question_case(session: Session, notice: Notice, openid: str) -> Case | None:
+    """The open case an earlier question of this resident about this notice is answered on, if any."""
+    return session.scalars(
+        select(Case).join(NoticeReply, NoticeReply.case_id == Case.id)
+        .where(NoticeReply.notice_id == notice.id, NoticeReply.openid == openid, NoticeReply.kind == QUESTION,
+               Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.id.desc()).limit(1)
+    ).first()
 
 
 def replies_of(session: Session, notice: Notice) -> list[NoticeReply]:

@@ -48,8 +48,8 @@ def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         return Step(render_text("intake/repeated", **_standing(case), times=repeats), DialogueState.DETAILS,
                     {**data, "repeats": repeats})
     data = {**data, "last_said": said}
-    asked = c.intent == FALLBACK and is_question(msg.text)
-    answer = ctx.faq_answer(msg.text or "") if asked else None
+    asked = is_question(msg.text)  # "消杀收费吗" names the case's own kind: a question about it all the same
+    answer = ctx.faq_answer(msg.text or "") if asked and c.intent == FALLBACK else None
     if answer is not None:  # "你们周六上班吗？": answered, not a detail of the case
         return Step(answer, DialogueState.DETAILS, data)
     add_event(ctx.session, case, "detail", actor="resident", now=ctx.now, note=msg.text)

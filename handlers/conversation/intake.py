@@ -22,7 +22,7 @@ from bot.domain.cases import add_event, create_case
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
 from bot.storage.models import Case, Compound, Resident
-from handlers.conversation import binding
+from handlers.conversation import binding, earlier
 from handlers.conversation.advice import advice, questions_for
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
@@ -36,6 +36,7 @@ from handlers.understanding.address import (
 )
 from handlers.understanding.classifier import Classification
 from handlers.understanding.words import (
+    clauses,
     is_courtesy,
     is_greeting,
     is_preface,
@@ -43,6 +44,7 @@ from handlers.understanding.words import (
     is_question,
     is_register,
     is_thanks,
+    question_topic,
 )
 
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
@@ -50,7 +52,6 @@ FIXED = "fixed"  # the staff alert's kind: the resident says the problem is over
 RESOLVED_MAX_CHARS = 12  # longer "resolved" news with no open case may be a complaint: a person reads it
 BARE_ADDRESS_MAX_CHARS = 30  # a first message this short that is a full address is the address, not a report
 COMPOUND_ONLY_EXTRA = 4  # a first message at most this much longer than a compound's name only names it ("我住X的")
-CLAUSE_END = re.compile(r"([。！!？?；;，,\n])")  # "社区电话是多少？" is a clause of a longer report
 ASIDE_LEAD = re.compile(r"^(?:另外|还有|还想问一下|再问一下|顺便问一下|顺便问下|顺便|对了|请问一下|请问)+")
 QUESTION_ENDS = ("？", "?")
 ASIDE_MAX_CHARS = 500  # a question beside the problem is looked for in a report's first 500 characters
@@ -94,7 +95,7 @@ def _question_aside(ctx: Context, text: str) -> str | None:
     """The FAQ's answer to a question sentence of a report that names no problem of its own, rendered."""
     if "？" not in text and "?" not in text:  # most reports: nothing asked
         return None
-    for clause, end in _clauses(text):
+    for clause, end in clauses(text, ASIDE_MAX_CHARS):
         question = ASIDE_LEAD.sub("", clause.strip()) + end  # "另外你们几点下班？" is quoted as "你们几点下班？"
         if end not in QUESTION_ENDS or len(question) < 2:
             continue
@@ -104,13 +105,6 @@ def _question_aside(ctx: Context, text: str) -> str | None:
         if answer is not None:
             return render_text("intake/question_aside", question=question, answer=answer)
     return None
-
-
-def _clauses(text: str) -> list[tuple[str, str]]:
-    """The clauses of a report's first ASIDE_MAX_CHARS and the mark each ends with ("" for the last without one);
-    a split, linear, unlike a search."""
-    parts = CLAUSE_END.split(text[:ASIDE_MAX_CHARS])
-    return list(zip(parts[::2], [*parts[1::2], ""], strict=True))
 
 
 def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification) -> Step:
@@ -123,10 +117,15 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
     answer = ctx.faq_answer(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
     if answer is not None:  # a question, not a complaint: answered, no case
         return Step(answer, data=data)
+    topic = question_topic(msg.text) if c.intent == FALLBACK and not data.get("prefaced") else None
+    if topic is not None:  # "我想问问垃圾分类的事": the question itself comes next (asked once)
+        return Step(render_text("intake/question_preface", topic=topic), data={**data, "prefaced": True})
     asks_rule = c.intent in ctx.faq.rule_intents and is_question(msg.text)
     rule = ctx.faq_answer(msg.text or "", c.intent) if asks_rule else None
     if rule is not None and _only_asks(ctx, msg.text or ""):  # the rule; a case only if the resident asks for one
         return Step(rule + "\n\n" + render_text("intake/rule_offer"), data={"offered": pending_of(msg, c)})
+    if earlier.asks_about(ctx, msg.text or "", c):  # no open case fits: the chase route would have answered
+        return earlier.answer(ctx, msg.openid, c, pending_of(msg, c))
     if _is_update(c, msg.text or ""):
         case = case_queries.latest_open(ctx.session, msg.openid)
         if case is not None and c.resolved and not is_courtesy(msg.text):
@@ -154,7 +153,7 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
 def _only_asks(ctx: Context, text: str) -> bool:
     """Whether the problem is named only inside the question ("请问一下，楼道里的自行车能放吗？"), not told as
     something happening ("邻居把电动车推到楼道里充电，这能充电吗？" is a report)."""
-    told = "，".join(clause for clause, end in _clauses(text) if end not in QUESTION_ENDS)
+    told = "，".join(clause for clause, end in clauses(text, ASIDE_MAX_CHARS) if end not in QUESTION_ENDS)
     return ctx.classifier.classify(told).intent == FALLBACK
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from bot.clock import fmt_local
 from bot.constants import Department
 from bot.domain import case_queries, notice_replies, residents
+from bot.domain.case_notify import notify
 from bot.domain.cases import add_event, create_case
 from bot.domain.routing import Decision, decide, property_refused, situation
 from bot.messaging.inbound import Inbound
@@ -54,7 +55,16 @@ def answer(ctx: Context, msg: Inbound) -> str | None:
 
 
 def _question(ctx: Context, openid: str, notice: Notice, text: str, date: str) -> str:
-    """A 其他诉求 case for the notice's community, due before the cleanup where there is time."""
+    """A 其他诉求 case for the notice's community, due before the cleanup where there is time; a further question
+    ("那我放哪儿啊") joins the resident's open one, and its staff are told."""
+    community = notice.target.get("community") or ""
+    asked = notice_replies.open_question_case(ctx.session, notice, openid)
+    if asked is not None:
+        event = add_event(ctx.session, asked, "notice_question", actor="resident", now=ctx.now, note=text,
+                          data={"notice_id": notice.id})
+        notice_replies.record(ctx.session, notice, openid, notice_replies.QUESTION, text, ctx.now, case_id=asked.id)
+        notify(ctx.session, asked, asked.department, ctx.now, f"question-{event.id}", note=text)
+        return render_text("notice/question_added", case=asked, community=community, due=fmt_local(asked.due_at))
     resident = residents.get_or_create(ctx.session, openid, ctx.now)
     rule = decide(FALLBACK, ctx.classifier.spec(FALLBACK).priority, situation(resident.building))
     before_cleanup = notice.cleanup_at - ctx.now
@@ -65,5 +75,5 @@ def _question(ctx: Context, openid: str, notice: Notice, text: str, date: str) -
     add_event(ctx.session, case, "notice_question", actor="resident", now=ctx.now, note=text,
               data={"notice_id": notice.id})
     notice_replies.record(ctx.session, notice, openid, notice_replies.QUESTION, text, ctx.now, case_id=case.id)
-    return render_text("notice/question", case=case, community=notice.target.get("community") or "",
+    return render_text("notice/question", case=case, community=community,
                        due=fmt_local(case.due_at), date=date)

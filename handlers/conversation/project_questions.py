@@ -30,7 +30,8 @@ ALWAYS_NUISANCE = ("施工扰民", "夜间施工", "违规施工")
 # a question about dates or progress (a bare 吗 is not enough: "楼下在改造房子，这是违建吗" is a report)
 ASKING = ("什么时候", "啥时候", "何时", "哪天", "多久", "几时", "进度", "怎么安排", "什么安排", "完工", "竣工", "开工",
           "改不改", "还改吗", "改完")
-QUESTION_TOPIC = ("改造", "整治", "工地", "施工", "工程", "修缮")  # 装修 is a neighbour's flat, not the street's works
+# 装修 is a neighbour's flat, not the street's works; 加装电梯 is (电梯 alone is a lift to repair: the property's)
+QUESTION_TOPIC = ("改造", "整治", "工地", "施工", "工程", "修缮", "加装电梯", "装电梯")
 
 
 def is_complaint(text: str) -> bool:

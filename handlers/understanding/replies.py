@@ -25,7 +25,8 @@ class RepliesError(ValueError):
 
 
 LISTS = (*(("satisfaction", k) for k in (*LEVELS, "negations", "turn_words")),
-         *((k,) for k in ("chase", "cancel", "handoff", "notice_ack", "notice_question", "notice_complaint")))
+         *((k,) for k in ("chase", "earlier_report", "cancel", "handoff", "notice_ack", "notice_question",
+                          "notice_complaint")))
 NUMBERS = ("satisfaction_max_chars", "chase_max_chars", "cancel_max_chars", "handoff_max_chars",
            "notice_reply_max_chars", "notice_reply_hours_after_cleanup")
 
@@ -79,6 +80,8 @@ def satisfaction_of(text: str | None) -> tuple[str, bool | None] | None:
         return Satisfaction.UNSATISFIED, None
     if len(cleaned) > int(words()["satisfaction_max_chars"]):
         return None  # praise inside a long message is no rating
+    if is_question(text) and _has(cleaned, words()["chase"]):
+        return None  # "漏水修好了吗" asks how it went: no rating
     if _negated(cleaned, table["satisfied"] + table["basic"], table["negations"]):
         return Satisfaction.UNSATISFIED, None
     if _has(cleaned, table["basic"]):
@@ -104,6 +107,11 @@ def is_chase(text: str | None) -> bool:
     """Whether the message chases a case ("说好的师傅呢", "怎么还没人联系我")."""
     cleaned = clean(text)
     return bool(cleaned) and len(cleaned) <= int(words()["chase_max_chars"]) and _has(cleaned, words()["chase"])
+
+
+def refers_to_earlier(text: str | None) -> bool:
+    """Whether the message speaks of an earlier report ("上次报的漏水", "我反映的那个事")."""
+    return _has(clean(text), words()["earlier_report"])
 
 
 def is_cancel(text: str | None) -> bool:

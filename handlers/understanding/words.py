@@ -11,6 +11,8 @@ import yaml
 
 WORDS_PATH = Path(__file__).with_name("commands.yaml")
 PARTICLES = "啊呀哈啦哦嘛呢吧噢喽了"  # sentence-final particles: "谢谢啊" is still only thanks
+QUESTION_TOPIC_MAX_CHARS = 12  # "我想问问垃圾分类的事": a topic, not yet the question
+CLAUSE_END = re.compile(r"([。！!？?；;，,\n])")  # "社区电话是多少？" is a clause of a longer report
 _PUNCT = re.compile(r"[\s,.!?;:，。！？；：、~…\"'“”‘’()（）【】]+")
 
 
@@ -116,14 +118,19 @@ def _longest_first(*names: str) -> tuple[str, ...]:
 def _only(text: str | None, wanted: str, *around: str) -> bool:
     """Whether the whole message is words of the list `wanted` (one at least) and of the lists `around`, emoji and
     signs aside."""
-    rest = "".join(ch for ch in clean(text) if ch.isalnum())  # "早上好🌞"
-    words, wanted_words = _longest_first(wanted, *around), frozenset(_by_length(wanted))
-    found = False
+    found = _made_of(clean(text), _longest_first(wanted, *around))
+    return found is not None and not found.isdisjoint(_by_length(wanted))
+
+
+def _made_of(cleaned: str, words: tuple[str, ...]) -> set[str] | None:
+    """The words (longest first) a cleaned text is made of, particles, emoji and signs aside; None when it is not."""
+    rest, found = "".join(ch for ch in cleaned if ch.isalnum()), set()  # "早上好🌞"
     while rest := rest.lstrip(PARTICLES):
         word = next((w for w in words if rest.startswith(w)), None)
         if word is None:
-            return False
-        rest, found = rest[len(word):], found or word in wanted_words
+            return None
+        rest = rest[len(word):]
+        found.add(word)
     return found
 
 
@@ -135,6 +142,27 @@ def is_greeting(text: str | None) -> bool:
 def is_preface(text: str | None) -> bool:
     """Whether the whole message only says a problem is coming ("我要投诉", "师傅，我想跟你们反映个情况")."""
     return _only(text, "preface", "greetings", "addressees", "preface_fillers")
+
+
+def question_topic(text: str | None) -> str | None:
+    """What a message that only says a question is coming is about ("我想问问垃圾分类的事" → "垃圾分类"), else None."""
+    cleaned = clean(text)
+    for lead in _by_length("question_leads"):
+        at = cleaned.find(lead)
+        if at < 0 or _made_of(cleaned[:at], _longest_first("greetings", "addressees", "preface_fillers")) is None:
+            continue
+        rest = cleaned[at + len(lead):].rstrip(PARTICLES)
+        tail = next((t for t in _by_length("question_tails") if rest.endswith(t)), None)
+        topic = rest[:-len(tail)] if tail else ""
+        return topic if 0 < len(topic) <= QUESTION_TOPIC_MAX_CHARS else None
+    return None
+
+
+def clauses(text: str, limit: int) -> list[tuple[str, str]]:
+    """The clauses of a text's first `limit` characters and the mark each ends with ("" for the last without one);
+    a split, linear, unlike a search."""
+    parts = CLAUSE_END.split(text[:limit])
+    return list(zip(parts[::2], [*parts[1::2], ""], strict=True))
 
 
 @lru_cache(maxsize=1)
