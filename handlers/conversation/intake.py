@@ -36,6 +36,7 @@ from handlers.understanding.address import (
 )
 from handlers.understanding.classifier import Classification
 from handlers.understanding.words import (
+    after_move,
     clauses,
     is_courtesy,
     is_greeting,
@@ -137,8 +138,8 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
         if is_courtesy(msg.text) or c.resolved and len(msg.text or "") <= RESOLVED_MAX_CHARS:
             return Step(render_text("intake/courtesy", thanks=is_thanks(msg.text) or c.resolved), data=data)
     resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
-    if resident.building_id is None and c.intent == FALLBACK and not c.terms:
-        saved = _bare_address(ctx, msg, data)
+    if c.intent == FALLBACK and not c.terms:
+        saved = _bare_address(ctx, msg, data) if resident.building_id is None else _moved(ctx, msg, resident)
         if saved is not None:
             return saved
     pending = pending_of(msg, c)
@@ -198,6 +199,22 @@ def _bare_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step | No
     binding.bind_resident(ctx, msg.openid, found)
     keep = {k: v for k, v in data.items() if k == "media"}
     return Step(render_text("intake/address_saved", address=binding.describe(found), pending=False), data=keep)
+
+
+def _moved(ctx: Context, msg: Inbound, resident: Resident) -> Step | None:
+    """A known resident's message that is only a new address ("我搬家了，现在住天宁寺北里6号楼1门202"): stored, the old
+    one named in the reply, no case."""
+    text = after_move(msg.text) or msg.text or ""
+    if len(text) > BARE_ADDRESS_MAX_CHARS or not is_bare_address(text):
+        return None
+    found = match_address(ctx.session, text)
+    if found.status != "ok" or found.building is None:
+        return None
+    before = render_text("intake/place", compound=resident.compound.name if resident.compound else "",
+                         building=resident.building.name if resident.building else "", unit=resident.unit or "",
+                         room=resident.room or "")
+    binding.bind_resident(ctx, msg.openid, found)
+    return Step(render_text("intake/address_changed", address=binding.describe(found), before=before))
 
 
 def _emergency_first(ctx: Context, msg: Inbound, resident: Resident, pending: dict[str, Any]) -> Step:

@@ -144,6 +144,13 @@ def is_preface(text: str | None) -> bool:
     return _only(text, "preface", "greetings", "addressees", "preface_fillers")
 
 
+def after_move(text: str | None) -> str | None:
+    """The words after the last moving cue of a message ("我搬家了，现在住X" → "X"), None without one."""
+    plain = unicodedata.normalize("NFKC", text or "")
+    ends = [plain.rfind(w) + len(w) for w in _words()["moved"] if w in plain]
+    return plain[max(ends):].strip(" ，,。：:") if ends else None
+
+
 def question_topic(text: str | None) -> str | None:
     """What a message that only says a question is coming is about ("我想问问垃圾分类的事" → "垃圾分类"), else None."""
     cleaned = clean(text)
