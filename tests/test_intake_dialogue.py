@@ -168,7 +168,7 @@ def test_thanks_joins_open_case_instead_of_opening_one(wechat, street):
     assert events(street, case)[-1].note == "漏水已经修好了，谢谢" and case.number in reply.text
     assert wechat.send_text("谢谢", openid="demo-resident-2").text == render_text("intake/courtesy")
     assert cases_of(street, "demo-resident-2") == []
-    wechat.send_text("井盖丢了", openid="demo-resident-2")  # short, but a problem (a hazard): the community's duty staff
+    wechat.send_text("井盖丢了", openid="demo-resident-2")  # a hazard: the duty staff
     assert [(c.intent, c.department) for c in cases_of(street, "demo-resident-2")] == [("emergency", "community")]
 
 
