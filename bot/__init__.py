@@ -56,7 +56,7 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     wechat = gateway.make_gateway(app.config, store)  # checks templates/wechat/templates.yaml
     app.extensions[KEY] = Services(
         engine=engine, sessions=sessions, redis=store, gateway=wechat,
-        classifier=reader, handler=conversation,
+        classifier=reader, handler=conversation, prepare=conversation.prepare,
         load=load.LoadGauge(float(app.config["INLINE_BUSY_LIMIT"])), queue=QueueWriter(engine),
     )
     request_session.init_app(app)

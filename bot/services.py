@@ -32,6 +32,7 @@ class Services:
     gateway: Gateway
     classifier: Classifier
     handler: Handler  # the conversation's entry point for one inbound message
+    prepare: Callable[[Session, list[str]], None]  # reads ahead for a batch of these residents' messages
     load: LoadGauge
     queue: QueueWriter  # the burst path's writer
     stop: threading.Event = field(default_factory=threading.Event)  # set to stop the scheduler

@@ -3,6 +3,7 @@ down, worker killed). The scheduler answers them in arrival order, as customer-s
 a resident's later message never before an earlier one that is still unanswered."""
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from bot.services import services
 from bot.storage.models import InboundMessage
 from scheduler.resident_leases import ResidentLeases
 
+log = logging.getLogger(__name__)
 STALE = timedelta(minutes=1)  # WeChat has given up retrying by then
 CLAIM_CHUNK = 25  # claimed together with their contacts: two statements and one commit (a synced write on
 # PostgreSQL) for 25 messages, answered in about a tenth of the lease
@@ -129,17 +131,55 @@ def _replay(app: Flask, now: datetime, limit: int, budget: timedelta, leases: Re
                                                 if opens_window(row.msg_type, row.event)])
             claimed = inbound.claim_many(session, ids, now, inbound.UNANSWERED) if ids else set()
             skipped: dict[int, str] = {}
+            batch = []
             for row in chunk:
                 if row.openid in held or row.id not in claimed:
                     held.add(row.openid)
                     if row.id in claimed:
                         skipped[row.id] = before[row.id]
                     continue
-                # as of its arrival: the case's clock and the 48-hour window start when the resident wrote
-                inbound.handle(session, row, _as_inbound(row), handler, now, as_of=row.received_at,
-                               busy_reply=_kept_for_later(held, row.openid), error_reply=lambda: render_text("error"),
-                               deliver=_answer_later(row, now), hold=not leases.real)  # just claimed, leased
-                count += 1
+                batch.append(row)
+            if leases.real and _together(session, batch, handler, services(app).prepare, now):
+                count += len(batch)
+            else:
+                count += _one_by_one(session, batch, handler, now, held, skipped, before, hold=not leases.real)
             if skipped:
                 _release(session, skipped)
     return due, count
+
+
+def _together(session: Session, batch: list[InboundMessage], handler: inbound.Handler,
+              prepare: Callable[[Session, list[str]], None], now: datetime) -> bool:
+    """Answer the chunk's messages in one transaction (one commit, the outbox rows in one INSERT, the dialogue
+    states read and written in one round trip each); False, with nothing kept, when any of them fails."""
+    if not batch:
+        return True
+    try:
+        prepare(session, [row.openid for row in batch])
+        for row in batch:  # as of its arrival: the case's clock and the 48-hour window start when the resident wrote
+            inbound.answer_in_batch(session, row.id, _as_inbound(row), handler, now, as_of=row.received_at,
+                                    deliver=_answer_later(row, now))
+        session.commit()
+    except Exception as exc:  # Redis or the database unavailable, or one handler's bug: each on its own, below
+        session.rollback()
+        log.warning("a batch of %d messages is answered one by one instead (%s)", len(batch), type(exc).__name__)
+        return False
+    return True
+
+
+def _one_by_one(session: Session, batch: list[InboundMessage], handler: inbound.Handler, now: datetime,
+                held: set[str], skipped: dict[int, str], before: dict[int, str], hold: bool) -> int:
+    """Answer each message in its own transaction: a failure stays with its message (kept for later when a
+    dependency is down, the error reply for a bug); a resident kept for later has their later messages released."""
+    count = 0
+    for row in batch:
+        if row.openid in held:
+            skipped[row.id] = before[row.id]
+            continue
+        if row.status in (InboundStatus.HANDLED, InboundStatus.FAILED):
+            continue  # answered before the batch failed (nothing in a message commits on its own: a safeguard)
+        inbound.handle(session, row, _as_inbound(row), handler, now, as_of=row.received_at,
+                       busy_reply=_kept_for_later(held, row.openid), error_reply=lambda: render_text("error"),
+                       deliver=_answer_later(row, now), hold=hold)  # just claimed, leased
+        count += 1
+    return count

@@ -120,6 +120,24 @@ def test_failing_message_is_marked_failed_and_the_queue_moves_on(app, busy, stre
     assert replay_inbound(app, utcnow() + timedelta(minutes=2)) == {"replayed": 0}  # not tried again and again
 
 
+def test_a_failing_message_in_a_batch_leaves_the_others_answered_once(app, busy, street) -> None:  # type: ignore[no-untyped-def]
+    """The scheduler answers a chunk in one transaction; one message that fails rolls it back, and each message is
+    then answered on its own: the others once each, the failing one with the apology."""
+    services(app).redis.set(f"mulin:dialogue:{BOUND}", "{not json")  # a state nobody can read
+    pusher = WeChat(busy.test_client(), TOKEN, APPID, AES_KEY)
+    pusher.send_text("家里厨房有好多蟑螂", openid=NEIGHBOUR)
+    pusher.send_text("楼上漏水", openid=BOUND)
+    pusher.send_text("楼道里堆满了纸箱子", openid="o-batch-third")  # a new resident: asked the address
+    assert replay_inbound(app, utcnow()) == {"replayed": 3}
+    assert [r.status for r in _stored(street, BOUND)] == ["failed"] and cases_of(street, BOUND) == []
+    [theirs] = cases_of(street, NEIGHBOUR)
+    [answer] = outbox(street, "reply", NEIGHBOUR)
+    assert theirs.intent == "pest" and theirs.number in answer.payload["text"]
+    [asked] = outbox(street, "reply", "o-batch-third")
+    assert "地址" in asked.payload["text"] and len(outbox(street, "reply", BOUND)) == 1
+    assert replay_inbound(app, utcnow() + timedelta(minutes=2)) == {"replayed": 0}
+
+
 def test_replay_claims_no_more_chunks_past_its_budget(app, busy, street) -> None:  # type: ignore[no-untyped-def]
     pusher = WeChat(busy.test_client(), TOKEN, APPID, AES_KEY)
     openids = [f"o-budget-{i:02}" for i in range(replay_jobs.CLAIM_CHUNK + 2)]

@@ -38,3 +38,16 @@ def test_dialogue_store_keeps_state_per_resident_for_its_ttl(redis_url: str) -> 
     assert store.get("o-store") is None
     with pytest.raises(ValueError):
         store.get("")  # a dialogue always belongs to one resident
+
+
+def test_dialogue_store_reads_and_writes_several_residents_at_once(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    store = redis_store.RedisDialogueStore(client)
+    store.set("o-many-1", {"name": "details"}, 60)
+    store.set("o-many-2", {"name": "await_address"}, 60)
+    assert store.get_many(["o-many-1", "o-many-2", "o-many-3"]) == {
+        "o-many-1": {"name": "details"}, "o-many-2": {"name": "await_address"}, "o-many-3": None}
+    store.write({"o-many-1": None, "o-many-2": {"name": "handoff"}, "o-many-3": {"name": "details"}}, 60)
+    assert store.get_many(["o-many-1", "o-many-2", "o-many-3"]) == {
+        "o-many-1": None, "o-many-2": {"name": "handoff"}, "o-many-3": {"name": "details"}}
+    assert 0 < client.ttl("mulin:dialogue:o-many-3") <= 60 and store.get_many([]) == {}

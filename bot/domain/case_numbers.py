@@ -28,8 +28,8 @@ def next_number(session: Session, now: datetime) -> str:
     """
     day = to_local(now).strftime("%Y%m%d")
     name = f"case:{day}"
-    value = session.execute(_NEXT, {"counter": name}).scalar()
+    value = session.connection().execute(_NEXT, {"counter": name}).scalar()  # Core: no ORM execute
     if value is None:  # the day's first case
         _ensure_row(session, name)
-        value = session.execute(_NEXT, {"counter": name}).scalar_one()
+        value = session.connection().execute(_NEXT, {"counter": name}).scalar_one()
     return f"{day}-{value:04d}"

@@ -89,7 +89,8 @@ def _inserted(session: Session, cls: type[_Row], table: Table, values: dict[str,
     """A Core INSERT of a new row (a case or its event, on the hot path of every report: the ORM's unit of work
     costs more than the statement), then the same row as a loaded ORM object in the session, no SELECT."""
     values = {column.key: None for column in table.columns if column.key != "id"} | values
-    return as_loaded(session, cls, {"id": session.execute(_INSERTS[table], values).scalar_one(), **values})
+    inserted = session.connection().execute(_INSERTS[table], values).scalar_one()  # Core: no ORM execute
+    return as_loaded(session, cls, {"id": inserted, **values})
 
 
 _EARLIER = _CASES.alias("earlier")
@@ -113,10 +114,10 @@ def _inserted_case(session: Session, intent: str, now: datetime, values: dict[st
     in the last 24 h (that report's group, which starts with it when it was on its own): one statement on the
     usual path, a second only when a group starts."""
     values = {column.key: None for column in _CASES.columns if column.key not in ("id", "group_id")} | values
-    row = session.execute(_INSERT_CASE, {**values, "same_building": values["building_id"], "same_intent": intent,
-                                         "since": now - LINK_WINDOW}).one()
+    row = session.connection().execute(_INSERT_CASE, {**values, "same_building": values["building_id"],
+                                                      "same_intent": intent, "since": now - LINK_WINDOW}).one()
     if row.unlinked is not None:
-        session.execute(_LINK, {"case_id": row.unlinked})
+        session.connection().execute(_LINK, {"case_id": row.unlinked})
         loaded = session.identity_map.get(session.identity_key(Case, row.unlinked))
         if loaded is not None:
             set_committed_value(loaded, "group_id", row.unlinked)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.constants import UNANSWERED as UNANSWERED  # re-exported: callers read inbound.UNANSWERED
 from bot.constants import InboundStatus
 from bot.messaging import receipts
+from bot.storage.db import next_message
 from bot.storage.models import InboundMessage, table_of
 
 log = logging.getLogger(__name__)
@@ -285,6 +286,18 @@ def handle(session: Session, row: InboundMessage, msg: Inbound, handler: Handler
     _set(session, row.id, status=InboundStatus.HANDLED, reply=reply, handled_at=now)
     session.commit()
     return reply
+
+
+def answer_in_batch(session: Session, row_id: int, msg: Inbound, handler: Handler, now: datetime, as_of: datetime,
+                    deliver: Deliver) -> None:
+    """As handle, for one of a batch the answering job answers in one transaction: its effects, its answer in the
+    outbox and its row marked answered join the caller's transaction. No commit and no rollback here: an
+    exception is the caller's, which rolls the batch back and answers its messages one by one with handle."""
+    next_message(session)
+    reply = handler(session, msg, as_of)
+    if reply:
+        deliver(session, reply)
+    _set(session, row_id, status=InboundStatus.HANDLED, reply=reply, handled_at=now)
 
 
 def _queued(queue_on: Queue, spool: Spool | None, msg: Inbound, now: datetime) -> bool:

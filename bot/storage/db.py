@@ -65,13 +65,32 @@ def dialect_upsert(session: Session, table: Table, keys: tuple[str, ...], update
 
 
 def cache(session: Session, name: str) -> dict[Any, Any]:
-    """A dict that lives as long as the session's current transaction (lookups done once per message)."""
+    """A dict that lives as long as the message: the session's current transaction, or until the answering job's
+    batch goes on to its next message (next_message). Lookups done once per message."""
     caches: dict[str, dict[Any, Any]] = session.info.setdefault("mulin.cache", {})
     return caches.setdefault(name, {})
 
 
-def _forget_cached(session: Session, _transaction: Any) -> None:
+def next_message(session: Session) -> None:
+    """The transaction goes on to another message (the answering job answers a batch in one transaction): what
+    `cache` holds is looked up again, as in a transaction of its own."""
     session.info.pop("mulin.cache", None)
+
+
+def for_transaction(session: Session, name: str) -> dict[Any, Any]:
+    """A dict that lives as long as the session's transaction, across the messages of a batch: what the
+    transaction has written that another store (Redis) sees only after the commit, and what was read ahead."""
+    kept: dict[str, dict[Any, Any]] = session.info.setdefault(_TRANSACTION, {})
+    return kept.setdefault(name, {})
+
+
+_TRANSACTION = "mulin.transaction"
+
+
+def _forget_cached(session: Session, transaction: Any) -> None:
+    session.info.pop("mulin.cache", None)
+    if transaction.parent is None:  # the whole transaction ended (committed or rolled back)
+        session.info.pop(_TRANSACTION, None)
 
 
 def before_commit(session: Session, statement: Any, params: dict[str, Any]) -> None:

@@ -84,3 +84,24 @@ class RedisDialogueStore:
     def delete(self, openid: str) -> None:
         """Forget the value."""
         self.client.delete(self._key(openid))
+
+    def get_many(self, openids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """The stored values of several residents in one round trip (MGET); None where there is none."""
+        if not openids:
+            return {}
+        raws = self.client.mget([self._key(openid) for openid in openids])
+        return {openid: json.loads(raw) if raw else None for openid, raw in zip(openids, raws, strict=True)}
+
+    def write(self, values: dict[str, dict[str, Any] | None], ttl_seconds: int) -> None:
+        """Store each value for ttl_seconds, forget those that are None; several in one round trip (a pipeline)."""
+        if len(values) == 1:
+            [(openid, value)] = values.items()
+            self.set(openid, value, ttl_seconds) if value is not None else self.delete(openid)
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for openid, value in values.items():
+            if value is None:
+                pipe.delete(self._key(openid))
+            else:
+                pipe.set(self._key(openid), json.dumps(value), ex=ttl_seconds)
+        pipe.execute()

@@ -25,6 +25,7 @@ from handlers.conversation import (
     followup,
     handoff,
     media,
+    memory,
     mulinfang_chat,
     notice_replies,
     project_questions,
@@ -129,6 +130,11 @@ class Conversation:
 
     def __post_init__(self) -> None:
         replies.words()  # a replies.yaml that cannot be used stops start-up, not the first resident's message
+
+    def prepare(self, session: Session, openids: list[str]) -> None:
+        """Before a batch of these residents' messages is answered in one transaction: their dialogue states, read
+        in one round trip."""
+        memory.prefetch(session, self.dialogues, openids)
 
     def __call__(self, session: Session, msg: Inbound, now: datetime) -> str | None:
         """Handle one message as of `now` in the caller's transaction."""

@@ -15,3 +15,9 @@ class DialogueStore(Protocol):
 
     def delete(self, openid: str) -> None:
         """Forget the value."""
+
+    def get_many(self, openids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """The stored values of several residents at once (None where there is none)."""
+
+    def write(self, values: dict[str, dict[str, Any] | None], ttl_seconds: int) -> None:
+        """Store each value for ttl_seconds and forget those that are None, at once."""
