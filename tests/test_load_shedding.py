@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot import create_app
 from bot.clock import utcnow
@@ -193,6 +193,33 @@ def test_later_message_waits_behind_its_residents_queued_one(app, busy, street, 
     assert case.intent == "leak" and case.building is not None and case.building.name.startswith("5")
     asked, created = [row.payload["text"] for row in outbox(street, "reply", new)]
     assert "地址" in asked and case.number in created
+
+
+def test_a_residents_report_and_address_answered_together_in_a_quiet_queue(app, busy, street) -> None:  # type: ignore[no-untyped-def]
+    """A quiet queue is answered a chunk at a time in one transaction: the address after the report still finds the
+    question the report's answer asked (the dialogue state of the same transaction), and both answers go out."""
+    from scheduler.replay_jobs import ARRIVING, replay
+    new = "o-quiet-pair"
+    _pusher(busy).send_text("厨房水管漏水了", openid=new)
+    _pusher(busy).send_text("马连道南口三区5号楼2单元1501", openid=new)
+    _pusher(busy).send_text("家里有蟑螂", openid=BOUND)
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(services(app).engine, "commit", committed)
+    try:
+        assert replay(app, utcnow() + ARRIVING) == 3
+    finally:
+        event.remove(services(app).engine, "commit", committed)
+    assert len(commits) == 2  # the chunk's claim, then its three answers together (one by one: four commits)
+    [case] = cases_of(street, new)
+    assert case.intent == "leak" and case.building is not None and case.building.name == "5"
+    asked, created = [row.payload["text"] for row in outbox(street, "reply", new)]
+    assert "地址" in asked and case.number in created
+    assert services(app).redis.get(f"mulin:dialogue:{new}") is not None  # the state the last answer left: 补充
+    assert [c.intent for c in cases_of(street, BOUND)] == ["pest"]
 
 
 def test_message_waits_behind_one_the_scheduler_is_answering(app, busy, street, wechat) -> None:  # type: ignore[no-untyped-def]
