@@ -144,8 +144,8 @@ def _replay(app: Flask, now: datetime, limit: int, budget: timedelta, leases: Re
                         skipped[row.id] = before[row.id]
                     continue
                 batch.append(row)
-            if leases.real and not _arriving(session, now) and _together(session, batch, handler,
-                                                                         services(app).prepare, now):
+            if batch and leases.real and not _arriving(session, now) and _together(
+                    session, batch, handler, services(app).prepare, now):
                 count += len(batch)
             else:
                 count += _one_by_one(session, batch, handler, now, held, skipped, before, hold=not leases.real)
@@ -168,8 +168,6 @@ def _together(session: Session, batch: list[InboundMessage], handler: inbound.Ha
               prepare: Callable[[Session, list[str]], None], now: datetime) -> bool:
     """Answer the chunk's messages in one transaction (one commit, the outbox rows in one INSERT, the dialogue
     states read and written in one round trip each); False, with nothing kept, when any of them fails."""
-    if not batch:
-        return True
     try:
         prepare(session, [row.openid for row in batch])
         for row in batch:  # as of its arrival: the case's clock and the 48-hour window start when the resident wrote

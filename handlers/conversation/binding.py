@@ -24,6 +24,13 @@ def bind_resident(ctx: Context, openid: str, found: AddressMatch) -> Resident:
     return resident
 
 
+def describe_resident(resident: Resident) -> str:
+    """The resident's stored address as they read it back."""
+    return render_text("intake/place", compound=resident.compound.name if resident.compound else "",
+                       building=resident.building.name if resident.building else "",
+                       unit=resident.unit or "", room=resident.room or "")
+
+
 def describe(found: AddressMatch) -> str:
     """The address as the resident reads it back."""
     return render_text("intake/place", compound=found.compound.name if found.compound else "",

@@ -11,7 +11,7 @@ from bot.messaging.inbound import Inbound
 from bot.messaging.qrcodes import building_of_scene
 from bot.messaging.texts import label, render_text
 from bot.storage.models import Building, Case, Compound, Notice, Resident
-from handlers.conversation import address_steps, memory
+from handlers.conversation import address_steps, binding, memory
 from handlers.conversation.actions import Action
 from handlers.conversation.context import Context
 from handlers.conversation.states import ASKING_ADDRESS, DialogueState, State
@@ -112,10 +112,7 @@ def _scanned_building(ctx: Context, openid: str, resident: Resident, building: B
     if resident.building_id == building.id:
         return render_text("intake/building_known", address=scanned)
     if resident.building_id is not None:  # a neighbour's door, or a move: never overwrite silently
-        current = render_text("intake/place", compound=resident.compound.name if resident.compound else "",
-                              building=resident.building.name if resident.building else "",
-                              unit=resident.unit or "", room=resident.room or "")
-        return render_text("intake/building_other", scanned=scanned, current=current)
+        return render_text("intake/building_other", scanned=scanned, current=binding.describe_resident(resident))
     state = memory.load(ctx, openid)
     waiting = state.data if state.name in ASKING_ADDRESS else {}
     found = AddressMatch("ok", building.compound, building, None, None, 1.0)

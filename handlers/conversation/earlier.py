@@ -19,15 +19,13 @@ from handlers.understanding.classifier import Classification
 from handlers.understanding.replies import is_chase, refers_to_earlier
 from handlers.understanding.words import clauses
 
-CLAUSES_MAX_CHARS = 200  # the chase limits the message far below this: chase_max_chars in replies.yaml
-
 
 def asks_about(ctx: Context, text: str, c: Classification) -> bool:
     """Whether the message asks how an earlier report went, and tells no problem besides."""
     if not (is_chase(text) and refers_to_earlier(text)):
         return False
     return c.intent == FALLBACK or not any(
-        ctx.classifier.classify(clause).intent != FALLBACK for clause, _ in clauses(text, CLAUSES_MAX_CHARS)
+        ctx.classifier.classify(clause).intent != FALLBACK for clause, _ in clauses(text, len(text))
         if not refers_to_earlier(clause) and not is_chase(clause))
 
 

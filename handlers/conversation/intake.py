@@ -210,9 +210,7 @@ def _moved(ctx: Context, msg: Inbound, resident: Resident) -> Step | None:
     found = match_address(ctx.session, text)
     if found.status != "ok" or found.building is None:
         return None
-    before = render_text("intake/place", compound=resident.compound.name if resident.compound else "",
-                         building=resident.building.name if resident.building else "", unit=resident.unit or "",
-                         room=resident.room or "")
+    before = binding.describe_resident(resident)
     binding.bind_resident(ctx, msg.openid, found)
     return Step(render_text("intake/address_changed", address=binding.describe(found), before=before))
 
