@@ -6,11 +6,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from bot.constants import OPEN_STATUSES
+from bot.constants import DONE_STATUSES, OPEN_STATUSES
 from bot.domain import message_facts
 from bot.storage.models import Case
 
 DUPLICATE_WINDOW = timedelta(hours=24)
+# a report that the problem is back or was never fixed reopens the case resolved this recently (not a new case)
+RECURRENCE_WINDOW = timedelta(days=14)
 # Hot queries are built once with bound parameters: SQLAlchemy then skips rebuilding and re-keying them.
 
 
@@ -45,6 +47,15 @@ def latest(session: Session, openid: str, intent: str | None = None) -> Case | N
     if intent is not None:
         query = query.where(Case.intent == intent)
     return session.scalars(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(1)).first()
+
+
+def recently_resolved(session: Session, openid: str, intent: str, now: datetime) -> Case | None:
+    """The resident's latest case of this kind when it is finished (resolved or closed) and was resolved within
+    RECURRENCE_WINDOW."""
+    case = latest(session, openid, intent)
+    if case is None or case.status not in DONE_STATUSES or case.resolved_at is None:
+        return None
+    return case if now - case.resolved_at <= RECURRENCE_WINDOW else None
 
 
 def of_resident(session: Session, openid: str, limit: int = 10) -> list[Case]:

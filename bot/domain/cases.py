@@ -125,8 +125,9 @@ def _inserted_case(session: Session, intent: str, now: datetime, values: dict[st
 
 
 def transition(session: Session, case: Case, action: str, *, actor: str, now: datetime,
-               note: str | None = None) -> Case:
-    """Change the case's status; InvalidTransition when the lifecycle forbids it."""
+               note: str | None = None, tell_resident: bool = True) -> Case:
+    """Change the case's status; InvalidTransition when the lifecycle forbids it. `tell_resident` False: the
+    caller's own reply tells the resident (the case's number, department and time limit), no status message."""
     if action not in TRANSITIONS:
         raise InvalidTransition("unknown_action", action=action)
     sources, target = TRANSITIONS[action]
@@ -147,7 +148,7 @@ def transition(session: Session, case: Case, action: str, *, actor: str, now: da
         case.warned_at = case.escalated_at = None
         case.due_at = now + (case.due_at - case.created_at)  # a fresh time limit of the same length
     event = add_event(session, case, action, actor=actor, now=now, note=note)
-    if action in TELL_RESIDENT:
+    if action in TELL_RESIDENT and tell_resident:
         outbox.enqueue(session, key=f"case:{case.id}:{action}:{event.id}", openid=case.openid,
                        purpose=Purpose.CASE_STATUS, now=now, case_id=case.id,
                        text=render_text(f"intake/status_{action}", case=case, note=note,

@@ -22,7 +22,7 @@ from bot.domain.cases import add_event, create_case
 from bot.messaging.inbound import Inbound
 from bot.messaging.texts import label, lines, render_text
 from bot.storage.models import Case, Compound, Resident
-from handlers.conversation import binding, earlier
+from handlers.conversation import binding, earlier, recurrence
 from handlers.conversation.advice import advice, questions_for
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
@@ -296,6 +296,10 @@ def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> St
         attach_media(session, case, pending.get("media") or [], now)
         return Step(render_text("intake/joined", case=case, status=label("status", case.status)),
                     DialogueState.DETAILS, {"case_id": case.id})
+    finished = recurrence.case_of(ctx, resident, pending)
+    if finished is not None:  # "还是漏，没修好" days after the leak's case was resolved: that case again
+        attach_media(session, finished, pending.get("media") or [], now)
+        return recurrence.reopen(ctx, finished, pending)
     case = create_case(session, openid=resident.openid, text=pending["text"], intent=pending["intent"],
                        priority=pending["priority"], also=tuple(pending.get("also") or ()),
                        resident=resident, now=now)

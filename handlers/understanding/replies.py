@@ -91,6 +91,11 @@ def satisfaction_of(text: str | None) -> tuple[str, bool | None] | None:
     return None
 
 
+def says_not_solved(text: str | None) -> bool:
+    """Whether the words say a problem is not over: never fixed, or back again ("还是漏", "又堆回来了")."""
+    return _has(clean(text), words()["satisfaction"]["not_solved"])
+
+
 def split_turn(text: str | None) -> tuple[str, str] | None:
     """(the rating, what it goes on to) of a reply with 不过/但是: "修好了挺满意，不过厨房最近有蟑螂" →
     ("修好了挺满意", "厨房最近有蟑螂"); None without a turn word or with nothing on either side."""
