@@ -94,16 +94,17 @@ def _inserted(session: Session, cls: type[_Row], table: Table, values: dict[str,
 
 
 _EARLIER = _CASES.alias("earlier")
-# the first report of the same intent from the same building in the last 24 h (LINK_WINDOW)
+# the first report of the same intent from the same building in the last 24 h (LINK_WINDOW), first in the order of
+# ix_cases_building_intent_created: found without sorting every report of the building (a flood from one building)
 _SAME_PLACE = (_EARLIER.c.building_id == bindparam("same_building"), _EARLIER.c.intent == bindparam("same_intent"),
                _EARLIER.c.created_at >= bindparam("since"), _EARLIER.c.status != CaseStatus.CANCELLED)
 _GROUP_OF_EARLIER = (select(func.coalesce(_EARLIER.c.group_id, _EARLIER.c.id)).where(*_SAME_PLACE)
-                     .order_by(_EARLIER.c.id).limit(1).scalar_subquery())
+                     .order_by(_EARLIER.c.created_at, _EARLIER.c.id).limit(1).scalar_subquery())
 # after the INSERT: that first report's id when it was on its own (it becomes the first of the group). The new
 # row spelled out: SQLite's compiler writes the INSERT's own columns without their table in RETURNING.
 _UNLINKED = (select(case_when((_EARLIER.c.group_id.is_(None), _EARLIER.c.id)))
              .where(*_SAME_PLACE, _EARLIER.c.id < literal_column(f"{_CASES.name}.id"))
-             .order_by(_EARLIER.c.id).limit(1).scalar_subquery())
+             .order_by(_EARLIER.c.created_at, _EARLIER.c.id).limit(1).scalar_subquery())
 _INSERT_CASE = (insert(_CASES).values(group_id=_GROUP_OF_EARLIER)
                 .returning(_CASES.c.id, _CASES.c.group_id, _UNLINKED.label("unlinked")))
 _LINK = update(_CASES).where(_CASES.c.id == bindparam("case_id")).values(group_id=_CASES.c.id)
