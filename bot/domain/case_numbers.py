@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 from bot.clock import to_local
 from bot.storage.db import insert_ignoring
 from bot.storage.models import Counter, table_of
+from bot.storage.prepared import Prepared
 
-COUNTERS = table_of(Counter)  # Core statements: no ORM bulk-update bookkeeping on every new case
-_NEXT = (update(COUNTERS).where(COUNTERS.c.name == bindparam("counter"))
-         .values(value=COUNTERS.c.value + 1).returning(COUNTERS.c.value))
+COUNTERS = table_of(Counter)  # a prepared statement: no ORM or Core bookkeeping on every new case
+_NEXT = Prepared(update(COUNTERS).where(COUNTERS.c.name == bindparam("counter"))
+                 .values(value=COUNTERS.c.value + 1).returning(COUNTERS.c.value))
 
 
 def _ensure_row(session: Session, name: str) -> None:
@@ -28,8 +29,9 @@ def next_number(session: Session, now: datetime) -> str:
     """
     day = to_local(now).strftime("%Y%m%d")
     name = f"case:{day}"
-    value = session.connection().execute(_NEXT, {"counter": name}).scalar()  # Core: no ORM execute
-    if value is None:  # the day's first case
+    rows = _NEXT.rows(session.connection(), {"counter": name})
+    if not rows:  # the day's first case
         _ensure_row(session, name)
-        value = session.connection().execute(_NEXT, {"counter": name}).scalar_one()
+        rows = _NEXT.rows(session.connection(), {"counter": name})
+    (value,), = rows
     return f"{day}-{value:04d}"

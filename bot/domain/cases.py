@@ -26,6 +26,7 @@ from bot.messaging.texts import label, render_text
 from bot.storage import static_rows
 from bot.storage.db import as_loaded
 from bot.storage.models import Case, CaseEvent, Community, Resident, User, table_of
+from bot.storage.prepared import Prepared
 
 LINK_WINDOW = timedelta(hours=24)
 # action -> (statuses it may start from, status it leads to)
@@ -81,7 +82,8 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
 
 
 _CASES, _EVENTS = table_of(Case), table_of(CaseEvent)
-_INSERTS = {table: insert(table).returning(table.c.id) for table in (_CASES, _EVENTS)}
+_INSERTS = {table: Prepared(insert(table).returning(table.c.id), [c.key for c in table.columns if c.key != "id"])
+            for table in (_CASES, _EVENTS)}
 _Row = TypeVar("_Row", Case, CaseEvent)
 
 
@@ -89,7 +91,7 @@ def _inserted(session: Session, cls: type[_Row], table: Table, values: dict[str,
     """A Core INSERT of a new row (a case or its event, on the hot path of every report: the ORM's unit of work
     costs more than the statement), then the same row as a loaded ORM object in the session, no SELECT."""
     values = {column.key: None for column in table.columns if column.key != "id"} | values
-    inserted = session.connection().execute(_INSERTS[table], values).scalar_one()  # Core: no ORM execute
+    (inserted,), = _INSERTS[table].rows(session.connection(), values)  # prepared: no ORM or Core execute
     return as_loaded(session, cls, {"id": inserted, **values})
 
 
@@ -105,8 +107,9 @@ _GROUP_OF_EARLIER = (select(func.coalesce(_EARLIER.c.group_id, _EARLIER.c.id)).w
 _UNLINKED = (select(case_when((_EARLIER.c.group_id.is_(None), _EARLIER.c.id)))
              .where(*_SAME_PLACE, _EARLIER.c.id < literal_column(f"{_CASES.name}.id"))
              .order_by(_EARLIER.c.created_at, _EARLIER.c.id).limit(1).scalar_subquery())
-_INSERT_CASE = (insert(_CASES).values(group_id=_GROUP_OF_EARLIER)
-                .returning(_CASES.c.id, _CASES.c.group_id, _UNLINKED.label("unlinked")))
+_INSERT_CASE = Prepared(insert(_CASES).values(group_id=_GROUP_OF_EARLIER)
+                        .returning(_CASES.c.id, _CASES.c.group_id, _UNLINKED.label("unlinked")),
+                        [c.key for c in _CASES.columns if c.key not in ("id", "group_id")])
 _LINK = update(_CASES).where(_CASES.c.id == bindparam("case_id")).values(group_id=_CASES.c.id)
 
 
@@ -115,14 +118,14 @@ def _inserted_case(session: Session, intent: str, now: datetime, values: dict[st
     in the last 24 h (that report's group, which starts with it when it was on its own): one statement on the
     usual path, a second only when a group starts."""
     values = {column.key: None for column in _CASES.columns if column.key not in ("id", "group_id")} | values
-    row = session.connection().execute(_INSERT_CASE, {**values, "same_building": values["building_id"],
-                                                      "same_intent": intent, "since": now - LINK_WINDOW}).one()
-    if row.unlinked is not None:
-        session.connection().execute(_LINK, {"case_id": row.unlinked})
-        loaded = session.identity_map.get(session.identity_key(Case, row.unlinked))
+    (case_id, group_id, unlinked), = _INSERT_CASE.rows(session.connection(), {
+        **values, "same_building": values["building_id"], "same_intent": intent, "since": now - LINK_WINDOW})
+    if unlinked is not None:
+        session.connection().execute(_LINK, {"case_id": unlinked})
+        loaded = session.identity_map.get(session.identity_key(Case, unlinked))
         if loaded is not None:
-            set_committed_value(loaded, "group_id", row.unlinked)
-    return as_loaded(session, Case, {"id": row.id, "group_id": row.group_id, **values})
+            set_committed_value(loaded, "group_id", unlinked)
+    return as_loaded(session, Case, {"id": case_id, "group_id": group_id, **values})
 
 
 def transition(session: Session, case: Case, action: str, *, actor: str, now: datetime,

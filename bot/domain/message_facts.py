@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, exists, literal_column
+from sqlalchemy import bindparam, event, exists, literal, literal_column
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause
 
@@ -29,12 +29,15 @@ _MEMBERS, _CONSULT = table_of(MulinfangMember), table_of(Consultation)
 # table in RETURNING, where inside a subquery they would mean the subquery's table
 _OPENID: ColumnClause[Any] = literal_column(f"{_RES.name}.openid")
 _BUILDING: ColumnClause[Any] = literal_column(f"{_RES.name}.building_id")
+# the statuses as plain parameters, not an expanding IN that is rewritten on every execution (the statement is a
+# bot.storage.prepared.Prepared one)
+_OPEN = [literal(status) for status in OPEN_STATUSES]
 # name → a correlated EXISTS on the resident's row; "facts_now" is the message's time
 COLUMNS: dict[str, Any] = {
     "pending": exists().where(_PENDING.c.openid == _OPENID),
-    "handoff": exists().where(_CASES.c.openid == _OPENID, _CASES.c.status.in_(OPEN_STATUSES),
+    "handoff": exists().where(_CASES.c.openid == _OPENID, _CASES.c.status.in_(_OPEN),
                               _CASES.c.handoff.is_(True)),
-    "open_case": exists().where(_CASES.c.openid == _OPENID, _CASES.c.status.in_(OPEN_STATUSES)),
+    "open_case": exists().where(_CASES.c.openid == _OPENID, _CASES.c.status.in_(_OPEN)),
     "consultation": exists().where(_CONSULT.c.status == "active", _CONSULT.c.closes_at > bindparam("facts_now"),
                                    _CONSULT.c.fanned_out_at.is_not(None)),
     "group_members": exists().where(_MEMBERS.c.building_id == _BUILDING,

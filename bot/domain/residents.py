@@ -14,6 +14,7 @@ from bot.messaging.window import in_window
 from bot.storage import static_rows
 from bot.storage.db import as_loaded, before_commit, cache, insert_ignoring
 from bot.storage.models import Building, Compound, Resident, table_of
+from bot.storage.prepared import Prepared
 
 _RESIDENTS = table_of(Resident)
 _UPDATE = update(_RESIDENTS).where(_RESIDENTS.c.id == bindparam("resident_id"))
@@ -74,17 +75,17 @@ def touch(session: Session, openid: str, now: datetime, *, interactive: bool,
     return resident
 
 
-_TOUCH: dict[tuple[str, ...] | None, Any] = {}
+_TOUCH: dict[tuple[str, ...] | None, Prepared] = {}
 
 
-def _touch_statement(names: tuple[str, ...] | None) -> Any:
+def _touch_statement(names: tuple[str, ...] | None) -> Prepared:
     """The resident with the directory's and the staff's versions and the message's facts
     (bot.domain.message_facts): a SELECT (names None), or an UPDATE of these columns RETURNING them; built once."""
     statement = _TOUCH.get(names)
     if statement is None:
         read = (*_RESIDENTS.c, static_rows.VERSION_OF.label("directory_version"),
                 static_rows.STAFF_VERSION_OF.label("staff_version"), *message_facts.columns())
-        statement = _TOUCH[names] = (
+        statement = _TOUCH[names] = Prepared(
             select(*read).where(_RESIDENTS.c.openid == bindparam("openid_")) if names is None else
             update(_RESIDENTS).where(_RESIDENTS.c.openid == bindparam("openid_"))
             .values({name: _LATER_CONTACT if name == "last_inbound_at" else bindparam(name) for name in names})
@@ -102,13 +103,13 @@ def _touched(session: Session, openid: str, values: dict[str, object], now: date
     job. PostgreSQL locks only the row: there the UPDATE … RETURNING is one statement instead of two."""
     deferred = _defers_contact(session)
     params = {"openid_": openid, **message_facts.params(now), **({} if deferred else values)}
-    found = session.connection().execute(
-        _touch_statement(None if deferred else tuple(sorted(values))), params).mappings().first()
-    if found is None:
+    rows = _touch_statement(None if deferred else tuple(sorted(values))).mappings(session.connection(), params)
+    if not rows:
         return None
+    found = rows[0]
     if deferred and _recorded(found["last_inbound_at"], values.get("last_inbound_at")):
         values = {name: value for name, value in values.items() if name != "last_inbound_at"}
-    row = dict(found) | values if deferred else dict(found)  # RETURNING: the values as written
+    row = found | values if deferred else found  # RETURNING: the values as written
     version = row.pop("directory_version")
     static_rows.read_directory_version(session, version)
     static_rows.read_staff_version(session, row.pop("staff_version"))

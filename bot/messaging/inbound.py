@@ -22,6 +22,7 @@ from bot.constants import InboundStatus
 from bot.messaging import receipts
 from bot.storage.db import next_message
 from bot.storage.models import InboundMessage, table_of
+from bot.storage.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -312,11 +313,16 @@ def _queued(queue_on: Queue, spool: Spool | None, msg: Inbound, now: datetime) -
 
 
 _UPDATE = update(TABLE).where(TABLE.c.id == bindparam("row_id"))
+_UPDATES: dict[tuple[str, ...], Prepared] = {}  # by the columns set
 
 
 def _set(session: Session, row_id: int, **values: object) -> None:
-    """A Core UPDATE of one stored message, in the session's transaction (no ORM bookkeeping)."""
-    session.connection().execute(_UPDATE, {"row_id": row_id, **values})
+    """An UPDATE of one stored message, in the session's transaction (a prepared statement: no ORM bookkeeping)."""
+    names = tuple(sorted(values))
+    statement = _UPDATES.get(names)
+    if statement is None:
+        statement = _UPDATES[names] = Prepared(_UPDATE, names)
+    statement.execute(session.connection(), {"row_id": row_id, **values})
 
 
 class Queue(Protocol):

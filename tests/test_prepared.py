@@ -1,0 +1,62 @@
+"""bot.storage.prepared: a statement run on the DBAPI cursor gives what SQLAlchemy's Core execute gives, in the
+caller's transaction, and the engine's statement listeners hear it."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import String, bindparam, cast, event, insert, literal, select
+
+from bot.constants import OPEN_STATUSES
+from bot.storage.models import Case, CaseEvent, Resident, table_of
+from bot.storage.prepared import Prepared
+from tests.helpers_outreach import case
+
+EVENTS, RESIDENTS, CASES = table_of(CaseEvent), table_of(Resident), table_of(Case)
+AT = datetime(2026, 12, 7, 8, 30, 15, 123456)
+
+
+def test_an_insert_writes_the_row_core_would(db) -> None:  # type: ignore[no-untyped-def]
+    c = case(db, "20261207-0001", "o-1")
+    prepared = Prepared(insert(EVENTS).returning(EVENTS.c.id), ["case_id", "kind", "actor", "note", "data", "created_at"])
+    values = {"case_id": c.id, "kind": "created", "actor": "resident", "note": None, "created_at": AT}
+    (first,), = prepared.rows(db.connection(), {**values, "data": {"inform": ["community"], "地点": "院里"}})
+    (second,), = prepared.rows(db.connection(), {**values, "data": None})
+    core = db.connection().execute(insert(EVENTS).returning(EVENTS.c.id), {**values, "data": None}).scalar_one()
+    db.commit()  # the same transaction as the session's: committed with it
+    stored = {row.id: row for row in db.connection().execute(
+        select(EVENTS.c.id, cast(EVENTS.c.data, String).label("text"), EVENTS.c.created_at))}
+    assert stored[first].created_at == AT and db.get(CaseEvent, first).data == {"inform": ["community"], "地点": "院里"}
+    assert stored[second].text == stored[core].text  # None stored as Core stores it
+
+
+def test_a_select_reads_types_as_core_does(db) -> None:  # type: ignore[no-untyped-def]
+    db.add(Resident(openid="o-2", subscribed=True, last_inbound_at=AT, created_at=AT))
+    db.commit()
+    statement = select(RESIDENTS.c.subscribed, RESIDENTS.c.last_inbound_at, RESIDENTS.c.name,
+                       literal("x").label("marker")).where(RESIDENTS.c.openid == bindparam("openid"))
+    [row] = Prepared(statement).mappings(db.connection(), {"openid": "o-2"})
+    [core] = db.connection().execute(statement, {"openid": "o-2"}).mappings().all()
+    assert row == dict(core) == {"subscribed": True, "last_inbound_at": AT, "name": None, "marker": "x"}
+    assert Prepared(statement).rows(db.connection(), {"openid": "nobody"}) == []
+
+
+def test_listeners_hear_each_statement(app, db) -> None:  # type: ignore[no-untyped-def]
+    heard: list[str] = []
+
+    def listen(_conn, _cursor, sql, *_):  # type: ignore[no-untyped-def]
+        heard.append(sql)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        Prepared(select(RESIDENTS.c.id).where(RESIDENTS.c.openid == bindparam("openid"))).rows(
+            db.connection(), {"openid": "o-3"})
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert len(heard) == 1 and heard[0].startswith("SELECT residents.id")
+
+
+def test_an_expanding_in_is_refused(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="literal"):
+        Prepared(select(CASES.c.id).where(CASES.c.status.in_(OPEN_STATUSES))).rows(db.connection(), {})
