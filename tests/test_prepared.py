@@ -18,7 +18,8 @@ AT = datetime(2026, 12, 7, 8, 30, 15, 123456)
 
 def test_an_insert_writes_the_row_core_would(db) -> None:  # type: ignore[no-untyped-def]
     c = case(db, "20261207-0001", "o-1")
-    prepared = Prepared(insert(EVENTS).returning(EVENTS.c.id), ["case_id", "kind", "actor", "note", "data", "created_at"])
+    columns = ["case_id", "kind", "actor", "note", "data", "created_at"]
+    prepared = Prepared(insert(EVENTS).returning(EVENTS.c.id), columns)
     values = {"case_id": c.id, "kind": "created", "actor": "resident", "note": None, "created_at": AT}
     (first,), = prepared.rows(db.connection(), {**values, "data": {"inform": ["community"], "地点": "院里"}})
     (second,), = prepared.rows(db.connection(), {**values, "data": None})
