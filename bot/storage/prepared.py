@@ -2,10 +2,11 @@
 
 Every queued report runs the same few statements (the resident read, the case number, the case, its event, the
 message marked answered). SQLAlchemy's per-execution work (the execution context, the parameters rebuilt and
-processed per statement, the result object) cost more than SQLite's own execute: bench/answer_profile.py measured
-it at about a fifth of a report's CPU. A `Prepared` statement keeps what SQLAlchemy compiled for the dialect (the
-SQL, the parameter order, the literal values) with SQLAlchemy's own type processors for parameters and results
-(datetimes, JSON, booleans), and executes on the cursor of the same connection, so in the caller's transaction.
+processed per statement, the result object) cost more than SQLite's own execute: sampled with py-spy over 3,000
+queued reports it was about a fifth of a report's CPU. bot.messaging.inbound_queue's writer does the same for the
+burst path's one insert on a connection of its own. A `Prepared` statement keeps what SQLAlchemy compiled for the
+dialect (the SQL, the parameter order, the literal values) with SQLAlchemy's own type processors for parameters and
+results (datetimes, JSON, booleans), and executes on the cursor of the same connection: in the caller's transaction.
 The engine's `before_cursor_execute` listeners still hear each statement (the benches count statements with one).
 """
 from __future__ import annotations
