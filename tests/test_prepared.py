@@ -61,3 +61,29 @@ def test_listeners_hear_each_statement(app, db) -> None:  # type: ignore[no-unty
 def test_an_expanding_in_is_refused(db) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="literal"):
         Prepared(select(CASES.c.id).where(CASES.c.status.in_(OPEN_STATUSES))).rows(db.connection(), {})
+
+
+def test_execute_many_writes_each_row_as_core_would_in_one_statement(app, db) -> None:  # type: ignore[no-untyped-def]
+    c = case(db, "20261207-0002", "o-4")
+    columns = ["case_id", "kind", "actor", "note", "data", "created_at"]
+    rows = [{"case_id": c.id, "kind": kind, "actor": "staff", "note": note, "data": data, "created_at": AT}
+            for kind, note, data in (("accept", "已派单", {"to": "物业"}), ("note", None, None))]
+    heard: list[tuple[str, bool]] = []
+
+    def listen(_conn, _cursor, sql, _params, _context, many):  # type: ignore[no-untyped-def]
+        heard.append((sql, many))
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        Prepared(insert(EVENTS), columns).execute_many(db.connection(), rows)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    db.connection().execute(insert(EVENTS), [{**rows[1], "kind": "core"}])
+    db.commit()
+    stored = {row.kind: row for row in db.connection().execute(
+        select(EVENTS.c.kind, EVENTS.c.note, EVENTS.c.data, cast(EVENTS.c.data, String).label("text"),
+               EVENTS.c.created_at).where(EVENTS.c.case_id == c.id))}
+    assert len(heard) == 1 and heard[0][1] is True and heard[0][0].startswith("INSERT INTO case_events")
+    assert stored["accept"].data == {"to": "物业"} and stored["accept"].note == "已派单"
+    assert stored["accept"].created_at == AT and stored["note"].text == stored["core"].text

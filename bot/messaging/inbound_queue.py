@@ -4,7 +4,8 @@ In a burst (bot.web.load) each web worker only stores a new message and answers 
 is then most of the request's cost. SQLAlchemy's per-statement machinery (pool checkout, execution
 context, result object) cost more than SQLite's insert and commit themselves, so the writer keeps
 one DBAPI connection of its own per thread and runs the statement SQLAlchemy compiled once for the
-dialect, with SQLAlchemy's own type processors (datetimes, JSON), in a transaction of its own.
+dialect (bot.storage.prepared), with SQLAlchemy's own type processors (datetimes, JSON), in a transaction of its
+own.
 The row is the same one the ORM path would write; bench/webhook_bench.py measures the difference.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 
 from bot.messaging.inbound import QUEUED, TABLE, Inbound, row_values
 from bot.storage.db import insert_ignoring_for
+from bot.storage.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +41,7 @@ class QueueWriter:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         dialect = engine.dialect
-        compiled = insert_ignoring_for(dialect.name, TABLE, "dedup_key").compile(
-            dialect=dialect, column_keys=list(_COLUMNS))
-        self._sql = compiled.string
-        self._order = compiled.positiontup  # parameter names in order for "?" styles; None for named styles
-        processors = {c.key: c.type.dialect_impl(dialect).bind_processor(dialect) for c in TABLE.columns}
-        self._processors = {k: p for k, p in processors.items() if k in _COLUMNS and p is not None}
+        self._compiled = Prepared(insert_ignoring_for(dialect.name, TABLE, "dedup_key"), _COLUMNS).compiled(dialect)
         self._local = threading.local()
         self._sqlite = dialect.name == "sqlite"
 
@@ -56,15 +53,9 @@ class QueueWriter:
                 local.conn.driver_connection.execute("PRAGMA busy_timeout=0")  # store() waits its own way
         return local.conn
 
-    def _params(self, values: dict[str, Any]) -> Any:
-        for key, process in self._processors.items():
-            if values[key] is not None:
-                values[key] = process(values[key])
-        return tuple(values[k] for k in self._order) if self._order else values
-
     def store(self, msg: Inbound, now: datetime) -> bool:
         """True if stored; False if it was already stored (a retry), which the caller handles as usual."""
-        params = self._params(row_values(msg, now, QUEUED))
+        params = self._compiled.parameters(row_values(msg, now, QUEUED))
         conn = self._connection()
         deadline = time.monotonic() + LOCKED_WAIT
         try:
@@ -84,7 +75,7 @@ class QueueWriter:
     def _insert(self, conn: Any, params: Any) -> bool:
         cursor = conn.cursor()
         try:
-            cursor.execute(self._sql, params)
+            cursor.execute(self._compiled.sql, params)
             stored = bool(cursor.rowcount == 1)
         finally:
             cursor.close()

@@ -23,8 +23,9 @@ from bot.messaging import receipts, subscriptions
 from bot.messaging.gateway import Gateway, SendError
 from bot.messaging.template_book import TemplateBook
 from bot.messaging.window import in_window
-from bot.storage.db import insert_ignoring
+from bot.storage.db import insert_ignoring, insert_ignoring_for
 from bot.storage.models import Case, Notice, Outbox, Resident, table_of
+from bot.storage.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +67,20 @@ def _row(key: str, openid: str, purpose: str, text: str, now: datetime, template
             "notice_id": notice_id, "notice_offset": notice_offset}
 
 
+# SQLite's executemany runs in the library (no round trips), so the prepared form is the cheaper one there;
+# psycopg2's is one round trip per row, where Core's batches the rows into one INSERT … VALUES
+_INSERT_LATER_SQLITE = Prepared(insert_ignoring_for("sqlite", table_of(Outbox), "key"),
+                                tuple(_row("", "", "", "", datetime.min, None, None, None, None, None, "")))
+
+
 def _insert_later(session: Session) -> None:
     rows = session.info.pop(_LATER, None)
     if rows:
-        session.connection().execute(insert_ignoring(session, table_of(Outbox), "key"), rows)
+        connection = session.connection()
+        if connection.dialect.name == "sqlite":
+            _INSERT_LATER_SQLITE.execute_many(connection, rows)
+        else:
+            connection.execute(insert_ignoring(session, table_of(Outbox), "key"), rows)
 
 
 @event.listens_for(Session, "before_commit")

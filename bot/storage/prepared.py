@@ -3,11 +3,12 @@
 Every queued report runs the same few statements (the resident read, the case number, the case, its event, the
 message marked answered). SQLAlchemy's per-execution work (the execution context, the parameters rebuilt and
 processed per statement, the result object) cost more than SQLite's own execute: sampled with py-spy over 3,000
-queued reports it was about a fifth of a report's CPU. bot.messaging.inbound_queue's writer does the same for the
-burst path's one insert on a connection of its own. A `Prepared` statement keeps what SQLAlchemy compiled for the
-dialect (the SQL, the parameter order, the literal values) with SQLAlchemy's own type processors for parameters and
-results (datetimes, JSON, booleans), and executes on the cursor of the same connection: in the caller's transaction.
-The engine's `before_cursor_execute` listeners still hear each statement (the benches count statements with one).
+queued reports it was about a fifth of a report's CPU. A `Prepared` statement keeps what SQLAlchemy compiled for
+the dialect (the SQL, the parameter order, the literal values) with SQLAlchemy's own type processors for parameters
+and results (datetimes, JSON, booleans), and executes on the cursor of the same connection: in the caller's
+transaction. The engine's `before_cursor_execute` listeners still hear each statement (the benches count statements
+with one). bot.messaging.inbound_queue's writer runs the compiled form of the burst path's one insert on a DBAPI
+connection of its own; the outbox inserts a message's sends in one executemany.
 """
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ class Prepared:
         self._columns = list(columns) if columns is not None else None
         self._compiled: dict[str, _Compiled] = {}
 
-    def _for(self, dialect: Dialect) -> _Compiled:
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        """The statement as compiled for the dialect (once): its SQL and its parameters for a DBAPI cursor."""
         found = self._compiled.get(dialect.name)
         if found is None:
             found = self._compiled[dialect.name] = _compile(self._statement, self._columns, dialect)
@@ -57,7 +59,7 @@ class Prepared:
 
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Execute and fetch every row of the result (RETURNING or SELECT), processed as SQLAlchemy would."""
-        compiled = self._for(connection.dialect)
+        compiled = self.compiled(connection.dialect)
         cursor = self._execute(connection, compiled, values)
         try:
             return [compiled.row(raw) for raw in cursor.fetchall()]
@@ -66,14 +68,27 @@ class Prepared:
 
     def mappings(self, connection: Connection, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """As rows, each a dict by column name."""
-        keys = self._for(connection.dialect).keys
+        keys = self.compiled(connection.dialect).keys
         return [dict(zip(keys, row, strict=True)) for row in self.rows(connection, values)]
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> int:
         """Execute a statement without a result; the rows it changed."""
-        cursor = self._execute(connection, self._for(connection.dialect), values)
+        cursor = self._execute(connection, self.compiled(connection.dialect), values)
         try:
             return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def execute_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute a statement without a result once per row, in one DBAPI executemany (an INSERT of rows)."""
+        compiled = self.compiled(connection.dialect)
+        params = [compiled.parameters(values) for values in rows]
+        cursor = connection.connection.cursor()
+        try:
+            hooks = connection.dispatch.before_cursor_execute
+            if hooks:
+                hooks(connection, cursor, compiled.sql, params, None, True)
+            cursor.executemany(compiled.sql, params)
         finally:
             cursor.close()
 
