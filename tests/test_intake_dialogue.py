@@ -217,3 +217,32 @@ def test_photo_without_any_case_is_only_acknowledged(wechat, street):
     assert reply.text == render_text("media_ack", kind=render_text("intake/media_kind", kind="photo"), count=1)
     assert "一起登记" in reply.text  # the photo waits for the words
     assert cases_of(street, BOUND) == []
+
+
+def test_the_address_after_an_emergency_places_the_second_problem_of_the_report_too(wechat, street):
+    """"楼上漏水把我家电线泡了，插座冒火花" opens the emergency and the leak before the address is known; the address
+    the resident then gives is both cases' (the leak's property company must know where to go)."""
+    wechat.send_text("楼上漏水把我家电线泡了，墙上插座还冒火花", openid=NEW)
+    emergency_case, leak = cases_of(street, NEW)
+    assert (emergency_case.intent, leak.intent) == ("emergency", "leak") and leak.building_id is None
+    reply = wechat.send_text("马连道南口三区2号楼1单元302", openid=NEW)
+    street.expire_all()
+    for case in (emergency_case, leak):
+        assert (case.compound.name, case.building.name, case.unit, case.room) == ("马连道南口三区", "2", "1", "302")
+    assert emergency_case.number in reply.text and leak.number in reply.text
+    told = [row.key for row in outbox(street, "staff") if row.key.startswith(f"staff:{leak.id}:property:place:")]
+    assert told  # the property company hears of the leak now that it has a place
+    assert len(cases_of(street, NEW)) == 2
+
+
+def test_a_correction_moves_only_the_cases_at_the_old_place(wechat, street):
+    """A report naming two problems, then "不对，是3号楼": both cases move; a case of another moment stays."""
+    wechat.send_text("暖气不热", openid=BOUND)
+    age_cases(street, BOUND, utcnow() - timedelta(hours=2))
+    wechat.send_text("楼上漏水，还有蟑螂", openid=BOUND)
+    earlier, leak, pest = cases_of(street, BOUND)
+    assert (earlier.intent, leak.intent, pest.intent) == ("utility", "leak", "pest")
+    reply = wechat.send_text("不对，是3号楼", openid=BOUND)
+    street.expire_all()
+    assert (leak.building.name, pest.building.name, earlier.building.name) == ("3", "3", "5")
+    assert leak.number in reply.text and pest.number in reply.text and earlier.number not in reply.text

@@ -63,3 +63,11 @@ def of_resident(session: Session, openid: str, limit: int = 10) -> list[Case]:
     return list(session.scalars(
         select(Case).where(Case.openid == openid).order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
     ).all())
+
+
+def opened_with(session: Session, case: Case) -> list[Case]:
+    """The resident's other open cases the same message opened ("楼上漏水把电线泡了，插座冒火花": the emergency and
+    the leak), which share its place: same resident, same moment."""
+    return list(session.scalars(select(Case).where(
+        Case.openid == case.openid, Case.created_at == case.created_at, Case.id != case.id,
+        Case.status.in_(OPEN_STATUSES)).order_by(Case.id)))

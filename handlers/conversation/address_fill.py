@@ -4,7 +4,7 @@ resident's, when it is their home) is completed and the reply says so, instead o
 """
 from __future__ import annotations
 
-from bot.domain import residents
+from bot.domain import case_queries, residents
 from bot.domain.case_notify import notify_department
 from bot.domain.cases import add_event
 from bot.messaging.texts import render_text
@@ -24,8 +24,8 @@ def fill(ctx: Context, openid: str, text: str, case: Case) -> str | None:
     if not parts.any:
         if parts.compound is None or case.compound is not None:
             return None
-        _place_case(ctx, case, parts.compound, None, None, None)  # "在天宁寺北里": the compound now, the building next
-        return render_text("intake/address_completed", case=case, address=parts.compound.name, ask_building=True)
+        placed = _place_cases(ctx, case, parts.compound, None, None, None)  # "在天宁寺北里": the building next
+        return render_text("intake/address_completed", cases=placed, address=parts.compound.name, ask_building=True)
     compound: Compound | None = parts.compound or case.compound
     if compound is None or (parts.compound is not None and case.compound is not None
                             and parts.compound.id != case.compound.id and not parts.building):
@@ -49,12 +49,25 @@ def fill(ctx: Context, openid: str, text: str, case: Case) -> str | None:
     if same_building and (unit, room) == (case.unit, case.room):
         return None  # nothing new
     home = case.building_id
-    _place_case(ctx, case, compound, building, unit, room)
+    placed = _place_cases(ctx, case, compound, building, unit, room)
     if not is_public_place(text):
         _place_resident(ctx, openid, home, compound, building, unit, room)
     address = render_text("intake/place", compound=compound.name, building=building.name, unit=unit or "",
                           room=room or "")
-    return render_text("intake/address_completed", case=case, address=address, ask_building=False)
+    return render_text("intake/address_completed", cases=placed, address=address, ask_building=False)
+
+
+def _place_cases(ctx: Context, case: Case, compound: Compound, building: Building | None, unit: str | None,
+                 room: str | None) -> list[Case]:
+    """The case placed, and the other cases its message opened that were at its place (a second problem in the
+    same report: an emergency's leak must not stay without an address); the cases placed, the case first."""
+    def place_of(c: Case) -> tuple[object, ...]:
+        return c.compound_id, c.building_id, c.unit, c.room
+
+    others = [c for c in case_queries.opened_with(ctx.session, case) if place_of(c) == place_of(case)]
+    for placed in (case, *others):
+        _place_case(ctx, placed, compound, building, unit, room)
+    return [case, *others]
 
 
 def _place_case(ctx: Context, case: Case, compound: Compound, building: Building | None, unit: str | None,
