@@ -246,3 +246,19 @@ def test_a_correction_moves_only_the_cases_at_the_old_place(wechat, street):
     street.expire_all()
     assert (leak.building.name, pest.building.name, earlier.building.name) == ("3", "3", "5")
     assert leak.number in reply.text and pest.number in reply.text and earlier.number not in reply.text
+
+
+def test_a_greeting_with_the_compound_then_the_building_and_the_problem_then_the_door(wechat, street):
+    """"你好，我住天宁寺北里" names the compound (a greeting first is no 其他诉求); "6号楼的暖气不热" then is the
+    building and the report at once (the heating was dropped once the address was read); the door completes it."""
+    first = wechat.send_text("你好，我住天宁寺北里", openid=NEW)
+    assert "天宁寺北里" in first.text and "其他诉求" not in first.text and cases_of(street, NEW) == []
+    reply = wechat.send_text("6号楼的暖气不热，家里才十四度", openid=NEW)
+    [case] = cases_of(street, NEW)
+    assert (case.intent, case.compound.name, case.building.name) == ("utility", "天宁寺北里", "6")
+    assert case.number in reply.text and "暖气不热" in case.text
+    wechat.send_text("3单元201", openid=NEW)
+    street.expire_all()
+    [case] = cases_of(street, NEW)
+    assert (case.unit, case.room) == ("3", "201")
+    assert (resident(street, NEW).building.name, resident(street, NEW).room) == ("6", "201")

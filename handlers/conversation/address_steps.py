@@ -31,6 +31,8 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
         return _question(ctx, msg, data)  # "你们电话多少？", "为什么要地址？": answered, not a failed try
     if found.status in ("unknown", "no_building") and not data.get("pending"):
         return intake.report(ctx, msg, data)  # no address and nothing waiting for one: a new report
+    if found.status in ("ok", "confirm") and not data.get("pending"):
+        data = _report_with_address(ctx, msg, data)
     if found.status != "ok" and ctx.classifier.classify(msg.text or "").intent == emergency.SPEC.name:
         return intake.report(ctx, msg, {})  # "着火了！" while asked for the address: the emergency first
     if found.compound is not None and found.score >= 1.0 and found.status in ("no_building", "unknown_building"):
@@ -76,6 +78,16 @@ def _problem_told(ctx: Context, msg: Inbound, data: dict[str, Any]) -> dict[str,
         return data
     text = "\n".join(t for t in (pending.get("text"), msg.text) if t)
     return {**data, "pending": {**told, "text": text, "media": [*pending.get("media", []), *told["media"]]}}
+
+
+def _report_with_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> dict[str, Any]:
+    """Nothing was waiting for the address (the resident named the compound first: "你好，我住天宁寺北里") and this
+    message names the building and a problem ("6号楼的暖气不热"): the report waits for the address no more."""
+    c = ctx.classifier.classify(msg.text or "")
+    if c.intent == FALLBACK:
+        return data
+    pending = intake.pending_of(msg, c)
+    return {**data, "pending": {**pending, "media": [*data.get("media", []), *pending["media"]]}}
 
 
 def _public(msg: Inbound, data: dict[str, Any]) -> bool:

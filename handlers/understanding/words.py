@@ -139,6 +139,14 @@ def is_greeting(text: str | None) -> bool:
     return _only(text, "greetings")
 
 
+def without_greeting(text: str) -> str:
+    """The message after the greetings it starts with ("你好，我住天宁寺北里" → "我住天宁寺北里")."""
+    parts = clauses(text, len(text))
+    while len(parts) > 1 and is_greeting(parts[0][0]):
+        parts = parts[1:]
+    return "".join(clause + end for clause, end in parts)
+
+
 def is_preface(text: str | None) -> bool:
     """Whether the whole message only says a problem is coming ("我要投诉", "师傅，我想跟你们反映个情况")."""
     return _only(text, "preface", "greetings", "addressees", "preface_fillers")
