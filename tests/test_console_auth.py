@@ -23,6 +23,24 @@ def test_pages_need_login(client, path: str) -> None:
     assert "/console/login" in res.headers["Location"]
 
 
+@pytest.mark.parametrize("path", ["/console/live.json", "/console/cases/20260101-0001/live.json"])
+def test_a_pages_poll_after_logout_is_refused_without_a_new_session(app, console: Console, path: str) -> None:  # type: ignore[no-untyped-def]
+    """An open page's poll after the session ended: 401, not the login page, whose new session would replace the
+    cookie of a login form the clerk has open (their login was then refused as 页面已过期)."""
+    cookieless = app.test_client().get(path)  # the poll in flight when the cookie went
+    assert (cookieless.status_code, cookieless.get_json()) == (401, {"error": "unauthorized"})
+    assert "Set-Cookie" not in cookieless.headers
+    console.login()
+    console.post("/console/logout")
+    form_token = console.token("/console/login?next=/console/cases")  # the clerk opens the login form
+    assert console.client.get(path).status_code == 401
+    res = console.client.post("/console/login", data={"username": "admin", "password": "mulin-demo",
+                                                      "csrf_token": form_token})
+    assert res.status_code == 302 and res.headers["Location"].endswith("/console/cases")  # the form still works
+    assert console.client.get(path).status_code in (200, 404)
+    assert console.post("/console/logout").status_code == 302
+
+
 def test_login_and_logout(console: Console) -> None:
     res = console.login()
     assert res.status_code == 302 and res.headers["Location"].endswith("/console/cases")

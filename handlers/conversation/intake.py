@@ -183,7 +183,8 @@ def _urgent_first(ctx: Context, c: Classification) -> Classification:
 
 
 def _bare_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step | None:
-    """A first message that is nothing but an address ("红莲北里4号楼2单元301", "你好，我住天宁寺北里"): stored, no case."""
+    """A first message that is nothing but an address ("红莲北里4号楼2单元301", "你好，我住天宁寺北里"): stored, no
+    case."""
     text = without_greeting(msg.text or "")
     if len(text) > BARE_ADDRESS_MAX_CHARS:
         return None

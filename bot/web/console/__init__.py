@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, render_template, request
-from flask_login import LoginManager, current_user
+from flask import Flask, jsonify, redirect, render_template, request
+from flask_login import LoginManager, current_user, login_url
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
     login.login_message = None
     login.session_protection = "strong"
     login.user_loader(access.load_user)
+    login.unauthorized_handler(_login_first)
     csrf = CSRFProtect(app)
     csrf.exempt(webhook.bp)  # signed by WeChat, not a browser form
     csrf.exempt(api.bp)  # bearer-token authenticated, no cookies
@@ -75,6 +76,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.setdefault("label", label)
     app.jinja_env.filters.setdefault("masked", access.mask_phone)
     app.context_processor(_waiting_messages)
+
+
+def _login_first() -> Response | tuple[Response, int]:
+    """Not logged in: a page goes to the login page (and back after it); a page's poll (live.json) is refused with
+    401. Following the poll to the login page, as the redirect made the browser do, started a new session there and
+    replaced the cookie of a login form open meanwhile: the clerk's login was then refused as 页面已过期."""
+    if request.path.endswith(".json"):
+        return jsonify({"error": "unauthorized"}), 401
+    return redirect(login_url("console_auth.login", next_url=request.url))
 
 
 def _waiting_messages() -> dict[str, Any]:
