@@ -10,15 +10,17 @@ from typing import Any
 
 from bot.clock import fmt_local
 from bot.constants import OPEN_STATUSES, Priority
+from bot.domain.case_notify import notify
 from bot.domain.cases import add_event
 from bot.messaging.inbound import Inbound
-from bot.messaging.texts import label, render_text
+from bot.messaging.texts import label, lines, render_text
 from bot.storage.models import Case
 from handlers.conversation import address_fill, handoff, intake
 from handlers.conversation.advice import next_step
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
 from handlers.intents import FALLBACK
+from handlers.understanding.replies import says_cannot_stop
 from handlers.understanding.words import clean, is_courtesy, is_question, is_thanks
 
 REPEAT_MAX_CHARS = 200  # a message this short that is the case's words again is a repeat, not a detail
@@ -31,6 +33,10 @@ def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     same = c.intent == FALLBACK and not c.terms or case is not None and c.intent == case.intent
     if case is None or case.status not in OPEN_STATUSES:
         return intake.report(ctx, msg, {})
+    danger = data.get("safety") or data.get("danger")
+    if danger and case.priority == Priority.CRITICAL and says_cannot_stop(msg.text):  # "关不上总阀啊，找不到在哪"
+        return Step(_cannot_stop(ctx, msg, case, danger), DialogueState.DETAILS,
+                    {k: v for k, v in data.items() if k != "safety"})
     filled = address_fill.fill(ctx, msg.openid, msg.text or "", case) if same or not c.terms else None
     if filled is not None:  # "2单元1501", "不对，是7号楼": the case's place, not a detail
         return Step(filled, DialogueState.DETAILS, data)
@@ -64,6 +70,16 @@ def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     added = int(data.get("details") or 0) + 1  # counted in the reply: three details are not one reply three times
     return Step(render_text("intake/detail_added", case=case, count=added), DialogueState.DETAILS,
                 {**data, "details": added})
+
+
+def _cannot_stop(ctx: Context, msg: Inbound, case: Case, danger: str) -> str:
+    """The resident could not do the emergency's advice: the duty staff hear of it at once, with the words (a
+    特急 case's alert is not held), and the reply says what to do meanwhile (templates/text/safety/*_cannot)."""
+    add_event(ctx.session, case, "detail", actor="resident", now=ctx.now, note=msg.text)
+    intake.attach_media(ctx.session, case, intake.media_of(msg), ctx.now)
+    notify(ctx.session, case, case.department, ctx.now, f"urgent-{ctx.now.timestamp():.0f}", note=msg.text)
+    return render_text("intake/cannot_stop", case=case, advice="\n".join(lines(f"{danger}_cannot")),
+                       contact=ctx.street_contact)
 
 
 def _standing(case: Case) -> dict[str, Any]:

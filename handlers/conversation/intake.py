@@ -320,7 +320,9 @@ def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> St
                         questions=questions_for(spec.questions or lines(f"questions/{case.intent}"), pending["text"]),
                         other=case.intent == FALLBACK) + mulinfang_alerts.contact_note(session, case)
     # an emergency's advice has a next step ("我出来了，现在怎么办"): kept for the case's later messages
-    return Step(reply, DialogueState.DETAILS, {"case_id": case.id, **({"safety": safety} if critical else {})})
+    # "danger" stays after the next step: "还是止不住" later still reaches the duty staff at once (after_report)
+    return Step(reply, DialogueState.DETAILS,
+                {"case_id": case.id, **({"safety": safety, "danger": safety} if critical else {})})
 
 
 def _also_case(ctx: Context, resident: Resident, first: Case, intent: str) -> dict[str, str]:

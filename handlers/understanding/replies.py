@@ -26,7 +26,7 @@ class RepliesError(ValueError):
 
 LISTS = (*(("satisfaction", k) for k in (*LEVELS, "negations", "turn_words")),
          *((k,) for k in ("chase", "earlier_report", "cancel", "handoff", "notice_ack", "notice_question",
-                          "notice_complaint")))
+                          "notice_complaint", "cannot_stop")))
 NUMBERS = ("satisfaction_max_chars", "chase_max_chars", "cancel_max_chars", "handoff_max_chars",
            "notice_reply_max_chars", "notice_reply_hours_after_cleanup")
 
@@ -94,6 +94,11 @@ def satisfaction_of(text: str | None) -> tuple[str, bool | None] | None:
 def says_not_solved(text: str | None) -> bool:
     """Whether the words say a problem is not over: never fixed, or back again ("还是漏", "又堆回来了")."""
     return _has(clean(text), words()["satisfaction"]["not_solved"])
+
+
+def says_cannot_stop(text: str | None) -> bool:
+    """Whether, after an emergency's advice, the words say it could not be done ("总阀关不上", "找不到在哪")."""
+    return _has(clean(text), words()["cannot_stop"])
 
 
 def split_turn(text: str | None) -> tuple[str, str] | None:
