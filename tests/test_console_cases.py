@@ -391,7 +391,7 @@ def test_the_live_badge_counts_open_critical_cases_in_scope(client, street, wech
     console.login("grid1", "secret-pass-1")
     assert client.get("/console/live.json").get_json() == {"critical_open": 0, "newest_critical": None}
     console.post("/console/logout")
-    assert client.get("/console/live.json").status_code == 302  # login first
+    assert client.get("/console/live.json").status_code == 401  # login first: a poll is refused, not redirected
 
 
 def test_an_internal_note_is_in_the_audit_trail_and_never_sent(console: Console, app, wechat, db, standin) -> None:  # type: ignore[no-untyped-def]
