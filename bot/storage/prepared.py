@@ -60,7 +60,7 @@ class Prepared:
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Execute and fetch every row of the result (RETURNING or SELECT), processed as SQLAlchemy would."""
         compiled = self.compiled(connection.dialect)
-        cursor = self._execute(connection, compiled, values)
+        cursor = _execute(connection, compiled.sql, compiled.parameters(values))
         try:
             return [compiled.row(raw) for raw in cursor.fetchall()]
         finally:
@@ -73,7 +73,8 @@ class Prepared:
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> int:
         """Execute a statement without a result; the rows it changed."""
-        cursor = self._execute(connection, self.compiled(connection.dialect), values)
+        compiled = self.compiled(connection.dialect)
+        cursor = _execute(connection, compiled.sql, compiled.parameters(values))
         try:
             return int(cursor.rowcount)
         finally:
@@ -82,29 +83,24 @@ class Prepared:
     def execute_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute a statement without a result once per row, in one DBAPI executemany (an INSERT of rows)."""
         compiled = self.compiled(connection.dialect)
-        params = [compiled.parameters(values) for values in rows]
-        cursor = connection.connection.cursor()
-        try:
-            hooks = connection.dispatch.before_cursor_execute
-            if hooks:
-                hooks(connection, cursor, compiled.sql, params, None, True)
-            cursor.executemany(compiled.sql, params)
-        finally:
-            cursor.close()
+        _execute(connection, compiled.sql, [compiled.parameters(values) for values in rows], many=True).close()
 
-    @staticmethod
-    def _execute(connection: Connection, compiled: _Compiled, values: Mapping[str, Any]) -> Any:
-        params = compiled.parameters(values)
-        cursor = connection.connection.cursor()
-        try:
-            hooks = connection.dispatch.before_cursor_execute
-            if hooks:
-                hooks(connection, cursor, compiled.sql, params, None, False)
-            cursor.execute(compiled.sql, params)
-        except BaseException:
-            cursor.close()
-            raise
-        return cursor
+
+def _execute(connection: Connection, sql: str, params: Any, many: bool = False) -> Any:
+    """The statement on a cursor of the connection's DBAPI connection, its listeners told first; the cursor."""
+    cursor = connection.connection.cursor()
+    try:
+        hooks = connection.dispatch.before_cursor_execute
+        if hooks:
+            hooks(connection, cursor, sql, params, None, many)
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor
 
 
 def _compile(statement: Executable, columns: list[str] | None, dialect: Dialect) -> _Compiled:
