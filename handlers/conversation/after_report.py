@@ -33,7 +33,7 @@ def detail(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     same = c.intent == FALLBACK and not c.terms or case is not None and c.intent == case.intent
     if case is None or case.status not in OPEN_STATUSES:
         return intake.report(ctx, msg, {})
-    danger = data.get("safety") or data.get("danger")
+    danger = data.get("danger")  # an emergency's advice (intake.open_report), kept after its next step
     if danger and case.priority == Priority.CRITICAL and says_cannot_stop(msg.text):  # "关不上总阀啊，找不到在哪"
         return Step(_cannot_stop(ctx, msg, case, danger), DialogueState.DETAILS,
                     {k: v for k, v in data.items() if k != "safety"})

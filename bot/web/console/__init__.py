@@ -28,6 +28,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+LOGIN_VIEW = "console_auth.login"
 SESSION_LIFETIME = timedelta(hours=12)  # a signed cookie is refused after this, logout or not
 
 
@@ -51,7 +52,7 @@ def init_app(app: Flask) -> None:
     )
 
     login = LoginManager(app)
-    login.login_view = "console_auth.login"
+    login.login_view = LOGIN_VIEW
     login.login_message = None
     login.session_protection = "strong"
     login.user_loader(access.load_user)
@@ -84,7 +85,7 @@ def _login_first() -> Response | tuple[Response, int]:
     replaced the cookie of a login form open meanwhile: the clerk's login was then refused as 页面已过期."""
     if request.path.endswith(".json"):
         return jsonify({"error": "unauthorized"}), 401
-    return redirect(login_url("console_auth.login", next_url=request.url))
+    return redirect(login_url(LOGIN_VIEW, next_url=request.url))
 
 
 def _waiting_messages() -> dict[str, Any]:
