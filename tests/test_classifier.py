@@ -224,11 +224,12 @@ def test_the_global_jieba_tokenizer_is_left_alone(clf: Classifier) -> None:
 # --- the intent table ---------------------------------------------------------------------------
 
 def test_intent_table_order_and_departments() -> None:
-    assert [s.name for s in INTENTS] == ["emergency", "leak", "pest", "clutter", "construction", "utility", "other"]
+    assert [s.name for s in INTENTS] == ["emergency", "leak", "pest", "clutter", "construction", "utility", "facility",
+                                          "other"]
     decisions = {s.name: routing.decide(s.name, s.priority, "managed") for s in INTENTS}  # routing.yaml's
     assert {name: d.department for name, d in decisions.items()} == {
         "emergency": "community", "leak": "property", "pest": "health", "clutter": "community",
-        "construction": "enforcement", "utility": "property", "other": "community"}
+        "construction": "enforcement", "utility": "property", "facility": "property", "other": "community"}
     assert all(d.department in CASE_DEPARTMENTS for d in decisions.values())
     assert decisions["utility"].time_limit == timedelta(hours=24)
     assert decisions["pest"].time_limit == timedelta(hours=72)

@@ -12,7 +12,7 @@ from bot.storage.models import Case, CaseEvent
 # One report per intent, and the gas smell that raises utility to critical (its time limit shrinks).
 REPORTS = {
     "leak": "楼上邻居家的水渗到我家卫生间顶上了", "pest": "家里好多蟑螂", "clutter": "楼道里堆满了纸箱子",
-    "construction": "院里有人私搭乱建", "utility": "家里停电了", "other": "小区的电梯坏了好几天了",
+    "construction": "院里有人私搭乱建", "utility": "家里停电了", "facility": "楼道灯坏了好几天了", "other": "小区的电梯坏了好几天了",
     "gas": "厨房一股煤气味", "emergency": "楼道里冒烟了，好像着火了",
 }
 # A building with a property company (马连道南口三区 5号楼) and one without (茶马南街1号院 2号楼, 失管).
@@ -50,7 +50,8 @@ def test_explain_adds_scores_and_facts(runner) -> None:  # type: ignore[no-untyp
     result = runner.invoke(args=["classify", "--explain"], input="厨房里一股煤气味，楼道还堆着杂物\n")
     row = _lines(result.stdout)[0]
     assert row["intent"] == "utility" and "clutter" in row["also"]
-    assert set(row["scores"]) == {"emergency", "leak", "pest", "clutter", "construction", "utility", "other"}
+    assert set(row["scores"]) == {"emergency", "leak", "pest", "clutter", "construction", "utility", "facility",
+                                  "other"}
     assert row["scores"]["utility"] > 0 and row["scores"]["clutter"] > 0
     assert (row["priority"], row["department"], row["safety"], row["time_limit_hours"]) == \
         ("critical", "property", "safety/gas", 2.0)

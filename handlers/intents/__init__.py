@@ -1,11 +1,12 @@
 """The intents Mulin knows from code, in routing order (the fallback last); keywords.yaml may add more."""
 from __future__ import annotations
 
-from handlers.intents import clutter, construction, emergency, leak, other, pest, utility
+from handlers.intents import clutter, construction, emergency, facility, leak, other, pest, utility
 from handlers.intents.spec import FALLBACK, IntentSpec, raise_priority
 
 INTENTS: tuple[IntentSpec, ...] = (
-    emergency.SPEC, leak.SPEC, pest.SPEC, clutter.SPEC, construction.SPEC, utility.SPEC, other.SPEC)
+    emergency.SPEC, leak.SPEC, pest.SPEC, clutter.SPEC, construction.SPEC, utility.SPEC, facility.SPEC,
+    other.SPEC)
 NAMES: tuple[str, ...] = tuple(spec.name for spec in INTENTS)
 _BY_NAME = {spec.name: spec for spec in INTENTS}
 
