@@ -51,6 +51,7 @@ from handlers.understanding.words import (
 
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
 FIXED = "fixed"  # the staff alert's kind: the resident says the problem is over
+AFTER_ANSWER_MAX_CHARS = 20  # a remark this short right after an FAQ answer is about it ("那我明天上午过去一趟")
 RESOLVED_MAX_CHARS = 12  # longer "resolved" news with no open case may be a complaint: a person reads it
 BARE_ADDRESS_MAX_CHARS = 30  # a first message this short that is a full address is the address, not a report
 COMPOUND_ONLY_EXTRA = 4  # a first message at most this much longer than a compound's name only names it ("我住X的")
@@ -84,8 +85,12 @@ def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     a question asked beside the problem ("卫生间漏水。你们周六上班吗？") is answered after the reply."""
     if data.get("offered") and is_register(msg.text):  # "登记" right after a rule question's answer
         return _register(ctx, msg.openid, data["offered"])
-    data = {k: v for k, v in data.items() if k != "offered"}  # the offer holds for the next message only
+    answered = data.get("answered", False)  # the last message was a question the FAQ answered
+    # the offer and the answer hold for the next message only
+    data = {k: v for k, v in data.items() if k not in ("offered", "answered")}
     c = _urgent_first(ctx, ctx.classifier.classify(msg.text or ""))
+    if answered and _remark(c, msg.text or ""):  # "那我明天上午过去一趟": no case unless the resident asks
+        return Step(render_text("intake/after_answer"), data={**data, "offered": pending_of(msg, c)})
     step = _report(ctx, msg, data, c)
     answer = _question_aside(ctx, msg.text or "") if c.intent != FALLBACK else None
     if answer is None or step.reply is None:
@@ -118,7 +123,7 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
                     data={**data, "prefaced": True})
     answer = ctx.faq_answer(msg.text or "") if c.intent == FALLBACK and is_question(msg.text) else None
     if answer is not None:  # a question, not a complaint: answered, no case
-        return Step(answer, data=data)
+        return Step(answer, data={**data, "answered": True})
     topic = question_topic(msg.text) if c.intent == FALLBACK and not data.get("prefaced") else None
     if topic is not None:  # "我想问问垃圾分类的事": the question itself comes next (asked once)
         return Step(render_text("intake/question_preface", topic=topic), data={**data, "prefaced": True})
@@ -150,6 +155,13 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
     if resident.building_id is None and not (c.intent == FALLBACK and is_question(msg.text)):
         return _ask_address(ctx, msg, c, pending, data)  # a question no FAQ answers goes to a person without it
     return open_report(ctx, resident, pending)
+
+
+def _remark(c: Classification, text: str) -> bool:
+    """A short message naming no problem, neither a question nor thanks nor news that something is fixed: said
+    about the answer just given (a plan, "好，我周一去"), not a complaint."""
+    return (c.intent == FALLBACK and not c.terms and not c.resolved and len(text) <= AFTER_ANSWER_MAX_CHARS
+            and not is_question(text) and not is_courtesy(text))
 
 
 def _only_asks(ctx: Context, text: str) -> bool:
