@@ -12,7 +12,8 @@ from bot.storage.models import Case, CaseEvent
 # One report per intent, and the gas smell that raises utility to critical (its time limit shrinks).
 REPORTS = {
     "leak": "楼上邻居家的水渗到我家卫生间顶上了", "pest": "家里好多蟑螂", "clutter": "楼道里堆满了纸箱子",
-    "construction": "院里有人私搭乱建", "utility": "家里停电了", "facility": "楼道灯坏了好几天了", "other": "小区的电梯坏了好几天了",
+    "construction": "院里有人私搭乱建", "utility": "家里停电了", "facility": "楼道灯坏了好几天了",
+    "other": "小区的电梯坏了好几天了",
     "gas": "厨房一股煤气味", "emergency": "楼道里冒烟了，好像着火了",
 }
 # A building with a property company (马连道南口三区 5号楼) and one without (茶马南街1号院 2号楼, 失管).

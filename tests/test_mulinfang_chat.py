@@ -67,6 +67,24 @@ def test_applying_by_chat_then_approved_or_declined_in_the_console(console: Cons
     assert resident(db, "o-new").building_id == approved.building_id  # type: ignore[union-attr]
 
 
+def test_an_applicants_words_about_themselves_go_on_the_application(console: Console, wechat, db) -> None:  # type: ignore[no-untyped-def]
+    """"我叫李建国，六十五了…" right after applying opened a 其他诉求 case; the clerk deciding never saw it."""
+    wechat.send_text("我想当志愿者", openid="o-new")
+    wechat.send_text("天宁寺北里6号楼3单元201", openid="o-new")
+    said = wechat.send_text("我叫李建国，六十五了，身体还行，周末有空", openid="o-new").text
+    assert said is not None and "已附在您的睦邻坊申请里" in said and "编号" not in said
+    assert not cases_of(db, "o-new")
+    application = _application(db, "o-new")
+    assert application.intro == "我叫李建国，六十五了，身体还行，周末有空" and application.name == "李建国"
+    page = console.page("/console/mulinfang")
+    assert "申请人自我介绍：我叫李建国，六十五了，身体还行，周末有空" in page and 'value="李建国"' in page
+    report = wechat.send_text("楼道灯坏了", openid="o-new").text  # the next message is a message like any other
+    assert report is not None and "编号" in report and [c.intent for c in cases_of(db, "o-new")] == ["facility"]
+    wechat.send_text("我想加入睦邻坊", openid=BOUND)  # a problem told right after applying is still a report
+    told = wechat.send_text("对了，我家厨房水管漏水了", openid=BOUND).text
+    assert told is not None and "编号" in told and _application(db, BOUND).intro is None
+
+
 def test_staff_see_and_decide_only_their_communitys_applications(client, console: Console, wechat, db) -> None:  # type: ignore[no-untyped-def]
     wechat.send_text("我想加入睦邻坊", openid=BOUND)  # 茶马南街社区
     application = _application(db, BOUND)

@@ -5,6 +5,7 @@ already in the building's group updates their name, role and contact flag in pla
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import select
@@ -99,6 +100,28 @@ def apply(session: Session, *, openid: str, building: Building, name: str | None
     session.flush()
     session.refresh(member)
     return member, True
+
+
+INTRO_MAX_CHARS = 500  # kept of an applicant's self-introduction
+_NAMED = re.compile(r"(?:我叫|我的名字叫|名字叫|本人叫)([\u4e00-\u9fff]{2,4}?)(?=[，,。；;！!\s]|$)")
+
+
+def introduce(session: Session, member_id: int, openid: str, text: str) -> MulinfangMember | None:
+    """An applicant's words about themselves, kept on their waiting application for the community to read; the name
+    they give ("我叫王秀兰") fills an empty name. None when that application is not waiting any more (or not theirs)."""
+    member = session.get(MulinfangMember, member_id)
+    if member is None or member.openid != openid or member.status != MemberStatus.APPLIED:
+        return None
+    member.intro = "\n".join(filter(None, (member.intro, text.strip())))[:INTRO_MAX_CHARS]
+    member.name = member.name or _given_name(text) or ""
+    session.flush()
+    return member
+
+
+def _given_name(text: str) -> str | None:
+    """The name someone gives for themselves ("我叫王秀兰，退休老师" → "王秀兰"), else None."""
+    named = _NAMED.search(text)
+    return named.group(1) if named else None
 
 
 def applications(session: Session, community_id: int | None = None) -> list[MulinfangMember]:

@@ -112,6 +112,7 @@ class MulinfangMember(Base):
     status: Mapped[str] = mapped_column(String(16), default=MemberStatus.ACTIVE)  # MemberStatus
     contact: Mapped[bool] = mapped_column(Boolean, default=False)  # the group's contact for its residents
     phone: Mapped[str | None] = mapped_column(String(32))
+    intro: Mapped[str | None] = mapped_column(Text)  # what an applicant wrote about themselves after applying
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     building: Mapped[Building] = relationship()

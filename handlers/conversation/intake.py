@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import fmt_local
 from bot.constants import PRIORITIES, Priority
-from bot.domain import case_queries, mulinfang_alerts, residents
+from bot.domain import case_queries, mulinfang, mulinfang_alerts, residents
 from bot.domain.case_notify import notify
 from bot.domain.cases import add_event, create_case
 from bot.messaging.inbound import Inbound
@@ -51,6 +51,7 @@ from handlers.understanding.words import (
 
 COURTESY_MAX_CHARS = 8  # a short `other` with no keyword joins an open case rather than opening one
 FIXED = "fixed"  # the staff alert's kind: the resident says the problem is over
+INTRODUCTION_MAX_CHARS = 200  # an applicant's words about themselves, right after applying to a 睦邻坊
 AFTER_ANSWER_MAX_CHARS = 20  # a remark this short right after an FAQ answer is about it ("那我明天上午过去一趟")
 RESOLVED_MAX_CHARS = 12  # longer "resolved" news with no open case may be a complaint: a person reads it
 BARE_ADDRESS_MAX_CHARS = 30  # a first message this short that is a full address is the address, not a report
@@ -86,11 +87,15 @@ def report(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     if data.get("offered") and is_register(msg.text):  # "登记" right after a rule question's answer
         return _register(ctx, msg.openid, data["offered"])
     answered = data.get("answered", False)  # the last message was a question the FAQ answered
-    # the offer and the answer hold for the next message only
-    data = {k: v for k, v in data.items() if k not in ("offered", "answered")}
+    applied = data.get("applied")  # the last message applied to join a 睦邻坊 (the application's id)
+    # the offer, the answer and the application hold for the next message only
+    data = {k: v for k, v in data.items() if k not in ("offered", "answered", "applied")}
     c = _urgent_first(ctx, ctx.classifier.classify(msg.text or ""))
     if answered and _remark(c, msg.text or ""):  # "那我明天上午过去一趟": no case unless the resident asks
         return Step(render_text("intake/after_answer"), data={**data, "offered": pending_of(msg, c)})
+    if applied and _remark(c, msg.text or "", INTRODUCTION_MAX_CHARS):  # "我叫王秀兰，退休老师，平时喜欢帮邻居"
+        if mulinfang.introduce(ctx.session, applied, msg.openid, msg.text or "") is not None:
+            return Step(render_text("mulinfang/introduced"), data=data)
     step = _report(ctx, msg, data, c)
     answer = _question_aside(ctx, msg.text or "") if c.intent != FALLBACK else None
     if answer is None or step.reply is None:
@@ -157,10 +162,10 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
     return open_report(ctx, resident, pending)
 
 
-def _remark(c: Classification, text: str) -> bool:
+def _remark(c: Classification, text: str, max_chars: int = AFTER_ANSWER_MAX_CHARS) -> bool:
     """A short message naming no problem, neither a question nor thanks nor news that something is fixed: said
-    about the answer just given (a plan, "好，我周一去"), not a complaint."""
-    return (c.intent == FALLBACK and not c.terms and not c.resolved and len(text) <= AFTER_ANSWER_MAX_CHARS
+    about the answer just given (a plan, "好，我周一去"; an applicant's words about themselves), not a complaint."""
+    return (c.intent == FALLBACK and not c.terms and not c.resolved and len(text) <= max_chars
             and not is_question(text) and not is_courtesy(text))
 
 

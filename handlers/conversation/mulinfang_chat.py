@@ -62,14 +62,16 @@ def question(ctx: Context, msg: Inbound) -> str | None:
                        joined=joined)
 
 
-def _apply_for(ctx: Context, resident: Resident) -> str:
+def _apply_for(ctx: Context, resident: Resident) -> tuple[str, dict[str, Any]]:
+    """The application's answer, and the dialogue data after it: a new application takes the applicant's next words
+    about themselves (intake.report: "我叫王秀兰，退休老师" goes on the application, not into a case)."""
     assert resident.building is not None
     member, new = mulinfang.apply(ctx.session, openid=resident.openid, building=resident.building,
                                   name=resident.name, now=ctx.now)
     place = render_text("mulinfang/place", building=resident.building)
     if not new:
-        return render_text("mulinfang/already", place=place, active=member.status == MemberStatus.ACTIVE)
-    return render_text("mulinfang/applied", place=place, role=member.role)
+        return render_text("mulinfang/already", place=place, active=member.status == MemberStatus.ACTIVE), {}
+    return render_text("mulinfang/applied", place=place, role=member.role), {"applied": member.id}
 
 
 def apply(ctx: Context, msg: Inbound) -> str | None:
@@ -80,8 +82,9 @@ def apply(ctx: Context, msg: Inbound) -> str | None:
         keep = current.data if current.name in ASKING_ADDRESS and current.data.get("pending") else {}
         memory.save(ctx, msg.openid, State(DialogueState.MULINFANG_ADDRESS, keep))
         return render_text("mulinfang/ask_address")
-    memory.save(ctx, msg.openid, State())
-    return _apply_for(ctx, resident)
+    reply, data = _apply_for(ctx, resident)
+    memory.save(ctx, msg.openid, State(data=data))
+    return reply
 
 
 def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
@@ -118,11 +121,12 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
 
 def _bound(ctx: Context, msg: Inbound, found: AddressMatch, data: dict[str, Any]) -> Step:
     resident = binding.bind_resident(ctx, msg.openid, found)
-    if data.get("pending"):  # the report that waited for the address is opened too
+    applied, after = _apply_for(ctx, resident)
+    if data.get("pending"):  # the report that waited for the address is opened too (its questions come next)
         opened = intake.open_at(ctx, resident, found, data["pending"])
-        return Step(f"{opened.reply}\n\n{_apply_for(ctx, resident)}", opened.state, opened.data)
+        return Step(f"{opened.reply}\n\n{applied}", opened.state, opened.data)
     saved = render_text("intake/address_saved", address=binding.describe(found), pending=False)
-    return Step(saved + "\n\n" + _apply_for(ctx, resident))
+    return Step(saved + "\n\n" + applied, data=after)
 
 
 def is_group_message(msg: Inbound) -> bool:
