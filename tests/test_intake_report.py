@@ -15,6 +15,8 @@ from tests.helpers_intake import BOUND, UNMANAGED, cases_of, events, outbox
     (BOUND, "隔壁在楼顶私搭乱建", "construction", "enforcement", 168, {"demo-staff-enforcement"}),
     (BOUND, "家里停电了", "utility", "property", 24, {"demo-staff-property-1"}),
     (BOUND, "小区路灯坏了", "other", "community", 168, {"demo-staff-community-1", "demo-staff-community-street"}),
+    (BOUND, "楼道灯坏了好几天了", "facility", "property", 72, {"demo-staff-property-1"}),
+    (UNMANAGED, "单元门锁坏了，关不上", "facility", "repair", 72, {"demo-staff-repair"}),
     (UNMANAGED, "厨房水管漏水了", "leak", "repair", 2, {"demo-staff-repair"}),
     (UNMANAGED, "家里停水了", "utility", "repair", 2, {"demo-staff-repair"}),
     (BOUND, "闻到燃气味", "utility", "property", 2, {"demo-staff-property-1"}),
@@ -55,3 +57,19 @@ def test_same_building_same_intent_reports_are_linked(wechat, street):
     second, pest = cases_of(street, "demo-resident-2")
     assert first.group_id == first.id and second.group_id == first.id
     assert pest.group_id is None
+
+
+def test_a_resident_to_look_after_is_told_to_the_staff(wechat, street, console):  # type: ignore[no-untyped-def]
+    """An elderly resident living alone: the case is 较急, its staff read who to look after, the console shows it."""
+    reply = wechat.send_text("我今年八十二了，一个人住，腿脚不好，家里厨房好多蟑螂，晚上都不敢开灯", openid=BOUND).text
+    [case] = cases_of(street, BOUND)
+    assert (case.intent, case.priority, case.care) == ("pest", "high", "独居、行动不便、高龄")  # pest: normal
+    assert "已把您的情况（独居、行动不便、高龄）告诉工作人员" in reply
+    alerts = [row.payload["text"] for row in outbox(street, "staff")]
+    assert alerts and all("需关照：独居、行动不便、高龄，上门前请先电话联系居民" in text for text in alerts)
+    assert "需关照" in console.page("/console/cases") and "独居、行动不便、高龄：上门前请先电话联系居民" in \
+        console.page(f"/console/cases/{case.number}")
+    wechat.send_text("家里厨房有很多蟑螂", openid="o-young")  # no such words: an ordinary case
+    wechat.send_text("马连道南口三区5号楼1单元101", openid="o-young")
+    [plain] = cases_of(street, "o-young")
+    assert (plain.priority, plain.care) == ("normal", None)

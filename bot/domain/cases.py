@@ -52,8 +52,9 @@ def add_event(session: Session, case: Case, kind: str, *, actor: str, now: datet
 
 def create_case(session: Session, *, openid: str, text: str, intent: str, priority: str,
                 also: tuple[str, ...], resident: Resident, now: datetime, actor: str = "resident",
-                decision: Decision | None = None) -> Case:
-    """Open a routed case at the resident's address, link it to its building's reports, tell staff."""
+                decision: Decision | None = None, care: str | None = None) -> Case:
+    """Open a routed case at the resident's address, link it to its building's reports, tell staff.
+    `care`: who to look after ("独居、高龄"), shown to the staff with the case."""
     decision = decision or route(intent, priority, resident.building, text)  # given: routing.yaml for a project
     compound = resident.compound
     session.flush()  # as a query would (autoflush): the building's earlier reports are read in the INSERT
@@ -62,7 +63,7 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
         priority=priority, department=decision.department, status=CaseStatus.OPEN, text=text,
         community_id=compound.community_id if compound else None, compound_id=resident.compound_id,
         building_id=resident.building_id, unit=resident.unit, room=resident.room,
-        created_at=now, due_at=now + decision.time_limit, reopen_count=0, handoff=False,
+        created_at=now, due_at=now + decision.time_limit, reopen_count=0, handoff=False, care=care,
     ))
     created = _inserted(session, CaseEvent, _EVENTS, dict(
         case_id=case.id, kind="created", actor=actor, note=None, created_at=now,

@@ -175,6 +175,7 @@ class Case(Base):
     room: Mapped[str | None] = mapped_column(String(16))
     group_id: Mapped[int | None] = mapped_column(Integer, index=True)  # linked reports
     handoff: Mapped[bool] = mapped_column(Boolean, default=False)  # 人工
+    care: Mapped[str | None] = mapped_column(String(64))  # who to look after: "独居、高龄" (from the report)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     due_at: Mapped[datetime] = mapped_column(DateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
