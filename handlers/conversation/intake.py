@@ -250,8 +250,9 @@ def _emergency_first(ctx: Context, msg: Inbound, resident: Resident, pending: di
 def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[str, Any],
                  data: dict[str, Any]) -> Step:
     """A resident with no address: use the place the report names, else ask only for what is missing."""
-    # an `other` message may be nothing but an address (a question the resident cancelled): not a complaint's place
-    found = match_in_report(ctx.session, msg.text or "") if c.intent != FALLBACK else AddressMatch("unknown")
+    # a complaint no team owns names its place too ("我是天宁寺北里的，楼门口的垃圾桶好几天没人收了"); a message that
+    # is only an address was taken as the address before (_bare_address)
+    found = match_in_report(ctx.session, msg.text or "")
     if found.status == "ok":
         return open_at(ctx, binding.bind_resident(ctx, msg.openid, found), found, pending)
     keep = {k: v for k, v in data.items() if k in ("hint", "hint_sure")}
