@@ -350,7 +350,8 @@ def test_a_clerks_day(page: Page, server: str, app, wechat, db, viewport: dict[s
     tail and a word, and works one through: accept, internal note, reply, reassign, resolve; the page of a case
     a colleague accepts meanwhile updates without reload. Another community's case never shows."""
     leak = report(wechat, db)  # 张阿姨, 马连道南口三区 (茶马南街社区)
-    gas = report(wechat, db, "家里闻到很浓的燃气味，煤气泄漏了", openid="demo-resident-4")  # 王女士 13800000004
+    gas = report(wechat, db, "家里闻到很浓的燃气味，煤气泄漏了，我一个人住，腿脚不好",  # 王女士 13800000004
+                 openid="demo-resident-4")
     away = report(wechat, db, "厨房水管漏水了，地上全是水", openid="demo-resident-2")  # 天宁寺北里社区
     assert gas.priority == "critical" and leak.priority != "critical"
     page.set_viewport_size(viewport)
@@ -370,6 +371,8 @@ def test_a_clerks_day(page: Page, server: str, app, wechat, db, viewport: dict[s
     listed = _listed(page)
     assert listed[0] == gas.number and set(listed) == {gas.number, leak.number}  # 特急 first; not 天宁寺北里
     expect(page.locator("p.total")).to_contain_text("共 2 条")
+    expect(page.locator(f'tr[data-number="{gas.number}"] .care-tag')).to_have_text("需关照")  # 独居、行动不便
+    expect(page.locator(f'tr[data-number="{leak.number}"] .care-tag')).to_have_count(0)
     page.screenshot(path=str(SHOTS / f"day-queue-{size}.png"), full_page=True)
     assert _fits(page)
     assert _search(page, "张阿姨") == [leak.number]

@@ -73,3 +73,7 @@ def test_a_resident_to_look_after_is_told_to_the_staff(wechat, street, console):
     wechat.send_text("马连道南口三区5号楼1单元101", openid="o-young")
     [plain] = cases_of(street, "o-young")
     assert (plain.priority, plain.care) == ("normal", None)
+    listed = console.page("/console/cases?care=1")  # the clerk's filter: only the residents to look after
+    assert case.number in listed and plain.number not in listed and 'name="care" value="1" checked' in listed
+    exported = console.client.get("/console/cases.csv").get_data(as_text=True)
+    assert "需关照" in exported.splitlines()[0] and "独居、行动不便、高龄" in exported

@@ -13,7 +13,7 @@ from bot.web.console.access import mask_phone
 
 MAX_ROWS = 10_000
 HEADER = ("工单号", "受理时间", "类别", "紧急程度", "状态", "责任部门", "社区", "小区", "楼号", "居民", "电话",
-          "办理时限", "已超时", "要求人工", "重开次数", "诉求内容")
+          "办理时限", "已超时", "要求人工", "需关照", "重开次数", "诉求内容")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
 
@@ -30,7 +30,7 @@ def _line(case: Any, resident: Any, now: datetime) -> list[str]:
               case.community.name if case.community else "", case.compound.name if case.compound else "",
               case.building.name if case.building else "", resident.name if resident else "",
               mask_phone(resident.phone) if resident else "", fmt_local(case.due_at), "是" if overdue else "",
-              "是" if case.handoff else "", case.reopen_count or 0, case.text)
+              "是" if case.handoff else "", case.care or "", case.reopen_count or 0, case.text)
     return [_cell(v) for v in values]
 
 

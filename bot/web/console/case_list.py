@@ -23,7 +23,7 @@ ACTIVE = "active"  # a status filter: open or in progress (待办)
 PRIORITIES = tuple(reversed(PRIORITY_ORDER))  # most pressing first
 SORTS = ("newest", "oldest", "due", "priority")  # due: nearest (or most overdue) deadline first
 KEYS = ("status", "intent", "priority", "department", "community", "compound", "start", "end", "overdue",
-        "reopened", "handoff", "mine", "q", "sort")
+        "reopened", "handoff", "care", "mine", "q", "sort")
 NUMBER = re.compile(r"^(\d{8})-?(\d{4})$")  # 20260101-0001, typed with or without its dash
 PHONE_TAIL = 4  # digits a clerk remembers of a phone number
 NUMBER_DAY = 8  # a case number's digits before its dash (the day)
@@ -129,6 +129,8 @@ def _where(session: Session, query: Select[Case, Resident], f: dict[str, str],
         query = query.where(Case.reopen_count > 0)
     if f["handoff"]:
         query = query.where(Case.handoff.is_(True))
+    if f["care"]:  # 老弱病残: the residents the staff should look after
+        query = query.where(Case.care.is_not(None))
     return query
 
 
