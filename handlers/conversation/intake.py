@@ -147,7 +147,8 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
             add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=msg.text)
             return Step(render_text("intake/update_added", case=case), DialogueState.DETAILS, {"case_id": case.id})
         # thanks, or short news that it is fixed ("已经修好了，谢谢"): nothing to open
-        if is_courtesy(msg.text) or c.resolved and len(msg.text or "") <= RESOLVED_MAX_CHARS:
+        # ... or thanks for an earlier repair ("上次你们帮我修好了水管，谢谢你们啊")
+        if is_courtesy(msg.text) or c.resolved and (len(msg.text or "") <= RESOLVED_MAX_CHARS or is_thanks(msg.text)):
             return Step(render_text("intake/courtesy", thanks=is_thanks(msg.text) or c.resolved), data=data)
     resident = residents.get_or_create(ctx.session, msg.openid, ctx.now)
     if c.intent == FALLBACK and not c.terms:
