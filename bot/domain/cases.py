@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.clock import fmt_local
-from bot.constants import OPEN_STATUSES, CaseStatus, Purpose
+from bot.constants import OPEN_STATUSES, PRIORITIES, CaseStatus, Priority, Purpose
 from bot.domain import message_facts
 from bot.domain.case_notify import notify, notify_department, place
 from bot.domain.case_numbers import next_number
@@ -29,6 +29,7 @@ from bot.storage.models import Case, CaseEvent, Community, Resident, User, table
 from bot.storage.prepared import Prepared
 
 LINK_WINDOW = timedelta(hours=24)
+CARE_PRIORITY = Priority.HIGH  # 老弱病残 (接诉即办): a case of a resident to look after is at least 较急
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[tuple[CaseStatus, ...], CaseStatus]] = {
     "accept": ((CaseStatus.OPEN,), CaseStatus.IN_PROGRESS),
@@ -54,7 +55,9 @@ def create_case(session: Session, *, openid: str, text: str, intent: str, priori
                 also: tuple[str, ...], resident: Resident, now: datetime, actor: str = "resident",
                 decision: Decision | None = None, care: str | None = None) -> Case:
     """Open a routed case at the resident's address, link it to its building's reports, tell staff.
-    `care`: who to look after ("独居、高龄"), shown to the staff with the case."""
+    `care`: who to look after ("独居、高龄"), shown to the staff with the case, which is then at least CARE_PRIORITY."""
+    if care:
+        priority = max(priority, CARE_PRIORITY, key=PRIORITIES.index)
     decision = decision or route(intent, priority, resident.building, text)  # given: routing.yaml for a project
     compound = resident.compound
     session.flush()  # as a query would (autoflush): the building's earlier reports are read in the INSERT

@@ -26,7 +26,7 @@ from handlers.conversation import binding, earlier, recurrence
 from handlers.conversation.advice import advice, questions_for
 from handlers.conversation.context import Context
 from handlers.conversation.states import DialogueState, Step
-from handlers.intents import FALLBACK, emergency, raise_priority
+from handlers.intents import FALLBACK, emergency
 from handlers.understanding.address import (
     AddressMatch,
     is_bare_address,
@@ -322,10 +322,10 @@ def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> St
     if finished is not None:  # "还是漏，没修好" days after the leak's case was resolved: that case again
         attach_media(session, finished, pending.get("media") or [], now)
         return recurrence.reopen(ctx, finished, pending)
-    care = "、".join(care_of(pending["text"])) or None  # 老弱病残: 较急, and the staff are told who to look after
-    priority = raise_priority(pending["priority"], Priority.HIGH) if care else pending["priority"]
+    care = "、".join(care_of(pending["text"])) or None  # 老弱病残: the staff are told who to look after
     case = create_case(session, openid=resident.openid, text=pending["text"], intent=pending["intent"],
-                       priority=priority, also=tuple(pending.get("also") or ()), resident=resident, now=now, care=care)
+                       priority=pending["priority"], also=tuple(pending.get("also") or ()), resident=resident,
+                       now=now, care=care)
     attach_media(session, case, pending.get("media") or [], now)
     also = [_also_case(ctx, resident, case, intent) for intent in pending.get("also") or ()]
     spec = ctx.classifier.spec(case.intent)
@@ -350,10 +350,9 @@ def _also_case(ctx: Context, resident: Resident, first: Case, intent: str) -> di
     """The second problem a report names, routed as its own case (or joined to its open one); for the reply."""
     case = case_queries.duplicate_of(ctx.session, resident.openid, intent, ctx.now)
     if case is None:
-        priority = ctx.classifier.spec(intent).priority
-        case = create_case(ctx.session, openid=resident.openid, text=first.text, intent=intent, also=(),
-                           priority=raise_priority(priority, Priority.HIGH) if first.care else priority,
-                           resident=resident, now=ctx.now, care=first.care)
+        case = create_case(ctx.session, openid=resident.openid, text=first.text, intent=intent,
+                           priority=ctx.classifier.spec(intent).priority, also=(), resident=resident, now=ctx.now,
+                           care=first.care)
     else:
         add_event(ctx.session, case, "message", actor="resident", now=ctx.now, note=first.text)
     add_event(ctx.session, first, "also", actor="resident", now=ctx.now, data={"case": case.number, "intent": intent})
