@@ -172,10 +172,11 @@ def test_reporting_for_an_elderly_neighbour(console: Console, runner, wechat, db
 
 def test_reporting_for_a_neighbour_in_another_building_of_the_compound(runner, wechat, db, street) -> None:  # type: ignore[no-untyped-def]
     _member(runner)
-    reply = wechat.send_text("帮6号楼1单元302的李大爷报个修，他家暖气不热", openid=CAPTAIN).text
+    reply = wechat.send_text("帮6号楼1单元302的李大爷报个修，他家暖气不热，他一个人住", openid=CAPTAIN).text
     assert reply is not None and "已为李大爷（马连道南口三区6号楼1单元302）代报工单" in reply
     (case,) = cases_of(db, CAPTAIN)
     assert (case.building.name, case.unit, case.room) == ("6", "1", "302")  # type: ignore[union-attr]
+    assert case.care == "独居"  # the neighbour is someone to look after: the staff are told
 
 
 def test_the_alert_settings_file_is_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -23,7 +23,7 @@ from handlers.conversation.actions import CONTINUE
 from handlers.conversation.context import Context
 from handlers.conversation.states import ASKING_ADDRESS, DialogueState, State, Step
 from handlers.understanding.address import AddressMatch, match_address, parse_place
-from handlers.understanding.words import is_no, is_question, is_yes
+from handlers.understanding.words import care_of, is_no, is_question, is_yes
 
 APPLY = re.compile(r"(加入|参加|参与|报名|申请)(我们楼的?|本楼的?)?睦邻坊"
                    r"|(当|做|成为|报名|报名当|报名做)(一名|个)?志愿者")
@@ -189,7 +189,8 @@ def _on_behalf(ctx: Context, msg: Inbound, text: str) -> str | None:
     what = matched.group("what").strip()
     c = ctx.classifier.classify(what)
     case = create_case(ctx.session, openid=msg.openid, text=text, intent=c.intent, priority=c.priority, also=(),
-                       resident=place, now=ctx.now, actor=render_text("mulinfang/actor", m=member))
+                       resident=place, now=ctx.now, actor=render_text("mulinfang/actor", m=member),
+                       care="、".join(care_of(what)) or None)  # "她一个人住，腿脚不好": the neighbour's
     add_event(ctx.session, case, "on_behalf", actor=render_text("mulinfang/actor", m=member), now=ctx.now,
               note=render_text("mulinfang/on_behalf_note", neighbour=name, m=member),
               data={"neighbour": name, "reporter": member.name, "role": member.role})
