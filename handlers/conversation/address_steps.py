@@ -86,8 +86,7 @@ def _report_with_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> di
     c = ctx.classifier.classify(msg.text or "")
     if c.intent == FALLBACK:
         return data
-    pending = intake.pending_of(msg, c)
-    return {**data, "pending": {**pending, "media": [*data.get("media", []), *pending["media"]]}}
+    return {**data, "pending": intake.pending_of(msg, c, data.get("media"))}
 
 
 def _public(msg: Inbound, data: dict[str, Any]) -> bool:

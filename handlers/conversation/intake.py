@@ -62,10 +62,11 @@ QUESTION_ENDS = ("？", "?")
 ASIDE_MAX_CHARS = 500  # a question beside the problem is looked for in a report's first 500 characters
 
 
-def pending_of(msg: Inbound, c: Classification) -> dict[str, Any]:
-    """A report waiting for its address: what was said and how it was understood."""
+def pending_of(msg: Inbound, c: Classification, sent_before: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A report waiting for its address: what was said and how it was understood; `sent_before`: a photo sent
+    before the words (the dialogue's "media")."""
     return {"text": msg.text, "intent": c.intent, "priority": c.priority, "also": list(c.also),
-            "safety": c.safety, "media": media_of(msg)}
+            "safety": c.safety, "media": [*(sent_before or []), *media_of(msg)]}
 
 
 def media_of(msg: Inbound) -> list[dict[str, Any]]:
@@ -155,8 +156,7 @@ def _report(ctx: Context, msg: Inbound, data: dict[str, Any], c: Classification)
         saved = _bare_address(ctx, msg, data) if resident.building_id is None else _moved(ctx, msg, resident)
         if saved is not None:
             return saved
-    pending = pending_of(msg, c)
-    pending["media"] = [*data.get("media", []), *pending["media"]]  # a photo sent before the words
+    pending = pending_of(msg, c, data.get("media"))
     if resident.building_id is None and c.intent == emergency.SPEC.name:
         return _emergency_first(ctx, msg, resident, pending)
     if resident.building_id is None and not (c.intent == FALLBACK and is_question(msg.text)):
@@ -322,7 +322,7 @@ def open_report(ctx: Context, resident: Resident, pending: dict[str, Any]) -> St
     if finished is not None:  # "还是漏，没修好" days after the leak's case was resolved: that case again
         attach_media(session, finished, pending.get("media") or [], now)
         return recurrence.reopen(ctx, finished, pending)
-    care = "、".join(care_of(pending["text"])) or None  # 老弱病残: the staff are told who to look after
+    care = care_of(pending["text"])  # 老弱病残: the staff are told who to look after
     case = create_case(session, openid=resident.openid, text=pending["text"], intent=pending["intent"],
                        priority=pending["priority"], also=tuple(pending.get("also") or ()), resident=resident,
                        now=now, care=care)

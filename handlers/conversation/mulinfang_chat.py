@@ -190,7 +190,7 @@ def _on_behalf(ctx: Context, msg: Inbound, text: str) -> str | None:
     c = ctx.classifier.classify(what)
     case = create_case(ctx.session, openid=msg.openid, text=text, intent=c.intent, priority=c.priority, also=(),
                        resident=place, now=ctx.now, actor=render_text("mulinfang/actor", m=member),
-                       care="、".join(care_of(what)) or None)  # "她一个人住，腿脚不好": the neighbour's
+                       care=care_of(what))  # "她一个人住，腿脚不好": the neighbour's
     add_event(ctx.session, case, "on_behalf", actor=render_text("mulinfang/actor", m=member), now=ctx.now,
               note=render_text("mulinfang/on_behalf_note", neighbour=name, m=member),
               data={"neighbour": name, "reporter": member.name, "role": member.role})

@@ -193,12 +193,13 @@ def is_question(text: str | None) -> bool:
     return any(word in plain for word in _words()["question_words"])
 
 
-CARE_AGE = 75  # from this age a resident is 高龄
+CARE_AGE = 75  # from this age a resident is AGED
+AGED = "高龄"  # the label of list care (commands.yaml) an age adds as well
 _SPOKEN_AGE = r"(\d{2,3}|[一二三四五六七八九]十[一二三四五六七八九多几]?)"
 _AGE = re.compile(r"(?<![\d.])(\d{2,3})\s*(?:周岁|岁)"  # "82岁"
                   r"|(?:今年|我都|我已经|都|已经|我)" + _SPOKEN_AGE + r"(?:周岁|岁|了)"  # "我今年八十二了"
                   r"|([七八九]十[一二三四五六七八九多几]?)(?:周岁|岁)")  # "九十岁"
-_TENS = {"七": 70, "八": 80, "九": 90, "一": 10, "二": 20, "三": 30, "四": 40, "五": 50, "六": 60}
+_DIGITS = "一二三四五六七八九"
 
 
 def _age(spoken: str) -> int:
@@ -206,17 +207,17 @@ def _age(spoken: str) -> int:
     if spoken.isdigit():
         return int(spoken)
     ones = spoken[2:3]
-    return _TENS[spoken[0]] + (_TENS.get(ones, 0) // 10 if ones not in ("多", "几") else 0)
+    return (_DIGITS.index(spoken[0]) + 1) * 10 + (_DIGITS.index(ones) + 1 if ones and ones in _DIGITS else 0)
 
 
-def care_of(text: str | None) -> list[str]:
-    """What makes the resident someone to look after ("独居", "行动不便", "高龄"), in the table's order, or []."""
+def care_of(text: str | None) -> str | None:
+    """What makes the resident someone to look after, as a case stores it ("独居、行动不便、高龄"), or None."""
     cleaned = clean(text)
     found = [label for label in _words()["care"] if any(w in cleaned for w in _cleaned("care", label))]
     plain = unicodedata.normalize("NFKC", text or "")
-    if "高龄" not in found and any(_age(next(g for g in m.groups() if g)) >= CARE_AGE for m in _AGE.finditer(plain)):
-        found.append("高龄")
-    return found
+    if AGED not in found and any(_age(next(g for g in m.groups() if g)) >= CARE_AGE for m in _AGE.finditer(plain)):
+        found.append(AGED)
+    return "、".join(found) or None
 
 
 def utility_kinds(text: str | None) -> list[str]:
