@@ -2,7 +2,7 @@
 caller's transaction, and the engine's statement listeners hear it."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import String, bindparam, cast, event, insert, literal, select
@@ -87,3 +87,14 @@ def test_execute_many_writes_each_row_as_core_would_in_one_statement(app, db) ->
     assert len(heard) == 1 and heard[0][1] is True and heard[0][0].startswith("INSERT INTO case_events")
     assert stored["accept"].data == {"to": "物业"} and stored["accept"].note == "已派单"
     assert stored["accept"].created_at == AT and stored["note"].text == stored["core"].text
+
+
+@pytest.mark.parametrize("at", [AT, datetime(2026, 12, 8), datetime(2026, 12, 8, 9, tzinfo=UTC)],
+                         ids=["microseconds", "midnight", "aware"])
+def test_a_datetime_is_stored_as_the_text_core_stores(db, at) -> None:  # type: ignore[no-untyped-def]
+    c = case(db, "20261208-0003", "o-5")
+    values = {"case_id": c.id, "kind": "created", "actor": "resident", "note": None, "data": None, "created_at": at}
+    (ours,), = Prepared(insert(EVENTS).returning(EVENTS.c.id), list(values)).rows(db.connection(), values)
+    core = db.connection().execute(insert(EVENTS).returning(EVENTS.c.id), values).scalar_one()
+    text = dict(db.connection().execute(select(EVENTS.c.id, cast(EVENTS.c.created_at, String))).all())
+    assert text[ours] == text[core]

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.expression import Executable
 
 _Processor = Callable[[Any], Any] | None
@@ -109,10 +111,25 @@ def _compile(statement: Executable, columns: list[str] | None, dialect: Dialect)
         raise ValueError("a prepared statement needs in_() of literal() values, not of a list")
     names = compiled.bind_names.items()
     literals = {name: bind.effective_value for bind, name in names if not bind.required}
-    processors = ((name, bind.type.dialect_impl(dialect).bind_processor(dialect)) for bind, name in names)
+    processors = ((name, _bind_processor(bind.type.dialect_impl(dialect), dialect)) for bind, name in names)
     exported = list(getattr(statement, "exported_columns", ()))
     return _Compiled(
         sql=compiled.string, order=tuple(compiled.positiontup) if compiled.positiontup is not None else None,
         literals=literals, binds=tuple((name, p) for name, p in processors if p is not None),
         keys=tuple(column.key for column in exported),
         results=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in exported))
+
+
+def _bind_processor(impl: Any, dialect: Dialect) -> _Processor:
+    """The type's processor; for SQLite's DATETIME in its default format one that writes the same text for a naive
+    datetime in half the time (isoformat, not a format string filled from a dict: some twenty per report)."""
+    process = impl.bind_processor(dialect)
+    if not isinstance(impl, sqlite.DATETIME) or impl._storage_format != sqlite.DATETIME._storage_format:
+        return process  # type: ignore[no-any-return]
+
+    def naive_isoformat(value: Any) -> Any:
+        if type(value) is datetime and value.tzinfo is None:
+            return value.isoformat(" ", "microseconds")  # YYYY-MM-DD HH:MM:SS.ffffff, as the format writes it
+        return process(value)
+
+    return naive_isoformat

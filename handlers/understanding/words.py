@@ -195,9 +195,12 @@ def is_question(text: str | None) -> bool:
 
 CARE_AGE = 75  # from this age a resident is AGED
 AGED = "高龄"  # the label of list care (commands.yaml) an age adds as well
+# an age told of someone in the family (我奶奶八十了)
+_ELDERS = "奶奶|爷爷|姥姥|姥爷|外婆|外公|老人家|老人|老伴儿|老伴|老太太|老爷子|母亲|父亲|我妈|我爸|老妈|老爸"
 _SPOKEN_AGE = r"(\d{2,3}|[一二三四五六七八九]十[一二三四五六七八九多几]?)"
 _AGE = re.compile(r"(?<![\d.])(\d{2,3})\s*(?:周岁|岁)"  # "82岁"
-                  r"|(?:今年|我都|我已经|都|已经|我)" + _SPOKEN_AGE + r"(?:周岁|岁|了)"  # "我今年八十二了"
+                  r"|(?:今年|我都|我已经|都|已经|我|" + _ELDERS + r")"  # "我今年八十二了", "我奶奶八十了"
+                  + _SPOKEN_AGE + r"(?:周岁|岁|了)"
                   r"|([七八九]十[一二三四五六七八九多几]?)(?:周岁|岁)")  # "九十岁"
 _DIGITS = "一二三四五六七八九"
 
