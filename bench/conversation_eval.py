@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bot.messaging.inbound import MAX_LENGTHS  # noqa: E402
 from bot.storage.models import Case, CaseEvent, Outbox, Resident  # noqa: E402
 
 SUITE = ROOT / "tests" / "data" / "conversations"
@@ -99,6 +100,8 @@ def load(folder: Path) -> list[Conversation]:
                 raise ValueError(f"{path.name}: conversation id {conv.id!r} twice")
             if conv.who not in ("new", *WHO):
                 raise ValueError(f"{path.name}: {conv.id}: unknown who {conv.who!r}")
+            if len(openid_of(conv)) > MAX_LENGTHS["FromUserName"]:  # the webhook would refuse its messages
+                raise ValueError(f"{path.name}: {conv.id}: id too long for a resident's openid")
             for turn in conv.turns:
                 unknown = set(turn) - TURN_KEYS
                 if unknown:

@@ -69,6 +69,20 @@ def test_rooms_in_chinese_numerals(text, expected):
     assert parse_place(text) == expected
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("马连道南口三区，我们那个楼是五号楼，我住一单元的三楼，三零二", ("5", "1", "302")),  # an elderly resident's way
+    ("马连道南口三区5号楼，二单元，住502", ("5", "2", "502")),
+    ("天宁寺北里六号楼一门，三〇一", ("6", "1", "301")),
+    ("马连道南口三区5号楼的1单元楼道里堆了300多个箱子", ("5", "1", None)),  # a count, not a room
+    ("马连道南口三区5号楼2单元，三楼漏水了好几天", ("5", "2", None)),  # a floor
+    ("马连道南口三区5号楼1单元门口有三四个箱子", ("5", "1", None)),
+])
+def test_the_unit_and_room_told_further_on(street, text, expected):
+    assert parse_place(text)[1:] == expected
+    found = match_in_report(street, text)
+    assert (found.building.name, found.unit, found.room) == expected
+
+
 @pytest.mark.parametrize("text,room", [
     ("三零一", "301"), ("就是一五零一", "1501"), ("三〇一室。", "301"), ("两三天了", None), ("二楼也漏了", None),
 ])

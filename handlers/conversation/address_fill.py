@@ -24,8 +24,9 @@ def fill(ctx: Context, openid: str, text: str, case: Case) -> str | None:
     if not parts.any:
         if parts.compound is None or case.compound is not None:
             return None
-        placed = _place_cases(ctx, case, parts.compound, None, None, None)  # "在天宁寺北里": the building next
-        return render_text("intake/address_completed", cases=placed, address=parts.compound.name, ask_building=True)
+        placed = _place_cases(ctx, case, parts.compound, None, None, None)  # "在天宁寺北里": the building next,
+        return render_text("intake/address_completed", cases=placed, address=parts.compound.name,
+                           ask_building=not is_public_place(case.text))  # unless it is about a shared place
     compound: Compound | None = parts.compound or case.compound
     if compound is None or (parts.compound is not None and case.compound is not None
                             and parts.compound.id != case.compound.id and not parts.building):

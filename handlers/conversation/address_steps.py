@@ -46,7 +46,17 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
                      "unit": found.unit, "room": found.room}
         return Step(render_text("intake/address_confirm", address=binding.describe(found)),
                     DialogueState.CONFIRM_ADDRESS, {**data, "candidate": candidate})
+    if found.status == "unknown" and data.get("pending") and is_public_place(msg.text):
+        return _place_told(ctx, msg, data)
     return _again(ctx, msg, data, found.status, found.compound.name if found.compound else "", found.building_no)
+
+
+def _place_told(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
+    """"就在院子里" while the address is asked: the place is kept on the waiting report (no door number is needed
+    for it now) and only the compound is asked; still a try, so that the same answer again cannot loop."""
+    pending = data["pending"]
+    text = "\n".join(t for t in (pending.get("text"), msg.text) if t)
+    return _again(ctx, msg, {**data, "pending": {**pending, "text": text}}, "public", "")
 
 
 def _question(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:

@@ -266,7 +266,7 @@ def _ask_address(ctx: Context, msg: Inbound, c: Classification, pending: dict[st
     return Step(render_text("intake/ask_address", intents=[label("intent", i) for i in (c.intent, *c.also)],
                             compound=named.name if named else "",
                             building=found.building_no if found.status == "unknown_building" else "",
-                            bungalow=named is not None and is_bungalow(named),
+                            bungalow=named is not None and is_bungalow(named), public=is_public_place(msg.text),
                             safety=advice(c.safety, msg.text), critical=c.priority == "critical"),
                 # advised: the advice led this reply, so the case's reply need not lead with it again
                 DialogueState.AWAIT_ADDRESS, {**keep, "pending": {**pending, "advised": bool(c.safety)}})

@@ -32,6 +32,13 @@ _WORDED = (re.compile(r"(?P<building>\d+)(?:号楼|栋|幢|楼)" + _TAIL),  # "3
            re.compile(r"(?P<building>\d+)号(?!院)" + _TAIL))
 # inside a complaint a bare "楼" is a floor ("二楼漏水"): only 号楼/栋/幢/号 or 6-3-301 name a building there
 _IN_REPORT = re.compile(r"(?P<building>\d+)(?:号楼|栋|幢|号(?!院))" + _TAIL)
+# the unit and room told further on, as people tell them ("五号楼，我住一单元的三楼，三零二"): within LATER_CHARS
+# after the building, a unit, then a room in digits or Chinese digits (not a count: "300多个", "三四天")
+_LATER_UNIT = re.compile(r"(?P<unit>\d+)(?:单元|号门|门(?!口))")
+_CN_DIGIT = "零〇一二两三四五六七八九"
+_LATER_ROOM = re.compile(rf"(?<![\d{_CN_DIGIT}十])(?P<room>\d{{3,4}}|[{_CN_DIGIT}]{{3,4}})(?:室|号|房)?"
+                         rf"(?![\d{_CN_DIGIT}十百千楼层岁年天个月块元多余来米斤平])")
+LATER_CHARS = 20
 _NUMBER = re.compile(r"\d+")
 _YARD = re.compile(r"(?P<building>\d+)号院")  # in a bungalow area (平房区) a numbered yard is the "building"
 BUNGALOW_WORDS = ("平房",)
@@ -79,7 +86,21 @@ def parse_place(text: str) -> tuple[str, str | None, str | None, str | None]:
     found = _DASHED.search(text) or _WORDED[0].search(text) or _WORDED[1].search(text)
     if found is None:
         return text, None, None, None
-    return text[:found.start()], found.group("building"), found.group("unit"), found.group("room")
+    return (text[:found.start()], found.group("building"), *_unit_room(text, found))
+
+
+def _unit_room(digits: str, building: re.Match[str]) -> tuple[str | None, str | None]:
+    """The unit and room right after the building, or told further on (_LATER_UNIT, _LATER_ROOM)."""
+    unit, room = building.group("unit"), building.group("room")
+    if room is not None:
+        return unit, room
+    window = digits[building.end():building.end() + LATER_CHARS]
+    later = None if unit is not None else _LATER_UNIT.search(window)
+    if unit is None and later is None:
+        return None, None
+    told = _LATER_ROOM.search(window, later.end() if later else 0)
+    return (unit or later and later.group("unit"),
+            "".join(CN_DIGITS.get(ch, ch) for ch in told.group("room")) if told else None)
 
 
 def _similarity(name: str, text: str) -> float:
@@ -193,7 +214,7 @@ def match_in_report(session: Session, text: str) -> AddressMatch:
         return _in_compound(session, compound, 1.0, yard.group("building") if yard else None, None, None)
     if found is None:
         return _in_compound(session, compound, 1.0, None, None, None)
-    return _in_compound(session, compound, 1.0, found.group("building"), found.group("unit"), found.group("room"))
+    return _in_compound(session, compound, 1.0, found.group("building"), *_unit_room(digits, found))
 
 
 # A unit and room without the building ("2单元1501", "三单元五零二", "就是3门301"): completes a known building.
