@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any, Protocol
 
 from redis.exceptions import RedisError
@@ -56,7 +57,7 @@ class Inbound:
         pairs = (item.split(":", 1) for item in str(self.raw.get(SUBSCRIPTIONS) or "").split(";") if ":" in item)
         return [(template_id, status) for template_id, status in pairs]
 
-    @property
+    @cached_property  # read by each of the dozens of checks a message goes through
     def text(self) -> str | None:
         """What the resident wrote (or said, when WeChat recognised the voice)."""
         return self.content.strip() if self.content and self.content.strip() else None

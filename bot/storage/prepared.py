@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
@@ -33,15 +34,24 @@ class _Compiled:
     keys: tuple[str, ...]  # the result's column names
     results: tuple[_Processor, ...]  # per result column
 
+    pick: Callable[[dict[str, Any]], tuple[Any, ...]] | None  # the parameters in `order`, as a tuple
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # the result columns that have a processor
+
     def parameters(self, values: Mapping[str, Any]) -> Any:
         params = {**self.literals, **values}
         for name, process in self.binds:
             params[name] = process(params[name])
-        return tuple(params[name] for name in self.order) if self.order is not None else params
+        return self.pick(params) if self.pick is not None else params
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
-        pairs = zip(raw, self.results, strict=True)
-        return tuple(value if process is None else process(value) for value, process in pairs)
+        if len(raw) != len(self.results):
+            raise ValueError(f"a row of {len(raw)} columns for a result of {len(self.results)}")
+        if not self.processed:
+            return tuple(raw)
+        row = list(raw)
+        for index, process in self.processed:
+            row[index] = process(row[index])
+        return tuple(row)
 
 
 class Prepared:
@@ -113,11 +123,25 @@ def _compile(statement: Executable, columns: list[str] | None, dialect: Dialect)
     literals = {name: bind.effective_value for bind, name in names if not bind.required}
     processors = ((name, _bind_processor(bind.type.dialect_impl(dialect), dialect)) for bind, name in names)
     exported = list(getattr(statement, "exported_columns", ()))
+    order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+    results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in exported)
     return _Compiled(
-        sql=compiled.string, order=tuple(compiled.positiontup) if compiled.positiontup is not None else None,
-        literals=literals, binds=tuple((name, p) for name, p in processors if p is not None),
-        keys=tuple(column.key for column in exported),
-        results=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in exported))
+        sql=compiled.string, order=order, literals=literals,
+        binds=tuple((name, p) for name, p in processors if p is not None),
+        keys=tuple(column.key for column in exported), results=results, pick=_picker(order),
+        processed=tuple((index, process) for index, process in enumerate(results) if process is not None))
+
+
+def _picker(order: tuple[str, ...] | None) -> Callable[[dict[str, Any]], tuple[Any, ...]] | None:
+    """The parameters of a "?" style statement in order, picked in C (itemgetter); None for named parameters."""
+    if order is None:
+        return None
+    if len(order) == 1:
+        name = order[0]
+        return lambda params: (params[name],)
+    if not order:
+        return lambda params: ()
+    return itemgetter(*order)
 
 
 def _bind_processor(impl: Any, dialect: Dialect) -> _Processor:

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from bot.constants import Satisfaction
-from handlers.understanding.words import clean, is_question
+from handlers.understanding.words import clean, contains_any, is_question
 
 REPLIES_PATH = Path(__file__).with_name("replies.yaml")
 LEVELS = ("not_solved", "unsatisfied", "basic", "satisfied")
@@ -55,7 +55,7 @@ def words(path: Path = REPLIES_PATH) -> dict[str, Any]:
 
 
 def _has(cleaned: str, listed: list[Any]) -> bool:
-    return any(w in cleaned for w in listed)
+    return contains_any(cleaned, listed)
 
 
 def _negated(cleaned: str, praise: list[Any], negations: list[Any]) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,18 @@ def clean(text: str | None) -> str:
     """The text as matched: NFKC, lower case, without spaces and punctuation."""
     return _PUNCT.sub("", unicodedata.normalize("NFKC", text or "").lower())
 
+
+
+def contains_any(cleaned: str, words: Collection[str]) -> bool:
+    """Whether one of the words is in the cleaned text: one regex search, its pattern compiled once per word list
+    (the lists are read once and never change; a message is matched against dozens of them)."""
+    found = _PATTERNS.get(id(words))
+    if found is None or found[0] is not words:  # kept with its list: an id is not reused while the list lives
+        found = _PATTERNS[id(words)] = (words, re.compile("|".join(map(re.escape, words))) if words else None)
+    return found[1] is not None and found[1].search(cleaned) is not None
+
+
+_PATTERNS: dict[int, tuple[Collection[str], re.Pattern[str] | None]] = {}
 
 
 @cache
@@ -92,21 +105,21 @@ def is_courtesy(text: str | None) -> bool:
 def is_thanks(text: str | None) -> bool:
     """Whether the message thanks someone ("谢谢", "师傅辛苦了"), not only acknowledges ("好吧")."""
     cleaned = clean(text)
-    return any(word in cleaned for word in _cleaned("thanks"))
+    return contains_any(cleaned, _cleaned("thanks"))
 
 
 def is_correction(text: str | None) -> bool:
     """Whether the message corrects something said before ("不对，是7号楼", "写错了")."""
     cleaned = clean(text)
-    return any(word in cleaned for word in _cleaned("corrections"))
+    return contains_any(cleaned, _cleaned("corrections"))
 
 
 def is_public_place(text: str | None) -> bool:
     """Whether the message names a place the compound shares (院子, 楼顶, 胡同 …) and not the resident's home."""
     cleaned = clean(text)
-    if any(word in cleaned for word in _cleaned("home_places")):
+    if contains_any(cleaned, _cleaned("home_places")):
         return False
-    return any(word in cleaned for word in _cleaned("public_places"))
+    return contains_any(cleaned, _cleaned("public_places"))
 
 
 @cache
@@ -190,7 +203,7 @@ def is_question(text: str | None) -> bool:
     plain = unicodedata.normalize("NFKC", text or "").strip()
     if plain.endswith(_question_endings()):
         return True
-    return any(word in plain for word in _words()["question_words"])
+    return contains_any(plain, _words()["question_words"])
 
 
 CARE_AGE = 75  # from this age a resident is AGED
@@ -216,7 +229,7 @@ def _age(spoken: str) -> int:
 def care_of(text: str | None) -> str | None:
     """What makes the resident someone to look after, as a case stores it ("独居、行动不便、高龄"), or None."""
     cleaned = clean(text)
-    found = [label for label in _words()["care"] if any(w in cleaned for w in _cleaned("care", label))]
+    found = [label for label in _words()["care"] if contains_any(cleaned, _cleaned("care", label))]
     plain = unicodedata.normalize("NFKC", text or "")
     if AGED not in found and any(_age(next(g for g in m.groups() if g)) >= CARE_AGE for m in _AGE.finditer(plain)):
         found.append(AGED)
@@ -226,7 +239,7 @@ def care_of(text: str | None) -> str | None:
 def utility_kinds(text: str | None) -> list[str]:
     """The utilities a message names (power, water, gas, heating), in the table's order."""
     cleaned = clean(text)
-    return [kind for kind in _words()["utility_kinds"] if any(w in cleaned for w in _cleaned("utility_kinds", kind))]
+    return [kind for kind in _words()["utility_kinds"] if contains_any(cleaned, _cleaned("utility_kinds", kind))]
 
 
 def utility_words(kind: str) -> list[str]:
