@@ -29,7 +29,6 @@ def clean(text: str | None) -> str:
     return _PUNCT.sub("", unicodedata.normalize("NFKC", text or "").lower())
 
 
-
 def contains_any(cleaned: str, words: Collection[str]) -> bool:
     """Whether one of the words is in the cleaned text: one regex search, its pattern compiled once per word list
     (the lists are read once and never change; a message is matched against dozens of them)."""
@@ -65,8 +64,19 @@ def command_of(text: str | None) -> str | None:
     table = _command_words()
     if cleaned in table:
         return table[cleaned]
-    asked = (cleaned[len(p):] for p in _by_length("command_asks") if cleaned.startswith(p))  # "我要改地址"
-    return next((table[said] for said in asked if said in table), None)
+    asked = [cleaned, *(cleaned[len(p):] for p in _by_length("command_asks") if cleaned.startswith(p))]  # "我要改地址"
+    for said in asked:
+        if said in table:
+            return table[said]
+        # "我要撤销刚才的工单": the tails taken off one at a time, longest first ("取消那个工单吧")
+        for _ in range(2):
+            tail = next((t for t in _by_length("command_tails") if said.endswith(t) and len(said) > len(t)), None)
+            if tail is None:
+                break
+            said = said[:-len(tail)]
+            if said in table:
+                return table[said]
+    return None
 
 
 @cache
