@@ -136,11 +136,8 @@ def _picker(order: tuple[str, ...] | None) -> Callable[[dict[str, Any]], tuple[A
     """The parameters of a "?" style statement in order, picked in C (itemgetter); None for named parameters."""
     if order is None:
         return None
-    if len(order) == 1:
-        name = order[0]
-        return lambda params: (params[name],)
-    if not order:
-        return lambda params: ()
+    if len(order) < 2:  # itemgetter of one name gives the value itself, of none is an error
+        return lambda params: tuple(params[name] for name in order)
     return itemgetter(*order)
 
 
