@@ -54,9 +54,7 @@ def await_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
 def _place_told(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     """"就在院子里" while the address is asked: the place is kept on the waiting report (no door number is needed
     for it now) and only the compound is asked; still a try, so that the same answer again cannot loop."""
-    pending = data["pending"]
-    text = "\n".join(t for t in (pending.get("text"), msg.text) if t)
-    return _again(ctx, msg, {**data, "pending": {**pending, "text": text}}, "public", "")
+    return _again(ctx, msg, _kept_on_report(data, msg), "public", "")
 
 
 def _question(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
@@ -64,8 +62,7 @@ def _question(ctx: Context, msg: Inbound, data: dict[str, Any]) -> Step:
     staff; then the address asked again."""
     answer = ctx.faq_answer(msg.text or "")
     if answer is None:
-        pending = data["pending"]
-        data = {**data, "pending": {**pending, "text": "\n".join(t for t in (pending.get("text"), msg.text) if t)}}
+        data = _kept_on_report(data, msg)
     said = answer or render_text("intake/question_kept")
     return Step(said + "\n\n" + _asked_again(ctx, data, "question"), DialogueState.AWAIT_ADDRESS, data)
 
@@ -83,11 +80,20 @@ def _problem_told(ctx: Context, msg: Inbound, data: dict[str, Any]) -> dict[str,
     pending = data.get("pending")
     if not pending or pending.get("intent") != FALLBACK:
         return data
-    told = intake.pending_of(msg, ctx.classifier.classify(msg.text or ""))
+    told = intake.pending_of(msg, ctx.classifier.classify(msg.text or ""), pending.get("media"))
     if told["intent"] == FALLBACK:
         return data
-    text = "\n".join(t for t in (pending.get("text"), msg.text) if t)
-    return {**data, "pending": {**told, "text": text, "media": [*pending.get("media", []), *told["media"]]}}
+    return {**data, "pending": {**told, "text": _joined(pending.get("text"), msg.text)}}
+
+
+def _kept_on_report(data: dict[str, Any], msg: Inbound) -> dict[str, Any]:
+    """The message's words added to the waiting report's, for its staff to read."""
+    pending = data["pending"]
+    return {**data, "pending": {**pending, "text": _joined(pending.get("text"), msg.text)}}
+
+
+def _joined(*texts: str | None) -> str:
+    return "\n".join(t for t in texts if t)
 
 
 def _report_with_address(ctx: Context, msg: Inbound, data: dict[str, Any]) -> dict[str, Any]:

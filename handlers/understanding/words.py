@@ -62,20 +62,15 @@ def command_of(text: str | None) -> str | None:
     if not cleaned and (text or "").strip() in ("?", "？"):
         return "help"
     table = _command_words()
-    if cleaned in table:
-        return table[cleaned]
     asked = [cleaned, *(cleaned[len(p):] for p in _by_length("command_asks") if cleaned.startswith(p))]  # "我要改地址"
-    for said in asked:
-        if said in table:
-            return table[said]
-        # "我要撤销刚才的工单": the tails taken off one at a time, longest first ("取消那个工单吧")
-        for _ in range(2):
+    for said in asked:  # "我要撤销刚才的工单": tails taken off one at a time, longest first ("取消那个工单吧")
+        while said not in table:
             tail = next((t for t in _by_length("command_tails") if said.endswith(t) and len(said) > len(t)), None)
             if tail is None:
                 break
             said = said[:-len(tail)]
-            if said in table:
-                return table[said]
+        else:
+            return table[said]
     return None
 
 
